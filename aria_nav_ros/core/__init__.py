@@ -1,0 +1,1 @@
+"""The ROS-free core: nothing here imports rclpy or message packages."""

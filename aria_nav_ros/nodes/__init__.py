@@ -1,0 +1,1 @@
+"""ROS 2 nodes: wiring between the core and topics. One module per executable."""

@@ -1,0 +1,64 @@
+"""stream_monitor: checks and counts what arrives on the camera topics.
+
+It decodes every image (a malformed one is logged, not fatal), measures the
+age of each frame on arrival, logs a line per second, and writes a JSON
+summary at exit when `summary_path` is set.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rclpy.node import Node
+from rclpy.time import Time
+from sensor_msgs.msg import Image
+
+from aria_nav_ros.core.cameras import CAMERAS, image_topic
+from aria_nav_ros.core.image import ImageFormatError
+from aria_nav_ros.core.stream_stats import StreamStats
+from aria_nav_ros.ros.image import image_to_numpy
+from aria_nav_ros.ros.qos import SENSOR_QOS
+from aria_nav_ros.ros.spin import run_node
+
+
+class StreamMonitor(Node):
+    def __init__(self) -> None:
+        super().__init__("stream_monitor")
+        cameras = list(self.declare_parameter("cameras", list(CAMERAS)).value)
+        self.summary_path = str(self.declare_parameter("summary_path", "").value)
+        self.stats = {camera: StreamStats() for camera in cameras}
+        for camera in cameras:
+            self.create_subscription(
+                Image, image_topic(camera), lambda msg, c=camera: self._on_image(c, msg), SENSOR_QOS
+            )
+        self.create_timer(1.0, self._report)
+
+    def _on_image(self, camera: str, msg: Image) -> None:
+        now_ns = self.get_clock().now().nanoseconds
+        try:
+            pixels = image_to_numpy(msg)
+        except ImageFormatError as error:
+            self.stats[camera].rejected += 1
+            self.get_logger().warning(f"{camera}: refused: {error}")
+            return
+        age_ns = now_ns - Time.from_msg(msg.header.stamp).nanoseconds
+        self.stats[camera].add(age_ns / 1e6, pixels.shape)
+
+    def _report(self) -> None:
+        line = ", ".join(f"{camera} {stats.brief()}" for camera, stats in self.stats.items())
+        self.get_logger().info(line)
+
+    def destroy_node(self) -> None:
+        if self.summary_path:
+            summary = {camera: stats.summary() for camera, stats in self.stats.items()}
+            Path(self.summary_path).write_text(json.dumps(summary, indent=2))
+        super().destroy_node()
+
+
+def main() -> None:
+    run_node(StreamMonitor)
+
+
+if __name__ == "__main__":
+    main()

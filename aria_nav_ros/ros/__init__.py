@@ -1,0 +1,1 @@
+"""Thin adapters between the core and ROS 2 (messages, QoS, node helpers)."""

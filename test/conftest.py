@@ -1,0 +1,22 @@
+"""Shared test set-up: every test session gets its own DDS domain."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+
+# Tests talk over real DDS; a domain of their own keeps a graph running on the
+# same machine (the main job, another test session) out of their topics.
+os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(30, 99)))
+
+
+@pytest.fixture(scope="session")
+def ros_env() -> dict[str, str]:
+    """The environment for node processes started by a test."""
+    env = dict(os.environ)
+    missing = [k for k in ("AMENT_PREFIX_PATH", "FASTDDS_DEFAULT_PROFILES_FILE") if k not in env]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not set: run the tests through scripts/run_tests.sh")
+    return env

@@ -1,0 +1,78 @@
+"""Each custom message survives rclpy serialization field for field."""
+
+import math
+
+from rclpy.serialization import deserialize_message, serialize_message
+from std_msgs.msg import Header
+
+from aria_nav_ros.msg import Detection, DetectionArray, NavigationCue, StageTiming
+
+
+def _detection(i: int) -> Detection:
+    return Detection(
+        class_id=i,
+        class_name=f"person{i}",
+        score=0.5 + i / 8,
+        x_min=10.5 + i,
+        y_min=20.25,
+        x_max=300.0,
+        y_max=1400.75,
+        distance_m=2.5 * (i + 1),
+        distance_source=Detection.DISTANCE_GROUND_PLANE,
+        bearing_deg=-37.5,
+        track_id=40 + i,
+    )
+
+
+def _round_trip(msg):
+    data = serialize_message(msg)
+    assert isinstance(data, bytes) and len(data) > 0
+    return deserialize_message(data, type(msg))
+
+
+def test_detection_round_trip() -> None:
+    msg = _detection(3)
+    assert _round_trip(msg) == msg
+
+
+def test_detection_nan_distance_survives() -> None:
+    msg = Detection(distance_m=float("nan"), distance_source=Detection.DISTANCE_UNKNOWN)
+    back = _round_trip(msg)
+    assert math.isnan(back.distance_m)
+    assert back.distance_source == Detection.DISTANCE_UNKNOWN
+
+
+def test_detection_array_round_trip() -> None:
+    header = Header(frame_id="aria_rgb_optical")
+    header.stamp.sec, header.stamp.nanosec = 1_700_000_000, 123_456_789
+    msg = DetectionArray(
+        header=header,
+        camera="rgb",
+        image_width=1408,
+        image_height=1408,
+        detections=[_detection(i) for i in range(5)],
+        timings=[StageTiming(stage="detect", ms=1.25), StageTiming(stage="depth", ms=1.75)],
+    )
+    back = _round_trip(msg)
+    assert back == msg
+    assert [d.track_id for d in back.detections] == [40, 41, 42, 43, 44]
+    assert back.header.stamp.nanosec == 123_456_789
+
+
+def test_navigation_cue_round_trip() -> None:
+    msg = NavigationCue(
+        kind=NavigationCue.KIND_HAZARD,
+        urgency=NavigationCue.URGENCY_CRITICAL,
+        class_name="car",
+        distance_m=3.0,
+        bearing_deg=-60.0,
+        zone="left",
+        cameras=["rgb", "slam_left"],
+        track_id=7,
+        text="Coche a la izquierda, a tres metros",
+    )
+    back = _round_trip(msg)
+    assert back == msg
+    assert back.cameras == ["rgb", "slam_left"]
+    assert back.text.endswith("tres metros")
+    assert NavigationCue.URGENCY_INFO < NavigationCue.URGENCY_WARNING < NavigationCue.URGENCY_CRITICAL
