@@ -46,7 +46,7 @@ def describe_graph(source: str, path: str, rate: float, loop: bool, summary_path
         NodeProcess(
             "aria_driver",
             "aria_driver",
-            {"source": source, "path": path, "rate": rate, "loop": loop},
+            {"source": source, "path": path, "image_fps": rate, "loop": loop},
         ),
         NodeProcess("stream_monitor", "stream_monitor", {"summary_path": summary_path}),
     ]

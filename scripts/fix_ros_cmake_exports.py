@@ -25,8 +25,9 @@ def main(venv: Path) -> int:
         text = path.read_text()
         if "/opt/python/" not in text:
             continue
-        text = re.sub(BUILD_PYTHON.pattern + r"/lib/python3\.\d+/site-packages/numpy/_core/include",
-                      numpy_include, text)
+        text = re.sub(
+            BUILD_PYTHON.pattern + r"/lib/python3\.\d+/site-packages/numpy/_core/include", numpy_include, text
+        )
         text = re.sub(BUILD_PYTHON.pattern + r"/include/python3\.\d+", python_include, text)
         path.write_text(text)
         changed += 1

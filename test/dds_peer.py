@@ -41,17 +41,29 @@ def expected_detections(i: int) -> DetectionArray:
     msg = DetectionArray(header=Header(frame_id=str(i)), camera="slam_left")
     msg.image_width, msg.image_height = 640, 480
     msg.detections = [
-        Detection(class_id=0, class_name="person", score=0.875, x_min=float(i), y_min=2.0, x_max=30.0,
-                  y_max=400.5, distance_m=2.25, distance_source=Detection.DISTANCE_CLASS_SIZE,
-                  bearing_deg=-71.5, track_id=i)
+        Detection(
+            class_id=0,
+            class_name="person",
+            score=0.875,
+            x_min=float(i),
+            y_min=2.0,
+            x_max=30.0,
+            y_max=400.5,
+            distance_m=2.25,
+            distance_source=Detection.DISTANCE_CLASS_SIZE,
+            bearing_deg=-71.5,
+            track_id=i,
+        )
     ]
     return msg
 
 
 def publish(count: int) -> int:
     node = Node("dds_test_publisher")
-    publishers = {kind: node.create_publisher(DetectionArray if kind == "detections" else Image, topic,
-                                              SENSOR_QOS) for kind, topic in TOPICS.items()}
+    publishers = {
+        kind: node.create_publisher(DetectionArray if kind == "detections" else Image, topic, SENSOR_QOS)
+        for kind, topic in TOPICS.items()
+    }
     deadline = time.monotonic() + 30
     while any(p.get_subscription_count() == 0 for p in publishers.values()):
         if time.monotonic() > deadline:
@@ -83,8 +95,12 @@ def receive(count: int, out: str) -> int:
         report[kind]["exact" if ok else "wrong"].append(i)
 
     for kind, topic in TOPICS.items():
-        node.create_subscription(DetectionArray if kind == "detections" else Image, topic,
-                                 lambda m, k=kind: check(k, m), SENSOR_QOS)
+        node.create_subscription(
+            DetectionArray if kind == "detections" else Image,
+            topic,
+            lambda m, k=kind: check(k, m),
+            SENSOR_QOS,
+        )
     deadline = time.monotonic() + 60
     last_seen = {kind: -1 for kind in TOPICS}
     while time.monotonic() < deadline:

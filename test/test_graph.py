@@ -14,9 +14,24 @@ def test_graph_moves_real_photos_between_processes(tmp_path: Path, ros_env: dict
     photos = photo_folder(tmp_path / "photos", ("bus.jpg", "zidane.jpg"))
     out = tmp_path / "run"
     result = subprocess.run(
-        [sys.executable, "-m", "aria_nav_ros.graph", "--path", str(photos), "--rate", "5", "--loop",
-         "--duration", "8", "--output", str(out)],
-        env=ros_env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "aria_nav_ros.graph",
+            "--path",
+            str(photos),
+            "--rate",
+            "5",
+            "--loop",
+            "--duration",
+            "8",
+            "--output",
+            str(out),
+        ],
+        env=ros_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     streams = json.loads((out / "streams.json").read_text())

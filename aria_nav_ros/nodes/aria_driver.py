@@ -1,92 +1,130 @@
-"""aria_driver: publishes the glasses' camera streams from a frame source."""
+"""aria_driver: publishes the glasses' streams (images, CameraInfo, IMU) from a frame source.
+
+The source runs in a thread of its own (core.sources.runner); this node only
+turns its items into messages. Topics: /aria/<camera>/image_raw and
+/aria/<camera>/camera_info for rgb, slam_left, slam_right, and /aria/imu.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import cv2
 from rclpy.node import Node
-from rclpy.time import Time
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CameraInfo, Image, Imu
 from std_msgs.msg import Header
 
-from aria_nav_ros.core.cameras import CAMERAS, image_topic, optical_frame
+from aria_nav_ros.core.cameras import CAMERAS, RGB, camera_info_topic, image_topic, optical_frame
 from aria_nav_ros.core.image import ImageFormatError
-from aria_nav_ros.core.sources import Frame, ImageFolderSource, SourceError
+from aria_nav_ros.core.sources import Frame, FrameSource, ImuSample, Item, PinholeCamera
+from aria_nav_ros.core.sources.aria_live import AriaLiveConfig
+from aria_nav_ros.core.sources.factory import SourceSettings, open_source
+from aria_nav_ros.core.sources.runner import SourceRunner
+from aria_nav_ros.core.timebase import DeviceClock
+from aria_nav_ros.ros.camera_info import camera_info
 from aria_nav_ros.ros.image import numpy_to_image
 from aria_nav_ros.ros.qos import SENSOR_QOS
 from aria_nav_ros.ros.spin import run_node
 
+IMU_TOPIC = "/aria/imu"
+IMU_FRAME = "aria_imu"
+NOMINAL_HFOV_DEG = {RGB: 110.0}  # used only when a source knows no calibration
+SLAM_NOMINAL_HFOV_DEG = 150.0
+
 
 class AriaDriver(Node):
-    def __init__(self) -> None:
+    def __init__(self, source_factory: Callable[[], FrameSource] | None = None) -> None:
         super().__init__("aria_driver")
-        self.source_kind = self.declare_parameter("source", "images").value
-        self.path = self.declare_parameter("path", "").value
-        rate = float(self.declare_parameter("rate", 10.0).value)
-        self.loop = bool(self.declare_parameter("loop", False).value)
-        cameras = list(self.declare_parameter("cameras", list(CAMERAS)).value)
-        self.publishers_ = {
-            camera: self.create_publisher(Image, image_topic(camera), SENSOR_QOS) for camera in cameras
+        p = self.declare_parameter
+        cameras = tuple(p("cameras", list(CAMERAS)).value)
+        self.settings = SourceSettings(
+            kind=p("source", "images").value,
+            path=p("path", "").value,
+            speed=float(p("rate", 1.0).value),
+            loop=bool(p("loop", False).value),
+            cameras=cameras,
+            image_fps=float(p("image_fps", 10.0).value),
+            hfov_deg=float(p("hfov_deg", 70.0).value),
+            live=AriaLiveConfig(
+                interface=p("interface", "usb").value,
+                ip=p("ip", "").value,
+                serial=p("serial", "").value,
+                profile=p("profile", "profile18").value,
+                cameras=cameras,
+            ),
+        )
+        self.rgb_scale = float(p("rgb_scale", 1.0).value)
+        live = self.settings.kind == "live"
+        self.clock_map = DeviceClock(live=live)
+        self.image_pubs = {
+            c: self.create_publisher(Image, image_topic(c), SENSOR_QOS) for c in self.settings.cameras
         }
-        self.rate = rate
-        self.source = self._open_source()
-        self._frames = self.source.frames() if self.source else iter(())
-        self.published = 0
-        self._pending: Frame | None = None
-        self._due_ns = 0
-        self._finished = False
-        self.create_timer(1.0 / rate, self._tick)
+        self.info_pubs = {
+            c: self.create_publisher(CameraInfo, camera_info_topic(c), SENSOR_QOS)
+            for c in self.settings.cameras
+        }
+        self.imu_pub = self.create_publisher(Imu, IMU_TOPIC, SENSOR_QOS)
+        self.published = dict.fromkeys(self.settings.cameras, 0)
+        self.runner = SourceRunner(
+            source_factory or (lambda: open_source(self.settings)), self._on_item, self._log, reconnect=live
+        )
+        self.get_logger().info(f"source {self.settings.kind} {self.settings.path}".rstrip())
+        self.runner.start()
 
-    def _open_source(self) -> ImageFolderSource | None:
-        if self.source_kind != "images":
-            self.get_logger().error(f"source {self.source_kind!r} is not available yet (only 'images')")
-            return None
+    def _log(self, level: str, message: str) -> None:
+        getattr(self.get_logger(), level)(message)
+
+    def _on_item(self, item: Item) -> None:
+        if isinstance(item, ImuSample):
+            self._publish_imu(item)
+        elif item.camera in self.image_pubs:
+            self._publish_frame(item)
+
+    def _publish_frame(self, frame: Frame) -> None:
+        pixels = frame.pixels
+        if frame.camera == RGB and self.rgb_scale != 1.0:
+            pixels = cv2.resize(
+                pixels, None, fx=self.rgb_scale, fy=self.rgb_scale, interpolation=cv2.INTER_AREA
+            )
+        stamp_ns = self.clock_map.stamp(
+            frame.camera, frame.device_time_ns, self.get_clock().now().nanoseconds
+        )
+        header = Header(frame_id=optical_frame(frame.camera))
+        header.stamp.sec, header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
         try:
-            return ImageFolderSource(self.path, rate_hz=self.rate)
-        except SourceError as error:
-            self.get_logger().error(str(error))
-            return None
-
-    def _tick(self) -> None:
-        """Publish every frame whose device time has come, all with one stamp."""
-        if self.source is None:
-            return
-        stamp = self.get_clock().now()
-        while True:
-            if self._pending is None:
-                self._pending = self._next_frame()
-                if self._pending is None:
-                    return
-            if self._pending.device_time_ns > self._due_ns:
-                break
-            self._publish(self._pending, stamp)
-            self._pending = None
-        self._due_ns += int(1e9 / self.rate)
-
-    def _next_frame(self) -> Frame | None:
-        try:
-            return next(self._frames)
-        except StopIteration:
-            if not self.loop:
-                if not self._finished:
-                    self._finished = True
-                    self.get_logger().info(f"source finished after {self.published} frames")
-                return None
-            self._frames = self.source.frames()
-            return next(self._frames, None)
-        except SourceError as error:
-            self.get_logger().error(str(error))
-            return None
-
-    def _publish(self, frame: Frame, stamp: Time) -> None:
-        publisher = self.publishers_.get(frame.camera)
-        if publisher is None:
-            return
-        header = Header(stamp=stamp.to_msg(), frame_id=optical_frame(frame.camera))
-        try:
-            publisher.publish(numpy_to_image(frame.pixels, frame.encoding, header))
+            image = numpy_to_image(pixels, frame.encoding, header)
         except ImageFormatError as error:
-            self.get_logger().error(f"{frame.camera}: {error}")
+            self.get_logger().error(
+                f"{frame.camera}: frame not published: {error}", throttle_duration_sec=5.0
+            )
             return
-        self.published += 1
+        self.image_pubs[frame.camera].publish(image)
+        self.info_pubs[frame.camera].publish(camera_info(self._pinhole(frame.camera, image), header))
+        self.published[frame.camera] += 1
+
+    def _pinhole(self, camera: str, image: Image) -> PinholeCamera:
+        """The source's calibration scaled to the published size, else a nominal one."""
+        source = self.runner.source
+        known = source.calibration().get(camera) if source is not None else None
+        if known is None:
+            hfov = NOMINAL_HFOV_DEG.get(camera, SLAM_NOMINAL_HFOV_DEG)
+            return PinholeCamera.from_fov(image.width, image.height, hfov)
+        return known.scaled(image.width / known.width)
+
+    def _publish_imu(self, sample: ImuSample) -> None:
+        stamp_ns = self.clock_map.stamp("imu", sample.device_time_ns, self.get_clock().now().nanoseconds)
+        msg = Imu()
+        msg.header.frame_id = IMU_FRAME
+        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+        msg.orientation_covariance[0] = -1.0  # no orientation estimate
+        msg.linear_acceleration.x, msg.linear_acceleration.y, msg.linear_acceleration.z = sample.accel
+        msg.angular_velocity.x, msg.angular_velocity.y, msg.angular_velocity.z = sample.gyro
+        self.imu_pub.publish(msg)
+
+    def destroy_node(self) -> None:
+        if hasattr(self, "runner") and not self.runner.stop():
+            self.get_logger().warning("the frame source did not stop within 10 s")
+        super().destroy_node()
 
 
 def main() -> None:

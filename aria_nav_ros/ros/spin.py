@@ -17,12 +17,18 @@ def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> No
     # SIGTERM (what a supervisor sends) ends the spin like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: rclpy.try_shutdown())
     node = None
+    code = 0
     try:
         node = make_node()
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except (ValueError, OSError) as error:  # bad parameters, missing files: say what, not a traceback
+        print(f"[{make_node.__name__}] cannot start: {error}", file=sys.stderr)
+        code = 2
     finally:
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()
+    if code:
+        sys.exit(code)

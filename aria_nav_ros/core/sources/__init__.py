@@ -1,6 +1,18 @@
-"""Frame sources: where the glasses' images come from, as plain Frames."""
+"""Frame sources: where the glasses' images come from, as plain items.
 
-from aria_nav_ros.core.sources.base import Frame, FrameSource, SourceError
-from aria_nav_ros.core.sources.image_folder import ImageFolderSource
+`open_source` picks one by kind; every source delivers Frames and ImuSamples
+through `run(emit, stop)` and fails with a SourceError naming its file or
+device.
+"""
 
-__all__ = ["Frame", "FrameSource", "ImageFolderSource", "SourceError"]
+from aria_nav_ros.core.sources.base import (
+    Emit,
+    Frame,
+    FrameSource,
+    ImuSample,
+    Item,
+    PinholeCamera,
+    SourceError,
+)
+
+__all__ = ["Emit", "Frame", "FrameSource", "ImuSample", "Item", "PinholeCamera", "SourceError"]

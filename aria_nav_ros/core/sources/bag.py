@@ -1,0 +1,90 @@
+"""Frames from a rosbag2 file (MCAP or sqlite3), as the driver recorded them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from rosbags.rosbag2 import Reader
+
+from aria_nav_ros.core.bag_types import typestore
+from aria_nav_ros.core.cameras import CAMERAS, camera_info_topic, image_topic
+from aria_nav_ros.core.image import ImageFormatError, ImageLayout, to_array
+from aria_nav_ros.core.sources.base import Frame, ImuSample, Item, PinholeCamera, SourceError
+from aria_nav_ros.core.sources.recording import Recording
+
+IMU_TOPIC = "/aria/imu"
+
+
+class BagSource(Recording):
+    def __init__(
+        self, path: str | Path, speed: float = 1.0, loop: bool = False, cameras: tuple[str, ...] = CAMERAS
+    ) -> None:
+        super().__init__(f"bag {path}", speed, loop)
+        self.path = Path(path)
+        self.image_topics = {image_topic(c): c for c in cameras}
+        self.info_topics = {camera_info_topic(c): c for c in cameras}
+        if not self.path.exists():
+            raise SourceError(f"bag {self.path} does not exist")
+        with self._reader() as reader:
+            topics = set(reader.topics)
+        if not topics & set(self.image_topics):
+            found = sorted(topics) or "no topics"
+            raise SourceError(f"bag {self.path} holds none of {sorted(self.image_topics)} (it has {found})")
+        self._calibration: dict[str, PinholeCamera] | None = None
+
+    def _reader(self) -> Reader:
+        try:
+            reader = Reader(self.path)
+            reader.open()
+        except Exception as error:  # rosbags raises several types for unreadable files
+            raise SourceError(f"bag {self.path} cannot be read: {error}") from error
+        return reader
+
+    def calibration(self) -> dict[str, PinholeCamera]:
+        """The first CameraInfo recorded for each camera."""
+        if self._calibration is None:
+            self._calibration = {}
+            with self._reader() as reader:
+                connections = [c for c in reader.connections if c.topic in self.info_topics]
+                for connection, _, raw in reader.messages(connections=connections):
+                    camera = self.info_topics[connection.topic]
+                    if camera not in self._calibration:
+                        info = typestore().deserialize_cdr(raw, connection.msgtype)
+                        k = info.k
+                        self._calibration[camera] = PinholeCamera(
+                            int(info.width),
+                            int(info.height),
+                            float(k[0]),
+                            float(k[4]),
+                            float(k[2]),
+                            float(k[5]),
+                        )
+                    if len(self._calibration) == len(self.info_topics):
+                        break
+        return self._calibration
+
+    def items(self) -> Iterator[Item]:
+        store = typestore()
+        with self._reader() as reader:
+            wanted = set(self.image_topics) | {IMU_TOPIC}
+            connections = [c for c in reader.connections if c.topic in wanted]
+            try:
+                for connection, _, raw in reader.messages(connections=connections):
+                    msg = store.deserialize_cdr(raw, connection.msgtype)
+                    t_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+                    if connection.topic == IMU_TOPIC:
+                        a, w = msg.linear_acceleration, msg.angular_velocity
+                        yield ImuSample(t_ns, (a.x, a.y, a.z), (w.x, w.y, w.z))
+                        continue
+                    layout = ImageLayout(
+                        msg.encoding, msg.height, msg.width, msg.step, bool(msg.is_bigendian)
+                    )
+                    pixels = to_array(layout, msg.data).copy()
+                    yield Frame(self.image_topics[connection.topic], pixels, msg.encoding, t_ns)
+            except ImageFormatError as error:
+                raise SourceError(f"bag {self.path}: {connection.topic}: {error}") from error
+            except SourceError:
+                raise
+            except Exception as error:
+                raise SourceError(f"bag {self.path} is corrupt: {error}") from error

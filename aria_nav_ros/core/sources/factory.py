@@ -1,0 +1,49 @@
+"""Opening a frame source by kind, from the driver's parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aria_nav_ros.core.cameras import CAMERAS
+from aria_nav_ros.core.sources.aria_live import AriaLiveConfig, AriaLiveSource
+from aria_nav_ros.core.sources.base import FrameSource, SourceError
+
+SOURCE_KINDS = ("live", "vrs", "bag", "video", "images")
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    kind: str  # one of SOURCE_KINDS
+    path: str = ""  # the recording, bag, video or image folder
+    speed: float = 1.0  # recordings: x recorded speed; 0 = as fast as they are taken
+    loop: bool = False  # recordings: start over at the end
+    cameras: tuple[str, ...] = CAMERAS
+    image_fps: float = 10.0  # image folders: photos per second of recorded time
+    hfov_deg: float = 70.0  # videos and photos: nominal horizontal field of view of the RGB image
+    live: AriaLiveConfig = field(default_factory=AriaLiveConfig)
+
+
+def open_source(settings: SourceSettings) -> FrameSource:
+    """The source the settings name; SourceError naming the file when it cannot be opened."""
+    kind, path = settings.kind, settings.path
+    if kind not in SOURCE_KINDS:
+        raise SourceError(f"unknown source {kind!r}: choose one of {', '.join(SOURCE_KINDS)}")
+    if kind == "live":
+        return AriaLiveSource(settings.live)
+    if not path:
+        raise SourceError(f"source {kind!r} needs a path")
+    if kind == "vrs":
+        from aria_nav_ros.core.sources.vrs import VrsSource
+
+        return VrsSource(path, settings.speed, settings.loop, settings.cameras)
+    if kind == "bag":
+        from aria_nav_ros.core.sources.bag import BagSource
+
+        return BagSource(path, settings.speed, settings.loop, settings.cameras)
+    from aria_nav_ros.core.sources.media import ImageFolderSource, VideoSource
+
+    if kind == "video":
+        return VideoSource(path, settings.speed, settings.loop, hfov_deg=settings.hfov_deg)
+    return ImageFolderSource(
+        path, settings.image_fps, settings.speed, settings.loop, hfov_deg=settings.hfov_deg
+    )

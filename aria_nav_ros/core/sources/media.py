@@ -1,0 +1,128 @@
+"""Ordinary pictures as an Aria-like stream: a folder of photos or a video file.
+
+Each picture becomes one upright RGB frame and, with `with_slam`, two grey
+640x480 views of its left and right part, standing in for the peripheral
+SLAM cameras that such media lack. Intrinsics come from a nominal field of
+view, since the media carry none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from aria_nav_ros.core.cameras import RGB, SLAM_LEFT, SLAM_RIGHT
+from aria_nav_ros.core.sources.base import Frame, Item, PinholeCamera, SourceError
+from aria_nav_ros.core.sources.recording import Recording
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+RGB_SIZE = 1408  # the Aria RGB camera's full resolution (square)
+SLAM_SIZE = (640, 480)  # width, height of an Aria SLAM camera
+SLAM_HFOV_DEG = 150.0  # the SLAM cameras are wide fisheyes
+
+
+class _Pictures(Recording):
+    def __init__(
+        self, name: str, speed: float, loop: bool, rgb_size: int, with_slam: bool, hfov_deg: float
+    ) -> None:
+        super().__init__(name, speed, loop)
+        self.rgb_size = rgb_size
+        self.with_slam = with_slam
+        self.hfov_deg = hfov_deg
+
+    def calibration(self) -> dict[str, PinholeCamera]:
+        cameras = {RGB: PinholeCamera.from_fov(self.rgb_size, self.rgb_size, self.hfov_deg)}
+        if self.with_slam:
+            for camera in (SLAM_LEFT, SLAM_RIGHT):
+                cameras[camera] = PinholeCamera.from_fov(*SLAM_SIZE, SLAM_HFOV_DEG)
+        return cameras
+
+    def frames_of(self, bgr: np.ndarray, t_ns: int) -> Iterator[Frame]:
+        rgb = cv2.cvtColor(square(bgr, self.rgb_size), cv2.COLOR_BGR2RGB)
+        yield Frame(RGB, rgb, "rgb8", t_ns)
+        if self.with_slam:
+            grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+            half = grey.shape[1] // 2
+            yield Frame(
+                SLAM_LEFT, cv2.resize(grey[:, :half], SLAM_SIZE, interpolation=cv2.INTER_AREA), "mono8", t_ns
+            )
+            yield Frame(
+                SLAM_RIGHT, cv2.resize(grey[:, half:], SLAM_SIZE, interpolation=cv2.INTER_AREA), "mono8", t_ns
+            )
+
+
+class ImageFolderSource(_Pictures):
+    """Photos of a folder in name order, `fps` per second of recorded time."""
+
+    def __init__(
+        self,
+        folder: str | Path,
+        fps: float = 10.0,
+        speed: float = 1.0,
+        loop: bool = False,
+        rgb_size: int = RGB_SIZE,
+        with_slam: bool = True,
+        hfov_deg: float = 70.0,
+    ) -> None:
+        super().__init__(f"image folder {folder}", speed, loop, rgb_size, with_slam, hfov_deg)
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise SourceError(f"image folder {folder} does not exist")
+        self.paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+        if not self.paths:
+            raise SourceError(f"image folder {folder} holds no {'/'.join(PHOTO_SUFFIXES)} files")
+        self.period_ns = int(1e9 / fps)
+
+    def items(self) -> Iterator[Item]:
+        for index, path in enumerate(self.paths):
+            bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if bgr is None:
+                raise SourceError(f"cannot decode image {path}")
+            yield from self.frames_of(bgr, index * self.period_ns)
+
+
+class VideoSource(_Pictures):
+    """The frames of a video file, at the video's own frame rate."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        speed: float = 1.0,
+        loop: bool = False,
+        rgb_size: int = RGB_SIZE,
+        with_slam: bool = True,
+        hfov_deg: float = 70.0,
+    ) -> None:
+        super().__init__(f"video {path}", speed, loop, rgb_size, with_slam, hfov_deg)
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise SourceError(f"video {self.path} does not exist")
+
+    def items(self) -> Iterator[Item]:
+        capture = cv2.VideoCapture(str(self.path))
+        try:
+            if not capture.isOpened():
+                raise SourceError(f"video {self.path} cannot be opened (not a video, or corrupt)")
+            fps = capture.get(cv2.CAP_PROP_FPS)
+            period_ns = int(1e9 / fps) if fps and fps > 0 else 100_000_000
+            index = 0
+            while True:
+                ok, bgr = capture.read()
+                if not ok:
+                    return
+                yield from self.frames_of(bgr, index * period_ns)
+                index += 1
+        finally:
+            capture.release()
+
+
+def square(image: np.ndarray, size: int) -> np.ndarray:
+    """Centre-crop to a square and resize: the Aria RGB camera is square."""
+    h, w = image.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    crop = image[top : top + side, left : left + side]
+    return crop if side == size else cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)

@@ -1,0 +1,80 @@
+"""Runs a frame source in a thread of its own; retries live sources with backoff."""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+
+from aria_nav_ros.core.sources.base import Emit, FrameSource, Item, SourceError
+
+Log = Callable[[str, str], None]  # (level, message): level is "info", "warning" or "error"
+BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0)
+
+
+class SourceRunner:
+    """Open the source, run it, and on failure say why; retry when `reconnect`.
+
+    A live source that ends or fails is opened again after 1, 2, 4, 8, then
+    every 15 s; the delay starts over once frames flow again. A recording
+    that fails is reported once and left alone.
+    """
+
+    def __init__(
+        self,
+        open_source: Callable[[], FrameSource],
+        emit: Emit,
+        log: Log,
+        reconnect: bool,
+        backoff_s: tuple[float, ...] = BACKOFF_S,
+    ) -> None:
+        self.open_source = open_source
+        self.emit = emit
+        self.log = log
+        self.reconnect = reconnect
+        self.backoff_s = backoff_s
+        self.source: FrameSource | None = None
+        self.stop_event = threading.Event()
+        self.ended = threading.Event()  # set when the runner gives up or the recording is over
+        self.attempts = 0
+        self.delivered = 0
+        self._thread = threading.Thread(target=self._run, name="frame_source", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> bool:
+        """Stop the source; False if it did not stop within the timeout."""
+        self.stop_event.set()
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    def _count(self, item: Item) -> None:
+        self.delivered += 1
+        self.emit(item)
+
+    def _run(self) -> None:
+        failures = 0
+        while not self.stop_event.is_set():
+            self.attempts += 1
+            delivered_before = self.delivered
+            try:
+                self.source = self.open_source()
+                self.source.run(self._count, self.stop_event)
+                if self.stop_event.is_set():
+                    break
+                if not self.reconnect:
+                    self.log("info", f"{self.source.name}: finished after {self.delivered} items")
+                    break
+                raise SourceError(f"{self.source.name} stopped delivering frames")
+            except SourceError as error:
+                self.log("error", str(error))
+            except Exception as error:  # a bug or a library failure: say so, never die silently
+                self.log("error", f"frame source failed unexpectedly: {error!r}\n{traceback.format_exc()}")
+            if not self.reconnect:
+                break
+            failures = 0 if self.delivered > delivered_before else failures + 1
+            delay = self.backoff_s[min(max(failures - 1, 0), len(self.backoff_s) - 1)]
+            self.log("warning", f"trying again in {delay:g} s")
+            self.stop_event.wait(delay)
+        self.ended.set()
