@@ -28,7 +28,12 @@ if [ "${1:-}" != "--no-install" ]; then
     echo "[env] $_aria_root/install is missing: run scripts/setup.sh first" >&2
     return 1
   fi
+  # colcon's setup.bash reads unset variables: let it, even under `set -u`.
+  _aria_nounset=$(set +o | grep nounset)
+  set +u
   # shellcheck disable=SC1091
   source "$_aria_root/install/setup.bash"
+  eval "$_aria_nounset"
+  unset _aria_nounset
 fi
 unset _aria_root _aria_venv
