@@ -69,10 +69,27 @@ class AriaDriver(Node):
             source_factory or (lambda: open_source(self.settings)), self._on_item, self._log, reconnect=live
         )
         self.get_logger().info(f"source {self.settings.kind} {self.settings.path}".rstrip())
-        self.runner.start()
+        # For replays that must lose nothing: hold the source until every camera topic is heard.
+        if bool(p("wait_for_subscribers", False).value):
+            self._wait_timer = self.create_timer(0.1, self._start_when_heard)
+        else:
+            self.runner.start()
+
+    def _start_when_heard(self) -> None:
+        if all(pub.get_subscription_count() > 0 for pub in self.image_pubs.values()):
+            self._wait_timer.cancel()
+            self.get_logger().info("every camera topic has a subscriber: starting the source")
+            self.runner.start()
 
     def _log(self, level: str, message: str) -> None:
-        getattr(self.get_logger(), level)(message)
+        # One call per severity: rclpy refuses two severities from one call site.
+        logger = self.get_logger()
+        if level == "error":
+            logger.error(message)
+        elif level == "warning":
+            logger.warning(message)
+        else:
+            logger.info(message)
 
     def _on_item(self, item: Item) -> None:
         if isinstance(item, ImuSample):
@@ -122,7 +139,7 @@ class AriaDriver(Node):
         self.imu_pub.publish(msg)
 
     def destroy_node(self) -> None:
-        if hasattr(self, "runner") and not self.runner.stop():
+        if hasattr(self, "runner") and self.runner.started and not self.runner.stop():
             self.get_logger().warning("the frame source did not stop within 10 s")
         super().destroy_node()
 

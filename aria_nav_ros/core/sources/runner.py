@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -43,11 +44,22 @@ class SourceRunner:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def started(self) -> bool:
+        return self._thread.ident is not None
+
     def stop(self, timeout_s: float = 10.0) -> bool:
         """Stop the source; False if it did not stop within the timeout."""
         self.stop_event.set()
         self._thread.join(timeout_s)
         return not self._thread.is_alive()
+
+    def _say(self, level: str, message: str) -> None:
+        """Log through the caller's logger; a logger that fails must not end the runner."""
+        try:
+            self.log(level, message)
+        except Exception as error:
+            print(f"[{level}] {message} (logger failed: {error!r})", file=sys.stderr, flush=True)
 
     def _count(self, item: Item) -> None:
         self.delivered += 1
@@ -64,17 +76,17 @@ class SourceRunner:
                 if self.stop_event.is_set():
                     break
                 if not self.reconnect:
-                    self.log("info", f"{self.source.name}: finished after {self.delivered} items")
+                    self._say("info", f"{self.source.name}: finished after {self.delivered} items")
                     break
                 raise SourceError(f"{self.source.name} stopped delivering frames")
             except SourceError as error:
-                self.log("error", str(error))
+                self._say("error", str(error))
             except Exception as error:  # a bug or a library failure: say so, never die silently
-                self.log("error", f"frame source failed unexpectedly: {error!r}\n{traceback.format_exc()}")
+                self._say("error", f"frame source failed unexpectedly: {error!r}\n{traceback.format_exc()}")
             if not self.reconnect:
                 break
             failures = 0 if self.delivered > delivered_before else failures + 1
             delay = self.backoff_s[min(max(failures - 1, 0), len(self.backoff_s) - 1)]
-            self.log("warning", f"trying again in {delay:g} s")
+            self._say("warning", f"trying again in {delay:g} s")
             self.stop_event.wait(delay)
         self.ended.set()

@@ -1,0 +1,99 @@
+"""The aria_driver node in a process of its own, checked over real DDS by a subscriber here."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import rclpy
+from fake_glasses import MARK
+from processes import NodeProcess
+from rclpy.node import Node
+from rclpy.time import Time
+from sensor_msgs.msg import CameraInfo, Image, Imu
+
+from aria_nav_ros.core.sources.aria_live import adb_server_running
+from aria_nav_ros.ros.image import image_to_numpy
+from aria_nav_ros.ros.qos import SENSOR_QOS
+
+HERE = Path(__file__).parent
+NO_GLASSES = "no Aria glasses over USB found"
+
+
+@pytest.fixture
+def node():
+    rclpy.init()
+    node = Node("driver_test_listener")
+    yield node
+    node.destroy_node()
+    rclpy.shutdown()
+
+
+def test_live_driver_publishes_upright_frames_info_and_imu_and_survives_a_failure(node, ros_env) -> None:
+    env = dict(ros_env, PYTHONPATH=f"{HERE}{os.pathsep}{ros_env.get('PYTHONPATH', '')}")
+    driver = NodeProcess([sys.executable, str(HERE / "live_driver_peer.py"), "30"], env)
+    got: dict[str, list] = {"rgb": [], "info": [], "slam_left": [], "imu": []}
+
+    def on_rgb(msg: Image) -> None:
+        arrival = node.get_clock().now().nanoseconds
+        got["rgb"].append((msg.header, image_to_numpy(msg, copy=True), msg.encoding, arrival))
+
+    node.create_subscription(Image, "/aria/rgb/image_raw", on_rgb, SENSOR_QOS)
+    node.create_subscription(CameraInfo, "/aria/rgb/camera_info", got["info"].append, SENSOR_QOS)
+    node.create_subscription(Image, "/aria/slam_left/image_raw", got["slam_left"].append, SENSOR_QOS)
+    node.create_subscription(Imu, "/aria/imu", got["imu"].append, SENSOR_QOS)
+    try:
+        end = time.monotonic() + 40
+        while time.monotonic() < end and len(got["rgb"]) < 45:  # 30 before the failure, more after
+            rclpy.spin_once(node, timeout_sec=0.1)
+    finally:
+        code = driver.stop()
+    log = driver.log
+    assert code == 0, log[-2000:]
+    assert len(got["rgb"]) >= 45, f"only {len(got['rgb'])} RGB frames\n{log[-2000:]}"
+    assert "ConnectionLost: USB cable pulled" in log and "trying again in 1 s" in log
+
+    header, pixels, encoding, arrival = got["rgb"][-1]
+    assert encoding == "rgb8" and pixels.shape == (1408, 1408, 3)
+    assert header.frame_id == "aria_rgb_optical"
+    assert (pixels[:MARK, -MARK:] == 255).all() and not (pixels[:MARK, :MARK] == 255).all()  # upright
+    stamps = [Time.from_msg(h.stamp).nanoseconds for h, *_ in got["rgb"]]
+    assert all(s <= a for s, (*_, a) in zip(stamps, got["rgb"], strict=True))  # never ahead of arrival
+    first_session = stamps[:25]
+    assert all(b > a for a, b in zip(first_session, first_session[1:], strict=False))
+
+    info = got["info"][-1]
+    assert (info.width, info.height) == (1408, 1408) and info.header.frame_id == "aria_rgb_optical"
+    assert info.k[0] > 0 and info.k[2] == pytest.approx(703.5)
+    assert got["slam_left"][-1].encoding == "mono8" and got["slam_left"][-1].width == 640
+    imu = got["imu"][-1]
+    assert imu.header.frame_id == "aria_imu"
+    assert imu.linear_acceleration.y == pytest.approx(-9.81, abs=1e-5)
+    assert imu.orientation_covariance[0] == -1.0
+
+
+def test_driver_without_glasses_says_so_retries_and_stops_clean(ros_env) -> None:
+    adb_before = adb_server_running()
+    driver = NodeProcess([sys.executable, "-m", "aria_nav_ros.nodes.aria_driver", "--ros-args", "-p",
+                          "source:=live"], ros_env)
+    helpers: set[int] = set()
+    start = time.monotonic()
+    try:
+        while time.monotonic() - start < 20 and not driver.count(NO_GLASSES):
+            helpers |= {c.pid for c in psutil.Process(driver.process.pid).children(recursive=True)}
+            time.sleep(0.1)
+        first_error_s = time.monotonic() - start
+        assert driver.wait_for(NO_GLASSES, times=2, timeout_s=30), driver.log[-2000:]
+    finally:
+        code = driver.stop()
+    assert first_error_s < 20, driver.log[-2000:]
+    assert "trying again in 1 s" in driver.log
+    assert code == 0
+    time.sleep(0.5)
+    assert helpers, "the SDK never ran in a helper process"
+    assert not [pid for pid in helpers if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+    assert adb_server_running() == adb_before
