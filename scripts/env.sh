@@ -21,6 +21,9 @@ export FASTDDS_DEFAULT_PROFILES_FILE="$_aria_root/config/fastdds_large_images.xm
 unset FASTDDS_BUILTIN_TRANSPORTS
 # Discovery stays on this machine unless the user says otherwise.
 export ROS_AUTOMATIC_DISCOVERY_RANGE="${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}"
+# Import the built package (install/), never the source folder it shadows when
+# `python -m ...` runs from the repository root: only the build has `.msg`.
+export PYTHONSAFEPATH=1
 mkdir -p "$_aria_root/log"
 export ROS_LOG_DIR="${ROS_LOG_DIR:-$_aria_root/log/ros}"
 if [ "${1:-}" != "--no-install" ]; then

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rosbags.rosbag2 import Reader
@@ -33,13 +34,17 @@ class BagSource(Recording):
             raise SourceError(f"bag {self.path} holds none of {sorted(self.image_topics)} (it has {found})")
         self._calibration: dict[str, PinholeCamera] | None = None
 
-    def _reader(self) -> Reader:
+    @contextmanager
+    def _reader(self) -> Iterator[Reader]:
         try:
             reader = Reader(self.path)
             reader.open()
         except Exception as error:  # rosbags raises several types for unreadable files
             raise SourceError(f"bag {self.path} cannot be read: {error}") from error
-        return reader
+        try:
+            yield reader
+        finally:
+            reader.close()
 
     def calibration(self) -> dict[str, PinholeCamera]:
         """The first CameraInfo recorded for each camera."""
