@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import aria.sdk as sdk
 import numpy as np
@@ -89,3 +92,12 @@ def test_no_glasses_is_a_clear_error_within_seconds_and_leaves_no_adb() -> None:
     assert "no Aria glasses over USB found" in message and "plugged in" in message
     assert elapsed < 20
     assert adb_server_running() == adb_before
+
+
+def test_sdk_and_rclpy_load_side_by_side(ros_env) -> None:
+    """The finding behind the helper process: they coexist as far as can be checked without glasses."""
+    peer = Path(__file__).with_name("sdk_coexistence_peer.py")
+    result = subprocess.run([sys.executable, str(peer)], env=ros_env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "received 20" in result.stdout

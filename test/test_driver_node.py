@@ -97,3 +97,16 @@ def test_driver_without_glasses_says_so_retries_and_stops_clean(ros_env) -> None
     assert helpers, "the SDK never ran in a helper process"
     assert not [pid for pid in helpers if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
     assert adb_server_running() == adb_before
+
+
+def test_driver_with_a_missing_bag_names_it_and_keeps_running(ros_env, tmp_path) -> None:
+    missing = tmp_path / "walk_bag"
+    driver = NodeProcess([sys.executable, "-m", "aria_nav_ros.nodes.aria_driver", "--ros-args", "-p",
+                          "source:=bag", "-p", f"path:={missing}"], ros_env)
+    try:
+        assert driver.wait_for(f"bag {missing} does not exist", timeout_s=20), driver.log[-2000:]
+        time.sleep(1.0)
+        assert driver.process.poll() is None, "the driver died on a missing bag"
+    finally:
+        assert driver.stop() == 0
+    assert driver.count("does not exist") == 1  # a recording is not retried in a loop
