@@ -1,0 +1,259 @@
+"""One frame in, boxes with their inverse depth out: YOLO and depth, three ways.
+
+- naive: eager, one model after the other, each result copied to the host as
+  soon as it exists (the baseline to beat);
+- streams: eager, YOLO and depth on two CUDA streams, one copy at the end;
+- graphs: each step captured once in a CUDA graph over static buffers (YOLO
+  and depth as two parallel branches of one graph), replayed per frame.
+
+The frame is uploaded once from pinned memory, letterboxed and normalised on
+the GPU, and stays there until the last box; depth runs every Nth frame and
+its map stays on the GPU; one small array comes back. On a machine without
+CUDA every mode runs the naive path on the CPU.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from aria_nav_ros.core.perception.models import DepthModel, Detector
+from aria_nav_ros.core.perception.ops import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    OUT_FIELDS,
+    Letterbox,
+    depth_input,
+    letterbox,
+    sample_inverse_depth,
+    select_boxes,
+    to_nchw,
+)
+
+MODES = ("naive", "streams", "graphs")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    mode: str = "graphs"
+    device: str = "auto"  # "auto": CUDA when present
+    half: bool = True  # fp16 on the GPU (the CPU always runs fp32)
+    imgsz: int = 640  # YOLO input side
+    depth_size: int = 518  # depth input side (a multiple of 14)
+    depth_every: int = 1  # run depth on every Nth frame, reuse its map between
+    conf: float = 0.25
+    iou: float = 0.45
+    top_k: int = 100  # most boxes per frame
+    classes: tuple[str, ...] = ()  # class names to keep; empty keeps all
+
+
+@dataclass(frozen=True)
+class RawDetection:
+    box: tuple[float, float, float, float]  # x1, y1, x2, y2 in source pixels
+    score: float
+    class_id: int
+    class_name: str
+    inverse_depth: float  # relative, larger is nearer; NaN without depth
+
+
+@dataclass
+class EngineOutput:
+    detections: list[RawDetection]
+    depth_fresh: bool  # depth ran on this frame
+    depth_map: np.ndarray | None  # (D, D) relative inverse depth, when asked for and fresh
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class PerceptionEngine:
+    def __init__(self, detector: Detector, depth: DepthModel | None, config: EngineConfig) -> None:
+        if config.mode not in MODES:
+            raise ValueError(f"mode {config.mode!r}: choose one of {', '.join(MODES)}")
+        if config.depth_every < 1:
+            raise ValueError(f"depth_every must be >= 1, got {config.depth_every}")
+        self.detector = detector
+        self.depth = depth
+        self.config = config
+        self.device = next(detector.module.parameters(), torch.empty(0)).device
+        self.cuda = self.device.type == "cuda"
+        self.dtype = torch.float16 if (self.cuda and config.half) else torch.float32
+        self.mode = config.mode if self.cuda else "naive"
+        if self.mode == "graphs" and not (detector.capturable and (depth is None or depth.capturable)):
+            self.mode = "streams"  # exported models (ONNX, TensorRT) run outside graphs
+        keep = set(config.classes)
+        mask = [1.0 if not keep or name in keep else 0.0 for _, name in sorted(detector.names.items())]
+        self.class_mask = torch.tensor(mask, device=self.device)
+        self.mean = torch.tensor(IMAGENET_MEAN, device=self.device, dtype=self.dtype).view(1, 3, 1, 1)
+        self.std = torch.tensor(IMAGENET_STD, device=self.device, dtype=self.dtype).view(1, 3, 1, 1)
+        self.frames = 0
+        self._pipelines: dict[tuple[int, ...], _Pipeline] = {}
+
+    @property
+    def names(self) -> dict[int, str]:
+        return self.detector.names
+
+    def process(self, pixels: np.ndarray, want_depth_map: bool = False) -> EngineOutput:
+        pipe = self._pipeline(pixels.shape)
+        run_depth = self.depth is not None and self.frames % self.config.depth_every == 0
+        self.frames += 1
+        start = time.perf_counter()
+        if self.mode == "naive":
+            out, timings = self._naive(pipe, pixels, run_depth)
+        else:
+            out, timings = self._overlapped(pipe, pixels, run_depth)
+        depth_map = None
+        if want_depth_map and run_depth:
+            depth_map = pipe.depth_cache[0].float().cpu().numpy()
+        timings["total"] = (time.perf_counter() - start) * 1000
+        return EngineOutput(self._detections(out), run_depth, depth_map, timings)
+
+    # -- the three ways ---------------------------------------------------------------------------
+
+    def _naive(self, pipe: _Pipeline, pixels: np.ndarray, run_depth: bool) -> tuple[np.ndarray, dict]:
+        t0 = time.perf_counter()
+        frame = torch.from_numpy(np.ascontiguousarray(pixels)).to(self.device)
+        x = to_nchw(frame, self.dtype)
+        t1 = time.perf_counter()
+        with torch.inference_mode():
+            boxes = select_boxes(
+                self.detector.module(letterbox(x, pipe.box)),
+                pipe.box,
+                self.class_mask,
+                self.config.top_k,
+                self.config.conf,
+                self.config.iou,
+            )
+            boxes_host = boxes.cpu()  # the seed's way: each result fetched as soon as it exists
+            t2 = time.perf_counter()
+            if run_depth:
+                pipe.depth_cache.copy_(
+                    self.depth.module(depth_input(x, self.config.depth_size, self.mean, self.std))
+                )
+            if self.depth is not None:
+                boxes_host[:, 7] = sample_inverse_depth(
+                    boxes, pipe.depth_cache, pipe.height, pipe.width
+                ).cpu()
+        t3 = time.perf_counter()
+        timings = {"upload": (t1 - t0) * 1000, "detect": (t2 - t1) * 1000, "depth": (t3 - t2) * 1000}
+        return boxes_host.numpy(), timings
+
+    def _overlapped(self, pipe: _Pipeline, pixels: np.ndarray, run_depth: bool) -> tuple[np.ndarray, dict]:
+        main = torch.cuda.current_stream(self.device)
+        pipe.host_frame.copy_(torch.from_numpy(pixels))
+        pipe.events[0].record(main)
+        pipe.frame.copy_(pipe.host_frame, non_blocking=True)
+        pipe.events[1].record(main)
+        if self.mode == "graphs":
+            graph = pipe.graph_with_depth if run_depth else pipe.graph_without_depth
+            if graph is None:
+                graph = self._capture(pipe, run_depth)
+            graph.replay()
+        else:
+            with torch.inference_mode():
+                self._body(pipe, run_depth)
+        pipe.events[2].record(main)
+        pipe.host_out.copy_(pipe.out, non_blocking=True)  # the one copy back
+        pipe.events[3].record(main)
+        pipe.events[3].synchronize()
+        e = pipe.events
+        timings = {
+            "upload": e[0].elapsed_time(e[1]),
+            "infer": e[1].elapsed_time(e[2]),
+            "download": e[2].elapsed_time(e[3]),
+        }
+        return pipe.host_out.numpy().copy(), timings
+
+    def _body(self, pipe: _Pipeline, run_depth: bool) -> None:
+        """Everything between upload and download, YOLO and depth forked onto two streams."""
+        main = torch.cuda.current_stream(self.device)
+        pipe.detect_stream.wait_stream(main)
+        pipe.depth_stream.wait_stream(main)
+        x = to_nchw(pipe.frame, self.dtype)
+        with torch.cuda.stream(pipe.detect_stream):
+            preds = self.detector.module(letterbox(x, pipe.box))
+            pipe.boxes.copy_(
+                select_boxes(
+                    preds, pipe.box, self.class_mask, self.config.top_k, self.config.conf, self.config.iou
+                )
+            )
+        if run_depth:
+            with torch.cuda.stream(pipe.depth_stream):
+                pipe.depth_cache.copy_(
+                    self.depth.module(depth_input(x, self.config.depth_size, self.mean, self.std))
+                )
+        main.wait_stream(pipe.detect_stream)
+        main.wait_stream(pipe.depth_stream)
+        pipe.out.copy_(pipe.boxes)
+        if self.depth is not None:
+            pipe.out[:, 7] = sample_inverse_depth(pipe.boxes, pipe.depth_cache, pipe.height, pipe.width)
+
+    def _capture(self, pipe: _Pipeline, run_depth: bool) -> torch.cuda.CUDAGraph:
+        side = torch.cuda.Stream(self.device)
+        side.wait_stream(torch.cuda.current_stream(self.device))
+        with torch.cuda.stream(side), torch.inference_mode():
+            for _ in range(3):  # warm-up: lazy inits and autotuning stay out of the graph
+                self._body(pipe, run_depth)
+        torch.cuda.current_stream(self.device).wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph), torch.inference_mode():
+            self._body(pipe, run_depth)
+        if run_depth:
+            pipe.graph_with_depth = graph
+        else:
+            pipe.graph_without_depth = graph
+        graph.replay()  # the capture itself computed nothing
+        return graph
+
+    # -- buffers and results ----------------------------------------------------------------------
+
+    def _pipeline(self, shape: tuple[int, ...]) -> _Pipeline:
+        if shape not in self._pipelines:
+            if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] != 3):
+                raise ValueError(f"frame of shape {shape}: expected (H, W, 3) rgb or (H, W) grey")
+            self._pipelines[shape] = _Pipeline(shape, self)
+        return self._pipelines[shape]
+
+    def _detections(self, out: np.ndarray) -> list[RawDetection]:
+        found = []
+        for row in out[out[:, 6] > 0.5]:
+            class_id = int(row[5])
+            inverse_depth = float(row[7]) if self.depth is not None else math.nan
+            found.append(
+                RawDetection(
+                    (float(row[0]), float(row[1]), float(row[2]), float(row[3])),
+                    float(row[4]),
+                    class_id,
+                    self.names.get(class_id, str(class_id)),
+                    inverse_depth,
+                )
+            )
+        return found
+
+    def gpu_memory_mb(self) -> float:
+        """Peak GPU memory this process has allocated (0 on the CPU)."""
+        return torch.cuda.max_memory_allocated(self.device) / 2**20 if self.cuda else 0.0
+
+
+class _Pipeline:
+    """The static buffers (and captured graphs) for one input shape."""
+
+    def __init__(self, shape: tuple[int, ...], engine: PerceptionEngine) -> None:
+        self.height, self.width = shape[0], shape[1]
+        self.box = Letterbox.fit(self.height, self.width, engine.config.imgsz)
+        device, size = engine.device, engine.config.depth_size
+        self.depth_cache = torch.zeros(1, size, size, device=device, dtype=engine.dtype)
+        self.graph_with_depth: torch.cuda.CUDAGraph | None = None
+        self.graph_without_depth: torch.cuda.CUDAGraph | None = None
+        if not engine.cuda:
+            return
+        self.host_frame = torch.empty(shape, dtype=torch.uint8).pin_memory()
+        self.frame = torch.empty(shape, dtype=torch.uint8, device=device)
+        self.boxes = torch.zeros(engine.config.top_k, OUT_FIELDS, device=device)
+        self.out = torch.zeros(engine.config.top_k, OUT_FIELDS, device=device)
+        self.host_out = torch.zeros(engine.config.top_k, OUT_FIELDS).pin_memory()
+        self.detect_stream = torch.cuda.Stream(device)
+        self.depth_stream = torch.cuda.Stream(device)
+        self.events = [torch.cuda.Event(enable_timing=True) for _ in range(4)]
