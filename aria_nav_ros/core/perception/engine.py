@@ -49,6 +49,8 @@ class EngineConfig:
     iou: float = 0.45
     top_k: int = 100  # most boxes per frame
     classes: tuple[str, ...] = ()  # class names to keep; empty keeps all
+    two_streams: bool = True  # streams/graphs: YOLO and depth side by side (False: one after the other)
+    pinned_upload: bool = True  # copy the frame into pinned memory, then DMA; False: CUDA stages it itself
 
 
 @dataclass(frozen=True)
@@ -142,9 +144,13 @@ class PerceptionEngine:
 
     def _overlapped(self, pipe: _Pipeline, pixels: np.ndarray, run_depth: bool) -> tuple[np.ndarray, dict]:
         main = torch.cuda.current_stream(self.device)
-        pipe.host_frame.copy_(torch.from_numpy(pixels))
+        t0 = time.perf_counter()
+        if self.config.pinned_upload:
+            pipe.host_frame.copy_(torch.from_numpy(pixels))  # into pinned memory: a DMA can then read it
+        host_copy_ms = (time.perf_counter() - t0) * 1000
         pipe.events[0].record(main)
-        pipe.frame.copy_(pipe.host_frame, non_blocking=True)
+        source = pipe.host_frame if self.config.pinned_upload else torch.from_numpy(pixels)
+        pipe.frame.copy_(source, non_blocking=True)
         pipe.events[1].record(main)
         if self.mode == "graphs":
             graph = pipe.graph_with_depth if run_depth else pipe.graph_without_depth
@@ -160,6 +166,7 @@ class PerceptionEngine:
         pipe.events[3].synchronize()
         e = pipe.events
         timings = {
+            "host_copy": host_copy_ms,
             "upload": e[0].elapsed_time(e[1]),
             "infer": e[1].elapsed_time(e[2]),
             "download": e[2].elapsed_time(e[3]),
@@ -169,9 +176,9 @@ class PerceptionEngine:
     def _body(self, pipe: _Pipeline, run_depth: bool) -> None:
         """Everything between upload and download, YOLO and depth forked onto two streams."""
         main = torch.cuda.current_stream(self.device)
-        pipe.detect_stream.wait_stream(main)
-        pipe.depth_stream.wait_stream(main)
         x = to_nchw(pipe.frame, self.dtype)
+        pipe.detect_stream.wait_stream(main)  # after x: both branches read it
+        pipe.depth_stream.wait_stream(main)
         with torch.cuda.stream(pipe.detect_stream):
             preds = self.detector.module(letterbox(x, pipe.box))
             pipe.boxes.copy_(
@@ -179,6 +186,8 @@ class PerceptionEngine:
                     preds, pipe.box, self.class_mask, self.config.top_k, self.config.conf, self.config.iou
                 )
             )
+        if not self.config.two_streams:
+            pipe.depth_stream.wait_stream(pipe.detect_stream)  # one after the other
         if run_depth:
             with torch.cuda.stream(pipe.depth_stream):
                 pipe.depth_cache.copy_(

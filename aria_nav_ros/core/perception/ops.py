@@ -78,10 +78,12 @@ def select_boxes(
     higher = torch.ones(k, k, device=p.device, dtype=torch.bool).triu(diagonal=1)  # row i scores above col j
     suppressed = ((overlaps > iou) & same_class & higher).any(dim=0)
     kept = (~suppressed & (scores >= conf)).float()
-    offset = torch.tensor([box.left, box.top, box.left, box.top], device=p.device, dtype=torch.float32)
-    xyxy = (xyxy - offset) / box.scale
     out = torch.zeros(top_k, OUT_FIELDS, device=p.device, dtype=torch.float32)
-    out[:k, :4] = xyxy
+    # Back to source pixels; Python scalars only (a tensor made from a list cannot be graph-captured).
+    out[:k, 0] = (xyxy[:, 0] - box.left) / box.scale
+    out[:k, 1] = (xyxy[:, 1] - box.top) / box.scale
+    out[:k, 2] = (xyxy[:, 2] - box.left) / box.scale
+    out[:k, 3] = (xyxy[:, 3] - box.top) / box.scale
     out[:k, 4] = scores
     out[:k, 5] = classes
     out[:k, 6] = kept

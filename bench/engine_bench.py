@@ -1,0 +1,241 @@
+"""Engine benchmark: naive vs streams vs CUDA graphs on the same frames, and three engines sharing a GPU.
+
+Runs without ROS (the GPU machine has none): YOLO11n at 640 and Depth
+Anything V2 Small at 518 with random weights of the real architectures,
+fp16, batch 1, on 1408x1408 frames made from real photos. Each frame is
+timed from host memory to results in host memory. Prints a table and
+writes JSON under bench/results/.
+
+    python bench/engine_bench.py --frames 300 --out bench/results/engine_h100.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the core, without installing the package
+
+import torch  # noqa: E402
+
+from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine  # noqa: E402
+from aria_nav_ros.core.perception.models import RANDOM_DEPTH, load_depth, load_detector  # noqa: E402
+
+DETECTOR = "yolo11n.yaml"  # the YOLO11n architecture; random weights (no hub here)
+
+
+def frames(count: int, shape: tuple[int, ...]) -> list[np.ndarray]:
+    """Real photos (ultralytics' bus and zidane) at the camera's size, shifted so every frame differs."""
+    import cv2
+    from ultralytics.utils import ASSETS
+
+    photos = [cv2.imread(str(ASSETS / name)) for name in ("bus.jpg", "zidane.jpg")]
+    out = []
+    for i in range(count):
+        image = cv2.resize(photos[i % 2], (shape[1], shape[0]))
+        image = (
+            cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+            if len(shape) == 2
+            else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        )
+        out.append(np.ascontiguousarray(np.roll(image, i * 3, axis=1)))
+    return out
+
+
+def make_engine(
+    mode: str, with_depth: bool, depth_every: int = 1, two_streams: bool = True, pinned: bool = True
+) -> PerceptionEngine:
+    device = torch.device("cuda")
+    detector = load_detector(DETECTOR, device, half=True)
+    depth = load_depth(RANDOM_DEPTH, device, half=True) if with_depth else None
+    config = EngineConfig(mode=mode, depth_every=depth_every, two_streams=two_streams, pinned_upload=pinned)
+    return PerceptionEngine(detector, depth, config)
+
+
+def time_engine(engine: PerceptionEngine, images: list[np.ndarray], warmup: int) -> dict:
+    for image in images[:warmup]:
+        engine.process(image)
+    torch.cuda.synchronize()
+    times, outputs = [], []
+    for image in images:
+        start = time.perf_counter()
+        out = engine.process(image)
+        times.append((time.perf_counter() - start) * 1000)
+        outputs.append(out)
+    t = np.asarray(times)
+    stages = {k: float(np.median([o.timings_ms[k] for o in outputs])) for k in outputs[0].timings_ms}
+    return {
+        "stage_median_ms": stages,
+        "median_ms": float(np.median(t)),
+        "p90_ms": float(np.percentile(t, 90)),
+        "mean_ms": float(t.mean()),
+        "fps": float(1000 / np.median(t)),
+        "frames": len(images),
+        "mode_run": engine.mode,
+        "boxes_per_frame": float(np.mean([len(o.detections) for o in outputs])),
+        "first_boxes": [list(d.box) + [d.score, d.inverse_depth] for d in outputs[0].detections[:5]],
+    }
+
+
+def single_process(args: argparse.Namespace) -> dict:
+    rgb = frames(args.frames, (1408, 1408, 3))
+    results = {}
+    variants = (
+        ("naive", "naive", 1, True, True),
+        ("streams", "streams", 1, True, True),
+        ("graphs_one_stream", "graphs", 1, False, True),
+        ("graphs", "graphs", 1, True, True),
+        ("graphs_pageable_upload", "graphs", 1, True, False),
+        ("graphs_depth_every_3", "graphs", 3, True, True),
+    )
+    for name, mode, depth_every, two_streams, pinned in variants:
+        torch.cuda.reset_peak_memory_stats()
+        engine = make_engine(mode, True, depth_every, two_streams, pinned)
+        results[name] = time_engine(engine, rgb, args.warmup)
+        results[name]["peak_allocated_mb"] = torch.cuda.max_memory_allocated() / 2**20
+        del engine
+        torch.cuda.empty_cache()
+    return results
+
+
+def _worker(role: str, seconds: float, rate_hz: float, results, start_barrier) -> None:
+    torch.cuda.init()
+    if role == "rgb":
+        engine = make_engine("graphs", True)
+        images = frames(40, (1408, 1408, 3))
+    else:
+        engine = make_engine("graphs", False)
+        images = frames(40, (480, 640))
+    for image in images[:10]:
+        engine.process(image)
+    torch.cuda.synchronize()
+    start_barrier.wait()
+    count, times = 0, []
+    begin = time.perf_counter()
+    end = begin + seconds
+    while time.perf_counter() < end:
+        if rate_hz > 0:  # a camera: the next frame exists only at its time
+            delay = begin + count / rate_hz - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+        t0 = time.perf_counter()
+        engine.process(images[count % len(images)])
+        times.append((time.perf_counter() - t0) * 1000)
+        count += 1
+    results[role] = {
+        "fps": count / seconds,
+        "median_ms": float(np.median(times)),
+        "p90_ms": float(np.percentile(times, 90)),
+        "peak_allocated_mb": torch.cuda.max_memory_allocated() / 2**20,
+        "reserved_mb": torch.cuda.memory_reserved() / 2**20,
+        "process_mb": _process_memory_mb(),
+    }
+
+
+def _process_memory_mb() -> float | None:
+    """What the driver charges this process (context included), from nvidia-smi."""
+    import os
+
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    for line in out.splitlines():
+        pid, used = (part.strip() for part in line.split(","))
+        if pid == str(os.getpid()):
+            return float(used)
+    return None
+
+
+def three_processes(seconds: float, rate_hz: float) -> dict:
+    ctx = multiprocessing.get_context("spawn")
+    manager = ctx.Manager()
+    results = manager.dict()
+    barrier = ctx.Barrier(3)
+    workers = [
+        ctx.Process(target=_worker, args=(role, seconds, rate_hz, results, barrier))
+        for role in ("rgb", "slam_left", "slam_right")
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    out = dict(results)
+    known = [r["process_mb"] for r in out.values() if r.get("process_mb") is not None]
+    out["total_process_mb"] = sum(known) if len(known) == 3 else None
+    out["total_reserved_mb"] = sum(r["reserved_mb"] for r in out.values() if isinstance(r, dict))
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--shared-seconds", type=float, default=20.0)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "engine.json"))
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        print("engine_bench needs a CUDA GPU", file=sys.stderr)
+        return 2
+    single = single_process(args)
+    shared = three_processes(args.shared_seconds, 0.0)
+    paced = three_processes(args.shared_seconds, 30.0)
+    naive, graphs = single["naive"]["median_ms"], single["graphs"]["median_ms"]
+    report = {
+        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
+        "gpu": torch.cuda.get_device_name(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "detector": f"{DETECTOR} (random weights) at 640, fp16",
+        "depth": "Depth Anything V2 Small (random) at 518, fp16",
+        "frame": "1408x1408 rgb8 in host memory -> results in host memory",
+        "single": single,
+        "speedup_graphs_over_naive": naive / graphs,
+        "speedup_streams_over_naive": naive / single["streams"]["median_ms"],
+        "three_processes_flat_out": shared,
+        "three_processes_30hz": paced,
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2))
+    print(f"\n{'mode':<24}{'median ms':>10}{'p90 ms':>10}{'fps':>8}{'peak MB':>9}{'x naive':>9}")
+    for name, r in single.items():
+        print(
+            f"{name:<24}{r['median_ms']:>10.2f}{r['p90_ms']:>10.2f}{r['fps']:>8.0f}{r['peak_allocated_mb']:>9.0f}"
+            f"{naive / r['median_ms']:>9.2f}"
+        )
+    print("\nstage medians (ms):")
+    for name, r in single.items():
+        print(f"  {name:<22}" + "  ".join(f"{k} {v:.2f}" for k, v in r["stage_median_ms"].items()))
+    for title, run in (("flat out", shared), ("each camera at 30 Hz", paced)):
+        print(f"\nthree processes sharing the GPU for {args.shared_seconds:g} s, {title} (graphs):")
+        for role in ("rgb", "slam_left", "slam_right"):
+            r = run[role]
+            print(
+                f"  {role:<11}{r['fps']:>7.0f} fps  median {r['median_ms']:.2f} ms  p90 {r['p90_ms']:.2f} ms"
+                f"  allocated {r['peak_allocated_mb']:.0f} MB  process {r['process_mb']} MB"
+            )
+        print(
+            f"  total GPU memory of the three processes: {run['total_process_mb']} MB (nvidia-smi),"
+            f" reserved by PyTorch {run['total_reserved_mb']:.0f} MB"
+        )
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
