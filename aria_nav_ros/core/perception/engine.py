@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from aria_nav_ros.core.detection import RawDetection
 from aria_nav_ros.core.perception.models import DepthModel, Detector
 from aria_nav_ros.core.perception.ops import (
     IMAGENET_MEAN,
@@ -51,15 +52,6 @@ class EngineConfig:
     classes: tuple[str, ...] = ()  # class names to keep; empty keeps all
     two_streams: bool = True  # streams/graphs: YOLO and depth side by side (False: one after the other)
     pinned_upload: bool = True  # copy the frame into pinned memory, then DMA; False: CUDA stages it itself
-
-
-@dataclass(frozen=True)
-class RawDetection:
-    box: tuple[float, float, float, float]  # x1, y1, x2, y2 in source pixels
-    score: float
-    class_id: int
-    class_name: str
-    inverse_depth: float  # relative, larger is nearer; NaN without depth
 
 
 @dataclass

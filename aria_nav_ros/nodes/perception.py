@@ -1,0 +1,241 @@
+"""rgb_perception and slam_detector: YOLO (and, for RGB, depth) on the newest frame of one camera.
+
+Publishes /aria/<camera>/detections (DetectionArray), /aria/<camera>/annotated
+(rgb8, for rqt_image_view), /aria/<camera>/markers (RViz), /aria/<camera>/depth
+(32FC1, the depth model's resolution) and /diagnostics. Frames are taken
+newest-first: one waits at most, older ones are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import traceback
+from dataclasses import replace
+
+import numpy as np
+import torch
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.node import Node
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
+
+from aria_nav_ros.core.annotate import annotate
+from aria_nav_ros.core.cameras import RGB, camera_info_topic, image_topic
+from aria_nav_ros.core.geometry import GeometryConfig, locate
+from aria_nav_ros.core.image import ImageFormatError
+from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine
+from aria_nav_ros.core.perception.models import ModelError, load_depth, load_detector
+from aria_nav_ros.core.sources.base import PinholeCamera
+from aria_nav_ros.core.sources.upright import turn_clockwise
+from aria_nav_ros.msg import DetectionArray
+from aria_nav_ros.ros.camera_info import pinhole_of
+from aria_nav_ros.ros.detections import detection_array, markers
+from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, WARN, diagnostic
+from aria_nav_ros.ros.image import image_to_numpy, numpy_to_image
+from aria_nav_ros.ros.qos import RESULT_QOS, SENSOR_QOS
+from aria_nav_ros.ros.spin import run_node
+
+NOMINAL_HFOV_DEG = {RGB: 110.0}  # until a CameraInfo arrives
+SLAM_NOMINAL_HFOV_DEG = 150.0
+
+
+class PerceptionNode(Node):
+    def __init__(self, name: str, camera: str, with_depth: bool) -> None:
+        super().__init__(name)
+        p = self.declare_parameter
+        classes = tuple(c for c in p("classes", [""]).value if c)  # [""]: all (ROS has no typed empty list)
+        self.camera = str(p("camera", camera).value)
+        self.yaw_deg = float(p("yaw_deg", 0.0).value)  # where this camera looks, from straight ahead
+        self.turn = bool(p("turn_clockwise", False).value)  # raw sideways Aria frames: turn them upright
+        self.config = EngineConfig(
+            mode=str(p("mode", "graphs").value),
+            half=bool(p("half", True).value),
+            imgsz=int(p("imgsz", 640).value),
+            depth_size=int(p("depth_size", 518).value),
+            depth_every=int(p("depth_every", 1).value),
+            conf=float(p("conf", 0.25).value),
+            iou=float(p("iou", 0.45).value),
+            classes=classes,
+            two_streams=bool(p("two_streams", True).value),
+        )
+        aliases = [
+            a.split(":", 1) for a in p("class_aliases", ["Normal:person", "Fall:person"]).value if ":" in a
+        ]
+        self.geometry = GeometryConfig(
+            eye_height_m=float(p("eye_height_m", 1.6).value),
+            pitch_deg=float(p("pitch_deg", 0.0).value),
+            class_aliases={k: v for k, v in aliases},
+        )
+        device = str(p("device", "auto").value)
+        model = str(p("model", "pkg:fall_detection/models/best.pt").value)
+        depth_model = str(
+            p("depth_model", "depth-anything/Depth-Anything-V2-Small-hf" if with_depth else "").value
+        )
+
+        out = f"/aria/{self.camera}"
+        self.detections_pub = self.create_publisher(DetectionArray, f"{out}/detections", RESULT_QOS)
+        self.annotated_pub = self.create_publisher(Image, f"{out}/annotated", SENSOR_QOS)
+        self.markers_pub = self.create_publisher(MarkerArray, f"{out}/markers", RESULT_QOS)
+        self.depth_pub = self.create_publisher(Image, f"{out}/depth", SENSOR_QOS)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)
+
+        self.engine: PerceptionEngine | None = None
+        self.depth_trusted = False
+        self.problem = ""  # what keeps the node from working, said in logs and diagnostics
+        self.warning = ""
+        self._load(model, depth_model, device)
+
+        self.pinhole: PinholeCamera | None = None
+        self.create_subscription(CameraInfo, camera_info_topic(self.camera), self._on_info, SENSOR_QOS)
+        self.create_subscription(Image, image_topic(self.camera), self._on_image, SENSOR_QOS)
+        self._slot: Image | None = None
+        self._wake = threading.Condition()
+        self._running = True
+        self.stats = {"frames": 0, "dropped": 0, "rejected": 0, "errors": 0}
+        self._window: list[tuple[float, dict[str, float]]] = []
+        self._worker = threading.Thread(target=self._work, name=f"{name}_worker", daemon=True)
+        self._worker.start()
+        self.create_timer(1.0, self._report)
+
+    def _load(self, model: str, depth_model: str, device_name: str) -> None:
+        if device_name == "auto":
+            device_name = "cuda" if torch.cuda.is_available() else "cpu"
+        device = torch.device(device_name)
+        half = self.config.half and device.type == "cuda"
+        try:
+            detector = load_detector(model, device, half)
+        except ModelError as error:
+            self.problem = str(error)
+            self.get_logger().error(f"no detection: {error}")
+            return
+        depth = None
+        if depth_model:
+            try:
+                depth = load_depth(depth_model, device, half)
+            except ModelError as error:
+                self.warning = f"running without depth (geometric distances only): {error}"
+                self.get_logger().warning(self.warning)
+        if depth is not None and not depth.trained:
+            self.warning = f"depth model {depth.source} has random weights: not used for distances"
+            self.get_logger().warning(self.warning)
+        self.depth_trusted = depth is not None and depth.trained
+        self.engine = PerceptionEngine(detector, depth, self.config)
+        self.get_logger().info(
+            f"{self.camera}: {model} on {device} ({self.engine.mode}),"
+            f" depth: {depth.source if depth else 'none'},"
+            f" classes {sorted(set(detector.names.values()))}"
+        )
+
+    def _on_info(self, msg: CameraInfo) -> None:
+        if msg.width > 0 and msg.height > 0 and msg.k[0] > 0 and all(math.isfinite(v) for v in msg.k):
+            pinhole = pinhole_of(msg)
+            self.pinhole = pinhole.rotated_clockwise() if self.turn else pinhole
+
+    def _on_image(self, msg: Image) -> None:
+        with self._wake:
+            if self._slot is not None:
+                self.stats["dropped"] += 1  # a newer frame replaces one not yet started
+            self._slot = msg
+            self._wake.notify()
+
+    def _work(self) -> None:
+        while self._running:
+            with self._wake:
+                while self._slot is None and self._running:
+                    self._wake.wait(0.5)
+                msg, self._slot = self._slot, None
+            if msg is None or self.engine is None:
+                continue
+            try:
+                self._process(msg)
+            except ImageFormatError as error:
+                self.stats["rejected"] += 1
+                self.get_logger().warning(f"{self.camera}: frame refused: {error}", throttle_duration_sec=5.0)
+            except Exception as error:  # never let one bad frame (or a full GPU) end perception silently
+                self.stats["errors"] += 1
+                self.get_logger().error(
+                    f"{self.camera}: frame failed: {error!r}\n{traceback.format_exc()}",
+                    throttle_duration_sec=5.0,
+                )
+
+    def _process(self, msg: Image) -> None:
+        pixels = image_to_numpy(msg)
+        if msg.encoding == "bgr8":
+            pixels = pixels[:, :, ::-1]
+        elif msg.encoding not in ("rgb8", "mono8"):
+            raise ImageFormatError("encoding", f"{msg.encoding!r}: perception takes rgb8, bgr8 or mono8")
+        if self.turn:
+            pixels = turn_clockwise(pixels)
+        pixels = np.ascontiguousarray(pixels)
+        height, width = pixels.shape[:2]
+        camera = self.pinhole
+        if camera is None or (camera.width, camera.height) != (width, height):
+            camera = PinholeCamera.from_fov(
+                width, height, NOMINAL_HFOV_DEG.get(self.camera, SLAM_NOMINAL_HFOV_DEG)
+            )
+        want_depth = self.depth_pub.get_subscription_count() > 0
+        out = self.engine.process(pixels, want_depth_map=want_depth)
+        raw = out.detections
+        if not self.depth_trusted:
+            raw = [replace(d, inverse_depth=math.nan) for d in raw]
+        detections = locate(raw, camera, self.geometry, self.yaw_deg)
+        self.detections_pub.publish(
+            detection_array(msg.header, self.camera, width, height, detections, out.timings_ms)
+        )
+        self.stats["frames"] += 1
+        self._window.append((time.monotonic(), out.timings_ms))
+        if self.annotated_pub.get_subscription_count() > 0:
+            self.annotated_pub.publish(numpy_to_image(annotate(pixels, detections), "rgb8", msg.header))
+        if self.markers_pub.get_subscription_count() > 0:
+            self.markers_pub.publish(markers(msg.header, self.camera, detections, self.yaw_deg))
+        if out.depth_map is not None:
+            header = Header(stamp=msg.header.stamp, frame_id=msg.header.frame_id)
+            self.depth_pub.publish(numpy_to_image(out.depth_map.astype(np.float32), "32FC1", header))
+
+    def _report(self) -> None:
+        now = time.monotonic()
+        self._window = [(t, ms) for t, ms in self._window if now - t <= 5.0]
+        values: dict[str, object] = dict(self.stats)
+        values["fps"] = len(self._window) / 5.0
+        for stage in self._window[-1][1] if self._window else {}:
+            values[f"{stage}_ms"] = float(np.median([ms.get(stage, 0.0) for _, ms in self._window]))
+        if self.engine is not None:
+            values["gpu_memory_mb"] = self.engine.gpu_memory_mb()
+            values["mode"] = self.engine.mode
+        if self.problem:
+            level, message = ERROR, self.problem
+            self.get_logger().error(f"no detection: {self.problem}", throttle_duration_sec=10.0)
+        elif self.warning:
+            level, message = WARN, self.warning
+        else:
+            level, message = OK, "running"
+        self.diagnostics_pub.publish(diagnostic(self, level, message, values))
+
+    def destroy_node(self) -> None:
+        if hasattr(self, "_worker"):  # may be called on a node whose start failed half-way
+            self._running = False
+            with self._wake:
+                self._wake.notify()
+            self._worker.join(5)
+        super().destroy_node()
+
+
+class RgbPerception(PerceptionNode):
+    def __init__(self) -> None:
+        super().__init__("rgb_perception", RGB, with_depth=True)
+
+
+class SlamDetector(PerceptionNode):
+    def __init__(self) -> None:
+        super().__init__("slam_detector", "slam_left", with_depth=False)
+
+
+def rgb_main() -> None:
+    run_node(RgbPerception)
+
+
+def slam_main() -> None:
+    run_node(SlamDetector)

@@ -1,0 +1,87 @@
+"""Core detections <-> aria_nav_ros/msg/Detection(Array), and RViz markers for them."""
+
+from __future__ import annotations
+
+import math
+
+from builtin_interfaces.msg import Duration
+from std_msgs.msg import Header
+from visualization_msgs.msg import Marker, MarkerArray
+
+from aria_nav_ros.core.detection import Detection
+from aria_nav_ros.msg import Detection as DetectionMsg
+from aria_nav_ros.msg import DetectionArray, StageTiming
+
+
+def detection_msg(det: Detection) -> DetectionMsg:
+    x1, y1, x2, y2 = det.box
+    return DetectionMsg(
+        class_id=det.class_id, class_name=det.class_name, score=float(det.score),
+        x_min=float(x1), y_min=float(y1), x_max=float(x2), y_max=float(y2),
+        distance_m=float(det.distance_m), distance_source=det.distance_source,
+        bearing_deg=float(det.bearing_deg), track_id=det.track_id,
+    )  # fmt: skip
+
+
+def detection_from_msg(msg: DetectionMsg) -> Detection:
+    return Detection(
+        msg.class_id,
+        msg.class_name,
+        msg.score,
+        (msg.x_min, msg.y_min, msg.x_max, msg.y_max),
+        msg.distance_m,
+        msg.distance_source,
+        msg.bearing_deg,
+        msg.track_id,
+    )
+
+
+def detection_array(
+    header: Header,
+    camera: str,
+    width: int,
+    height: int,
+    detections: list[Detection],
+    timings_ms: dict[str, float],
+) -> DetectionArray:
+    return DetectionArray(
+        header=header, camera=camera, image_width=width, image_height=height,
+        detections=[detection_msg(d) for d in detections],
+        timings=[StageTiming(stage=name, ms=float(ms)) for name, ms in timings_ms.items()],
+    )  # fmt: skip
+
+
+def markers(header: Header, camera: str, detections: list[Detection], yaw_deg: float) -> MarkerArray:
+    """A cylinder and a label per detection with a distance, in the camera's optical frame."""
+    out = MarkerArray()
+    out.markers.append(Marker(header=header, ns=camera, action=Marker.DELETEALL))
+    lifetime = Duration(sec=0, nanosec=500_000_000)
+    for i, det in enumerate(d for d in detections if not math.isnan(d.distance_m)):
+        angle = math.radians(det.bearing_deg - yaw_deg)  # within the camera's own view
+        x, z = det.distance_m * math.sin(angle), det.distance_m * math.cos(angle)
+        body = Marker(
+            header=header, ns=camera, id=2 * i, type=Marker.CYLINDER, action=Marker.ADD, lifetime=lifetime
+        )
+        body.pose.position.x, body.pose.position.z = x, z
+        body.pose.orientation.x, body.pose.orientation.w = (
+            -math.sqrt(0.5),
+            math.sqrt(0.5),
+        )  # axis along -y (up)
+        body.scale.x = body.scale.y = 0.5
+        body.scale.z = 1.7
+        body.color.r, body.color.g, body.color.a = 1.0, 0.6, 0.8
+        label = Marker(
+            header=header,
+            ns=camera,
+            id=2 * i + 1,
+            type=Marker.TEXT_VIEW_FACING,
+            action=Marker.ADD,
+            lifetime=lifetime,
+            text=f"{det.class_name} {det.distance_m:.1f} m",
+        )
+        label.pose.position.x, label.pose.position.y, label.pose.position.z = x, -1.2, z
+        label.pose.orientation.w = 1.0
+        label.scale.z = 0.3
+        label.color.r = label.color.g = label.color.b = label.color.a = 1.0
+        out.markers += [body, label]
+    return out
