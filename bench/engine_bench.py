@@ -43,11 +43,7 @@ def frames(count: int, shape: tuple[int, ...]) -> list[np.ndarray]:
     out = []
     for i in range(count):
         image = cv2.resize(photos[i % 2], (shape[1], shape[0]))
-        image = (
-            cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-            if len(shape) == 2
-            else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        )
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if len(shape) == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         out.append(np.ascontiguousarray(np.roll(image, i * 3, axis=1)))
     return out
 

@@ -20,5 +20,6 @@ if __name__ == "__main__":
         return FakeGlasses(fail_after=fail_after if not FakeGlasses.sessions else None)
 
     source = AriaLiveSource(AriaLiveConfig(), session_factory=session)
-    run_node(lambda: AriaDriver(source_factory=lambda: source),
-             ["live_driver_peer", "--ros-args", "-p", "source:=live"])
+    run_node(
+        lambda: AriaDriver(source_factory=lambda: source), ["live_driver_peer", "--ros-args", "-p", "source:=live"]
+    )

@@ -32,10 +32,31 @@ def frames_in(bag: Path) -> dict[str, list[np.ndarray]]:
 
 
 def record(source_args: list[str], bag: Path, env: dict[str, str]) -> str:
-    recorder = NodeProcess([sys.executable, "-m", "aria_nav_ros.nodes.recorder", "--ros-args", "-p",
-                            f"path:={bag}", "-p", f"topics:={TOPICS}".replace("'", '"')], env)
-    driver = NodeProcess([sys.executable, "-m", "aria_nav_ros.nodes.aria_driver", "--ros-args",
-                          "-p", "wait_for_subscribers:=true", *source_args], env)
+    recorder = NodeProcess(
+        [
+            sys.executable,
+            "-m",
+            "aria_nav_ros.nodes.recorder",
+            "--ros-args",
+            "-p",
+            f"path:={bag}",
+            "-p",
+            f"topics:={TOPICS}".replace("'", '"'),
+        ],
+        env,
+    )
+    driver = NodeProcess(
+        [
+            sys.executable,
+            "-m",
+            "aria_nav_ros.nodes.aria_driver",
+            "--ros-args",
+            "-p",
+            "wait_for_subscribers:=true",
+            *source_args,
+        ],
+        env,
+    )
     try:
         assert driver.wait_for("finished after", timeout_s=60), driver.log[-3000:]
     finally:
@@ -74,9 +95,18 @@ def test_recorded_bag_carries_our_message_definitions(tmp_path: Path) -> None:
     Cue = store.types["aria_nav_ros/msg/NavigationCue"]
     Header = store.types["std_msgs/msg/Header"]
     Time = store.types["builtin_interfaces/msg/Time"]
-    cue = Cue(header=Header(stamp=Time(sec=3, nanosec=4), frame_id="aria_rgb_optical"), kind=0, urgency=2,
-              class_name="person", distance_m=1.5, bearing_deg=-10.0, zone="ahead", cameras=["rgb"],
-              track_id=7, text="Person ahead, one and a half meters")
+    cue = Cue(
+        header=Header(stamp=Time(sec=3, nanosec=4), frame_id="aria_rgb_optical"),
+        kind=0,
+        urgency=2,
+        class_name="person",
+        distance_m=1.5,
+        bearing_deg=-10.0,
+        zone="ahead",
+        cameras=["rgb"],
+        track_id=7,
+        text="Person ahead, one and a half meters",
+    )
     bag = tmp_path / "cues"
     writer = BagWriter(bag)
     writer.add_topic("/navigation/cues", "aria_nav_ros/msg/NavigationCue")

@@ -78,8 +78,9 @@ def test_live_driver_publishes_upright_frames_info_and_imu_and_survives_a_failur
 
 def test_driver_without_glasses_says_so_retries_and_stops_clean(ros_env) -> None:
     adb_before = adb_server_running()
-    driver = NodeProcess([sys.executable, "-m", "aria_nav_ros.nodes.aria_driver", "--ros-args", "-p",
-                          "source:=live"], ros_env)
+    driver = NodeProcess(
+        [sys.executable, "-m", "aria_nav_ros.nodes.aria_driver", "--ros-args", "-p", "source:=live"], ros_env
+    )
     helpers: set[int] = set()
     start = time.monotonic()
     try:
@@ -101,8 +102,19 @@ def test_driver_without_glasses_says_so_retries_and_stops_clean(ros_env) -> None
 
 def test_driver_with_a_missing_bag_names_it_and_keeps_running(ros_env, tmp_path) -> None:
     missing = tmp_path / "walk_bag"
-    driver = NodeProcess([sys.executable, "-m", "aria_nav_ros.nodes.aria_driver", "--ros-args", "-p",
-                          "source:=bag", "-p", f"path:={missing}"], ros_env)
+    driver = NodeProcess(
+        [
+            sys.executable,
+            "-m",
+            "aria_nav_ros.nodes.aria_driver",
+            "--ros-args",
+            "-p",
+            "source:=bag",
+            "-p",
+            f"path:={missing}",
+        ],
+        ros_env,
+    )
     try:
         assert driver.wait_for(f"bag {missing} does not exist", timeout_s=20), driver.log[-2000:]
         time.sleep(1.0)

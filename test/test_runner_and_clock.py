@@ -45,9 +45,7 @@ def test_live_source_is_retried_with_growing_backoff() -> None:
     log: list[tuple[str, str]] = []
     source = FlakySource(log, failures=3, frames=2)
     items: list = []
-    runner = SourceRunner(
-        lambda: source, items.append, lambda lvl, msg: log.append((lvl, msg)), True, (0.05, 0.1, 0.2)
-    )
+    runner = SourceRunner(lambda: source, items.append, lambda lvl, msg: log.append((lvl, msg)), True, (0.05, 0.1, 0.2))
     runner.start()
     assert wait_for(lambda: len(items) >= 2)
     assert runner.stop(5)

@@ -46,9 +46,7 @@ def layout_for(array: np.ndarray, encoding: str) -> ImageLayout:
     if array.ndim == 3 and channels == 1 and array.shape[2] == 1:
         expected_ndim = 3
     if array.ndim != expected_ndim or (array.ndim == 3 and array.shape[2] != channels):
-        raise ImageFormatError(
-            "encoding", f"{encoding!r} needs {channels} channel(s), array has shape {array.shape}"
-        )
+        raise ImageFormatError("encoding", f"{encoding!r} needs {channels} channel(s), array has shape {array.shape}")
     if array.dtype != dtype:
         raise ImageFormatError("encoding", f"{encoding!r} needs {dtype}, array is {array.dtype}")
     height, width = array.shape[:2]
@@ -74,8 +72,7 @@ def check_layout(layout: ImageLayout, data_size: int) -> None:
     if data_size != layout.step * layout.height:
         raise ImageFormatError(
             "data",
-            f"{data_size} bytes, but step {layout.step} x height {layout.height}"
-            f" = {layout.step * layout.height}",
+            f"{data_size} bytes, but step {layout.step} x height {layout.height} = {layout.step * layout.height}",
         )
 
 

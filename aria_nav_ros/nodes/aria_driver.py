@@ -56,12 +56,9 @@ class AriaDriver(Node):
         self.rgb_scale = float(p("rgb_scale", 1.0).value)
         live = self.settings.kind == "live"
         self.clock_map = DeviceClock(live=live)
-        self.image_pubs = {
-            c: self.create_publisher(Image, image_topic(c), SENSOR_QOS) for c in self.settings.cameras
-        }
+        self.image_pubs = {c: self.create_publisher(Image, image_topic(c), SENSOR_QOS) for c in self.settings.cameras}
         self.info_pubs = {
-            c: self.create_publisher(CameraInfo, camera_info_topic(c), SENSOR_QOS)
-            for c in self.settings.cameras
+            c: self.create_publisher(CameraInfo, camera_info_topic(c), SENSOR_QOS) for c in self.settings.cameras
         }
         self.imu_pub = self.create_publisher(Imu, IMU_TOPIC, SENSOR_QOS)
         self.published = dict.fromkeys(self.settings.cameras, 0)
@@ -100,20 +97,14 @@ class AriaDriver(Node):
     def _publish_frame(self, frame: Frame) -> None:
         pixels = frame.pixels
         if frame.camera == RGB and self.rgb_scale != 1.0:
-            pixels = cv2.resize(
-                pixels, None, fx=self.rgb_scale, fy=self.rgb_scale, interpolation=cv2.INTER_AREA
-            )
-        stamp_ns = self.clock_map.stamp(
-            frame.camera, frame.device_time_ns, self.get_clock().now().nanoseconds
-        )
+            pixels = cv2.resize(pixels, None, fx=self.rgb_scale, fy=self.rgb_scale, interpolation=cv2.INTER_AREA)
+        stamp_ns = self.clock_map.stamp(frame.camera, frame.device_time_ns, self.get_clock().now().nanoseconds)
         header = Header(frame_id=optical_frame(frame.camera))
         header.stamp.sec, header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
         try:
             image = numpy_to_image(pixels, frame.encoding, header)
         except ImageFormatError as error:
-            self.get_logger().error(
-                f"{frame.camera}: frame not published: {error}", throttle_duration_sec=5.0
-            )
+            self.get_logger().error(f"{frame.camera}: frame not published: {error}", throttle_duration_sec=5.0)
             return
         self.image_pubs[frame.camera].publish(image)
         self.info_pubs[frame.camera].publish(camera_info(self._pinhole(frame.camera, image), header))

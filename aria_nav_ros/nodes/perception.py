@@ -61,9 +61,7 @@ class PerceptionNode(Node):
             classes=classes,
             two_streams=bool(p("two_streams", True).value),
         )
-        aliases = [
-            a.split(":", 1) for a in p("class_aliases", ["Normal:person", "Fall:person"]).value if ":" in a
-        ]
+        aliases = [a.split(":", 1) for a in p("class_aliases", ["Normal:person", "Fall:person"]).value if ":" in a]
         self.geometry = GeometryConfig(
             eye_height_m=float(p("eye_height_m", 1.6).value),
             pitch_deg=float(p("pitch_deg", 0.0).value),
@@ -71,9 +69,7 @@ class PerceptionNode(Node):
         )
         device = str(p("device", "auto").value)
         model = str(p("model", "pkg:fall_detection/models/best.pt").value)
-        depth_model = str(
-            p("depth_model", "depth-anything/Depth-Anything-V2-Small-hf" if with_depth else "").value
-        )
+        depth_model = str(p("depth_model", "depth-anything/Depth-Anything-V2-Small-hf" if with_depth else "").value)
 
         out = f"/aria/{self.camera}"
         self.detections_pub = self.create_publisher(DetectionArray, f"{out}/detections", RESULT_QOS)
@@ -173,18 +169,14 @@ class PerceptionNode(Node):
         height, width = pixels.shape[:2]
         camera = self.pinhole
         if camera is None or (camera.width, camera.height) != (width, height):
-            camera = PinholeCamera.from_fov(
-                width, height, NOMINAL_HFOV_DEG.get(self.camera, SLAM_NOMINAL_HFOV_DEG)
-            )
+            camera = PinholeCamera.from_fov(width, height, NOMINAL_HFOV_DEG.get(self.camera, SLAM_NOMINAL_HFOV_DEG))
         want_depth = self.depth_pub.get_subscription_count() > 0
         out = self.engine.process(pixels, want_depth_map=want_depth)
         raw = out.detections
         if not self.depth_trusted:
             raw = [replace(d, inverse_depth=math.nan) for d in raw]
         detections = locate(raw, camera, self.geometry, self.yaw_deg)
-        self.detections_pub.publish(
-            detection_array(msg.header, self.camera, width, height, detections, out.timings_ms)
-        )
+        self.detections_pub.publish(detection_array(msg.header, self.camera, width, height, detections, out.timings_ms))
         self.stats["frames"] += 1
         self._window.append((time.monotonic(), out.timings_ms))
         if self.annotated_pub.get_subscription_count() > 0:

@@ -58,18 +58,14 @@ class Recorder(Node):
                 self.get_logger().error(f"cannot record {topic}: {error}")
                 self.pending.discard(topic)
                 continue
-            self.create_subscription(
-                cls, topic, lambda data, t=topic: self._write(t, data), self._qos(topic), raw=True
-            )
+            self.create_subscription(cls, topic, lambda data, t=topic: self._write(t, data), self._qos(topic), raw=True)
             self.pending.discard(topic)
             self.get_logger().info(f"recording {topic} ({msgtype})")
 
     def _qos(self, topic: str) -> QoSProfile:
         """Reliable only when every publisher is: a reliable reader ignores best-effort writers."""
         publishers = self.get_publishers_info_by_topic(topic)
-        reliable = publishers and all(
-            p.qos_profile.reliability == ReliabilityPolicy.RELIABLE for p in publishers
-        )
+        reliable = publishers and all(p.qos_profile.reliability == ReliabilityPolicy.RELIABLE for p in publishers)
         return RESULT_QOS if reliable else RECORD_SENSOR_QOS
 
     def _write(self, topic: str, data: bytes) -> None:

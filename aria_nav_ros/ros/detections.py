@@ -59,9 +59,7 @@ def markers(header: Header, camera: str, detections: list[Detection], yaw_deg: f
     for i, det in enumerate(d for d in detections if not math.isnan(d.distance_m)):
         angle = math.radians(det.bearing_deg - yaw_deg)  # within the camera's own view
         x, z = det.distance_m * math.sin(angle), det.distance_m * math.cos(angle)
-        body = Marker(
-            header=header, ns=camera, id=2 * i, type=Marker.CYLINDER, action=Marker.ADD, lifetime=lifetime
-        )
+        body = Marker(header=header, ns=camera, id=2 * i, type=Marker.CYLINDER, action=Marker.ADD, lifetime=lifetime)
         body.pose.position.x, body.pose.position.z = x, z
         body.pose.orientation.x, body.pose.orientation.w = (
             -math.sqrt(0.5),

@@ -16,9 +16,7 @@ def diagnostic(node: Node, level: bytes, message: str, values: dict[str, object]
         message=message,
         hardware_id=node.get_fully_qualified_name(),
     )
-    status.values = [
-        KeyValue(key=k, value=f"{v:.2f}" if isinstance(v, float) else str(v)) for k, v in values.items()
-    ]
+    status.values = [KeyValue(key=k, value=f"{v:.2f}" if isinstance(v, float) else str(v)) for k, v in values.items()]
     out = DiagnosticArray(status=[status])
     out.header.stamp = node.get_clock().now().to_msg()
     return out

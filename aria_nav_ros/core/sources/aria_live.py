@@ -78,11 +78,7 @@ class AriaObserver:
         if imu_idx != 0:  # the glasses have two IMUs; one is enough for walking/standing
             return
         for sample in motion_data:
-            self.emit(
-                ImuSample(
-                    int(sample.capture_timestamp_ns), tuple(sample.accel_msec2), tuple(sample.gyro_radsec)
-                )
-            )
+            self.emit(ImuSample(int(sample.capture_timestamp_ns), tuple(sample.accel_msec2), tuple(sample.gyro_radsec)))
 
     def on_streaming_client_failure(self, reason: Any, message: str) -> None:
         self.failure = f"{getattr(reason, 'name', reason)}: {message}"
@@ -96,9 +92,7 @@ class SdkSession:
         try:
             import aria.sdk as sdk
         except ImportError as error:
-            raise SourceError(
-                "live glasses need projectaria-client-sdk (aria.sdk), which is not installed"
-            ) from error
+            raise SourceError("live glasses need projectaria-client-sdk (aria.sdk), which is not installed") from error
         self.sdk = sdk
         self.config = config
         self.client = self.device = self.manager = self.streaming = None
@@ -129,9 +123,7 @@ class SdkSession:
         streaming_config = sdk.StreamingConfig()
         streaming_config.profile_name = self.config.profile
         streaming_config.streaming_interface = (
-            sdk.StreamingInterface.WifiStation
-            if self.config.interface == "wifi"
-            else sdk.StreamingInterface.Usb
+            sdk.StreamingInterface.WifiStation if self.config.interface == "wifi" else sdk.StreamingInterface.Usb
         )
         streaming_config.security_options = security
         self.manager = self.device.streaming_manager

@@ -82,9 +82,7 @@ class BagSource(Recording):
                         a, w = msg.linear_acceleration, msg.angular_velocity
                         yield ImuSample(t_ns, (a.x, a.y, a.z), (w.x, w.y, w.z))
                         continue
-                    layout = ImageLayout(
-                        msg.encoding, msg.height, msg.width, msg.step, bool(msg.is_bigendian)
-                    )
+                    layout = ImageLayout(msg.encoding, msg.height, msg.width, msg.step, bool(msg.is_bigendian))
                     pixels = to_array(layout, msg.data).copy()
                     yield Frame(self.image_topics[connection.topic], pixels, msg.encoding, t_ns)
             except ImageFormatError as error:

@@ -44,6 +44,4 @@ def open_source(settings: SourceSettings) -> FrameSource:
 
     if kind == "video":
         return VideoSource(path, settings.speed, settings.loop, hfov_deg=settings.hfov_deg)
-    return ImageFolderSource(
-        path, settings.image_fps, settings.speed, settings.loop, hfov_deg=settings.hfov_deg
-    )
+    return ImageFolderSource(path, settings.image_fps, settings.speed, settings.loop, hfov_deg=settings.hfov_deg)

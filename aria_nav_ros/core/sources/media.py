@@ -25,9 +25,7 @@ SLAM_HFOV_DEG = 150.0  # the SLAM cameras are wide fisheyes
 
 
 class _Pictures(Recording):
-    def __init__(
-        self, name: str, speed: float, loop: bool, rgb_size: int, with_slam: bool, hfov_deg: float
-    ) -> None:
+    def __init__(self, name: str, speed: float, loop: bool, rgb_size: int, with_slam: bool, hfov_deg: float) -> None:
         super().__init__(name, speed, loop)
         self.rgb_size = rgb_size
         self.with_slam = with_slam
@@ -46,12 +44,8 @@ class _Pictures(Recording):
         if self.with_slam:
             grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
             half = grey.shape[1] // 2
-            yield Frame(
-                SLAM_LEFT, cv2.resize(grey[:, :half], SLAM_SIZE, interpolation=cv2.INTER_AREA), "mono8", t_ns
-            )
-            yield Frame(
-                SLAM_RIGHT, cv2.resize(grey[:, half:], SLAM_SIZE, interpolation=cv2.INTER_AREA), "mono8", t_ns
-            )
+            yield Frame(SLAM_LEFT, cv2.resize(grey[:, :half], SLAM_SIZE, interpolation=cv2.INTER_AREA), "mono8", t_ns)
+            yield Frame(SLAM_RIGHT, cv2.resize(grey[:, half:], SLAM_SIZE, interpolation=cv2.INTER_AREA), "mono8", t_ns)
 
 
 class ImageFolderSource(_Pictures):
