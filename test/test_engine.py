@@ -1,0 +1,119 @@
+"""The perception engine on the CPU: the real person checkpoint on real photos, checked against ultralytics."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine
+from aria_nav_ros.core.perception.models import RANDOM_DEPTH, ModelError, load_depth, load_detector, resolve
+from aria_nav_ros.core.perception.ops import Letterbox, box_iou, select_boxes
+from aria_nav_ros.core.photos import real_photos
+
+CHECKPOINT = "pkg:fall_detection/models/best.pt"
+ONNX = "pkg:fall_detection/models/best_fp16.onnx"
+CPU = torch.device("cpu")
+
+
+def photo(name: str) -> np.ndarray:
+    [path] = [p for p in real_photos() if p.name == name]
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+
+
+def ultralytics_boxes(image: np.ndarray, conf: float, iou: float) -> np.ndarray:
+    """The reference: ultralytics' own predict on the same picture."""
+    from ultralytics import YOLO
+
+    # rect=False: the same square 640 letterbox as the engine (not the minimal-padding rectangle)
+    result = YOLO(resolve(CHECKPOINT)).predict(
+        image[:, :, ::-1], conf=conf, iou=iou, imgsz=640, rect=False, verbose=False
+    )[0]
+    return result.boxes.xyxy.numpy()
+
+
+def matched_iou(ours: np.ndarray, reference: np.ndarray) -> list[float]:
+    """Best IoU of each reference box among ours."""
+    if len(ours) == 0:
+        return [0.0] * len(reference)
+    ious = box_iou(torch.tensor(reference, dtype=torch.float32), torch.tensor(ours, dtype=torch.float32))
+    return ious.max(dim=1).values.tolist()
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return load_detector(CHECKPOINT, CPU, half=False)
+
+
+@pytest.mark.parametrize("name", ["bus.jpg", "zidane.jpg"])
+def test_engine_finds_the_people_ultralytics_finds(detector, name: str) -> None:
+    image = photo(name)
+    engine = PerceptionEngine(detector, None, EngineConfig(conf=0.25, iou=0.7))
+    out = engine.process(image)
+    ours = np.array([d.box for d in out.detections])
+    reference = ultralytics_boxes(image, 0.25, 0.7)
+    assert len(reference) >= 2
+    assert len(ours) == len(reference)
+    assert min(matched_iou(ours, reference)) > 0.9
+    assert {d.class_name for d in out.detections} <= {"Normal", "Fall"}
+    assert all(math.isnan(d.inverse_depth) for d in out.detections)  # no depth model
+
+
+def test_class_filter_keeps_only_named_classes(detector) -> None:
+    image = photo("bus.jpg")
+    everything = PerceptionEngine(detector, None, EngineConfig()).process(image).detections
+    only_falls = PerceptionEngine(detector, None, EngineConfig(classes=("Fall",))).process(image).detections
+    assert any(d.class_name == "Normal" for d in everything)
+    assert all(d.class_name == "Fall" for d in only_falls)
+
+
+def test_onnx_export_finds_the_same_boxes(detector) -> None:
+    image = photo("bus.jpg")
+    torch_boxes = np.array([d.box for d in PerceptionEngine(detector, None, EngineConfig()).process(image).detections])
+    onnx = load_detector(ONNX, CPU, half=False)
+    assert onnx.names == detector.names and not onnx.capturable
+    onnx_boxes = np.array([d.box for d in PerceptionEngine(onnx, None, EngineConfig()).process(image).detections])
+    assert len(onnx_boxes) == len(torch_boxes)
+    assert min(matched_iou(onnx_boxes, torch_boxes)) > 0.95
+
+
+def test_grey_slam_frame_runs_and_depth_is_sampled_per_box(detector) -> None:
+    depth = load_depth(RANDOM_DEPTH, CPU, half=False)
+    assert not depth.trained
+    engine = PerceptionEngine(detector, depth, EngineConfig(depth_size=126, depth_every=2))
+    grey = cv2.cvtColor(cv2.resize(photo("bus.jpg"), (640, 480)), cv2.COLOR_RGB2GRAY)
+    first, second = engine.process(grey, want_depth_map=True), engine.process(grey, want_depth_map=True)
+    assert first.depth_fresh and not second.depth_fresh  # depth every 2nd frame
+    assert first.depth_map is not None and first.depth_map.shape == (126, 126) and second.depth_map is None
+    assert all(math.isfinite(d.inverse_depth) for d in first.detections + second.detections)
+    assert [d.inverse_depth for d in first.detections] == [d.inverse_depth for d in second.detections]
+
+
+def test_matrix_nms_drops_overlaps_of_one_class_only() -> None:
+    box = Letterbox.fit(100, 100, 100)
+    # Four candidates: two overlapping of class 0, one overlapping of class 1, one weak.
+    cand = torch.tensor(
+        [  # cx, cy, w, h, score class 0, score class 1
+            [50, 50, 40, 40, 0.9, 0.0],
+            [52, 51, 40, 40, 0.8, 0.0],
+            [51, 50, 40, 40, 0.0, 0.7],
+            [10, 10, 8, 8, 0.1, 0.0],
+        ]
+    ).T[None]
+    out = select_boxes(cand, box, torch.ones(2), top_k=8, conf=0.25, iou=0.5)
+    kept = out[out[:, 6] > 0.5]
+    assert sorted(kept[:, 4].tolist()) == pytest.approx([0.7, 0.9])
+    assert sorted(kept[:, 5].tolist()) == [0.0, 1.0]
+    assert kept[kept[:, 5] == 0][0, :4].tolist() == pytest.approx([30, 30, 70, 70])
+
+
+def test_missing_weights_say_what_to_do() -> None:
+    with pytest.raises(ModelError, match=r"yolo11n\.pt not found.*'model' parameter"):
+        load_detector("models/yolo11n.pt", CPU, half=False)
+    with pytest.raises(ModelError, match="Depth-Anything-V2-Small-hf"):
+        load_depth("/nowhere/depth_model_folder", CPU, half=False)
+    with pytest.raises(ModelError, match="not installed"):
+        load_detector("pkg:no_such_package/best.pt", CPU, half=False)

@@ -1,0 +1,166 @@
+"""rgb_perception and slam_detector in their own processes (and composed in one), fed by the driver."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from processes import NodeProcess
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+from visualization_msgs.msg import MarkerArray
+
+from aria_nav_ros.core.photos import photo_folder
+from aria_nav_ros.msg import Detection, DetectionArray
+from aria_nav_ros.ros.qos import RESULT_QOS, SENSOR_QOS
+
+PY = sys.executable
+FAST = ["-p", "depth_model:=random:depth-anything-v2-small", "-p", "depth_size:=126"]
+
+
+@pytest.fixture
+def node():
+    rclpy.init()
+    node = Node("perception_test_listener")
+    yield node
+    node.destroy_node()
+    rclpy.shutdown()
+
+
+def driver(photos: Path, env: dict[str, str]) -> NodeProcess:
+    return NodeProcess(
+        [
+            PY,
+            "-m",
+            "aria_nav_ros.nodes.aria_driver",
+            "--ros-args",
+            "-p",
+            f"path:={photos}",
+            "-p",
+            "image_fps:=2.0",
+            "-p",
+            "loop:=true",
+        ],
+        env,
+    )
+
+
+def collect(node: Node, topics: dict[str, type], until, timeout_s: float = 90.0) -> dict[str, list]:
+    got: dict[str, list] = {name: [] for name in topics}
+    for name, kind in topics.items():
+        qos = SENSOR_QOS if kind is Image else RESULT_QOS
+        node.create_subscription(kind, name, got[name].append, qos)
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end and not until(got):
+        rclpy.spin_once(node, timeout_sec=0.1)
+    return got
+
+
+def test_rgb_and_slam_detectors_publish_located_people(node, ros_env, tmp_path) -> None:
+    photos = photo_folder(tmp_path / "photos", ("bus.jpg",))
+    procs = [
+        driver(photos, ros_env),
+        NodeProcess([PY, "-m", "aria_nav_ros.nodes.rgb_perception", "--ros-args", *FAST], ros_env),
+        NodeProcess(
+            [
+                PY,
+                "-m",
+                "aria_nav_ros.nodes.slam_detector",
+                "--ros-args",
+                "-r",
+                "__node:=slam_detector_left",
+                "-p",
+                "camera:=slam_left",
+                "-p",
+                "yaw_deg:=-50.0",
+            ],
+            ros_env,
+        ),
+    ]
+    topics = {
+        "/aria/rgb/detections": DetectionArray,
+        "/aria/slam_left/detections": DetectionArray,
+        "/aria/rgb/annotated": Image,
+        "/aria/rgb/markers": MarkerArray,
+        "/diagnostics": DiagnosticArray,
+    }
+    try:
+        got = collect(node, topics, lambda g: all(len(g[t]) >= 2 for t in list(topics)[:4]))
+    finally:
+        codes = [p.stop() for p in procs]
+    logs = "\n".join(p.log[-1500:] for p in procs)
+    assert codes == [0, 0, 0], logs
+    rgb = [a for a in got["/aria/rgb/detections"] if a.detections][-1]
+    assert (rgb.camera, rgb.image_width, rgb.image_height) == ("rgb", 1408, 1408)
+    assert rgb.header.frame_id == "aria_rgb_optical"
+    people = [d for d in rgb.detections if d.class_name in ("Normal", "Fall")]
+    assert len(people) >= 2, logs
+    for d in people:  # the bus photo's people stand a few metres away, to both sides
+        assert d.distance_source in (Detection.DISTANCE_CLASS_SIZE, Detection.DISTANCE_GROUND_PLANE)
+        assert 0.5 < d.distance_m < 15
+        assert -60 < d.bearing_deg < 60
+    assert min(d.bearing_deg for d in people) < 0 < max(d.bearing_deg for d in people)
+    assert {t.stage for t in rgb.timings} >= {"detect", "total"}
+    slam = [a for a in got["/aria/slam_left/detections"] if a.detections]
+    assert slam, logs
+    assert all(d.bearing_deg < -50 + 80 for a in slam for d in a.detections)  # seen through a camera turned left
+    annotated = got["/aria/rgb/annotated"][-1]
+    assert (annotated.encoding, annotated.width) == ("rgb8", 1408)
+    assert any(m.type == m.TEXT_VIEW_FACING and " m" in m.text for a in got["/aria/rgb/markers"] for m in a.markers)
+    names = {s.name: s for a in got["/diagnostics"] for s in a.status}
+    assert names["aria_nav_ros/rgb_perception"].level == DiagnosticStatus.WARN  # random depth: said, not used
+    assert names["aria_nav_ros/slam_detector_left"].level == DiagnosticStatus.OK
+
+
+def test_missing_detector_is_an_error_the_node_keeps_saying(node, ros_env) -> None:
+    proc = NodeProcess(
+        [PY, "-m", "aria_nav_ros.nodes.rgb_perception", "--ros-args", "-p", "model:=/models/yolo11n.pt"], ros_env
+    )
+    try:
+        got = collect(node, {"/diagnostics": DiagnosticArray}, lambda g: len(g["/diagnostics"]) >= 2, 60)
+        alive = proc.process.poll() is None
+    finally:
+        code = proc.stop()
+    assert alive and code == 0
+    assert "detector weights /models/yolo11n.pt not found" in proc.log
+    status = got["/diagnostics"][-1].status[0]
+    assert status.level == DiagnosticStatus.ERROR and "yolo11n.pt" in status.message
+
+
+def test_driver_and_rgb_perception_composed_in_one_process(node, ros_env, tmp_path) -> None:
+    photos = photo_folder(tmp_path / "photos", ("zidane.jpg",))
+    proc = NodeProcess(
+        [
+            PY,
+            "-m",
+            "aria_nav_ros.nodes.container",
+            "aria_driver",
+            "rgb_perception",
+            "--ros-args",
+            "-p",
+            f"path:={photos}",
+            "-p",
+            "image_fps:=2.0",
+            "-p",
+            "loop:=true",
+            *FAST,
+        ],
+        ros_env,
+    )
+    try:
+        got = collect(
+            node,
+            {"/aria/rgb/detections": DetectionArray},
+            lambda g: sum(bool(a.detections) for a in g["/aria/rgb/detections"]) >= 2,
+        )
+    finally:
+        code = proc.stop()
+    assert code == 0, proc.log[-2000:]
+    arrays = [a for a in got["/aria/rgb/detections"] if a.detections]
+    assert len(arrays) >= 2, proc.log[-2000:]
+    assert all(math.isfinite(d.bearing_deg) for a in arrays for d in a.detections)
