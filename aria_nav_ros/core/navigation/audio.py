@@ -1,0 +1,195 @@
+"""Sound for cues: stereo earcons panned to the bearing, espeak-ng speech, and where it all goes.
+
+Earcon: short tone pulses, pitch by urgency (critical: two alternating
+pitches, a sound no other cue makes), more pulses and louder when nearer,
+placed by equal-power panning (left = cos, right = sin of (p + 1) pi / 4,
+p = bearing / 90 clamped to [-1, 1]). Speech follows, centred.
+
+Sinks: the sound device through PortAudio, or a WAV file holding the run's
+timeline (each cue at its time). AudioPlayer renders and plays in its own
+thread: nothing here blocks a ROS callback; a critical cue drops what is
+waiting and cuts off what is playing.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import queue
+import shutil
+import subprocess
+import threading
+import wave
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from aria_nav_ros.core.navigation.config import TIERS
+from aria_nav_ros.core.navigation.policy import CRITICAL, KIND_SYSTEM, Cue
+
+ESPEAK_VOICES = {"en": "en-us", "es": "es"}
+
+
+def pan_gains(bearing_deg: float) -> tuple[float, float]:
+    p = min(1.0, max(-1.0, bearing_deg / 90.0))
+    theta = (p + 1.0) * math.pi / 4.0
+    return math.cos(theta), math.sin(theta)
+
+
+def earcon(cue: Cue, settings: dict[str, Any]) -> np.ndarray:
+    """(N, 2) float32 samples in [-1, 1]."""
+    rate = int(settings["sample_rate"])
+    base = float(settings["frequency_hz"][TIERS[cue.urgency]])
+    distance = cue.distance_m if math.isfinite(cue.distance_m) else 10.0
+    gain = min(1.0, max(float(settings["min_gain"]), float(settings["full_gain_m"]) / max(distance, 1e-3)))
+    pulses = 1 + cue.urgency + (1 if distance < 2.0 else 0)
+    pulse_n, gap_n = int(settings["pulse_s"] * rate), int(settings["gap_s"] * rate)
+    t = np.arange(pulse_n) / rate
+    fade = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.005)  # 5 ms ramps: no clicks
+    parts = []
+    for i in range(pulses):
+        frequency = base * (1.5 if cue.urgency == CRITICAL and i % 2 else 1.0)
+        parts.append(np.sin(2 * np.pi * frequency * t) * fade)
+        parts.append(np.zeros(gap_n))
+    mono = np.concatenate(parts) * gain
+    left, right = pan_gains(cue.bearing_deg)
+    return np.stack((mono * left, mono * right), axis=1).astype(np.float32)
+
+
+def speech(text: str, language: str, rate: int) -> np.ndarray:
+    """Mono float32 speech from espeak-ng, resampled to `rate`."""
+    if shutil.which("espeak-ng") is None:
+        raise RuntimeError("espeak-ng is not installed (apt-get install espeak-ng): cues cannot be spoken")
+    wav = subprocess.run(
+        ["espeak-ng", "-v", ESPEAK_VOICES[language], "-s", "190", "--stdout", text],
+        capture_output=True,
+        timeout=10,
+        check=True,
+    ).stdout
+    with wave.open(io.BytesIO(wav)) as w:
+        source_rate = w.getframerate()
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32) / 32768
+    if source_rate != rate and len(samples):
+        positions = np.arange(0, len(samples), source_rate / rate)
+        samples = np.interp(positions, np.arange(len(samples)), samples).astype(np.float32)
+    return samples
+
+
+def render(cue: Cue, language: str, settings: dict[str, Any], speak: bool = True) -> np.ndarray:
+    """The whole sound of a cue: earcon (not for system cues) then speech."""
+    rate = int(settings["sample_rate"])
+    parts = [] if cue.kind == KIND_SYSTEM else [earcon(cue, settings), np.zeros((int(0.05 * rate), 2), np.float32)]
+    if speak:
+        voice = speech(cue.text, language, rate) * 0.8
+        parts.append(np.stack((voice, voice), axis=1) * math.sqrt(0.5))
+    return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, 2), np.float32)
+
+
+class Sink(Protocol):
+    def play(self, samples: np.ndarray, at_s: float, interrupt: bool) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class WavSink:
+    """The run's sound as one stereo WAV: each cue at its time; an interruption cuts the one before."""
+
+    def __init__(self, path: str | Path, rate: int) -> None:
+        self.path = Path(path)
+        self.rate = rate
+        self.clips: list[tuple[int, np.ndarray]] = []  # (start sample, samples)
+        self._t0: float | None = None
+
+    def play(self, samples: np.ndarray, at_s: float, interrupt: bool) -> None:
+        self._t0 = at_s if self._t0 is None else self._t0
+        start = int(round((at_s - self._t0) * self.rate))
+        if interrupt and self.clips:
+            begin, clip = self.clips[-1]
+            if begin + len(clip) > start:
+                self.clips[-1] = (begin, clip[: max(0, start - begin)])
+        if self.clips:  # no overlap: a clip starts once the one before is over
+            begin, clip = self.clips[-1]
+            start = max(start, begin + len(clip))
+        self.clips.append((start, samples))
+        self.write()
+
+    def write(self) -> None:
+        end = max((s + len(c) for s, c in self.clips), default=0)
+        mix = np.zeros((end, 2), np.float32)
+        for start, clip in self.clips:
+            mix[start : start + len(clip)] += clip
+        pcm = (np.clip(mix, -1, 1) * 32767).astype("<i2")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with wave.open(str(self.path), "wb") as w:
+            w.setnchannels(2)
+            w.setsampwidth(2)
+            w.setframerate(self.rate)
+            w.writeframes(pcm.tobytes())
+
+    def close(self) -> None:
+        self.write()
+
+
+class DeviceSink:
+    """The default sound device, through PortAudio (sounddevice)."""
+
+    def __init__(self, rate: int) -> None:
+        import sounddevice
+
+        self.sd = sounddevice
+        self.rate = rate
+
+    @staticmethod
+    def available() -> bool:
+        try:
+            import sounddevice
+
+            return sounddevice.query_devices(kind="output") is not None
+        except Exception:  # no PortAudio, no device: the WAV sink takes over
+            return False
+
+    def play(self, samples: np.ndarray, at_s: float, interrupt: bool) -> None:
+        if interrupt:
+            self.sd.stop()
+        else:
+            self.sd.wait()  # let the cue before finish
+        self.sd.play(samples, self.rate, blocking=False)
+
+    def close(self) -> None:
+        self.sd.wait()
+
+
+class AudioPlayer:
+    """Renders and plays cues in a thread of its own; `say` returns at once."""
+
+    def __init__(self, sink: Sink, language: str, settings: dict[str, Any], speak: bool = True, on_error=None) -> None:
+        self.sink = sink
+        self.language = language
+        self.settings = settings
+        self.speak = speak
+        self.on_error = on_error or (lambda message: None)
+        self._queue: queue.Queue[Cue | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="audio", daemon=True)
+        self._thread.start()
+
+    def say(self, cue: Cue) -> None:
+        if cue.interrupts:
+            while True:  # what waits is older and less urgent than this
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    break
+        self._queue.put(cue)
+
+    def _run(self) -> None:
+        while (cue := self._queue.get()) is not None:
+            try:
+                self.sink.play(render(cue, self.language, self.settings, self.speak), cue.time, cue.interrupts)
+            except Exception as error:  # the wearer must not lose later cues to one failure; say it
+                self.on_error(f"audio failed for {cue.text!r}: {error}")
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout_s)
+        self.sink.close()

@@ -1,0 +1,49 @@
+"""NavigationConfig: config/navigation.yaml as a typed object (every number lives in the YAML)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TIERS = ("info", "warning", "critical")  # in rising urgency; the index is the urgency number
+
+
+def default_config_path() -> Path:
+    """config/navigation.yaml of the source tree, or of an install (share/aria_nav_ros/config)."""
+    here = Path(__file__).resolve()
+    candidates = [here.parents[3] / "config" / "navigation.yaml"]
+    candidates += [p / "share" / "aria_nav_ros" / "config" / "navigation.yaml" for p in here.parents]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("config/navigation.yaml not found")
+
+
+@dataclass(frozen=True)
+class NavigationConfig:
+    raw: dict[str, Any]
+
+    @staticmethod
+    def load(path: str | Path | None = None) -> NavigationConfig:
+        path = Path(path) if path else default_config_path()
+        try:
+            data = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as error:
+            raise ValueError(f"navigation config {path} cannot be read: {error}") from error
+        return NavigationConfig(data)
+
+    def canonical(self, class_name: str) -> str:
+        return self.raw.get("class_aliases", {}).get(class_name, class_name)
+
+    def priority(self, class_name: str) -> float:
+        return float(self.raw["class_priority"].get(self.canonical(class_name), self.raw["default_priority"]))
+
+    def tier_distances(self, class_name: str) -> dict[str, float]:
+        tiers = self.raw["tiers"]
+        return {k: float(v) for k, v in tiers.get(self.canonical(class_name), tiers["default"]).items()}
+
+    def __getitem__(self, key: str) -> Any:
+        return self.raw[key]

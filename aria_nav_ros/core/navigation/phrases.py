@@ -1,0 +1,73 @@
+"""What the wearer hears, in English and Spanish: "Person ahead, two meters" / "Persona delante, a dos metros"."""
+
+from __future__ import annotations
+
+import math
+
+LANGUAGES = ("en", "es")
+
+_NUMBERS = {
+    "en": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+           "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"],
+    "es": ["cero", "un", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez", "once", "doce",
+           "trece", "catorce", "quince", "dieciséis", "diecisiete", "dieciocho", "diecinueve", "veinte"],
+}  # fmt: skip
+_CLASSES_ES = {
+    "person": "Persona", "car": "Coche", "bus": "Autobús", "truck": "Camión", "motorcycle": "Moto",
+    "bicycle": "Bicicleta", "dog": "Perro", "chair": "Silla", "bench": "Banco", "potted plant": "Maceta",
+    "fire hydrant": "Boca de incendios", "stop sign": "Señal de stop", "traffic light": "Semáforo",
+}  # fmt: skip
+_ZONES = {
+    "en": {"ahead": "ahead", "left": "on the left", "right": "on the right"},
+    "es": {"ahead": "delante", "left": "a la izquierda", "right": "a la derecha"},
+}
+_CAMERAS = {
+    "en": {"rgb": "front camera", "slam_left": "left camera", "slam_right": "right camera"},
+    "es": {"rgb": "cámara frontal", "slam_left": "cámara izquierda", "slam_right": "cámara derecha"},
+}
+_SYSTEM = {
+    "en": {"lost": "{camera} lost", "back": "{camera} back", "paused": "System paused", "resumed": "System back"},
+    "es": {"lost": "{camera} perdida", "back": "{camera} recuperada", "paused": "Sistema en pausa",
+           "resumed": "Sistema activo"},
+}  # fmt: skip
+_CAREFUL = {"en": "Careful! ", "es": "¡Cuidado! "}
+
+
+def check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise ValueError(f"language {language!r}: choose one of {', '.join(LANGUAGES)}")
+    return language
+
+
+def distance_words(metres: float, language: str) -> str:
+    """Half metres up to 3 m, whole metres beyond, words up to twenty."""
+    step = 0.5 if metres < 3.0 else 1.0
+    value = max(0.5, round(metres / step) * step)
+    whole, half = int(value), value - int(value) >= 0.5
+    if whole > 20:
+        number = str(whole)
+    else:
+        number = _NUMBERS[language][whole]
+    if language == "en":
+        if whole == 0:
+            return "half a meter"
+        return f"{number}{' and a half' if half else ''} meter{'s' if value > 1 else ''}"
+    if whole == 0:
+        return "a medio metro"
+    if whole == 1:
+        return "a metro y medio" if half else "a un metro"
+    return f"a {number} metros{' y medio' if half else ''}"
+
+
+def hazard_text(class_name: str, zone: str, metres: float, critical: bool, language: str) -> str:
+    name = _CLASSES_ES.get(class_name, class_name.capitalize()) if language == "es" else class_name.capitalize()
+    text = f"{name} {_ZONES[language][zone]}"
+    if math.isfinite(metres):
+        text += f", {distance_words(metres, language)}"
+    return (_CAREFUL[language] if critical else "") + text
+
+
+def system_text(event: str, language: str, camera: str = "") -> str:
+    camera_words = _CAMERAS[language].get(camera, camera)
+    text = _SYSTEM[language][event].format(camera=camera_words)
+    return text[0].upper() + text[1:]

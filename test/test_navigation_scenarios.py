@@ -1,0 +1,157 @@
+"""Timed synthetic detection sequences through the navigation policy, and the sound it makes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from aria_nav_ros.core.detection import DISTANCE_CLASS_SIZE, Detection
+from aria_nav_ros.core.navigation.audio import earcon, pan_gains, render
+from aria_nav_ros.core.navigation.config import NavigationConfig
+from aria_nav_ros.core.navigation.policy import CRITICAL, INFO, KIND_SYSTEM, WARNING, NavigationPolicy
+
+CONFIG = NavigationConfig.load()
+EARCON = CONFIG["earcon"]
+STEP = 0.1  # 10 Hz cameras
+
+
+def det(name: str, distance: float, bearing: float) -> Detection:
+    return Detection(0, name, 0.9, (0.0, 0.0, 1.0, 1.0), distance, DISTANCE_CLASS_SIZE, bearing)
+
+
+def standing(policy: NavigationPolicy, until: float) -> None:
+    for i in range(int(until / 0.01)):
+        policy.on_imu(i * 0.01, (0.0, 9.81 + 0.01 * math.sin(i), 0.0))
+
+
+def test_person_walking_towards_the_wearer_escalates_to_critical_on_the_first_frame_past_it() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    cues, frames = [], []
+    for i in range(51):  # 6 m to 1 m straight ahead at 1 m/s
+        t, d = i * STEP, round(6.0 - i * STEP, 6)
+        frames.append((t, d))
+        cues += policy.on_detections(t, "rgb", [det("Normal", d, 2.0)])
+    urgencies = [c.urgency for c in cues]
+    assert urgencies == sorted(urgencies) and set(urgencies) == {INFO, WARNING, CRITICAL}
+    assert urgencies.count(CRITICAL) == 1
+    first_past = next(t for t, d in frames if d <= CONFIG.tier_distances("person")["critical"])
+    critical = next(c for c in cues if c.urgency == CRITICAL)
+    # Time to contact (1.5 s at 1 m/s) and the 1.5 m line coincide here: critical on that very frame.
+    assert critical.time == pytest.approx(first_past, abs=1e-9)
+    assert critical.text == "Careful! Person ahead, one and a half meters"
+    assert cues[0].text == "Person ahead, six meters" and cues[0].zone == "ahead"
+
+
+def test_spanish_phrases() -> None:
+    policy = NavigationPolicy(CONFIG, "es")
+    [cue] = policy.on_detections(0.0, "rgb", [det("person", 2.0, 0.0)])
+    assert cue.text == "Persona delante, a dos metros"
+    [cue] = NavigationPolicy(CONFIG, "es").on_detections(0.0, "rgb", [det("car", 7.6, -50.0)])
+    assert cue.text == "Coche a la izquierda, a ocho metros"
+
+
+def test_car_passing_on_the_left_is_said_left_and_sounds_left() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    cues = []
+    for i in range(40):  # a car on the left, 12 m closing to 4 m, seen by the left SLAM camera
+        cues += policy.on_detections(i * STEP, "slam_left", [det("car", 12.0 - i * 0.2, -65.0)])
+    assert cues and all(c.zone == "left" for c in cues)
+    assert any(c.urgency >= WARNING for c in cues)
+    assert cues[0].cameras == ("slam_left",)
+    sound = earcon(cues[-1], EARCON)
+    left, right = (float(np.sum(sound[:, k] ** 2)) for k in (0, 1))
+    assert left > 5 * right > 0
+
+
+def test_earcon_pans_with_equal_power_and_grows_louder_nearer() -> None:
+    for bearing in (-90.0, -30.0, 0.0, 45.0, 90.0):
+        left, right = pan_gains(bearing)
+        assert left**2 + right**2 == pytest.approx(1.0)
+    policy = NavigationPolicy(CONFIG, "en")
+    [far] = policy.on_detections(0.0, "rgb", [det("person", 5.0, 0.0)])
+    [near] = NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [det("person", 1.0, 0.0)])
+    far_sound, near_sound = earcon(far, EARCON), earcon(near, EARCON)
+    assert np.abs(near_sound).max() > 3 * np.abs(far_sound).max()
+    assert len(near_sound) > len(far_sound)  # more pulses when nearer
+    left, right = (float(np.sum(near_sound[:, k] ** 2)) for k in (0, 1))
+    assert left == pytest.approx(right, rel=1e-3)  # ahead: centred
+
+
+def test_critical_earcon_is_distinct() -> None:
+    [critical] = NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [det("person", 1.0, 0.0)])
+    assert critical.urgency == CRITICAL
+    sound = earcon(critical, EARCON)[:, 0]
+    spectrum = np.abs(np.fft.rfft(sound))
+    freqs = np.fft.rfftfreq(len(sound), 1 / EARCON["sample_rate"])
+    peaks = {round(freqs[i]) for i in np.argsort(spectrum)[-40:]}
+    base = EARCON["frequency_hz"]["critical"]
+    assert any(abs(f - base) < 15 for f in peaks) and any(abs(f - 1.5 * base) < 15 for f in peaks)
+
+
+def test_chair_standing_still_ahead_while_standing_is_said_once_then_silence() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    standing(policy, 20.0)
+    assert not policy.motion.walking
+    cues = []
+    for i in range(200):  # 20 s
+        cues += policy.on_detections(i * STEP, "rgb", [det("chair", 5.0, 3.0)])
+    assert len(cues) == 1
+    assert (cues[0].urgency, cues[0].text) == (INFO, "Chair ahead, five meters")
+    cooldown = CONFIG["cooldown"]["per_object"]["info"] * CONFIG["motion"]["standing_info_cooldown_factor"]
+    assert cooldown > 20.0  # the whole 20 s lie inside it
+
+
+def test_ten_objects_at_once_one_cue_per_cooldown_most_urgent_first() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    scene = [det("person", 4.0 + i, -80 + 16 * i) for i in range(8)]
+    scene += [det("car", 3.0, 70.0), det("person", 1.2, -5.0)]  # the car is critical too; the person is nearer
+    cues = []
+    for i in range(100):
+        cues += policy.on_detections(i * STEP, "rgb", scene)
+    assert cues[0].urgency == CRITICAL and cues[0].class_name == "person" and cues[0].distance_m == 1.2
+    gaps = [b.time - a.time for a, b in zip(cues, cues[1:], strict=False)]
+    assert all(g >= CONFIG["cooldown"]["global"] - 1e-9 for g in gaps)
+    assert [c.urgency for c in cues[:2]] == [CRITICAL, CRITICAL]  # then the car
+    assert cues[1].class_name == "car"
+
+
+def test_detection_flickering_at_a_threshold_does_not_flip_flop() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    warning_line = CONFIG.tier_distances("person")["warning"]
+    cues = []
+    for i in range(100):  # 10 s, every other frame just over the line
+        distance = warning_line - 0.05 if i % 2 == 0 else warning_line + 0.05
+        cues += policy.on_detections(i * STEP, "rgb", [det("person", distance, 0.0)])
+    assert [c.urgency for c in cues] == [WARNING] * len(cues)
+    assert 1 <= len(cues) <= 2  # the first, and at most one reminder after its cooldown
+
+
+def test_a_slam_camera_going_quiet_is_said_once_and_its_return_once() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    cues = []
+    for i in range(100):
+        t = i * STEP
+        for camera in ("rgb", "slam_left", "slam_right"):
+            if camera == "slam_left" and 3.0 <= t < 6.0:
+                continue  # unplugged for three seconds
+            cues += policy.on_detections(t, camera, [])
+        cues += policy.tick(t)
+    system = [c for c in cues if c.kind == KIND_SYSTEM]
+    assert [c.text for c in system] == ["Left camera lost", "Left camera back"]
+    lost, back = system
+    assert 3.9 <= lost.time <= 4.2  # one second without a result
+    assert back.time == pytest.approx(6.0)
+
+
+def test_rendered_cue_holds_speech() -> None:
+    [cue] = NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [det("person", 2.0, 30.0)])
+    with_speech = render(cue, "en", EARCON, speak=True)
+    without = render(cue, "en", EARCON, speak=False)
+    speech_part = with_speech[len(without) :]
+    assert len(speech_part) > 0.5 * EARCON["sample_rate"]  # at least half a second of words
+    rms = float(np.sqrt(np.mean(speech_part**2)))
+    assert rms > 0.02
+    left, right = (float(np.sum(speech_part[:, k] ** 2)) for k in (0, 1))
+    assert left == pytest.approx(right)  # speech is centred; the earcon carries the direction
