@@ -19,12 +19,14 @@ from rclpy.node import Node
 
 def factories() -> dict[str, Callable[[], Node]]:
     from aria_nav_ros.nodes.aria_driver import AriaDriver
+    from aria_nav_ros.nodes.navigation import Navigation
     from aria_nav_ros.nodes.perception import RgbPerception, SlamDetector
     from aria_nav_ros.nodes.recorder import Recorder
     from aria_nav_ros.nodes.stream_monitor import StreamMonitor
 
     return {
         "aria_driver": AriaDriver,
+        "navigation": Navigation,
         "rgb_perception": RgbPerception,
         "slam_detector": SlamDetector,
         "recorder": Recorder,

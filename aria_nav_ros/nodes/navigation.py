@@ -1,0 +1,138 @@
+"""navigation: fuses the three cameras' detections into cues, publishes them and speaks them.
+
+Subscribes /aria/<camera>/detections for rgb, slam_left, slam_right and
+/aria/imu; publishes /navigation/cues (NavigationCue). Sound goes to the
+sound device when one exists, else to a WAV file (`audio_sink`: auto,
+device, wav or none); it is made and played off the ROS callbacks.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from rclpy.node import Node
+from sensor_msgs.msg import Imu
+
+from aria_nav_ros.core.cameras import CAMERAS
+from aria_nav_ros.core.navigation.audio import AudioPlayer, DeviceSink, WavSink
+from aria_nav_ros.core.navigation.config import NavigationConfig
+from aria_nav_ros.core.navigation.policy import Cue, NavigationPolicy
+from aria_nav_ros.msg import DetectionArray, NavigationCue
+from aria_nav_ros.ros.detections import detection_from_msg
+from aria_nav_ros.ros.qos import RESULT_QOS, SENSOR_QOS
+from aria_nav_ros.ros.spin import run_node
+
+CUES_TOPIC = "/navigation/cues"
+SINKS = ("auto", "device", "wav", "none")
+
+
+class Navigation(Node):
+    def __init__(self) -> None:
+        super().__init__("navigation")
+        p = self.declare_parameter
+        language = str(p("language", "en").value)
+        config_path = str(p("config", "").value)
+        sink_kind = str(p("audio_sink", "auto").value)
+        wav_path = str(p("wav_path", "outputs/navigation.wav").value)
+        self.cues_log = str(p("cues_log", "").value)  # a JSON-lines file of every cue, when set
+        cameras = list(p("cameras", list(CAMERAS)).value)
+        if sink_kind not in SINKS:
+            raise ValueError(f"audio_sink {sink_kind!r}: choose one of {', '.join(SINKS)}")
+        self.config = NavigationConfig.load(config_path or None)
+        self.policy = NavigationPolicy(self.config, language)
+        self.cue_pub = self.create_publisher(NavigationCue, CUES_TOPIC, RESULT_QOS)
+        for camera in cameras:
+            self.create_subscription(
+                DetectionArray,
+                f"/aria/{camera}/detections",
+                lambda msg, c=camera: self._on_detections(c, msg),
+                RESULT_QOS,
+            )
+        self.create_subscription(Imu, "/aria/imu", self._on_imu, SENSOR_QOS)
+        self.player = self._player(sink_kind, wav_path, language)
+        self.create_timer(0.1, self._tick)
+        self.get_logger().info(f"navigation: language {language}, cameras {cameras}, sound: {self.sink_name}")
+
+    def _player(self, kind: str, wav_path: str, language: str) -> AudioPlayer | None:
+        settings = self.config["earcon"]
+        if kind == "none":
+            self.sink_name = "none"
+            return None
+        if kind in ("auto", "device") and DeviceSink.available():
+            sink = DeviceSink(int(settings["sample_rate"]))
+            self.sink_name = "sound device"
+        else:
+            if kind == "device":
+                self.get_logger().warning(f"no sound device: speech and earcons go to {wav_path}")
+            sink = WavSink(wav_path, int(settings["sample_rate"]))
+            self.sink_name = f"WAV file {wav_path}"
+        return AudioPlayer(sink, language, settings, on_error=lambda m: self.get_logger().error(m))
+
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds / 1e9
+
+    def _on_detections(self, camera: str, msg: DetectionArray) -> None:
+        detections = [detection_from_msg(d) for d in msg.detections if math.isfinite(d.bearing_deg)]
+        self._emit(self.policy.on_detections(self._now(), camera, detections), msg)
+
+    def _on_imu(self, msg: Imu) -> None:
+        a = msg.linear_acceleration
+        self.policy.on_imu(self._now(), (a.x, a.y, a.z))
+
+    def _tick(self) -> None:
+        self._emit(self.policy.tick(self._now()), None)
+
+    def _emit(self, cues: list[Cue], source: DetectionArray | None) -> None:
+        for cue in cues:
+            msg = NavigationCue(
+                kind=cue.kind,
+                urgency=cue.urgency,
+                class_name=cue.class_name,
+                distance_m=float(cue.distance_m),
+                bearing_deg=float(cue.bearing_deg),
+                zone=cue.zone,
+                cameras=list(cue.cameras),
+                track_id=cue.track_id,
+                text=cue.text,
+            )
+            if source is not None:
+                msg.header.stamp = source.header.stamp  # the image the cue is based on
+            else:
+                msg.header.stamp = self.get_clock().now().to_msg()
+            msg.header.frame_id = "aria_head"
+            self.cue_pub.publish(msg)
+            level = ("info", "warning", "critical")[cue.urgency]
+            self.get_logger().info(f"[cue {level}] {cue.text}")
+            if self.cues_log:
+                self._log_cue(cue, level)
+            if self.player is not None:
+                self.player.say(cue)
+
+    def _log_cue(self, cue: Cue, level: str) -> None:
+        line = {
+            "time": cue.time,
+            "urgency": level,
+            "class": cue.class_name,
+            "distance_m": None if math.isnan(cue.distance_m) else round(cue.distance_m, 2),
+            "bearing_deg": round(cue.bearing_deg, 1),
+            "text": cue.text,
+        }
+        path = Path(self.cues_log)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as f:
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+    def destroy_node(self) -> None:
+        if getattr(self, "player", None) is not None:
+            self.player.close()
+        super().destroy_node()
+
+
+def main() -> None:
+    run_node(Navigation)
+
+
+if __name__ == "__main__":
+    main()

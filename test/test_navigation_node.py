@@ -1,0 +1,93 @@
+"""The navigation node in its own process: detections in over DDS, cues out, sound into a WAV file."""
+
+from __future__ import annotations
+
+import sys
+import time
+import wave
+
+import numpy as np
+import rclpy
+from processes import NodeProcess
+from rclpy.node import Node
+
+from aria_nav_ros.msg import Detection, DetectionArray, NavigationCue
+from aria_nav_ros.ros.qos import RESULT_QOS
+
+
+def test_navigation_node_speaks_escalating_cues_and_notices_a_lost_camera(ros_env, tmp_path) -> None:
+    wav = tmp_path / "cues.wav"
+    log = tmp_path / "cues.jsonl"
+    nav = NodeProcess(
+        [
+            sys.executable,
+            "-m",
+            "aria_nav_ros.nodes.navigation",
+            "--ros-args",
+            "-p",
+            "audio_sink:=wav",
+            "-p",
+            f"wav_path:={wav}",
+            "-p",
+            f"cues_log:={log}",
+            "-p",
+            "language:=en",
+        ],
+        ros_env,
+    )
+    rclpy.init()
+    node = Node("navigation_test_feeder")
+    cues: list[NavigationCue] = []
+    node.create_subscription(NavigationCue, "/navigation/cues", cues.append, RESULT_QOS)
+    pubs = {
+        c: node.create_publisher(DetectionArray, f"/aria/{c}/detections", RESULT_QOS)
+        for c in ("rgb", "slam_left", "slam_right")
+    }
+    try:
+        end = time.monotonic() + 30
+        while any(p.get_subscription_count() == 0 for p in pubs.values()) and time.monotonic() < end:
+            rclpy.spin_once(node, timeout_sec=0.1)
+        start = time.monotonic()
+        for i in range(60):  # 6 s at 10 Hz: a person walks up from 6 m to 0.1 m; slam_left falls silent at 3 s
+            for camera, pub in pubs.items():
+                if camera == "slam_left" and i >= 30:
+                    continue
+                msg = DetectionArray(camera=camera, image_width=1408, image_height=1408)
+                msg.header.stamp = node.get_clock().now().to_msg()
+                if camera == "rgb" and i <= 50:
+                    msg.detections = [
+                        Detection(
+                            class_name="person",
+                            score=0.9,
+                            distance_m=round(6.0 - 0.1 * i, 3),
+                            distance_source=Detection.DISTANCE_CLASS_SIZE,
+                            bearing_deg=-3.0,
+                            track_id=-1,
+                        )
+                    ]
+                pub.publish(msg)
+            while time.monotonic() < start + (i + 1) * 0.1:
+                rclpy.spin_once(node, timeout_sec=0.02)
+        end = time.monotonic() + 3
+        while time.monotonic() < end:
+            rclpy.spin_once(node, timeout_sec=0.05)
+    finally:
+        node.destroy_node()
+        rclpy.shutdown()
+        code = nav.stop()
+    assert code == 0, nav.log[-2000:]
+    hazards = [c for c in cues if c.kind == NavigationCue.KIND_HAZARD]
+    urgencies = [c.urgency for c in hazards]
+    assert urgencies == sorted(urgencies), [c.text for c in hazards]
+    assert NavigationCue.URGENCY_CRITICAL in urgencies and NavigationCue.URGENCY_INFO in urgencies
+    assert hazards[0].text == "Person ahead, six meters" and hazards[0].cameras == ["rgb"]
+    system = [c.text for c in cues if c.kind == NavigationCue.KIND_SYSTEM]
+    assert system.count("Left camera lost") == 1
+    assert "[cue critical] Careful! Person ahead" in nav.log
+    assert len(log.read_text().splitlines()) == len(cues)
+    with wave.open(str(wav)) as w:
+        assert w.getnchannels() == 2
+        rate = w.getframerate()
+        audio = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2).astype(np.float32) / 32768
+    assert len(audio) > rate  # more than a second of sound
+    assert float(np.sqrt(np.mean(audio**2))) > 0.01
