@@ -41,68 +41,135 @@ class NodeProcess:
         return [sys.executable, "-m", f"{PACKAGE}.nodes.{self.executable}", *self.ros_arguments()]
 
 
-def describe_graph(source: str, path: str, rate: float, loop: bool, summary_path: str) -> list[NodeProcess]:
-    return [
-        NodeProcess(
-            "aria_driver",
-            "aria_driver",
-            {"source": source, "path": path, "image_fps": rate, "loop": loop},
-        ),
-        NodeProcess("stream_monitor", "stream_monitor", {"summary_path": summary_path}),
+@dataclass(frozen=True)
+class GraphSettings:
+    """What a user chooses when starting the graph (the launch arguments)."""
+
+    source: str = "images"
+    path: str = ""
+    image_fps: float = 10.0
+    rate: float = 1.0
+    loop: bool = False
+    model: str = "pkg:fall_detection/models/best.pt"
+    depth_model: str = "depth-anything/Depth-Anything-V2-Small-hf"
+    device: str = "auto"
+    mode: str = "graphs"
+    depth_every: int = 1
+    language: str = "en"
+    audio_sink: str = "auto"
+    output: str = "outputs/latest"  # the run folder: cues, sound, stream summary
+    compose: bool = False  # rgb_perception and navigation in one process
+    slam_yaw_deg: float = 60.0  # nominal outward yaw of the SLAM cameras
+    slam_imgsz: int = 640  # YOLO input side for the SLAM cameras (smaller is faster)
+
+
+def describe_graph(s: GraphSettings) -> list[list[NodeProcess]]:
+    """The processes of the graph; each inner list is one process (several nodes: composed)."""
+    out = Path(s.output)
+    perception = {"model": s.model, "device": s.device, "mode": s.mode}
+    driver = NodeProcess(
+        "aria_driver",
+        "aria_driver",
+        {"source": s.source, "path": s.path, "image_fps": s.image_fps, "rate": s.rate, "loop": s.loop},
+    )
+    rgb = NodeProcess(
+        "rgb_perception", "rgb_perception", {**perception, "depth_model": s.depth_model, "depth_every": s.depth_every}
+    )
+    slam = [
+        NodeProcess("slam_detector", f"slam_detector_{side}", {**perception, "camera": f"slam_{side}", "yaw_deg": yaw})
+        for side, yaw in (("left", -s.slam_yaw_deg), ("right", s.slam_yaw_deg))
     ]
+    navigation = NodeProcess(
+        "navigation",
+        "navigation",
+        {
+            "language": s.language,
+            "audio_sink": s.audio_sink,
+            "wav_path": str(out / "navigation.wav"),
+            "cues_log": str(out / "cues.jsonl"),
+        },
+    )
+    monitor = NodeProcess("stream_monitor", "stream_monitor", {"summary_path": str(out / "streams.json")})
+    head = [[rgb, navigation]] if s.compose else [[rgb], [navigation]]
+    return [[driver], *head, [slam[0]], [slam[1]], [monitor]]
 
 
-def run_graph(processes: list[NodeProcess], duration_s: float) -> int:
+def process_command(nodes: list[NodeProcess]) -> list[str]:
+    """One node: its own module. Several: the container, each node's parameters under its name."""
+    if len(nodes) == 1:
+        return nodes[0].command()
+    args = [sys.executable, "-m", f"{PACKAGE}.nodes.container", *[n.executable for n in nodes], "--ros-args"]
+    for node in nodes:
+        for key, value in node.parameters.items():
+            args += ["-p", f"{node.name}:{key}:={json.dumps(value)}"]
+    return args
+
+
+def run_graph(processes: list[list[NodeProcess]], duration_s: float) -> int:
     """Start every process, let them run, then stop them all; returns the worst exit code."""
-    children = [subprocess.Popen(p.command(), start_new_session=True) for p in processes]
+    children = [subprocess.Popen(process_command(p), start_new_session=True) for p in processes]
+    names = ["+".join(n.name for n in p) for p in processes]
     deadline = time.monotonic() + duration_s
     try:
         while time.monotonic() < deadline:
-            for process, child in zip(processes, children, strict=True):
+            for name, child in zip(names, children, strict=True):
                 if child.poll() is not None:
-                    print(f"[graph] {process.name} exited with code {child.returncode}", file=sys.stderr)
+                    print(f"[graph] {name} exited with code {child.returncode}", file=sys.stderr)
                     deadline = 0.0
             time.sleep(0.1)
     except KeyboardInterrupt:
         print("[graph] interrupted, stopping", file=sys.stderr)
-    return _stop(children)
+    return _stop(children, names)
 
 
-def _stop(children: list[subprocess.Popen], grace_s: float = 5.0) -> int:
+def _stop(children: list[subprocess.Popen], names: list[str], grace_s: float = 15.0) -> int:
     for child in children:
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGINT)
     end = time.monotonic() + grace_s
-    for child in children:
+    for child, name in zip(children, names, strict=True):
         try:
             child.wait(timeout=max(0.1, end - time.monotonic()))
         except subprocess.TimeoutExpired:
-            print(f"[graph] pid {child.pid} ignored SIGINT, killing it", file=sys.stderr)
+            print(f"[graph] {name} (pid {child.pid}) did not stop within {grace_s:g} s, killing it", file=sys.stderr)
             os.killpg(child.pid, signal.SIGKILL)
             child.wait()
     return max((abs(c.returncode) for c in children), default=0)
 
 
 def main(argv: list[str] | None = None) -> int:
+    defaults = GraphSettings()
     parser = argparse.ArgumentParser(description="Run the aria_nav_ros graph without ros2 launch.")
-    parser.add_argument("--source", default="images")
-    parser.add_argument("--path", required=True, help="the recording, bag or image folder")
-    parser.add_argument("--rate", type=float, default=10.0)
-    parser.add_argument("--loop", action="store_true")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds to run")
-    parser.add_argument("--output", default="outputs/latest", help="run folder")
-    args = parser.parse_args(argv)
-    output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
-    summary = output / "streams.json"
-    graph = describe_graph(args.source, args.path, args.rate, args.loop, str(summary.resolve()))
-    code = run_graph(graph, args.duration)
-    if summary.exists():
-        print(summary.read_text())
-    else:
-        print("[graph] no stream summary was written", file=sys.stderr)
-        code = code or 1
+    for name, value in vars(defaults).items():
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            parser.add_argument(flag, action="store_true", default=value)
+        else:
+            parser.add_argument(flag, type=type(value), default=value)
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds to run")
+    args = vars(parser.parse_args(argv))
+    duration = args.pop("duration")
+    settings = GraphSettings(**args)
+    Path(settings.output).mkdir(parents=True, exist_ok=True)
+    code = run_graph(describe_graph(settings), duration)
+    print(summarise(Path(settings.output)))
     return code
+
+
+def summarise(run: Path) -> str:
+    """What the run folder says: frames per camera, cues by urgency."""
+    lines = [f"[graph] run folder {run}"]
+    streams = run / "streams.json"
+    if streams.exists():
+        for camera, stats in json.loads(streams.read_text()).items():
+            lines.append(f"  {camera:<11} {stats['received']} frames, age on arrival p50 {stats['age_ms_p50']:.1f} ms")
+    else:
+        lines.append("  no stream summary was written")
+    cues = run / "cues.jsonl"
+    said = [json.loads(line) for line in cues.read_text().splitlines()] if cues.exists() else []
+    by_urgency = {u: sum(c["urgency"] == u for c in said) for u in ("info", "warning", "critical")}
+    lines.append(f"  {len(said)} cues: {by_urgency}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

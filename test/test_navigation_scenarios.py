@@ -142,7 +142,7 @@ def test_a_slam_camera_going_quiet_is_said_once_and_its_return_once() -> None:
     assert [c.text for c in system] == ["Left camera lost", "Left camera back"]
     lost, back = system
     assert 3.9 <= lost.time <= 4.2  # one second without a result
-    assert back.time == pytest.approx(6.0)
+    assert back.time == pytest.approx(6.0 + CONFIG["camera_back_after"])
 
 
 def test_rendered_cue_holds_speech() -> None:

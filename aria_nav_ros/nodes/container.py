@@ -13,8 +13,9 @@ import sys
 from collections.abc import Callable
 
 import rclpy
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
+
+from aria_nav_ros.ros.spin import run_nodes
 
 
 def factories() -> dict[str, Callable[[], Node]]:
@@ -36,8 +37,7 @@ def factories() -> dict[str, Callable[[], Node]]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
-    ros_args = rclpy.utilities.remove_ros_args(argv)
-    names = ros_args[1:]
+    names = rclpy.utilities.remove_ros_args(argv)[1:]
     known = factories()
     unknown = [n for n in names if n not in known]
     if not names or unknown:
@@ -47,21 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    rclpy.init(args=argv)
-    executor = MultiThreadedExecutor()
-    nodes: list[Node] = []
-    try:
-        for name in names:
-            nodes.append(known[name]())
-            executor.add_node(nodes[-1])
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        for node in nodes:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_nodes([known[n] for n in names], argv)
 
 
 if __name__ == "__main__":

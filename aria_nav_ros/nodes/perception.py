@@ -68,6 +68,7 @@ class PerceptionNode(Node):
             class_aliases={k: v for k, v in aliases},
         )
         device = str(p("device", "auto").value)
+        self.download = bool(p("download_models", False).value)
         model = str(p("model", "pkg:fall_detection/models/best.pt").value)
         depth_model = str(p("depth_model", "depth-anything/Depth-Anything-V2-Small-hf" if with_depth else "").value)
 
@@ -102,7 +103,7 @@ class PerceptionNode(Node):
         device = torch.device(device_name)
         half = self.config.half and device.type == "cuda"
         try:
-            detector = load_detector(model, device, half)
+            detector = load_detector(model, device, half, self.download)
         except ModelError as error:
             self.problem = str(error)
             self.get_logger().error(f"no detection: {error}")
@@ -110,7 +111,7 @@ class PerceptionNode(Node):
         depth = None
         if depth_model:
             try:
-                depth = load_depth(depth_model, device, half)
+                depth = load_depth(depth_model, device, half, self.download)
             except ModelError as error:
                 self.warning = f"running without depth (geometric distances only): {error}"
                 self.get_logger().warning(self.warning)

@@ -1,4 +1,10 @@
-"""Running one node in its own process, with a clean exit on Ctrl-C or SIGTERM."""
+"""Running nodes in a process, with a clean exit on Ctrl-C or SIGTERM.
+
+rclpy's own signal handler shuts the context down the moment Ctrl-C
+arrives, while worker threads may still be publishing; here Ctrl-C and
+SIGTERM end the spin instead, the nodes stop their threads in
+destroy_node, and only then is the context shut down.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +13,44 @@ import sys
 from collections.abc import Callable
 
 import rclpy
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
 
 
-def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> None:
-    """Init rclpy, spin the node until shutdown, then tear everything down."""
-    rclpy.init(args=sys.argv if args is None else args)
-    # SIGTERM (what a supervisor sends) ends the spin like Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: rclpy.try_shutdown())
-    node = None
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run_nodes(makers: list[Callable[[], Node]], args: list[str] | None = None) -> int:
+    """Init rclpy, make the nodes, spin them until Ctrl-C or SIGTERM, tear down; the exit code."""
+    rclpy.init(args=sys.argv if args is None else args, signal_handler_options=SignalHandlerOptions.NO)
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    nodes: list[Node] = []
     code = 0
     try:
-        node = make_node()
-        rclpy.spin(node)
+        for make in makers:
+            nodes.append(make())
+        executor = SingleThreadedExecutor() if len(nodes) == 1 else MultiThreadedExecutor()
+        for node in nodes:
+            executor.add_node(node)
+        while True:  # short waits: the interpreter must get to run the signal handler
+            executor.spin_once(timeout_sec=0.2)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except (ValueError, OSError) as error:  # bad parameters, missing files: say what, not a traceback
-        print(f"[{make_node.__name__}] cannot start: {error}", file=sys.stderr)
+        print(f"cannot start: {error}", file=sys.stderr)
         code = 2
     finally:
-        if node is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the teardown short
+        for node in reversed(nodes):
             node.destroy_node()
         rclpy.try_shutdown()
+    return code
+
+
+def run_node(make_node: Callable[[], Node], args: list[str] | None = None) -> None:
+    code = run_nodes([make_node], args)
     if code:
         sys.exit(code)

@@ -189,7 +189,13 @@ class AudioPlayer:
             except Exception as error:  # the wearer must not lose later cues to one failure; say it
                 self.on_error(f"audio failed for {cue.text!r}: {error}")
 
-    def close(self, timeout_s: float = 10.0) -> None:
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Stop: what is still waiting is dropped (the run is over), what is playing ends."""
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
         self._queue.put(None)
         self._thread.join(timeout_s)
         self.sink.close()

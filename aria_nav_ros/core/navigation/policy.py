@@ -7,7 +7,9 @@ and left only beyond threshold + hysteresis. An object is said again at the
 same tier only after its per-object cooldown; any cue waits for the global
 cooldown, except a critical cue after a lesser one, which interrupts it.
 Standing still, information cues come half as often. A camera whose
-results stop for `camera_timeout` is said to be lost, once, and back, once.
+results stop for `camera_timeout` is said to be lost, once, and back, once
+its results have flowed again for `camera_back_after` (no chatter from a
+camera that only stutters).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class NavigationPolicy:
         self.motion = MotionState(motion["window"], motion["walking_accel_std"])
         self.last_result: dict[str, float] = {}
         self.lost: set[str] = set()
+        self.recovering: dict[str, float] = {}  # lost camera -> since when its results flow again
         self.last_cue_time = -math.inf
         self.last_cue_urgency = -1
 
@@ -85,11 +88,18 @@ class NavigationPolicy:
     # -- decisions -----------------------------------------------------------------------------
 
     def _camera_alive(self, now: float, camera: str) -> list[Cue]:
+        """A result came; a lost camera is back once its results have flowed for `camera_back_after`."""
+        previous = self.last_result.get(camera)
         self.last_result[camera] = now
-        if camera in self.lost:
-            self.lost.discard(camera)
-            return [self._system(now, "back", camera)]
-        return []
+        if camera not in self.lost:
+            return []
+        if camera not in self.recovering or (previous is not None and now - previous > self.config["camera_timeout"]):
+            self.recovering[camera] = now
+        if now - self.recovering[camera] < self.config["camera_back_after"]:
+            return []
+        self.lost.discard(camera)
+        del self.recovering[camera]
+        return [self._system(now, "back", camera)]
 
     def _system(self, now: float, event: str, camera: str) -> Cue:
         self.last_cue_time = now

@@ -54,13 +54,15 @@ def resolve(spec: str) -> str:
     return str(Path(found.origin).parent / relative)
 
 
-def load_detector(spec: str, device: torch.device, half: bool) -> Detector:
+def load_detector(spec: str, device: torch.device, half: bool, download: bool = False) -> Detector:
+    """`download`: let ultralytics fetch a checkpoint it knows by name (yolo11n.pt) when it is not here."""
     spec = resolve(spec)
     path = Path(spec)
-    if spec.endswith((".pt", ".onnx", ".engine")) and not path.is_file():
+    may_fetch = download and path.parent == Path(".")
+    if spec.endswith((".pt", ".onnx", ".engine")) and not path.is_file() and not may_fetch:
         raise ModelError(
             f"detector weights {spec} not found: set the 'model' parameter to an ultralytics checkpoint"
-            " (e.g. yolo11n.pt, downloaded once with network), an .onnx or a TensorRT .engine"
+            " (e.g. yolo11n.pt; with network, download_models:=true fetches it once), an .onnx or a TensorRT .engine"
         )
     try:
         if spec.endswith((".pt", ".yaml")):
@@ -93,8 +95,12 @@ class _Raw(nn.Module):
         return out
 
 
-def load_depth(spec: str, device: torch.device, half: bool) -> DepthModel:
-    """`spec`: a hub id or folder (transformers), an .onnx file, or RANDOM_DEPTH."""
+def load_depth(spec: str, device: torch.device, half: bool, download: bool = False) -> DepthModel:
+    """`spec`: a hub id or folder (transformers), an .onnx file, or RANDOM_DEPTH.
+
+    A hub id is looked up in the local cache only, unless `download` (which may
+    take long to fail without network): a missing model is said at once.
+    """
     spec = resolve(spec)
     if spec == RANDOM_DEPTH:
         module = _DepthOut(random_depth_anything_small())
@@ -107,11 +113,12 @@ def load_depth(spec: str, device: torch.device, half: bool) -> DepthModel:
         try:
             from transformers import AutoModelForDepthEstimation
 
-            module = _DepthOut(AutoModelForDepthEstimation.from_pretrained(spec))
+            module = _DepthOut(AutoModelForDepthEstimation.from_pretrained(spec, local_files_only=not download))
         except Exception as error:
             raise ModelError(
-                f"depth model {spec!r} cannot be loaded ({type(error).__name__}): give a local folder or a"
-                " hub id whose weights are downloaded (depth-anything/Depth-Anything-V2-Small-hf)"
+                f"depth model {spec!r} cannot be loaded ({type(error).__name__}): give a local folder, or a"
+                " hub id whose weights are in the local cache (depth-anything/Depth-Anything-V2-Small-hf;"
+                " with network, download_models:=true fetches them once)"
             ) from error
         trained = True
     module = module.to(device).eval()
