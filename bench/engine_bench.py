@@ -16,7 +16,6 @@ import json
 import multiprocessing
 import platform
 import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,9 +23,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the core, without installing the package
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # the core without installing it, and the probe beside this
 
 import torch  # noqa: E402
+from gpu_memory_probe import charged_mb  # noqa: E402  (beside this script)
 
 from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine  # noqa: E402
 from aria_nav_ros.core.perception.models import RANDOM_DEPTH, load_depth, load_detector  # noqa: E402
@@ -171,28 +171,8 @@ def _worker(role: str, seconds: float, rate_hz: float, results, start_barrier) -
         "p90_ms": float(np.percentile(times, 90)),
         "peak_allocated_mb": torch.cuda.max_memory_allocated() / 2**20,
         "reserved_mb": torch.cuda.memory_reserved() / 2**20,
-        "process_mb": _process_memory_mb(),
+        "process_mb": charged_mb(),
     }
-
-
-def _process_memory_mb() -> float | None:
-    """What the driver charges this process (context included), from nvidia-smi."""
-    import os
-
-    try:
-        out = subprocess.run(
-            ["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-        ).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    for line in out.splitlines():
-        pid, used = (part.strip() for part in line.split(","))
-        if pid == str(os.getpid()):
-            return float(used)
-    return None
 
 
 def three_processes(seconds: float, rate_hz: float) -> dict:

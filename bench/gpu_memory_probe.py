@@ -18,18 +18,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def charged_mb() -> float:
-    out = subprocess.run(
-        ["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
-        capture_output=True,
-        text=True,
-        timeout=20,
-    ).stdout
+def charged_mb() -> float | None:
+    """What the driver charges this process (CUDA context included), from nvidia-smi; None if unknown."""
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
     for line in out.splitlines():
-        pid, used = (p.strip() for p in line.split(","))
+        pid, used = (part.strip() for part in line.split(","))
         if pid == str(os.getpid()):
             return float(used)
-    return float("nan")
+    return None
 
 
 def step(name: str, queue) -> None:
@@ -68,7 +72,7 @@ def main() -> None:
         rows.append(queue.get())
     print(f"{'process':<26}{'charged MB':>11}{'torch reserved MB':>19}")
     for name, charged, reserved in rows:
-        print(f"{name:<26}{charged:>11.0f}{reserved:>19.0f}")
+        print(f"{name:<26}{charged or float('nan'):>11.0f}{reserved:>19.0f}")
     print(json.dumps(rows))
 
 

@@ -20,3 +20,16 @@ def ros_env() -> dict[str, str]:
     if missing:
         pytest.fail(f"{', '.join(missing)} not set: run the tests through scripts/run_tests.sh")
     return env
+
+
+@pytest.fixture
+def listener():
+    """An rclpy node in the test process, for subscribing to what node processes publish."""
+    import rclpy
+    from rclpy.node import Node
+
+    rclpy.init()
+    node = Node("test_listener")
+    yield node
+    node.destroy_node()
+    rclpy.shutdown()

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 import threading
 import time
+
+
+def node_command(module: str, *extra: str, **parameters: object) -> list[str]:
+    """`python -m aria_nav_ros.nodes.<module> [extra...] --ros-args -p k:=v ...`."""
+    args = [sys.executable, "-m", f"aria_nav_ros.nodes.{module}", *extra, "--ros-args"]
+    for key, value in parameters.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        args += ["-p", f"{key}:={text}"]
+    return args
 
 
 class NodeProcess:

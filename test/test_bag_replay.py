@@ -3,11 +3,11 @@ every frame of every camera comes back bit-exact, in order; the bags decode outs
 
 from __future__ import annotations
 
-import sys
+import json
 from pathlib import Path
 
 import numpy as np
-from processes import NodeProcess
+from processes import NodeProcess, node_command
 from rosbags.rosbag2 import Reader
 
 from aria_nav_ros.core.bag_types import typestore
@@ -31,32 +31,10 @@ def frames_in(bag: Path) -> dict[str, list[np.ndarray]]:
     return frames
 
 
-def record(source_args: list[str], bag: Path, env: dict[str, str]) -> str:
-    recorder = NodeProcess(
-        [
-            sys.executable,
-            "-m",
-            "aria_nav_ros.nodes.recorder",
-            "--ros-args",
-            "-p",
-            f"path:={bag}",
-            "-p",
-            f"topics:={TOPICS}".replace("'", '"'),
-        ],
-        env,
-    )
-    driver = NodeProcess(
-        [
-            sys.executable,
-            "-m",
-            "aria_nav_ros.nodes.aria_driver",
-            "--ros-args",
-            "-p",
-            "wait_for_subscribers:=true",
-            *source_args,
-        ],
-        env,
-    )
+def record(source: dict[str, object], bag: Path, env: dict[str, str]) -> str:
+    topics = json.dumps(TOPICS)
+    recorder = NodeProcess(node_command("recorder", path=bag, topics=topics), env)
+    driver = NodeProcess(node_command("aria_driver", wait_for_subscribers=True, **source), env)
     try:
         assert driver.wait_for("finished after", timeout_s=60), driver.log[-3000:]
     finally:
@@ -68,8 +46,8 @@ def record(source_args: list[str], bag: Path, env: dict[str, str]) -> str:
 def test_recorded_bag_replays_bit_exactly(tmp_path: Path, ros_env: dict[str, str]) -> None:
     photos = photo_folder(tmp_path / "photos")
     first, second = tmp_path / "first", tmp_path / "second"
-    record(["-p", "source:=images", "-p", f"path:={photos}", "-p", "image_fps:=5.0"], first, ros_env)
-    log = record(["-p", "source:=bag", "-p", f"path:={first}"], second, ros_env)
+    record({"source": "images", "path": photos, "image_fps": 5.0}, first, ros_env)
+    log = record({"source": "bag", "path": first}, second, ros_env)
     assert "wrote" in log
 
     recorded, replayed = frames_in(first), frames_in(second)

@@ -11,8 +11,7 @@ import psutil
 import pytest
 import rclpy
 from fake_glasses import MARK
-from processes import NodeProcess
-from rclpy.node import Node
+from processes import NodeProcess, node_command
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, Image, Imu
 
@@ -24,16 +23,8 @@ HERE = Path(__file__).parent
 NO_GLASSES = "no Aria glasses over USB found"
 
 
-@pytest.fixture
-def node():
-    rclpy.init()
-    node = Node("driver_test_listener")
-    yield node
-    node.destroy_node()
-    rclpy.shutdown()
-
-
-def test_live_driver_publishes_upright_frames_info_and_imu_and_survives_a_failure(node, ros_env) -> None:
+def test_live_driver_publishes_upright_frames_info_and_imu_and_survives_a_failure(listener, ros_env) -> None:
+    node = listener
     env = dict(ros_env, PYTHONPATH=f"{HERE}{os.pathsep}{ros_env.get('PYTHONPATH', '')}")
     driver = NodeProcess([sys.executable, str(HERE / "live_driver_peer.py"), "30"], env)
     got: dict[str, list] = {"rgb": [], "info": [], "slam_left": [], "imu": []}
@@ -49,7 +40,7 @@ def test_live_driver_publishes_upright_frames_info_and_imu_and_survives_a_failur
     try:
         end = time.monotonic() + 40
         while time.monotonic() < end and len(got["rgb"]) < 45:  # 30 before the failure, more after
-            rclpy.spin_once(node, timeout_sec=0.1)
+            rclpy.spin_once(listener, timeout_sec=0.1)
     finally:
         code = driver.stop()
     log = driver.log
@@ -78,9 +69,7 @@ def test_live_driver_publishes_upright_frames_info_and_imu_and_survives_a_failur
 
 def test_driver_without_glasses_says_so_retries_and_stops_clean(ros_env) -> None:
     adb_before = adb_server_running()
-    driver = NodeProcess(
-        [sys.executable, "-m", "aria_nav_ros.nodes.aria_driver", "--ros-args", "-p", "source:=live"], ros_env
-    )
+    driver = NodeProcess(node_command("aria_driver", source="live"), ros_env)
     helpers: set[int] = set()
     start = time.monotonic()
     try:
@@ -102,19 +91,7 @@ def test_driver_without_glasses_says_so_retries_and_stops_clean(ros_env) -> None
 
 def test_driver_with_a_missing_bag_names_it_and_keeps_running(ros_env, tmp_path) -> None:
     missing = tmp_path / "walk_bag"
-    driver = NodeProcess(
-        [
-            sys.executable,
-            "-m",
-            "aria_nav_ros.nodes.aria_driver",
-            "--ros-args",
-            "-p",
-            "source:=bag",
-            "-p",
-            f"path:={missing}",
-        ],
-        ros_env,
-    )
+    driver = NodeProcess(node_command("aria_driver", source="bag", path=missing), ros_env)
     try:
         assert driver.wait_for(f"bag {missing} does not exist", timeout_s=20), driver.log[-2000:]
         time.sleep(1.0)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import time
 import wave
 
 import numpy as np
 import rclpy
-from processes import NodeProcess
+from processes import NodeProcess, node_command
 from rclpy.node import Node
 
 from aria_nav_ros.msg import Detection, DetectionArray, NavigationCue
@@ -18,23 +17,8 @@ from aria_nav_ros.ros.qos import RESULT_QOS
 def test_navigation_node_speaks_escalating_cues_and_notices_a_lost_camera(ros_env, tmp_path) -> None:
     wav = tmp_path / "cues.wav"
     log = tmp_path / "cues.jsonl"
-    nav = NodeProcess(
-        [
-            sys.executable,
-            "-m",
-            "aria_nav_ros.nodes.navigation",
-            "--ros-args",
-            "-p",
-            "audio_sink:=wav",
-            "-p",
-            f"wav_path:={wav}",
-            "-p",
-            f"cues_log:={log}",
-            "-p",
-            "language:=en",
-        ],
-        ros_env,
-    )
+    command = node_command("navigation", audio_sink="wav", wav_path=wav, cues_log=log, language="en")
+    nav = NodeProcess(command, ros_env)
     rclpy.init()
     node = Node("navigation_test_feeder")
     cues: list[NavigationCue] = []

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-import sys
 import time
 from pathlib import Path
 
-import pytest
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
-from processes import NodeProcess
+from processes import NodeProcess, node_command
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 from visualization_msgs.msg import MarkerArray
@@ -19,35 +17,15 @@ from aria_nav_ros.core.photos import photo_folder
 from aria_nav_ros.msg import Detection, DetectionArray
 from aria_nav_ros.ros.qos import RESULT_QOS, SENSOR_QOS
 
-PY = sys.executable
-FAST = ["-p", "depth_model:=random:depth-anything-v2-small", "-p", "depth_size:=126"]
+FAST = {"depth_model": "random:depth-anything-v2-small", "depth_size": 126}
 
 
-@pytest.fixture
-def node():
-    rclpy.init()
-    node = Node("perception_test_listener")
-    yield node
-    node.destroy_node()
-    rclpy.shutdown()
+def photo_stream(photos: Path) -> dict[str, object]:
+    return {"path": photos, "image_fps": 2.0, "loop": True}
 
 
 def driver(photos: Path, env: dict[str, str]) -> NodeProcess:
-    return NodeProcess(
-        [
-            PY,
-            "-m",
-            "aria_nav_ros.nodes.aria_driver",
-            "--ros-args",
-            "-p",
-            f"path:={photos}",
-            "-p",
-            "image_fps:=2.0",
-            "-p",
-            "loop:=true",
-        ],
-        env,
-    )
+    return NodeProcess(node_command("aria_driver", **photo_stream(photos)), env)
 
 
 def collect(node: Node, topics: dict[str, type], until, timeout_s: float = 90.0) -> dict[str, list]:
@@ -61,24 +39,13 @@ def collect(node: Node, topics: dict[str, type], until, timeout_s: float = 90.0)
     return got
 
 
-def test_rgb_and_slam_detectors_publish_located_people(node, ros_env, tmp_path) -> None:
+def test_rgb_and_slam_detectors_publish_located_people(listener, ros_env, tmp_path) -> None:
     photos = photo_folder(tmp_path / "photos", ("bus.jpg",))
     procs = [
         driver(photos, ros_env),
-        NodeProcess([PY, "-m", "aria_nav_ros.nodes.rgb_perception", "--ros-args", *FAST], ros_env),
+        NodeProcess(node_command("rgb_perception", **FAST), ros_env),
         NodeProcess(
-            [
-                PY,
-                "-m",
-                "aria_nav_ros.nodes.slam_detector",
-                "--ros-args",
-                "-r",
-                "__node:=slam_detector_left",
-                "-p",
-                "camera:=slam_left",
-                "-p",
-                "yaw_deg:=-50.0",
-            ],
+            [*node_command("slam_detector", camera="slam_left", yaw_deg=-50.0), "-r", "__node:=slam_detector_left"],
             ros_env,
         ),
     ]
@@ -90,7 +57,7 @@ def test_rgb_and_slam_detectors_publish_located_people(node, ros_env, tmp_path) 
         "/diagnostics": DiagnosticArray,
     }
     try:
-        got = collect(node, topics, lambda g: all(len(g[t]) >= 2 for t in list(topics)[:4]))
+        got = collect(listener, topics, lambda g: all(len(g[t]) >= 2 for t in list(topics)[:4]))
     finally:
         codes = [p.stop() for p in procs]
     logs = "\n".join(p.log[-1500:] for p in procs)
@@ -117,12 +84,10 @@ def test_rgb_and_slam_detectors_publish_located_people(node, ros_env, tmp_path) 
     assert names["aria_nav_ros/slam_detector_left"].level == DiagnosticStatus.OK
 
 
-def test_missing_detector_is_an_error_the_node_keeps_saying(node, ros_env) -> None:
-    proc = NodeProcess(
-        [PY, "-m", "aria_nav_ros.nodes.rgb_perception", "--ros-args", "-p", "model:=/models/yolo11n.pt"], ros_env
-    )
+def test_missing_detector_is_an_error_the_node_keeps_saying(listener, ros_env) -> None:
+    proc = NodeProcess(node_command("rgb_perception", model="/models/yolo11n.pt"), ros_env)
     try:
-        got = collect(node, {"/diagnostics": DiagnosticArray}, lambda g: len(g["/diagnostics"]) >= 2, 60)
+        got = collect(listener, {"/diagnostics": DiagnosticArray}, lambda g: len(g["/diagnostics"]) >= 2, 60)
         alive = proc.process.poll() is None
     finally:
         code = proc.stop()
@@ -132,29 +97,13 @@ def test_missing_detector_is_an_error_the_node_keeps_saying(node, ros_env) -> No
     assert status.level == DiagnosticStatus.ERROR and "yolo11n.pt" in status.message
 
 
-def test_driver_and_rgb_perception_composed_in_one_process(node, ros_env, tmp_path) -> None:
+def test_driver_and_rgb_perception_composed_in_one_process(listener, ros_env, tmp_path) -> None:
     photos = photo_folder(tmp_path / "photos", ("zidane.jpg",))
-    proc = NodeProcess(
-        [
-            PY,
-            "-m",
-            "aria_nav_ros.nodes.container",
-            "aria_driver",
-            "rgb_perception",
-            "--ros-args",
-            "-p",
-            f"path:={photos}",
-            "-p",
-            "image_fps:=2.0",
-            "-p",
-            "loop:=true",
-            *FAST,
-        ],
-        ros_env,
-    )
+    command = node_command("container", "aria_driver", "rgb_perception", **photo_stream(photos), **FAST)
+    proc = NodeProcess(command, ros_env)
     try:
         got = collect(
-            node,
+            listener,
             {"/aria/rgb/detections": DetectionArray},
             lambda g: sum(bool(a.detections) for a in g["/aria/rgb/detections"]) >= 2,
         )
