@@ -61,6 +61,7 @@ class GraphSettings:
     compose: bool = False  # rgb_perception and navigation in one process
     slam_yaw_deg: float = 60.0  # nominal outward yaw of the SLAM cameras
     slam_imgsz: int = 640  # YOLO input side for the SLAM cameras (smaller is faster)
+    camera_timeout: float = 0.0  # seconds without results before a camera is said lost (0: config file)
 
 
 def describe_graph(s: GraphSettings) -> list[list[NodeProcess]]:
@@ -85,6 +86,7 @@ def describe_graph(s: GraphSettings) -> list[list[NodeProcess]]:
         {
             "language": s.language,
             "audio_sink": s.audio_sink,
+            "camera_timeout": s.camera_timeout,
             "wav_path": str(out / "navigation.wav"),
             "cues_log": str(out / "cues.jsonl"),
         },

@@ -41,6 +41,9 @@ class Navigation(Node):
         if sink_kind not in SINKS:
             raise ValueError(f"audio_sink {sink_kind!r}: choose one of {', '.join(SINKS)}")
         self.config = NavigationConfig.load(config_path or None)
+        timeout = float(p("camera_timeout", 0.0).value)  # 0: the config file's value
+        if timeout > 0:
+            self.config = NavigationConfig({**self.config.raw, "camera_timeout": timeout})
         self.policy = NavigationPolicy(self.config, language)
         self.cue_pub = self.create_publisher(NavigationCue, CUES_TOPIC, RESULT_QOS)
         for camera in cameras:
@@ -117,6 +120,7 @@ class Navigation(Node):
             "class": cue.class_name,
             "distance_m": None if math.isnan(cue.distance_m) else round(cue.distance_m, 2),
             "bearing_deg": round(cue.bearing_deg, 1),
+            "cameras": list(cue.cameras),
             "text": cue.text,
         }
         path = Path(self.cues_log)

@@ -91,7 +91,7 @@ class PerceptionNode(Node):
         self._slot: Image | None = None
         self._wake = threading.Condition()
         self._running = True
-        self.stats = {"frames": 0, "dropped": 0, "rejected": 0, "errors": 0}
+        self.stats = {"frames": 0, "dropped": 0, "rejected": 0, "errors": 0, "nominal_intrinsics": 0}
         self._window: list[tuple[float, dict[str, float]]] = []
         self._worker = threading.Thread(target=self._work, name=f"{name}_worker", daemon=True)
         self._worker.start()
@@ -170,6 +170,14 @@ class PerceptionNode(Node):
         height, width = pixels.shape[:2]
         camera = self.pinhole
         if camera is None or (camera.width, camera.height) != (width, height):
+            # Distances and bearings then rest on a guess: say so, and count it in the diagnostics.
+            self.stats["nominal_intrinsics"] += 1
+            self.get_logger().warning(
+                f"{self.camera}: no matching CameraInfo on {camera_info_topic(self.camera)}"
+                f" (have {camera and (camera.width, camera.height)}, frame {(width, height)}):"
+                " nominal field of view used for distance and bearing",
+                throttle_duration_sec=5.0,
+            )
             camera = PinholeCamera.from_fov(width, height, NOMINAL_HFOV_DEG.get(self.camera, SLAM_NOMINAL_HFOV_DEG))
         want_depth = self.depth_pub.get_subscription_count() > 0
         out = self.engine.process(pixels, want_depth_map=want_depth)

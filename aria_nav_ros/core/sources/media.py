@@ -21,7 +21,6 @@ from aria_nav_ros.core.sources.recording import Recording
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 RGB_SIZE = 1408  # the Aria RGB camera's full resolution (square)
 SLAM_SIZE = (640, 480)  # width, height of an Aria SLAM camera
-SLAM_HFOV_DEG = 150.0  # the SLAM cameras are wide fisheyes
 
 
 class _Pictures(Recording):
@@ -34,8 +33,9 @@ class _Pictures(Recording):
     def calibration(self) -> dict[str, PinholeCamera]:
         cameras = {RGB: PinholeCamera.from_fov(self.rgb_size, self.rgb_size, self.hfov_deg)}
         if self.with_slam:
+            # Each stand-in SLAM view is one half of the picture: about half the field of view.
             for camera in (SLAM_LEFT, SLAM_RIGHT):
-                cameras[camera] = PinholeCamera.from_fov(*SLAM_SIZE, SLAM_HFOV_DEG)
+                cameras[camera] = PinholeCamera.from_fov(*SLAM_SIZE, self.hfov_deg / 2)
         return cameras
 
     def frames_of(self, bgr: np.ndarray, t_ns: int) -> Iterator[Frame]:
