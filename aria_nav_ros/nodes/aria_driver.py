@@ -106,8 +106,9 @@ class AriaDriver(Node):
         except ImageFormatError as error:
             self.get_logger().error(f"{frame.camera}: frame not published: {error}", throttle_duration_sec=5.0)
             return
-        self.image_pubs[frame.camera].publish(image)
+        # CameraInfo first: a consumer then has the intrinsics when the image arrives.
         self.info_pubs[frame.camera].publish(camera_info(self._pinhole(frame.camera, image), header))
+        self.image_pubs[frame.camera].publish(image)
         self.published[frame.camera] += 1
 
     def _pinhole(self, camera: str, image: Image) -> PinholeCamera:

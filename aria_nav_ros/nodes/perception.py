@@ -24,6 +24,7 @@ from visualization_msgs.msg import MarkerArray
 
 from aria_nav_ros.core.annotate import annotate
 from aria_nav_ros.core.cameras import RGB, camera_info_topic, image_topic
+from aria_nav_ros.core.detection import DISTANCE_UNKNOWN
 from aria_nav_ros.core.geometry import GeometryConfig, locate
 from aria_nav_ros.core.image import ImageFormatError
 from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine
@@ -169,13 +170,14 @@ class PerceptionNode(Node):
         pixels = np.ascontiguousarray(pixels)
         height, width = pixels.shape[:2]
         camera = self.pinhole
-        if camera is None or (camera.width, camera.height) != (width, height):
+        guessed = camera is None or (camera.width, camera.height) != (width, height)
+        if guessed:
             # Distances and bearings then rest on a guess: say so, and count it in the diagnostics.
             self.stats["nominal_intrinsics"] += 1
             self.get_logger().warning(
                 f"{self.camera}: no matching CameraInfo on {camera_info_topic(self.camera)}"
                 f" (have {camera and (camera.width, camera.height)}, frame {(width, height)}):"
-                " nominal field of view used for distance and bearing",
+                " bearing from a nominal field of view, no distance",
                 throttle_duration_sec=5.0,
             )
             camera = PinholeCamera.from_fov(width, height, NOMINAL_HFOV_DEG.get(self.camera, SLAM_NOMINAL_HFOV_DEG))
@@ -185,6 +187,8 @@ class PerceptionNode(Node):
         if not self.depth_trusted:
             raw = [replace(d, inverse_depth=math.nan) for d in raw]
         detections = locate(raw, camera, self.geometry, self.yaw_deg)
+        if guessed:  # a distance from guessed intrinsics could raise a false alarm: say none
+            detections = [replace(d, distance_m=math.nan, distance_source=DISTANCE_UNKNOWN) for d in detections]
         self.detections_pub.publish(detection_array(msg.header, self.camera, width, height, detections, out.timings_ms))
         self.stats["frames"] += 1
         self._window.append((time.monotonic(), out.timings_ms))
