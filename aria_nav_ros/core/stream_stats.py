@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,7 +13,8 @@ class StreamStats:
     received: int = 0
     rejected: int = 0
     shape: tuple[int, ...] = ()
-    ages_ms: list[float] = field(default_factory=list)
+    # The newest ages only: a monitor left running for hours must not grow without bound.
+    ages_ms: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
     _last_reported: int = 0
 
     def add(self, age_ms: float, shape: tuple[int, ...]) -> None:
