@@ -3,7 +3,8 @@
 #   1. the apt packages it needs (only those missing),
 #   2. a venv ($ARIA_NAV_VENV, default ~/.cache/aria_nav_ros/venv) with ROS 2 Kilted from PyPI wheels, colcon, torch,
 #      ultralytics and the rest of requirements.txt (skipped when unchanged),
-#   3. the colcon build of this package into install/.
+#   3. the colcon build of this package into install/;
+#   4. the sample walk bag (outputs/sample/walk), rebuilt when core/sample.py changes.
 # A second run reinstalls nothing. Afterwards: `source scripts/env.sh`.
 set -euo pipefail
 
@@ -62,4 +63,15 @@ colcon --log-base "$ROOT/log" build --symlink-install \
   --base-paths "$ROOT" --build-base "$ROOT/build" --install-base "$ROOT/install" \
   --event-handlers console_cohesion- summary- status- >"$ROOT/log/colcon_build.txt" 2>&1 \
   || { cat "$ROOT/log/colcon_build.txt"; say "colcon build failed"; exit 1; }
+
+# --- 4. the sample walk (a rosbag2 made from the packages' photos) -------------
+SAMPLE="$ROOT/outputs/sample/walk"
+sample_want=$(sha256sum "$ROOT/aria_nav_ros/core/sample.py" | cut -d' ' -f1)
+if [ "$(cat "$SAMPLE.sha256" 2>/dev/null)" != "$sample_want" ] || [ ! -f "$SAMPLE/metadata.yaml" ]; then
+  say "building the sample walk bag $SAMPLE"
+  # shellcheck source=scripts/env.sh
+  source "$ROOT/scripts/env.sh"
+  python -m aria_nav_ros.core.sample "$SAMPLE"
+  echo "$sample_want" > "$SAMPLE.sha256"
+fi
 say "ready: source scripts/env.sh"
