@@ -4,6 +4,11 @@ RGB = "rgb"
 SLAM_LEFT = "slam_left"
 SLAM_RIGHT = "slam_right"
 CAMERAS = (RGB, SLAM_LEFT, SLAM_RIGHT)
+# Nominal horizontal fields of view, for when no calibration is known: Aria's
+# RGB camera (110 degrees) and its fisheye SLAM cameras (150 degrees).
+NOMINAL_HFOV_DEG = {RGB: 110.0, SLAM_LEFT: 150.0, SLAM_RIGHT: 150.0}
+IMU_TOPIC = "/aria/imu"
+IMU_FRAME = "aria_imu"
 
 
 def image_topic(camera: str) -> str:
@@ -12,6 +17,10 @@ def image_topic(camera: str) -> str:
 
 def camera_info_topic(camera: str) -> str:
     return f"/aria/{camera}/camera_info"
+
+
+def detections_topic(camera: str) -> str:
+    return f"/aria/{camera}/detections"
 
 
 def optical_frame(camera: str) -> str:

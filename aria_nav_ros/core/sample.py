@@ -30,7 +30,16 @@ import numpy as np
 
 from aria_nav_ros.core.bag_types import typestore
 from aria_nav_ros.core.bag_writer import BagWriter
-from aria_nav_ros.core.cameras import RGB, SLAM_LEFT, SLAM_RIGHT, camera_info_topic, image_topic, optical_frame
+from aria_nav_ros.core.cameras import (
+    IMU_FRAME,
+    IMU_TOPIC,
+    RGB,
+    SLAM_LEFT,
+    SLAM_RIGHT,
+    camera_info_topic,
+    image_topic,
+    optical_frame,
+)
 from aria_nav_ros.core.photos import DARKNET_DATA, ultralytics_assets
 from aria_nav_ros.core.sources.base import PinholeCamera
 
@@ -42,8 +51,6 @@ HFOV_DEG = 70.0  # a phone-like photo; the SLAM views are its halves
 WALK_SPEED_MPS = 1.2
 STEP_HZ = 1.9
 START_NS = 1_700_000_000_000_000_000  # a fixed start: the same stamps in every build
-IMU_TOPIC = "/aria/imu"
-IMU_FRAME = "aria_imu"
 
 
 @dataclass(frozen=True)

@@ -3,33 +3,50 @@
 The source runs in a thread of its own (core.sources.runner); this node only
 turns its items into messages. Topics: /aria/<camera>/image_raw and
 /aria/<camera>/camera_info for rgb, slam_left, slam_right, and /aria/imu.
+
+For replays that must come out the same every time (regression tests):
+`clock:=recorded` stamps with the recording's own times and publishes them
+on /clock (nodes then run with use_sim_time), and `lockstep:=true` holds
+each image back until the previous one's detections have come out, so no
+frame is skipped however slow perception is. `exit_at_end` ends the process
+when the recording is over, as `ros2 bag play` does.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import cv2
 from rclpy.node import Node
+from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image, Imu
 from std_msgs.msg import Header
 
-from aria_nav_ros.core.cameras import CAMERAS, RGB, camera_info_topic, image_topic, optical_frame
+from aria_nav_ros.core.cameras import (
+    CAMERAS,
+    IMU_FRAME,
+    IMU_TOPIC,
+    NOMINAL_HFOV_DEG,
+    RGB,
+    camera_info_topic,
+    detections_topic,
+    image_topic,
+    optical_frame,
+)
 from aria_nav_ros.core.image import ImageFormatError
 from aria_nav_ros.core.sources import Frame, FrameSource, ImuSample, Item, PinholeCamera
 from aria_nav_ros.core.sources.aria_live import AriaLiveConfig
 from aria_nav_ros.core.sources.factory import SourceSettings, open_source
 from aria_nav_ros.core.sources.runner import SourceRunner
 from aria_nav_ros.core.timebase import DeviceClock
+from aria_nav_ros.msg import DetectionArray
 from aria_nav_ros.ros.camera_info import camera_info
 from aria_nav_ros.ros.image import numpy_to_image
-from aria_nav_ros.ros.qos import SENSOR_QOS
+from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS, SENSOR_QOS
 from aria_nav_ros.ros.spin import run_node
 
-IMU_TOPIC = "/aria/imu"
-IMU_FRAME = "aria_imu"
-NOMINAL_HFOV_DEG = {RGB: 110.0}  # used only when a source knows no calibration
-SLAM_NOMINAL_HFOV_DEG = 150.0
+CLOCKS = ("now", "recorded")
 
 
 class AriaDriver(Node):
@@ -56,11 +73,27 @@ class AriaDriver(Node):
         self.rgb_scale = float(p("rgb_scale", 1.0).value)
         live = self.settings.kind == "live"
         self.clock_map = DeviceClock(live=live)
+        self.recorded_clock = self._choose_clock(str(p("clock", "now").value), live)
+        self.clock_pub = self.create_publisher(Clock, "/clock", RESULT_QOS) if self.recorded_clock else None
+        self._clock_ns = -1  # the newest time published on /clock
+        self.finished = threading.Event()  # set at the recording's end with exit_at_end: the process ends
+        if bool(p("exit_at_end", False).value):
+            self.create_timer(0.2, self._check_end)
+        self.lockstep_timeout = float(p("lockstep_timeout", 30.0).value)
+        self._results: dict[str, int] = {}  # camera -> stamp of its newest detections (lockstep)
+        self._result_seen = threading.Condition()
+        if bool(p("lockstep", False).value):
+            for camera in self.settings.cameras:
+                self.create_subscription(
+                    DetectionArray, detections_topic(camera), lambda m, c=camera: self._on_result(c, m), RESULT_QOS
+                )
+        else:
+            self.lockstep_timeout = 0.0
         self.image_pubs = {c: self.create_publisher(Image, image_topic(c), SENSOR_QOS) for c in self.settings.cameras}
         self.info_pubs = {
             c: self.create_publisher(CameraInfo, camera_info_topic(c), SENSOR_QOS) for c in self.settings.cameras
         }
-        self.imu_pub = self.create_publisher(Imu, IMU_TOPIC, SENSOR_QOS)
+        self.imu_pub = self.create_publisher(Imu, IMU_TOPIC, IMU_QOS)
         self.published = dict.fromkeys(self.settings.cameras, 0)
         self.runner = SourceRunner(
             source_factory or (lambda: open_source(self.settings)), self._on_item, self._log, reconnect=live
@@ -71,6 +104,31 @@ class AriaDriver(Node):
             self._wait_timer = self.create_timer(0.1, self._start_when_heard)
         else:
             self.runner.start()
+
+    def _choose_clock(self, clock: str, live: bool) -> bool:
+        if clock not in CLOCKS:
+            raise ValueError(f"clock {clock!r}: choose one of {', '.join(CLOCKS)}")
+        if clock == "recorded" and live:
+            raise ValueError("clock:=recorded needs a recording; live glasses are stamped in ROS time")
+        return clock == "recorded"
+
+    def _on_result(self, camera: str, msg: DetectionArray) -> None:
+        with self._result_seen:
+            self._results[camera] = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+            self._result_seen.notify_all()
+
+    def _await_result(self, camera: str, stamp_ns: int) -> None:
+        """Lockstep: wait until the detections of this image are out (or give up, saying so)."""
+        stop = self.runner.stop_event
+        with self._result_seen:
+            came = self._result_seen.wait_for(
+                lambda: self._results.get(camera, -1) >= stamp_ns or stop.is_set(), self.lockstep_timeout
+            )
+        if not came:
+            self.get_logger().error(
+                f"lockstep: no detections for the {camera} image stamped {stamp_ns} within "
+                f"{self.lockstep_timeout:g} s; going on"
+            )
 
     def _start_when_heard(self) -> None:
         if all(pub.get_subscription_count() > 0 for pub in self.image_pubs.values()):
@@ -88,6 +146,21 @@ class AriaDriver(Node):
         else:
             logger.info(message)
 
+    def _stamp(self, stream: str, device_ns: int) -> int:
+        if not self.recorded_clock:
+            return self.clock_map.stamp(stream, device_ns, self.get_clock().now().nanoseconds)
+        if self.clock_pub is not None and device_ns > self._clock_ns:
+            self._clock_ns = device_ns
+            msg = Clock()
+            msg.clock.sec, msg.clock.nanosec = divmod(device_ns, 1_000_000_000)
+            self.clock_pub.publish(msg)
+        return device_ns
+
+    def _check_end(self) -> None:
+        if self.runner.ended.is_set() and not self.finished.is_set():
+            self.get_logger().info("the source has ended: exiting (exit_at_end)")
+            self.finished.set()
+
     def _on_item(self, item: Item) -> None:
         if isinstance(item, ImuSample):
             self._publish_imu(item)
@@ -98,7 +171,7 @@ class AriaDriver(Node):
         pixels = frame.pixels
         if frame.camera == RGB and self.rgb_scale != 1.0:
             pixels = cv2.resize(pixels, None, fx=self.rgb_scale, fy=self.rgb_scale, interpolation=cv2.INTER_AREA)
-        stamp_ns = self.clock_map.stamp(frame.camera, frame.device_time_ns, self.get_clock().now().nanoseconds)
+        stamp_ns = self._stamp(frame.camera, frame.device_time_ns)
         header = Header(frame_id=optical_frame(frame.camera))
         header.stamp.sec, header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
         try:
@@ -110,18 +183,20 @@ class AriaDriver(Node):
         self.info_pubs[frame.camera].publish(camera_info(self._pinhole(frame.camera, image), header))
         self.image_pubs[frame.camera].publish(image)
         self.published[frame.camera] += 1
+        if self.lockstep_timeout > 0:
+            self._await_result(frame.camera, stamp_ns)
 
     def _pinhole(self, camera: str, image: Image) -> PinholeCamera:
         """The source's calibration scaled to the published size, else a nominal one."""
         source = self.runner.source
         known = source.calibration().get(camera) if source is not None else None
         if known is None:
-            hfov = NOMINAL_HFOV_DEG.get(camera, SLAM_NOMINAL_HFOV_DEG)
+            hfov = NOMINAL_HFOV_DEG[camera]
             return PinholeCamera.from_fov(image.width, image.height, hfov)
         return known.scaled(image.width / known.width)
 
     def _publish_imu(self, sample: ImuSample) -> None:
-        stamp_ns = self.clock_map.stamp("imu", sample.device_time_ns, self.get_clock().now().nanoseconds)
+        stamp_ns = self._stamp("imu", sample.device_time_ns)
         msg = Imu()
         msg.header.frame_id = IMU_FRAME
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)

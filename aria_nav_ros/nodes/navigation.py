@@ -12,20 +12,25 @@ import json
 import math
 from pathlib import Path
 
+from builtin_interfaces.msg import Time
 from rclpy.node import Node
 from sensor_msgs.msg import Imu
 
-from aria_nav_ros.core.cameras import CAMERAS
+from aria_nav_ros.core.cameras import CAMERAS, IMU_TOPIC, detections_topic
 from aria_nav_ros.core.navigation.audio import AudioPlayer, DeviceSink, WavSink
 from aria_nav_ros.core.navigation.config import NavigationConfig
 from aria_nav_ros.core.navigation.policy import Cue, NavigationPolicy
 from aria_nav_ros.msg import DetectionArray, NavigationCue
 from aria_nav_ros.ros.detections import detection_from_msg
-from aria_nav_ros.ros.qos import RESULT_QOS, SENSOR_QOS
+from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS
 from aria_nav_ros.ros.spin import run_node
 
 CUES_TOPIC = "/navigation/cues"
 SINKS = ("auto", "device", "wav", "none")
+
+
+def _seconds(stamp: Time) -> float:
+    return stamp.sec + stamp.nanosec * 1e-9
 
 
 class Navigation(Node):
@@ -49,11 +54,11 @@ class Navigation(Node):
         for camera in cameras:
             self.create_subscription(
                 DetectionArray,
-                f"/aria/{camera}/detections",
+                detections_topic(camera),
                 lambda msg, c=camera: self._on_detections(c, msg),
                 RESULT_QOS,
             )
-        self.create_subscription(Imu, "/aria/imu", self._on_imu, SENSOR_QOS)
+        self.create_subscription(Imu, IMU_TOPIC, self._on_imu, IMU_QOS)
         self.player = self._player(sink_kind, wav_path, language)
         self.create_timer(0.1, self._tick)
         self.get_logger().info(f"navigation: language {language}, cameras {cameras}, sound: {self.sink_name}")
@@ -76,13 +81,17 @@ class Navigation(Node):
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds / 1e9
 
+    # Detections and IMU count at their stamps (when the image was taken, when the
+    # glasses moved), not at their arrival: speeds and times to contact then come
+    # from the camera's own spacing, and a replay gives the same cues every time.
+    # The timer (cameras lost) runs on the node's clock.
     def _on_detections(self, camera: str, msg: DetectionArray) -> None:
         detections = [detection_from_msg(d) for d in msg.detections if math.isfinite(d.bearing_deg)]
-        self._emit(self.policy.on_detections(self._now(), camera, detections), msg)
+        self._emit(self.policy.on_detections(_seconds(msg.header.stamp), camera, detections), msg)
 
     def _on_imu(self, msg: Imu) -> None:
         a = msg.linear_acceleration
-        self.policy.on_imu(self._now(), (a.x, a.y, a.z))
+        self.policy.on_imu(_seconds(msg.header.stamp), (a.x, a.y, a.z))
 
     def _tick(self) -> None:
         self._emit(self.policy.tick(self._now()), None)

@@ -23,7 +23,7 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from aria_nav_ros.core.annotate import annotate
-from aria_nav_ros.core.cameras import RGB, camera_info_topic, image_topic
+from aria_nav_ros.core.cameras import CAMERAS, NOMINAL_HFOV_DEG, RGB, camera_info_topic, detections_topic, image_topic
 from aria_nav_ros.core.detection import DISTANCE_UNKNOWN
 from aria_nav_ros.core.geometry import GeometryConfig, locate
 from aria_nav_ros.core.image import ImageFormatError
@@ -39,9 +39,6 @@ from aria_nav_ros.ros.image import image_to_numpy, numpy_to_image
 from aria_nav_ros.ros.qos import RESULT_QOS, SENSOR_QOS
 from aria_nav_ros.ros.spin import run_node
 
-NOMINAL_HFOV_DEG = {RGB: 110.0}  # until a CameraInfo arrives
-SLAM_NOMINAL_HFOV_DEG = 150.0
-
 
 class PerceptionNode(Node):
     def __init__(self, name: str, camera: str, with_depth: bool) -> None:
@@ -49,6 +46,8 @@ class PerceptionNode(Node):
         p = self.declare_parameter
         classes = tuple(c for c in p("classes", [""]).value if c)  # [""]: all (ROS has no typed empty list)
         self.camera = str(p("camera", camera).value)
+        if self.camera not in CAMERAS:
+            raise ValueError(f"camera {self.camera!r}: choose one of {', '.join(CAMERAS)}")
         self.yaw_deg = float(p("yaw_deg", 0.0).value)  # where this camera looks, from straight ahead
         self.turn = bool(p("turn_clockwise", False).value)  # raw sideways Aria frames: turn them upright
         self.config = EngineConfig(
@@ -74,7 +73,7 @@ class PerceptionNode(Node):
         depth_model = str(p("depth_model", "depth-anything/Depth-Anything-V2-Small-hf" if with_depth else "").value)
 
         out = f"/aria/{self.camera}"
-        self.detections_pub = self.create_publisher(DetectionArray, f"{out}/detections", RESULT_QOS)
+        self.detections_pub = self.create_publisher(DetectionArray, detections_topic(self.camera), RESULT_QOS)
         self.annotated_pub = self.create_publisher(Image, f"{out}/annotated", SENSOR_QOS)
         self.markers_pub = self.create_publisher(MarkerArray, f"{out}/markers", RESULT_QOS)
         self.depth_pub = self.create_publisher(Image, f"{out}/depth", SENSOR_QOS)
@@ -180,7 +179,7 @@ class PerceptionNode(Node):
                 " bearing from a nominal field of view, no distance",
                 throttle_duration_sec=5.0,
             )
-            camera = PinholeCamera.from_fov(width, height, NOMINAL_HFOV_DEG.get(self.camera, SLAM_NOMINAL_HFOV_DEG))
+            camera = PinholeCamera.from_fov(width, height, NOMINAL_HFOV_DEG[self.camera])
         want_depth = self.depth_pub.get_subscription_count() > 0
         out = self.engine.process(pixels, want_depth_map=want_depth)
         raw = out.detections

@@ -11,6 +11,15 @@ SENSOR_QOS = QoSProfile(
     durability=DurabilityPolicy.VOLATILE,
 )
 
+# IMU samples: best effort like the cameras, but every sample counts for the
+# walking/standing estimate and they are small, so a burst may queue.
+IMU_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=100,
+    reliability=ReliabilityPolicy.BEST_EFFORT,
+    durability=DurabilityPolicy.VOLATILE,
+)
+
 # Results (detections, cues): small, and each one matters.
 RESULT_QOS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST,

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 from collections.abc import Callable
 
 import rclpy
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
+
+_NEVER = threading.Event()
 
 
 def _interrupt(*_: object) -> None:
@@ -35,7 +38,9 @@ def run_nodes(makers: list[Callable[[], Node]], args: list[str] | None = None) -
         executor = SingleThreadedExecutor() if len(nodes) == 1 else MultiThreadedExecutor()
         for node in nodes:
             executor.add_node(node)
-        while True:  # short waits: the interpreter must get to run the signal handler
+        # Short waits: the interpreter must get to run the signal handler. A node
+        # whose work is over (a replay played to its end) sets its `finished` event.
+        while not any(getattr(node, "finished", _NEVER).is_set() for node in nodes):
             executor.spin_once(timeout_sec=0.2)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass

@@ -9,12 +9,10 @@ from pathlib import Path
 from rosbags.rosbag2 import Reader
 
 from aria_nav_ros.core.bag_types import typestore
-from aria_nav_ros.core.cameras import CAMERAS, camera_info_topic, image_topic
+from aria_nav_ros.core.cameras import CAMERAS, IMU_TOPIC, camera_info_topic, image_topic
 from aria_nav_ros.core.image import ImageFormatError, ImageLayout, to_array
 from aria_nav_ros.core.sources.base import Frame, ImuSample, Item, PinholeCamera, SourceError
 from aria_nav_ros.core.sources.recording import Recording
-
-IMU_TOPIC = "/aria/imu"
 
 
 class BagSource(Recording):
