@@ -1,83 +1,161 @@
-"""The one description of the graph, and a runner for machines without `ros2 launch`.
+"""The one description of the graph: which processes run which nodes, with which parameters.
 
-`describe_graph` says which processes run, with which node names and
-parameters. `launch/*.launch.py` turns it into launch actions for users with
-ROS 2 installed; `run_graph` starts the very same processes directly.
+`launch/hybrid.launch.py` turns it into ROS 2 launch actions; on machines
+without ROS 2 launch, `python -m aria_nav_ros.launcher` starts the very same
+processes from it. Node parameters come from `config/aria_nav.yaml`; the
+settings below (the launch arguments) are set on top of that file.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 PACKAGE = "aria_nav_ros"
+CONTAINER = "aria_nav_container"  # the executable that spins several nodes in one process
+MODULES = {CONTAINER: "container"}  # executable -> module under aria_nav_ros.nodes, where they differ
+RESPAWN_DELAY_S = 2.0
+
+
+def config_dir() -> Path:
+    """The installed share/aria_nav_ros/config, else the source tree's config/."""
+    for prefix in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep):
+        candidate = Path(prefix) / "share" / PACKAGE / "config"
+        if prefix and (candidate / "aria_nav.yaml").is_file():
+            return candidate
+    return Path(__file__).resolve().parents[1] / "config"
 
 
 @dataclass(frozen=True)
 class NodeProcess:
-    """One node in its own process."""
+    """One node: its executable, name and the parameters set on top of the params file."""
 
-    executable: str  # under lib/aria_nav_ros; also the module aria_nav_ros.nodes.<executable>
+    executable: str
     name: str
     parameters: dict[str, object] = field(default_factory=dict)
     namespace: str = ""
+    remappings: tuple[tuple[str, str], ...] = ()
 
-    def ros_arguments(self) -> list[str]:
-        args = ["--ros-args", "-r", f"__node:={self.name}"]
-        if self.namespace:
-            args += ["-r", f"__ns:={self.namespace}"]
-        for key, value in self.parameters.items():
-            args += ["-p", f"{key}:={json.dumps(value)}"]
-        return args
+
+@dataclass(frozen=True)
+class Process:
+    """One OS process: one node alone, or several composed in the container."""
+
+    nodes: tuple[NodeProcess, ...]
+    params_file: str
+    respawn: bool = False  # start it again when it dies
+
+    @property
+    def name(self) -> str:
+        return "+".join(n.name for n in self.nodes)
+
+    @property
+    def executable(self) -> str:
+        return self.nodes[0].executable if len(self.nodes) == 1 else CONTAINER
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", f"{PACKAGE}.nodes.{self.executable}", *self.ros_arguments()]
+        """The command line that starts this process (what `ros2 run` / launch would run)."""
+        module = MODULES.get(self.executable, self.executable)
+        args = [sys.executable, "-m", f"{PACKAGE}.nodes.{module}"]
+        if len(self.nodes) > 1:
+            args += [n.executable for n in self.nodes]
+        args += ["--ros-args", "--params-file", self.params_file]
+        for node in self.nodes:
+            # Composed nodes keep their own names; a node alone is named (and namespaced) by remapping.
+            prefix = f"{node.name}:" if len(self.nodes) > 1 else ""
+            if len(self.nodes) == 1:
+                args += ["-r", f"__node:={node.name}"]
+                if node.namespace:
+                    args += ["-r", f"__ns:={node.namespace}"]
+            for source, target in node.remappings:
+                args += ["-r", f"{prefix}{source}:={target}"]
+            for key, value in node.parameters.items():
+                args += ["-p", f"{prefix}{key}:={json.dumps(value)}"]
+        return args
 
 
 @dataclass(frozen=True)
 class GraphSettings:
-    """What a user chooses when starting the graph (the launch arguments)."""
+    """What a user chooses when starting the graph: the launch arguments."""
 
-    source: str = "images"
-    path: str = ""
-    image_fps: float = 10.0
-    rate: float = 1.0
+    source: str = "bag"  # live, vrs, bag, video or images
+    path: str = ""  # the recording, video or photo folder
+    rate: float = 1.0  # replay speed (0: as fast as perception takes it)
     loop: bool = False
+    exit_at_end: bool = False  # a replay that is over ends the graph
+    image_fps: float = 10.0  # photo folders: photos per second
     model: str = "pkg:fall_detection/models/best.pt"
     depth_model: str = "depth-anything/Depth-Anything-V2-Small-hf"
-    device: str = "auto"
-    mode: str = "graphs"
-    depth_every: int = 1
-    language: str = "en"
-    audio_sink: str = "auto"
-    output: str = "outputs/latest"  # the run folder: cues, sound, stream summary
-    compose: bool = False  # rgb_perception and navigation in one process
-    slam_yaw_deg: float = 60.0  # nominal outward yaw of the SLAM cameras
-    slam_imgsz: int = 640  # YOLO input side for the SLAM cameras (smaller is faster)
-    camera_timeout: float = 0.0  # seconds without results before a camera is said lost (0: config file)
+    device: str = "auto"  # auto, cpu, cuda, cuda:1
+    mode: str = "graphs"  # naive, streams or graphs
+    two_streams: bool = True  # YOLO and depth on two CUDA streams
+    depth_every: int = 1  # depth on every Nth RGB frame
+    slam_imgsz: int = 640  # YOLO input side for the SLAM cameras
+    slam_yaw_deg: float = 60.0  # how far the SLAM cameras look outwards
+    language: str = "en"  # en or es
+    audio_sink: str = "auto"  # auto, device, wav or none
+    camera_timeout: float = 0.0  # seconds without results before a camera is said lost (0: config)
+    compose: bool = True  # rgb_perception and navigation in one process
+    record: bool = True  # write a bag of the run (results and annotated images)
+    lockstep: bool = False  # deterministic replay: recorded clock, every frame, exit at the end
+    output: str = "outputs/latest"  # the run folder
+    params_file: str = ""  # the nodes' parameters; empty: config/aria_nav.yaml
+
+    @classmethod
+    def from_strings(cls, values: dict[str, str]) -> GraphSettings:
+        """Settings from launch-argument strings ("true", "0.5", ...); unknown names are an error."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown graph settings {unknown}; known: {sorted(known)}")
+        parsed: dict[str, object] = {}
+        for name, text in values.items():
+            kind = type(getattr(cls(), name))
+            if kind is bool:
+                if text.lower() not in ("true", "false"):
+                    raise ValueError(f"{name}: {text!r} is not true or false")
+                parsed[name] = text.lower() == "true"
+            else:
+                parsed[name] = kind(text)
+        return cls(**parsed)
+
+    def as_strings(self) -> dict[str, str]:
+        return {f.name: _launch_string(getattr(self, f.name)) for f in fields(self)}
 
 
-def describe_graph(s: GraphSettings) -> list[list[NodeProcess]]:
-    """The processes of the graph; each inner list is one process (several nodes: composed)."""
+def _launch_string(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def describe_graph(s: GraphSettings) -> list[Process]:
+    """Every process of the graph, in start order."""
     out = Path(s.output)
-    perception = {"model": s.model, "device": s.device, "mode": s.mode}
-    driver = NodeProcess(
-        "aria_driver",
-        "aria_driver",
-        {"source": s.source, "path": s.path, "image_fps": s.image_fps, "rate": s.rate, "loop": s.loop},
-    )
+    params = s.params_file or str(config_dir() / "aria_nav.yaml")
+    sim = {"use_sim_time": True} if s.lockstep else {}  # follow the recording's /clock
+    driver_params: dict[str, object] = {"source": s.source, "path": s.path, "rate": s.rate, "loop": s.loop}
+    driver_params["image_fps"] = s.image_fps
+    if s.source != "live":  # a replay starts once perception listens, so its first frames are not lost
+        driver_params["wait_for_subscribers"] = True
+    ends = s.exit_at_end or s.lockstep
+    if ends:
+        driver_params["exit_at_end"] = True
+    if s.lockstep:
+        driver_params.update(rate=0.0, loop=False, clock="recorded", lockstep=True)
+    perception = {"model": s.model, "device": s.device, "mode": s.mode, **sim}
     rgb = NodeProcess(
-        "rgb_perception", "rgb_perception", {**perception, "depth_model": s.depth_model, "depth_every": s.depth_every}
+        "rgb_perception",
+        "rgb_perception",
+        {**perception, "depth_model": s.depth_model, "depth_every": s.depth_every, "two_streams": s.two_streams},
     )
     slam = [
-        NodeProcess("slam_detector", f"slam_detector_{side}", {**perception, "camera": f"slam_{side}", "yaw_deg": yaw})
+        NodeProcess(
+            "slam_detector",
+            f"slam_detector_{side}",
+            {**perception, "depth_model": "", "imgsz": s.slam_imgsz, "yaw_deg": yaw},
+        )
         for side, yaw in (("left", -s.slam_yaw_deg), ("right", s.slam_yaw_deg))
     ]
     navigation = NodeProcess(
@@ -89,90 +167,21 @@ def describe_graph(s: GraphSettings) -> list[list[NodeProcess]]:
             "camera_timeout": s.camera_timeout,
             "wav_path": str(out / "navigation.wav"),
             "cues_log": str(out / "cues.jsonl"),
+            **sim,
         },
     )
     monitor = NodeProcess("stream_monitor", "stream_monitor", {"summary_path": str(out / "streams.json")})
-    head = [[rgb, navigation]] if s.compose else [[rgb], [navigation]]
-    return [[driver], *head, [slam[0]], [slam[1]], [monitor]]
-
-
-def process_command(nodes: list[NodeProcess]) -> list[str]:
-    """One node: its own module. Several: the container, each node's parameters under its name."""
-    if len(nodes) == 1:
-        return nodes[0].command()
-    args = [sys.executable, "-m", f"{PACKAGE}.nodes.container", *[n.executable for n in nodes], "--ros-args"]
-    for node in nodes:
-        for key, value in node.parameters.items():
-            args += ["-p", f"{node.name}:{key}:={json.dumps(value)}"]
-    return args
-
-
-def run_graph(processes: list[list[NodeProcess]], duration_s: float) -> int:
-    """Start every process, let them run, then stop them all; returns the worst exit code."""
-    children = [subprocess.Popen(process_command(p), start_new_session=True) for p in processes]
-    names = ["+".join(n.name for n in p) for p in processes]
-    deadline = time.monotonic() + duration_s
-    try:
-        while time.monotonic() < deadline:
-            for name, child in zip(names, children, strict=True):
-                if child.poll() is not None:
-                    print(f"[graph] {name} exited with code {child.returncode}", file=sys.stderr)
-                    deadline = 0.0
-            time.sleep(0.1)
-    except KeyboardInterrupt:
-        print("[graph] interrupted, stopping", file=sys.stderr)
-    return _stop(children, names)
-
-
-def _stop(children: list[subprocess.Popen], names: list[str], grace_s: float = 15.0) -> int:
-    for child in children:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGINT)
-    end = time.monotonic() + grace_s
-    for child, name in zip(children, names, strict=True):
-        try:
-            child.wait(timeout=max(0.1, end - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            print(f"[graph] {name} (pid {child.pid}) did not stop within {grace_s:g} s, killing it", file=sys.stderr)
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
-    return max((abs(c.returncode) for c in children), default=0)
-
-
-def main(argv: list[str] | None = None) -> int:
-    defaults = GraphSettings()
-    parser = argparse.ArgumentParser(description="Run the aria_nav_ros graph without ros2 launch.")
-    for name, value in vars(defaults).items():
-        flag = "--" + name.replace("_", "-")
-        if isinstance(value, bool):
-            parser.add_argument(flag, action="store_true", default=value)
-        else:
-            parser.add_argument(flag, type=type(value), default=value)
-    parser.add_argument("--duration", type=float, default=30.0, help="seconds to run")
-    args = vars(parser.parse_args(argv))
-    duration = args.pop("duration")
-    settings = GraphSettings(**args)
-    Path(settings.output).mkdir(parents=True, exist_ok=True)
-    code = run_graph(describe_graph(settings), duration)
-    print(summarise(Path(settings.output)))
-    return code
-
-
-def summarise(run: Path) -> str:
-    """What the run folder says: frames per camera, cues by urgency."""
-    lines = [f"[graph] run folder {run}"]
-    streams = run / "streams.json"
-    if streams.exists():
-        for camera, stats in json.loads(streams.read_text()).items():
-            lines.append(f"  {camera:<11} {stats['received']} frames, age on arrival p50 {stats['age_ms_p50']:.1f} ms")
+    recorder = NodeProcess("recorder", "recorder", {"path": str(out / "bag")})
+    # The driver is started again only for live glasses or endless replays; a
+    # replay that ends on purpose ends the graph.
+    processes = [Process((NodeProcess("aria_driver", "aria_driver", driver_params),), params, respawn=not ends)]
+    if s.record:  # before the producers, so that the bag misses nothing
+        processes.append(Process((recorder,), params))
+    if s.compose:
+        processes.append(Process((rgb, navigation), params, respawn=True))
     else:
-        lines.append("  no stream summary was written")
-    cues = run / "cues.jsonl"
-    said = [json.loads(line) for line in cues.read_text().splitlines()] if cues.exists() else []
-    by_urgency = {u: sum(c["urgency"] == u for c in said) for u in ("info", "warning", "critical")}
-    lines.append(f"  {len(said)} cues: {by_urgency}")
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        processes += [Process((rgb,), params, respawn=True), Process((navigation,), params, respawn=True)]
+    processes += [Process((node,), params, respawn=True) for node in slam]
+    if not s.lockstep:  # ages on arrival mean nothing on a recorded clock
+        processes.append(Process((monitor,), params, respawn=True))
+    return processes

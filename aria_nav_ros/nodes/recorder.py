@@ -13,7 +13,7 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from aria_nav_ros.core.bag_writer import BagWriter
-from aria_nav_ros.ros.qos import RESULT_QOS
+from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS
 from aria_nav_ros.ros.spin import run_node
 
 DEFAULT_TOPICS = [
@@ -58,12 +58,15 @@ class Recorder(Node):
                 self.get_logger().error(f"cannot record {topic}: {error}")
                 self.pending.discard(topic)
                 continue
-            self.create_subscription(cls, topic, lambda data, t=topic: self._write(t, data), self._qos(topic), raw=True)
+            qos = self._qos(topic, msgtype)
+            self.create_subscription(cls, topic, lambda data, t=topic: self._write(t, data), qos, raw=True)
             self.pending.discard(topic)
             self.get_logger().info(f"recording {topic} ({msgtype})")
 
-    def _qos(self, topic: str) -> QoSProfile:
+    def _qos(self, topic: str, msgtype: str) -> QoSProfile:
         """Reliable only when every publisher is: a reliable reader ignores best-effort writers."""
+        if msgtype == "sensor_msgs/msg/Imu":
+            return IMU_QOS  # bursts of small samples: a deeper queue
         publishers = self.get_publishers_info_by_topic(topic)
         reliable = publishers and all(p.qos_profile.reliability == ReliabilityPolicy.RELIABLE for p in publishers)
         return RESULT_QOS if reliable else RECORD_SENSOR_QOS
