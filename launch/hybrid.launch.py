@@ -1,0 +1,67 @@
+"""The whole aria_nav_ros graph: `ros2 launch aria_nav_ros hybrid.launch.py [name:=value ...]`.
+
+The processes, node names, parameters and respawn policy come from
+`aria_nav_ros.graph.describe_graph`, the same description that
+`python -m aria_nav_ros.launcher` starts on machines without ROS 2 launch.
+Node parameters are read from config/aria_nav.yaml (or params_file:=...);
+the launch arguments (`--show-args`) are set on top of it. Perception
+workers and navigation are started again when they die; with
+exit_at_end:=true the end of a replay ends the launch.
+
+    ros2 launch aria_nav_ros hybrid.launch.py path:=outputs/sample/walk device:=cuda compose:=true
+"""
+
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, OpaqueFunction, RegisterEventHandler, Shutdown
+from launch.event_handlers import OnProcessExit
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
+
+from aria_nav_ros.graph import PACKAGE, RESPAWN_DELAY_S, SETTING_HELP, GraphSettings, Process, describe_graph
+
+
+def node_action(process: Process) -> Node:
+    """One process of the graph as a launch_ros Node action."""
+    common = {
+        "package": PACKAGE,
+        "executable": process.executable,
+        "respawn": process.respawn,
+        "respawn_delay": RESPAWN_DELAY_S,
+        "output": "screen",
+    }
+    if len(process.nodes) > 1:  # composed: the container takes the node names; settings are per node name
+        return Node(
+            **common,
+            arguments=[node.executable for node in process.nodes],
+            parameters=[process.params_file],
+            ros_arguments=process.composed_overrides(),
+        )
+    node = process.nodes[0]
+    return Node(
+        **common,
+        name=node.name,
+        **({"namespace": node.namespace} if node.namespace else {}),
+        parameters=[process.params_file, node.parameters],
+        remappings=list(node.remappings),
+    )
+
+
+def graph_actions(context: object) -> list:
+    values = {name: LaunchConfiguration(name).perform(context) for name in SETTING_HELP}
+    actions = []
+    for process in describe_graph(GraphSettings.from_strings(values)):
+        action = node_action(process)
+        actions.append(action)
+        if process.executable == "aria_driver" and not process.respawn:  # a replay that ends ends the graph
+            end = OnProcessExit(target_action=action, on_exit=[Shutdown(reason="the source has ended")])
+            actions.append(RegisterEventHandler(end))
+    return actions
+
+
+def generate_launch_description() -> LaunchDescription:
+    defaults = GraphSettings().as_strings()
+    arguments = [
+        DeclareLaunchArgument(name, default_value=defaults[name], description=SETTING_HELP[name])
+        for name in SETTING_HELP
+    ]
+    return LaunchDescription([*arguments, OpaqueFunction(function=graph_actions)])

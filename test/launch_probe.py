@@ -1,0 +1,43 @@
+"""Evaluates launch/hybrid.launch.py with the stand-ins of test/launch_shim and prints its processes as JSON.
+
+python test/launch_probe.py '{"compose": "false"}'   # launch arguments given on the command line
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "launch_shim"))
+
+from launch.actions import DeclareLaunchArgument, OpaqueFunction, RegisterEventHandler  # noqa: E402
+
+from launch import LaunchContext  # noqa: E402  (the stand-in, found first)
+
+
+def main() -> None:
+    given = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    spec = importlib.util.spec_from_file_location("hybrid_launch", HERE.parent / "launch" / "hybrid.launch.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    description = module.generate_launch_description()
+    declared = {e.name: e.default_value for e in description.entities if isinstance(e, DeclareLaunchArgument)}
+    unknown = set(given) - set(declared)
+    if unknown:
+        raise SystemExit(f"not launch arguments: {sorted(unknown)}")
+    context = LaunchContext({**declared, **given})
+    actions = [a for e in description.entities if isinstance(e, OpaqueFunction) for a in e.execute(context)]
+    ends_launch = {id(a.event_handler.target_action) for a in actions if isinstance(a, RegisterEventHandler)}
+    processes = [
+        {"command": a.command_line(), "respawn": a.respawn, "ends_launch": id(a) in ends_launch}
+        for a in actions
+        if not isinstance(a, RegisterEventHandler)
+    ]
+    print(json.dumps({"arguments": sorted(declared), "processes": processes}))
+
+
+if __name__ == "__main__":
+    main()

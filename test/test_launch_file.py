@@ -1,0 +1,107 @@
+"""hybrid.launch.py and `python -m aria_nav_ros.launcher` describe the same processes.
+
+ROS 2 launch cannot be installed here, so the launch file is evaluated with
+stand-ins of the launch API (test/launch_shim). Both sides are turned into
+what a process finally gets: executable, node names, namespaces, remappings,
+and each node's parameters after the params file and the overrides are
+applied, as rcl applies them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+import yaml
+
+from aria_nav_ros.graph import MODULES, PACKAGE, SETTING_HELP, GraphSettings, describe_graph
+
+HERE = Path(__file__).resolve().parent
+EXECUTABLE_OF_MODULE = {module: executable for executable, module in MODULES.items()}
+
+
+def resolved(command: list[str]) -> dict:
+    """The process a command line makes: executable, and per node its name, namespace, remappings, parameters."""
+    if command[:2] == [sys.executable, "-m"]:
+        module = command[2].removeprefix(f"{PACKAGE}.nodes.")
+        executable, rest = EXECUTABLE_OF_MODULE.get(module, module), command[3:]
+    else:
+        executable, rest = command[0], command[1:]
+    split = rest.index("--ros-args")
+    composed, ros_args = rest[:split], rest[split + 1 :]
+    names = composed or [None]
+    nodes = {n: {"namespace": "", "remappings": [], "parameters": {}} for n in names}
+    pairs = list(zip(ros_args[::2], ros_args[1::2], strict=True))
+    for flag, value in pairs:  # node name and namespace first: parameters are looked up by the final name
+        if flag == "-r" and value.startswith("__node:="):
+            nodes[value.split(":=")[1]] = nodes.pop(None)
+    if None in nodes:
+        nodes[executable] = nodes.pop(None)
+    for flag, value in pairs:
+        if flag == "--params-file":
+            entries = yaml.safe_load(Path(value).read_text())
+            for name in nodes:
+                nodes[name]["parameters"].update(entries.get("/**", {}).get("ros__parameters", {}))
+                nodes[name]["parameters"].update(entries.get(name, {}).get("ros__parameters", {}))
+            continue
+        left, _, text = value.partition(":=")  # [node:]name:=value; a node prefix aims at one node
+        target, _, key = left.rpartition(":")
+        chosen = [target] if target else list(nodes)
+        for name in chosen:
+            if flag == "-p":
+                nodes[name]["parameters"][key] = yaml.safe_load(text)
+            elif key == "__ns":
+                nodes[name]["namespace"] = text
+            elif key != "__node":
+                nodes[name]["remappings"].append(f"{key}:={text}")
+    return {"executable": executable, "nodes": nodes}
+
+
+def launch_file_processes(arguments: dict[str, str]) -> dict:
+    probe = subprocess.run(
+        [sys.executable, str(HERE / "launch_probe.py"), json.dumps(arguments)], capture_output=True, text=True
+    )
+    assert probe.returncode == 0, probe.stderr
+    return json.loads(probe.stdout)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {},
+        {"compose": "false", "device": "cpu", "language": "es", "depth_every": "3", "two_streams": "false"},
+        {"lockstep": "true", "record": "false", "path": "outputs/sample/walk", "slam_yaw_deg": "17.5"},
+        {"source": "live", "audio_sink": "wav", "model": "yolo11n.engine", "output": "/tmp/run_x"},
+    ],
+)
+def test_launch_file_and_launcher_start_the_same_processes(arguments: dict[str, str]) -> None:
+    launched = launch_file_processes(arguments)
+    assert launched["arguments"] == sorted(f.name for f in fields(GraphSettings)) == sorted(SETTING_HELP)
+    described = describe_graph(GraphSettings.from_strings(arguments))
+    assert len(launched["processes"]) == len(described)
+    for got, process in zip(launched["processes"], described, strict=True):
+        assert resolved(got["command"]) == resolved(process.command())
+        assert got["respawn"] == process.respawn
+        assert got["ends_launch"] == (process.executable == "aria_driver" and not process.respawn)
+
+
+def test_the_resolution_sees_every_setting() -> None:
+    """The comparison above is only worth something if settings really reach the nodes' parameters."""
+    base = {p.name: resolved(p.command()) for p in describe_graph(GraphSettings())}
+    changed = {p.name: resolved(p.command()) for p in describe_graph(GraphSettings(language="es", device="cpu"))}
+    navigation = base["rgb_perception+navigation"]["nodes"]["navigation"]["parameters"]
+    assert navigation["language"] == "en" and navigation["cameras"] == ["rgb", "slam_left", "slam_right"]
+    assert changed["rgb_perception+navigation"]["nodes"]["navigation"]["parameters"]["language"] == "es"
+    assert changed["slam_detector_left"]["nodes"]["slam_detector_left"]["parameters"]["device"] == "cpu"
+    assert base["slam_detector_left"]["nodes"]["slam_detector_left"]["parameters"]["camera"] == "slam_left"
+
+
+def test_graph_settings_refuse_unknown_or_malformed_arguments() -> None:
+    with pytest.raises(ValueError, match="unknown graph settings"):
+        GraphSettings.from_strings({"devcie": "cpu"})
+    with pytest.raises(ValueError, match="not true or false"):
+        GraphSettings.from_strings({"compose": "yes"})
