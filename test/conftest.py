@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +34,18 @@ def listener():
     yield node
     node.destroy_node()
     rclpy.shutdown()
+
+
+SET_UP_SAMPLE = Path(__file__).resolve().parents[1] / "outputs" / "sample" / "walk"
+
+
+@pytest.fixture(scope="session")
+def sample_bag(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample setup.sh built; built afresh when missing."""
+    if (SET_UP_SAMPLE / "metadata.yaml").exists():
+        return SET_UP_SAMPLE
+    path = tmp_path_factory.mktemp("sample") / "walk"
+    from aria_nav_ros.core import sample
+
+    sample.write_sample(path)
+    return path

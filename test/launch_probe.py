@@ -13,9 +13,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "launch_shim"))
 
-from launch.actions import DeclareLaunchArgument, OpaqueFunction, RegisterEventHandler  # noqa: E402
-
 from launch import LaunchContext  # noqa: E402  (the stand-in, found first)
+from launch.actions import DeclareLaunchArgument, OpaqueFunction, RegisterEventHandler  # noqa: E402
 
 
 def main() -> None:

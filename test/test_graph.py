@@ -1,71 +1,117 @@
-"""The main job's graph: driver, RGB perception + navigation (composed), two SLAM detectors, monitor."""
+"""The main job's graph, run by the package's own launcher on the sample walk."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
-from aria_nav_ros.core.photos import photo_folder
-from aria_nav_ros.graph import GraphSettings, describe_graph, process_command
+import cv2
+
+from aria_nav_ros.graph import GraphSettings, describe_graph
+from aria_nav_ros.regression import detections_of
 
 
 def test_graph_description_names_every_process_once() -> None:
-    processes = describe_graph(GraphSettings(path="photos", compose=True))
-    names = [n.name for p in processes for n in p]
-    assert names == [
+    processes = describe_graph(GraphSettings(path="walk"))
+    assert [p.name for p in processes] == [
         "aria_driver",
-        "rgb_perception",
-        "navigation",
+        "recorder",
+        "rgb_perception+navigation",
         "slam_detector_left",
         "slam_detector_right",
         "stream_monitor",
     ]
-    composed = process_command(processes[1])
+    assert [p.respawn for p in processes] == [True, False, True, True, True, True]
+    composed = processes[2].command()
     assert composed[2:5] == ["aria_nav_ros.nodes.container", "rgb_perception", "navigation"]
     assert "rgb_perception:depth_every:=1" in composed and 'navigation:language:="en"' in composed
-    separate = describe_graph(GraphSettings(path="photos"))
-    assert len(separate) == len(processes) + 1
+    separate = describe_graph(GraphSettings(path="walk", compose=False, record=False))
+    assert len(separate) == len(processes)
+    replay = describe_graph(GraphSettings(path="walk", lockstep=True))
+    assert not replay[0].respawn and "lockstep:=true" in replay[0].command()
 
 
-def test_whole_graph_on_real_photos_speaks_cues(tmp_path: Path, ros_env: dict[str, str]) -> None:
-    photos = photo_folder(tmp_path / "photos", ("bus.jpg", "zidane.jpg"))
-    out = tmp_path / "run"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "aria_nav_ros.graph",
-            "--path",
-            str(photos),
-            "--image-fps",
-            "2",
-            "--loop",
-            "--duration",
-            "30",
-            "--slam-imgsz",
-            "320",
-            "--compose",
-            "--audio-sink",
-            "wav",
-            "--output",
-            str(out),
-        ],
-        env=ros_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    streams = json.loads((out / "streams.json").read_text())
-    assert set(streams) == {"rgb", "slam_left", "slam_right"}
-    assert streams["rgb"]["shape"] == [1408, 1408, 3] and streams["slam_left"]["shape"] == [480, 640]
-    assert all(s["received"] >= 20 and s["rejected"] == 0 for s in streams.values()), streams
-    cues = [json.loads(line) for line in (out / "cues.jsonl").read_text().splitlines()]
-    people = [c for c in cues if c["class"] == "person"]
-    assert people, result.stderr[-3000:]
-    assert "[cue " in result.stderr
-    assert (out / "navigation.wav").stat().st_size > 44
-    assert "cues:" in result.stdout and "frames" in result.stdout
-    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def _command_line(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def test_main_job_restarts_a_killed_worker_stops_cleanly_and_leaves_the_run_folder(
+    tmp_path: Path, ros_env: dict[str, str], sample_bag: Path
+) -> None:
+    run = tmp_path / "run"
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "aria_nav_ros.launcher", "--path", str(sample_bag), "--loop", "--rate", "0.5",
+         "--rgb-imgsz", "320", "--slam-imgsz", "320", "--slam-yaw-deg", "17.5", "--camera-timeout", "3",
+         "--device", "cpu", "--audio-sink", "wav", "--output", str(run)],
+        env=ros_env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    log: list[str] = []
+    reader = threading.Thread(target=lambda: log.extend(iter(launcher.stderr.readline, "")), daemon=True)
+    reader.start()
+
+    def wait_for(text: str, timeout_s: float) -> None:
+        end = time.monotonic() + timeout_s
+        while not any(text in line for line in log):
+            assert launcher.poll() is None and time.monotonic() < end, f"no {text!r}:\n" + "".join(log[-60:])
+            time.sleep(0.2)
+
+    try:
+        wait_for("[cue ", 90)
+        children = _children(launcher.pid)
+        [slam_left] = [p for p in children if "slam_detector_left" in _command_line(p)]
+        os.kill(slam_left, signal.SIGKILL)
+        wait_for("restarting slam_detector_left", 30)
+        time.sleep(12)  # the restarted detector loads its model and works again
+        children = _children(launcher.pid)
+        assert any("slam_detector_left" in _command_line(p) for p in children)
+        launcher.send_signal(signal.SIGINT)
+        stdout, _ = launcher.communicate(timeout=60)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+    reader.join(5)
+    assert launcher.returncode == 0, "".join(log[-60:])
+    assert not [p for p in children if _alive(p)], "processes left behind"
+    text = "".join(log)
+    assert "Traceback" not in text, text[-3000:]
+
+    # The run folder: cues, sound, streams, summary with latency, annotated video, a bag of the run.
+    cues = [json.loads(line) for line in (run / "cues.jsonl").read_text().splitlines()]
+    assert any(c["class"] == "person" for c in cues)
+    assert {"time", "urgency", "class", "distance_m", "bearing_deg", "text"} <= set(cues[0])
+    summary = json.loads((run / "summary.json").read_text())
+    assert all(summary["frames_received"][c] > 10 for c in ("rgb", "slam_left", "slam_right")), summary
+    assert summary["frames_processed"]["rgb"]["frames"] > 5 and summary["frames_processed"]["rgb"]["fps"] > 0
+    latency = summary["camera_to_cue_ms"]
+    assert latency["n"] >= 1 and 0 < latency["p50"] <= latency["p95"] <= latency["p99"], latency
+    assert (run / "navigation.wav").stat().st_size > 44
+    video = cv2.VideoCapture(str(run / "annotated_rgb.mp4"))
+    ok, frame = video.read()
+    assert ok and frame.shape == (704, 704, 3)
+    assert len(detections_of(run)) >= summary["frames_processed"]["rgb"]["frames"]
+    assert "camera to cue" in stdout and "cues:" in stdout
+
+
+def test_launcher_help_lists_the_launch_arguments() -> None:
+    out = subprocess.run([sys.executable, "-m", "aria_nav_ros.launcher", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "--compose" in out.stdout and "--lockstep" in out.stdout
