@@ -172,8 +172,13 @@ def describe_graph(s: GraphSettings) -> list[Process]:
     out = Path(s.output)
     params = s.params_file or str(config_dir() / "aria_nav.yaml")
     sim = {"use_sim_time": True} if s.lockstep else {}  # follow the recording's /clock
-    driver_params: dict[str, object] = {"source": s.source, "path": s.path, "rate": s.rate, "loop": s.loop}
-    driver_params["image_fps"] = s.image_fps
+    driver_params: dict[str, object] = {
+        "source": s.source,
+        "path": s.path,
+        "rate": s.rate,
+        "loop": s.loop,
+        "image_fps": s.image_fps,
+    }
     if s.source != "live":  # a replay starts once perception listens, so its first frames are not lost
         driver_params["wait_for_subscribers"] = True
     ends = s.exit_at_end or s.lockstep

@@ -22,6 +22,7 @@ from rosbags.rosbag2 import Reader
 
 from aria_nav_ros.core.bag_types import typestore
 from aria_nav_ros.core.cameras import CAMERAS, detections_topic
+from aria_nav_ros.core.timebase import stamp_ns
 
 # The main job's CPU settings, on the recorded clock, one image at a time.
 REPLAY_ARGS = (
@@ -57,8 +58,7 @@ def detections_of(run: Path) -> list[dict]:
                 }
                 for d in msg.detections
             ]
-            stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-            frames.append({"camera": msg.camera, "stamp_ns": stamp, "detections": boxes})
+            frames.append({"camera": msg.camera, "stamp_ns": stamp_ns(msg.header.stamp), "detections": boxes})
     return sorted(frames, key=lambda f: (f["stamp_ns"], f["camera"]))
 
 
@@ -126,10 +126,13 @@ def check(run: Path, golden: Path) -> list[str]:
     return compare_detections(detections_of(run), want_detections) + compare_cues(cues_of(run), want_cues)
 
 
-def write_goldens(run: Path, golden: Path) -> None:
+def write_goldens(run: Path, golden: Path) -> int:
+    """Write the golden files from a lockstep replay's run folder; returns the number of images."""
+    detections = detections_of(run)
     golden.mkdir(parents=True, exist_ok=True)
-    (golden / DETECTIONS_FILE).write_text(json.dumps(detections_of(run), indent=1) + "\n")
+    (golden / DETECTIONS_FILE).write_text(json.dumps(detections, indent=1) + "\n")
     (golden / CUES_FILE).write_text(json.dumps(cues_of(run), indent=1, ensure_ascii=False) + "\n")
+    return len(detections)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             print(result.stdout[-3000:], result.stderr[-3000:], sep="\n")
             print(f"replay failed with code {result.returncode}: golden files left as they were")
             return 1
-        write_goldens(run, args.golden)
-        print(f"wrote {args.golden / DETECTIONS_FILE} ({len(detections_of(run))} images), {args.golden / CUES_FILE}")
+        images = write_goldens(run, args.golden)
+        print(f"wrote {args.golden / DETECTIONS_FILE} ({images} images), {args.golden / CUES_FILE}")
     return 0
 
 

@@ -20,12 +20,11 @@ import numpy as np
 from rosbags.rosbag2 import Reader
 
 from aria_nav_ros.core.bag_types import typestore
-from aria_nav_ros.core.cameras import CAMERAS, detections_topic
+from aria_nav_ros.core.cameras import CAMERAS, CUES_TOPIC, annotated_topic, detections_topic
+from aria_nav_ros.core.navigation.config import TIERS
+from aria_nav_ros.core.navigation.policy import KIND_HAZARD
+from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.graph import GraphSettings
-
-CUES_TOPIC = "/navigation/cues"
-URGENCIES = ("info", "warning", "critical")
-KIND_HAZARD = 0
 
 
 def read_cues(run: Path) -> list[dict]:
@@ -35,7 +34,7 @@ def read_cues(run: Path) -> list[dict]:
 
 def cue_progress(run: Path) -> str:
     counts = Counter(c["urgency"] for c in read_cues(run))
-    return f"{sum(counts.values())} cues (" + ", ".join(f"{u} {counts[u]}" for u in URGENCIES) + ")"
+    return f"{sum(counts.values())} cues (" + ", ".join(f"{u} {counts[u]}" for u in TIERS) + ")"
 
 
 def percentiles(values: list[float]) -> dict[str, float | int | None]:
@@ -43,10 +42,6 @@ def percentiles(values: list[float]) -> dict[str, float | int | None]:
         return {"n": 0, "p50": None, "p95": None, "p99": None}
     p50, p95, p99 = np.percentile(values, [50, 95, 99])
     return {"n": len(values), "p50": round(float(p50), 1), "p95": round(float(p95), 1), "p99": round(float(p99), 1)}
-
-
-def _stamp_ns(msg: object) -> int:
-    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
 
 
 class _BagDigest:
@@ -58,7 +53,7 @@ class _BagDigest:
         self.videos: dict[str, str] = {}
         store = typestore()
         topics = {detections_topic(c): c for c in CAMERAS}
-        annotated = {f"/aria/{c}/annotated": c for c in CAMERAS}
+        annotated = {annotated_topic(c): c for c in CAMERAS}
         writers: dict[str, cv2.VideoWriter] = {}
         with Reader(bag) as reader:
             wanted = [c for c in reader.connections if c.topic in {*topics, *annotated, CUES_TOPIC}]
@@ -69,7 +64,7 @@ class _BagDigest:
                 msg = store.deserialize_cdr(raw, connection.msgtype)
                 if connection.topic == CUES_TOPIC:
                     if msg.kind == KIND_HAZARD:
-                        self.latency_ms.append((received_ns - _stamp_ns(msg)) / 1e6)
+                        self.latency_ms.append((received_ns - stamp_ns(msg.header.stamp)) / 1e6)
                     continue
                 camera = annotated[connection.topic]
                 frame = np.asarray(msg.data, dtype=np.uint8).reshape(msg.height, msg.width, 3)[:, :, ::-1]
@@ -95,7 +90,7 @@ def write_report(run: Path, settings: GraphSettings) -> str:
     summary: dict[str, object] = {
         "settings": asdict(settings),
         "frames_received": {c: s["received"] for c, s in streams.items()},
-        "cues": {u: sum(c["urgency"] == u for c in cues) for u in URGENCIES},
+        "cues": {u: sum(c["urgency"] == u for c in cues) for u in TIERS},
     }
     if digest is not None:
         per_camera = {}

@@ -9,6 +9,7 @@ CAMERAS = (RGB, SLAM_LEFT, SLAM_RIGHT)
 NOMINAL_HFOV_DEG = {RGB: 110.0, SLAM_LEFT: 150.0, SLAM_RIGHT: 150.0}
 IMU_TOPIC = "/aria/imu"
 IMU_FRAME = "aria_imu"
+CUES_TOPIC = "/navigation/cues"
 
 
 def image_topic(camera: str) -> str:
@@ -21,6 +22,10 @@ def camera_info_topic(camera: str) -> str:
 
 def detections_topic(camera: str) -> str:
     return f"/aria/{camera}/detections"
+
+
+def annotated_topic(camera: str) -> str:
+    return f"/aria/{camera}/annotated"
 
 
 def optical_frame(camera: str) -> str:

@@ -107,11 +107,20 @@ class SampleFrame:
     encoding: str
 
 
-def walk_frames(walk: tuple[Scene, ...] = WALK) -> Iterator[SampleFrame]:
-    """Every camera frame of the walk, in time order."""
-    period_ns = int(1e9 / FPS)
+PERIOD_NS = int(1e9 / FPS)
+
+
+def scene_starts(walk: tuple[Scene, ...]) -> Iterator[tuple[Scene, int]]:
+    """Each scene with the time it starts: scenes follow each other, a whole number of frames long."""
     t0_ns = START_NS
     for scene in walk:
+        yield scene, t0_ns
+        t0_ns += round(scene.seconds * FPS) * PERIOD_NS
+
+
+def walk_frames(walk: tuple[Scene, ...] = WALK) -> Iterator[SampleFrame]:
+    """Every camera frame of the walk, in time order."""
+    for scene, t0_ns in scene_starts(walk):
         bgr = cv2.imread(str(photo_path(scene.photo)))
         if bgr is None:
             raise ValueError(f"photo {scene.photo} cannot be decoded")
@@ -123,20 +132,18 @@ def walk_frames(walk: tuple[Scene, ...] = WALK) -> Iterator[SampleFrame]:
         for k in range(round(scene.seconds * FPS)):
             t = k / FPS
             zoom = zoom_at(scene, t)
-            t_ns = t0_ns + k * period_ns
+            t_ns = t0_ns + k * PERIOD_NS
             yield SampleFrame(RGB, t_ns, crop_zoom(square, zoom, scene.focus, (RGB_SIZE, RGB_SIZE)), "rgb8")
             # The SLAM cameras see wider: the same approach magnifies their view less.
             slam_zoom = math.sqrt(zoom)
             for camera, part in ((SLAM_LEFT, grey[:, :half]), (SLAM_RIGHT, grey[:, half:])):
                 yield SampleFrame(camera, t_ns, crop_zoom(part, slam_zoom, (0.5, 0.5), SLAM_SIZE), "mono8")
-        t0_ns += round(scene.seconds * FPS) * period_ns
 
 
 def walk_imu(walk: tuple[Scene, ...] = WALK) -> Iterator[tuple[int, tuple[float, float, float]]]:
     """(time, acceleration in m/s^2, gravity included) at IMU_HZ: a step rhythm while walking."""
     rng = np.random.default_rng(20261122)
-    t0_ns = START_NS
-    for scene in walk:
+    for scene, t0_ns in scene_starts(walk):
         for k in range(round(scene.seconds * IMU_HZ)):
             t = k / IMU_HZ
             noise = rng.normal(0.0, 0.03, 3)
@@ -146,7 +153,6 @@ def walk_imu(walk: tuple[Scene, ...] = WALK) -> Iterator[tuple[int, tuple[float,
             else:
                 accel = (0.0, 0.0, 9.81)
             yield t0_ns + round(k * 1e9 / IMU_HZ), tuple(float(a + n) for a, n in zip(accel, noise, strict=True))
-        t0_ns += round(scene.seconds * FPS) * int(1e9 / FPS)
 
 
 def calibration() -> dict[str, PinholeCamera]:

@@ -6,6 +6,11 @@ DRIFT_PER_NS = 1e-4  # how fast the offset may rise: 100 ppm, above any crystal'
 JUMP_BACK_NS = 1_000_000_000  # a device clock this far back means a new session
 
 
+def stamp_ns(stamp: object) -> int:
+    """Nanoseconds of a builtin_interfaces/Time (an rclpy message or a rosbags one)."""
+    return stamp.sec * 1_000_000_000 + stamp.nanosec
+
+
 class DeviceClock:
     """Stamps for items that carry device time.
 

@@ -39,7 +39,7 @@ from aria_nav_ros.core.sources import Frame, FrameSource, ImuSample, Item, Pinho
 from aria_nav_ros.core.sources.aria_live import AriaLiveConfig
 from aria_nav_ros.core.sources.factory import SourceSettings, open_source
 from aria_nav_ros.core.sources.runner import SourceRunner
-from aria_nav_ros.core.timebase import DeviceClock
+from aria_nav_ros.core.timebase import DeviceClock, stamp_ns
 from aria_nav_ros.msg import DetectionArray
 from aria_nav_ros.ros.camera_info import camera_info
 from aria_nav_ros.ros.image import numpy_to_image
@@ -79,16 +79,15 @@ class AriaDriver(Node):
         self.finished = threading.Event()  # set at the recording's end with exit_at_end: the process ends
         if bool(p("exit_at_end", False).value):
             self.create_timer(0.2, self._check_end)
+        self.lockstep = bool(p("lockstep", False).value)
         self.lockstep_timeout = float(p("lockstep_timeout", 30.0).value)
         self._results: dict[str, int] = {}  # camera -> stamp of its newest detections (lockstep)
         self._result_seen = threading.Condition()
-        if bool(p("lockstep", False).value):
+        if self.lockstep:
             for camera in self.settings.cameras:
                 self.create_subscription(
                     DetectionArray, detections_topic(camera), lambda m, c=camera: self._on_result(c, m), RESULT_QOS
                 )
-        else:
-            self.lockstep_timeout = 0.0
         self.image_pubs = {c: self.create_publisher(Image, image_topic(c), SENSOR_QOS) for c in self.settings.cameras}
         self.info_pubs = {
             c: self.create_publisher(CameraInfo, camera_info_topic(c), SENSOR_QOS) for c in self.settings.cameras
@@ -114,19 +113,19 @@ class AriaDriver(Node):
 
     def _on_result(self, camera: str, msg: DetectionArray) -> None:
         with self._result_seen:
-            self._results[camera] = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+            self._results[camera] = stamp_ns(msg.header.stamp)
             self._result_seen.notify_all()
 
-    def _await_result(self, camera: str, stamp_ns: int) -> None:
+    def _await_result(self, camera: str, stamp: int) -> None:
         """Lockstep: wait until the detections of this image are out (or give up, saying so)."""
         stop = self.runner.stop_event
         with self._result_seen:
             came = self._result_seen.wait_for(
-                lambda: self._results.get(camera, -1) >= stamp_ns or stop.is_set(), self.lockstep_timeout
+                lambda: self._results.get(camera, -1) >= stamp or stop.is_set(), self.lockstep_timeout
             )
         if not came:
             self.get_logger().error(
-                f"lockstep: no detections for the {camera} image stamped {stamp_ns} within "
+                f"lockstep: no detections for the {camera} image stamped {stamp} within "
                 f"{self.lockstep_timeout:g} s; going on"
             )
 
@@ -149,7 +148,7 @@ class AriaDriver(Node):
     def _stamp(self, stream: str, device_ns: int) -> int:
         if not self.recorded_clock:
             return self.clock_map.stamp(stream, device_ns, self.get_clock().now().nanoseconds)
-        if self.clock_pub is not None and device_ns > self._clock_ns:
+        if device_ns > self._clock_ns:
             self._clock_ns = device_ns
             msg = Clock()
             msg.clock.sec, msg.clock.nanosec = divmod(device_ns, 1_000_000_000)
@@ -171,9 +170,9 @@ class AriaDriver(Node):
         pixels = frame.pixels
         if frame.camera == RGB and self.rgb_scale != 1.0:
             pixels = cv2.resize(pixels, None, fx=self.rgb_scale, fy=self.rgb_scale, interpolation=cv2.INTER_AREA)
-        stamp_ns = self._stamp(frame.camera, frame.device_time_ns)
+        stamp = self._stamp(frame.camera, frame.device_time_ns)
         header = Header(frame_id=optical_frame(frame.camera))
-        header.stamp.sec, header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+        header.stamp.sec, header.stamp.nanosec = divmod(stamp, 1_000_000_000)
         try:
             image = numpy_to_image(pixels, frame.encoding, header)
         except ImageFormatError as error:
@@ -183,8 +182,8 @@ class AriaDriver(Node):
         self.info_pubs[frame.camera].publish(camera_info(self._pinhole(frame.camera, image), header))
         self.image_pubs[frame.camera].publish(image)
         self.published[frame.camera] += 1
-        if self.lockstep_timeout > 0:
-            self._await_result(frame.camera, stamp_ns)
+        if self.lockstep:
+            self._await_result(frame.camera, stamp)
 
     def _pinhole(self, camera: str, image: Image) -> PinholeCamera:
         """The source's calibration scaled to the published size, else a nominal one."""
@@ -196,10 +195,10 @@ class AriaDriver(Node):
         return known.scaled(image.width / known.width)
 
     def _publish_imu(self, sample: ImuSample) -> None:
-        stamp_ns = self._stamp("imu", sample.device_time_ns)
+        stamp = self._stamp("imu", sample.device_time_ns)
         msg = Imu()
         msg.header.frame_id = IMU_FRAME
-        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp, 1_000_000_000)
         msg.orientation_covariance[0] = -1.0  # no orientation estimate
         msg.linear_acceleration.x, msg.linear_acceleration.y, msg.linear_acceleration.z = sample.accel
         msg.angular_velocity.x, msg.angular_velocity.y, msg.angular_velocity.z = sample.gyro

@@ -16,21 +16,21 @@ from builtin_interfaces.msg import Time
 from rclpy.node import Node
 from sensor_msgs.msg import Imu
 
-from aria_nav_ros.core.cameras import CAMERAS, IMU_TOPIC, detections_topic
+from aria_nav_ros.core.cameras import CAMERAS, CUES_TOPIC, IMU_TOPIC, detections_topic
 from aria_nav_ros.core.navigation.audio import AudioPlayer, DeviceSink, WavSink
-from aria_nav_ros.core.navigation.config import NavigationConfig
+from aria_nav_ros.core.navigation.config import TIERS, NavigationConfig
 from aria_nav_ros.core.navigation.policy import Cue, NavigationPolicy
+from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.msg import DetectionArray, NavigationCue
 from aria_nav_ros.ros.detections import detection_from_msg
 from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS
 from aria_nav_ros.ros.spin import run_node
 
-CUES_TOPIC = "/navigation/cues"
 SINKS = ("auto", "device", "wav", "none")
 
 
 def _seconds(stamp: Time) -> float:
-    return stamp.sec + stamp.nanosec * 1e-9
+    return stamp_ns(stamp) / 1e9
 
 
 class Navigation(Node):
@@ -115,7 +115,7 @@ class Navigation(Node):
                 msg.header.stamp = self.get_clock().now().to_msg()
             msg.header.frame_id = "aria_head"
             self.cue_pub.publish(msg)
-            level = ("info", "warning", "critical")[cue.urgency]
+            level = TIERS[cue.urgency]
             self.get_logger().info(f"[cue {level}] {cue.text}")
             if self.cues_log:
                 self._log_cue(cue, level)

@@ -23,7 +23,15 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from aria_nav_ros.core.annotate import annotate
-from aria_nav_ros.core.cameras import CAMERAS, NOMINAL_HFOV_DEG, RGB, camera_info_topic, detections_topic, image_topic
+from aria_nav_ros.core.cameras import (
+    CAMERAS,
+    NOMINAL_HFOV_DEG,
+    RGB,
+    annotated_topic,
+    camera_info_topic,
+    detections_topic,
+    image_topic,
+)
 from aria_nav_ros.core.detection import DISTANCE_UNKNOWN
 from aria_nav_ros.core.geometry import GeometryConfig, locate
 from aria_nav_ros.core.image import ImageFormatError
@@ -74,7 +82,7 @@ class PerceptionNode(Node):
 
         out = f"/aria/{self.camera}"
         self.detections_pub = self.create_publisher(DetectionArray, detections_topic(self.camera), RESULT_QOS)
-        self.annotated_pub = self.create_publisher(Image, f"{out}/annotated", SENSOR_QOS)
+        self.annotated_pub = self.create_publisher(Image, annotated_topic(self.camera), SENSOR_QOS)
         self.markers_pub = self.create_publisher(MarkerArray, f"{out}/markers", RESULT_QOS)
         self.depth_pub = self.create_publisher(Image, f"{out}/depth", SENSOR_QOS)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)

@@ -13,6 +13,7 @@ from aria_nav_ros.core.cameras import CAMERAS, IMU_TOPIC, camera_info_topic, ima
 from aria_nav_ros.core.image import ImageFormatError, ImageLayout, to_array
 from aria_nav_ros.core.sources.base import Frame, ImuSample, Item, PinholeCamera, SourceError
 from aria_nav_ros.core.sources.recording import Recording
+from aria_nav_ros.core.timebase import stamp_ns
 
 
 class BagSource(Recording):
@@ -75,7 +76,7 @@ class BagSource(Recording):
             try:
                 for connection, _, raw in reader.messages(connections=connections):
                     msg = store.deserialize_cdr(raw, connection.msgtype)
-                    t_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+                    t_ns = stamp_ns(msg.header.stamp)
                     if connection.topic == IMU_TOPIC:
                         a, w = msg.linear_acceleration, msg.angular_velocity
                         yield ImuSample(t_ns, (a.x, a.y, a.z), (w.x, w.y, w.z))
