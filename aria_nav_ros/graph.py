@@ -204,7 +204,7 @@ def describe_graph(s: GraphSettings) -> list[Process]:
             f"slam_detector_{side}",
             {
                 **perception,
-                "depth_model": "Depth Anything V2: hub id (local cache), folder or .onnx; empty for none",
+                "depth_model": "",  # YOLO only on the SLAM cameras
                 "imgsz": s.slam_imgsz,
                 "yaw_deg": yaw,
             },

@@ -31,6 +31,7 @@ def test_graph_description_names_every_process_once() -> None:
     composed = processes[2].command()
     assert composed[2:5] == ["aria_nav_ros.nodes.container", "rgb_perception", "navigation"]
     assert "rgb_perception:depth_every:=1" in composed and 'navigation:language:="en"' in composed
+    assert [p.nodes[0].parameters["depth_model"] for p in processes[3:5]] == ["", ""]  # SLAM: YOLO only
     separate = describe_graph(GraphSettings(path="walk", compose=False, record=False))
     assert len(separate) == len(processes)
     replay = describe_graph(GraphSettings(path="walk", lockstep=True))
