@@ -112,6 +112,10 @@ class GraphSettings:
     lockstep: bool = False
     output: str = "outputs/latest"
     params_file: str = ""
+    trace: str = ""
+    torch_threads: int = 0
+    detect_rate: float = 0.0
+    rgb_scale: float = 1.0
 
     @classmethod
     def from_strings(cls, values: dict[str, str]) -> GraphSettings:
@@ -160,6 +164,10 @@ SETTING_HELP = {
     "lockstep": "deterministic replay: recorded clock, every frame, exit at the end",
     "output": "the run folder",
     "params_file": "the nodes' parameters; empty: config/aria_nav.yaml",
+    "trace": "folder for per-frame timing records (bench/graph_bench.py); empty: none",
+    "torch_threads": "CPU threads per detector process (0: every core, torch's default)",
+    "detect_rate": "most detections a second per camera; other frames are skipped (0: no limit)",
+    "rgb_scale": "resize RGB in the driver (0.5: half the side) when the models need less",
 }
 
 
@@ -172,12 +180,15 @@ def describe_graph(s: GraphSettings) -> list[Process]:
     out = Path(s.output)
     params = s.params_file or str(config_dir() / "aria_nav.yaml")
     sim = {"use_sim_time": True} if s.lockstep else {}  # follow the recording's /clock
+    trace = {"trace_dir": s.trace} if s.trace else {}
     driver_params: dict[str, object] = {
         "source": s.source,
         "path": s.path,
         "rate": s.rate,
         "loop": s.loop,
         "image_fps": s.image_fps,
+        "rgb_scale": s.rgb_scale,
+        **trace,
     }
     if s.source != "live":  # a replay starts once perception listens, so its first frames are not lost
         driver_params["wait_for_subscribers"] = True
@@ -186,7 +197,8 @@ def describe_graph(s: GraphSettings) -> list[Process]:
         driver_params["exit_at_end"] = True
     if s.lockstep:
         driver_params.update(rate=0.0, loop=False, clock="recorded", lockstep=True)
-    perception = {"model": s.model, "device": s.device, "mode": s.mode, **sim}
+    perception = {"model": s.model, "device": s.device, "mode": s.mode, "threads": s.torch_threads,
+                  "detect_rate": s.detect_rate, **sim, **trace}  # fmt: skip
     rgb = NodeProcess(
         "rgb_perception",
         "rgb_perception",
@@ -221,6 +233,7 @@ def describe_graph(s: GraphSettings) -> list[Process]:
             "wav_path": str(out / "navigation.wav"),
             "cues_log": str(out / "cues.jsonl"),
             **sim,
+            **trace,
         },
     )
     monitor = NodeProcess("stream_monitor", "stream_monitor", {"summary_path": str(out / "streams.json")})

@@ -100,8 +100,12 @@ def run_graph(
     duration_s: float = 0.0,
     progress: Callable[[float], str] | None = None,
     say: Say = _say,
+    until: Callable[[], bool] | None = None,
 ) -> int:
-    """Run the graph until Ctrl-C/SIGTERM, `duration_s` (0: no limit) or the driver's end; the worst exit code."""
+    """Run the graph until Ctrl-C/SIGTERM, `duration_s` (0: no limit), `until()` or the driver's end.
+
+    Returns the worst exit code.
+    """
     workers = [Worker(p, say) for p in processes]
     previous = signal.signal(signal.SIGTERM, _interrupt)
     start = time.monotonic()
@@ -111,7 +115,7 @@ def run_graph(
     try:
         for worker in workers:
             worker.start()
-        while time.monotonic() < end_at:
+        while time.monotonic() < end_at and not (until is not None and until()):
             now = time.monotonic()
             for worker in workers:
                 code = worker.check(now)

@@ -153,22 +153,30 @@ def _worker(role: str, seconds: float, rate_hz: float, results, start_barrier) -
         engine.process(image)
     torch.cuda.synchronize()
     start_barrier.wait()
-    count, times = 0, []
+    count, times, from_due = 0, [], []
     begin = time.perf_counter()
     end = begin + seconds
     while time.perf_counter() < end:
+        due = time.perf_counter()
         if rate_hz > 0:  # a camera: the next frame exists only at its time
-            delay = begin + count / rate_hz - time.perf_counter()
+            due = begin + count / rate_hz
+            delay = due - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
         t0 = time.perf_counter()
         engine.process(images[count % len(images)])
-        times.append((time.perf_counter() - t0) * 1000)
+        done = time.perf_counter()
+        times.append((done - t0) * 1000)
+        from_due.append((done - due) * 1000)  # paced: from the frame's capture, waiting behind others included
         count += 1
     results[role] = {
         "fps": count / seconds,
+        "frames": count,
         "median_ms": float(np.median(times)),
         "p90_ms": float(np.percentile(times, 90)),
+        "p99_ms": float(np.percentile(times, 99)),
+        "from_capture_p99_ms": float(np.percentile(from_due, 99)),
+        "from_capture_max_ms": float(np.max(from_due)),
         "peak_allocated_mb": torch.cuda.max_memory_allocated() / 2**20,
         "reserved_mb": torch.cuda.memory_reserved() / 2**20,
         "process_mb": charged_mb(),
@@ -243,6 +251,7 @@ def main() -> int:
             r = run[role]
             print(
                 f"  {role:<11}{r['fps']:>7.0f} fps  median {r['median_ms']:.2f} ms  p90 {r['p90_ms']:.2f} ms"
+                f"  p99 {r['p99_ms']:.2f} ms  from capture p99 {r['from_capture_p99_ms']:.2f} ms"
                 f"  allocated {r['peak_allocated_mb']:.0f} MB  process {r['process_mb']} MB"
             )
         print(

@@ -40,6 +40,7 @@ from aria_nav_ros.core.sources.aria_live import AriaLiveConfig
 from aria_nav_ros.core.sources.factory import SourceSettings, open_source
 from aria_nav_ros.core.sources.runner import SourceRunner
 from aria_nav_ros.core.timebase import DeviceClock, stamp_ns
+from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
 from aria_nav_ros.msg import DetectionArray
 from aria_nav_ros.ros.camera_info import camera_info
 from aria_nav_ros.ros.image import numpy_to_image
@@ -71,6 +72,10 @@ class AriaDriver(Node):
             ),
         )
         self.rgb_scale = float(p("rgb_scale", 1.0).value)
+        self.trace = TraceLog(str(p("trace_dir", "").value), "aria_driver")  # per-frame timings (graph benchmark)
+        self.imu_stamps = StampBatch()
+        if self.trace.enabled:
+            self.create_timer(1.0, lambda: self.imu_stamps.flush(self.trace, "imu_published"))
         live = self.settings.kind == "live"
         self.clock_map = DeviceClock(live=live)
         self.recorded_clock = self._choose_clock(str(p("clock", "now").value), live)
@@ -182,6 +187,7 @@ class AriaDriver(Node):
         self.info_pubs[frame.camera].publish(camera_info(self._pinhole(frame.camera, image), header))
         self.image_pubs[frame.camera].publish(image)
         self.published[frame.camera] += 1
+        self.trace.write(camera=frame.camera, stamp=stamp, published=now_ns())
         if self.lockstep:
             self._await_result(frame.camera, stamp)
 
@@ -203,10 +209,15 @@ class AriaDriver(Node):
         msg.linear_acceleration.x, msg.linear_acceleration.y, msg.linear_acceleration.z = sample.accel
         msg.angular_velocity.x, msg.angular_velocity.y, msg.angular_velocity.z = sample.gyro
         self.imu_pub.publish(msg)
+        if self.trace.enabled:
+            self.imu_stamps.add(stamp)
 
     def destroy_node(self) -> None:
         if hasattr(self, "runner") and self.runner.started and not self.runner.stop():
             self.get_logger().warning("the frame source did not stop within 10 s")
+        if hasattr(self, "trace"):
+            self.imu_stamps.flush(self.trace, "imu_published")
+            self.trace.close()
         super().destroy_node()
 
 

@@ -21,6 +21,7 @@ from aria_nav_ros.core.navigation.audio import AudioPlayer, DeviceSink, WavSink
 from aria_nav_ros.core.navigation.config import TIERS, NavigationConfig
 from aria_nav_ros.core.navigation.policy import Cue, NavigationPolicy
 from aria_nav_ros.core.timebase import stamp_ns
+from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
 from aria_nav_ros.msg import DetectionArray, NavigationCue
 from aria_nav_ros.ros.detections import detection_from_msg
 from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS
@@ -43,6 +44,8 @@ class Navigation(Node):
         wav_path = str(p("wav_path", "outputs/navigation.wav").value)
         self.cues_log = str(p("cues_log", "").value)  # a JSON-lines file of every cue, when set
         cameras = list(p("cameras", list(CAMERAS)).value)
+        self.trace = TraceLog(str(p("trace_dir", "").value), "navigation")  # per-result timings (graph benchmark)
+        self.imu_stamps = StampBatch()
         if sink_kind not in SINKS:
             raise ValueError(f"audio_sink {sink_kind!r}: choose one of {', '.join(SINKS)}")
         self.config = NavigationConfig.load(config_path or None)
@@ -61,6 +64,8 @@ class Navigation(Node):
         self.create_subscription(Imu, IMU_TOPIC, self._on_imu, IMU_QOS)
         self.player = self._player(sink_kind, wav_path, language)
         self.create_timer(0.1, self._tick)
+        if self.trace.enabled:
+            self.create_timer(1.0, lambda: self.imu_stamps.flush(self.trace, "imu_received"))
         self.get_logger().info(f"navigation: language {language}, cameras {cameras}, sound: {self.sink_name}")
 
     def _player(self, kind: str, wav_path: str, language: str) -> AudioPlayer | None:
@@ -86,10 +91,16 @@ class Navigation(Node):
     # from the camera's own spacing, and a replay gives the same cues every time.
     # The timer (cameras lost) runs on the node's clock.
     def _on_detections(self, camera: str, msg: DetectionArray) -> None:
+        received = now_ns()
         detections = [detection_from_msg(d) for d in msg.detections if math.isfinite(d.bearing_deg)]
-        self._emit(self.policy.on_detections(_seconds(msg.header.stamp), camera, detections), msg)
+        cues = self.policy.on_detections(_seconds(msg.header.stamp), camera, detections)
+        self._emit(cues, msg)
+        self.trace.write(camera=camera, stamp=stamp_ns(msg.header.stamp), received=received, done=now_ns(),
+                         cues=len(cues))  # fmt: skip
 
     def _on_imu(self, msg: Imu) -> None:
+        if self.trace.enabled:
+            self.imu_stamps.add(stamp_ns(msg.header.stamp))
         a = msg.linear_acceleration
         self.policy.on_imu(_seconds(msg.header.stamp), (a.x, a.y, a.z))
 
@@ -140,6 +151,9 @@ class Navigation(Node):
     def destroy_node(self) -> None:
         if getattr(self, "player", None) is not None:
             self.player.close()
+        if hasattr(self, "trace"):
+            self.imu_stamps.flush(self.trace, "imu_received")
+            self.trace.close()
         super().destroy_node()
 
 

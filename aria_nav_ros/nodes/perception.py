@@ -39,6 +39,8 @@ from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine
 from aria_nav_ros.core.perception.models import ModelError, load_depth, load_detector
 from aria_nav_ros.core.sources.base import PinholeCamera
 from aria_nav_ros.core.sources.upright import turn_clockwise
+from aria_nav_ros.core.timebase import stamp_ns
+from aria_nav_ros.core.trace import TraceLog, now_ns
 from aria_nav_ros.msg import DetectionArray
 from aria_nav_ros.ros.camera_info import pinhole_of
 from aria_nav_ros.ros.detections import detection_array, markers
@@ -76,7 +78,18 @@ class PerceptionNode(Node):
             class_aliases={k: v for k, v in aliases},
         )
         device = str(p("device", "auto").value)
+        threads = int(p("threads", 0).value)  # torch's CPU threads; 0: its default (every core)
+        if threads > 0:
+            # Three detector processes each using every core fight over them: on a CPU give each its share.
+            torch.set_num_threads(threads)
         self.download = bool(p("download_models", False).value)
+        self.trace = TraceLog(str(p("trace_dir", "").value), self.get_name())  # per-frame timings (graph benchmark)
+        # At most this many detections a second (0: as many as the detector manages): on a machine without
+        # a GPU, frames left alone on arrival cost nothing, where a detector that is always busy makes every
+        # frame wait for the previous one. 10% slack, so that 7.5 Hz takes every 4th frame of a 30 Hz camera.
+        rate = float(p("detect_rate", 0.0).value)
+        self.min_gap_ns = int(0.9e9 / rate) if rate > 0 else 0
+        self._last_accepted = 0
         model = str(p("model", "pkg:fall_detection/models/best.pt").value)
         depth_model = str(p("depth_model", "depth-anything/Depth-Anything-V2-Small-hf" if with_depth else "").value)
 
@@ -96,7 +109,7 @@ class PerceptionNode(Node):
         self.pinhole: PinholeCamera | None = None
         self.create_subscription(CameraInfo, camera_info_topic(self.camera), self._on_info, SENSOR_QOS)
         self.create_subscription(Image, image_topic(self.camera), self._on_image, SENSOR_QOS)
-        self._slot: Image | None = None
+        self._slot: tuple[Image, int] | None = None  # the newest frame not yet started, and when it came
         self._wake = threading.Condition()
         self._running = True
         self.stats = {"frames": 0, "dropped": 0, "rejected": 0, "errors": 0, "nominal_intrinsics": 0}
@@ -140,33 +153,44 @@ class PerceptionNode(Node):
             self.pinhole = pinhole.rotated_clockwise() if self.turn else pinhole
 
     def _on_image(self, msg: Image) -> None:
+        received = now_ns()
+        if received - self._last_accepted < self.min_gap_ns:
+            self.stats["dropped"] += 1
+            self.trace.write(stamp=stamp_ns(msg.header.stamp), received=received, skipped=True)
+            return
+        self._last_accepted = received
         with self._wake:
-            if self._slot is not None:
-                self.stats["dropped"] += 1  # a newer frame replaces one not yet started
-            self._slot = msg
+            skipped, self._slot = self._slot, (msg, received)
             self._wake.notify()
+        if skipped is not None:  # a newer frame replaces one not yet started
+            self.stats["dropped"] += 1
+            self.trace.write(stamp=stamp_ns(skipped[0].header.stamp), received=skipped[1], skipped=True)
 
     def _work(self) -> None:
         while self._running:
             with self._wake:
                 while self._slot is None and self._running:
                     self._wake.wait(0.5)
-                msg, self._slot = self._slot, None
-            if msg is None or self.engine is None:
+                taken, self._slot = self._slot, None
+            if taken is None or self.engine is None:
                 continue
+            msg, received = taken
             try:
-                self._process(msg)
+                self._process(msg, received)
             except ImageFormatError as error:
                 self.stats["rejected"] += 1
+                self.trace.write(stamp=stamp_ns(msg.header.stamp), received=received, failed="refused")
                 self.get_logger().warning(f"{self.camera}: frame refused: {error}", throttle_duration_sec=5.0)
             except Exception as error:  # never let one bad frame (or a full GPU) end perception silently
                 self.stats["errors"] += 1
+                self.trace.write(stamp=stamp_ns(msg.header.stamp), received=received, failed=type(error).__name__)
                 self.get_logger().error(
                     f"{self.camera}: frame failed: {error!r}\n{traceback.format_exc()}",
                     throttle_duration_sec=5.0,
                 )
 
-    def _process(self, msg: Image) -> None:
+    def _process(self, msg: Image, received: int) -> None:
+        started = now_ns()
         pixels = image_to_numpy(msg)
         if msg.encoding == "bgr8":
             pixels = pixels[:, :, ::-1]
@@ -197,6 +221,13 @@ class PerceptionNode(Node):
         if guessed:  # a distance from guessed intrinsics could raise a false alarm: say none
             detections = [replace(d, distance_m=math.nan, distance_source=DISTANCE_UNKNOWN) for d in detections]
         self.detections_pub.publish(detection_array(msg.header, self.camera, width, height, detections, out.timings_ms))
+        self.trace.write(
+            stamp=stamp_ns(msg.header.stamp),
+            received=received,
+            started=started,
+            published=now_ns(),
+            inference_ms=out.timings_ms["total"],
+        )
         self.stats["frames"] += 1
         self._window.append((time.monotonic(), out.timings_ms))
         if self.annotated_pub.get_subscription_count() > 0:
@@ -232,6 +263,8 @@ class PerceptionNode(Node):
             with self._wake:
                 self._wake.notify()
             self._worker.join(5)
+        if hasattr(self, "trace"):
+            self.trace.close()
         super().destroy_node()
 
 

@@ -8,17 +8,35 @@ destroy_node, and only then is the context shut down.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable
 
 import rclpy
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
+from rclpy.executors import Executor, ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
+from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
 _NEVER = threading.Event()
+
+# The executor that runs a process's callbacks. rclpy's EventsExecutor hands
+# each message straight to its callback; the wait-set executors rebuild a wait
+# set per callback and cost far more per message (the graph benchmark shows it
+# in lost IMU samples and frames). ARIA_NAV_EXECUTOR=waitset brings back the
+# wait-set executors (single-threaded, multi-threaded for several nodes), for comparison.
+EXECUTORS = ("events", "waitset")
+
+
+def make_executor(node_count: int) -> Executor:
+    name = os.environ.get("ARIA_NAV_EXECUTOR", "events")
+    if name not in EXECUTORS:
+        raise ValueError(f"ARIA_NAV_EXECUTOR={name!r}: choose one of {', '.join(EXECUTORS)}")
+    if name == "events":
+        return EventsExecutor()
+    return SingleThreadedExecutor() if node_count == 1 else MultiThreadedExecutor()
 
 
 def _interrupt(*_: object) -> None:
@@ -35,7 +53,7 @@ def run_nodes(makers: list[Callable[[], Node]], args: list[str] | None = None) -
     try:
         for make in makers:
             nodes.append(make())
-        executor = SingleThreadedExecutor() if len(nodes) == 1 else MultiThreadedExecutor()
+        executor = make_executor(len(nodes))
         for node in nodes:
             executor.add_node(node)
         # Short waits: the interpreter must get to run the signal handler. A node

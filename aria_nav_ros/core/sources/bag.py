@@ -82,7 +82,7 @@ class BagSource(Recording):
                         yield ImuSample(t_ns, (a.x, a.y, a.z), (w.x, w.y, w.z))
                         continue
                     layout = ImageLayout(msg.encoding, msg.height, msg.width, msg.step, bool(msg.is_bigendian))
-                    pixels = to_array(layout, msg.data).copy()
+                    pixels = to_array(layout, msg.data)  # a view of this message's own buffer: no copy needed
                     yield Frame(self.image_topics[connection.topic], pixels, msg.encoding, t_ns)
             except ImageFormatError as error:
                 raise SourceError(f"bag {self.path}: {connection.topic}: {error}") from error

@@ -1,0 +1,346 @@
+"""Graph benchmark: the whole graph in real processes over real DDS, fed from the sample walk at camera rate.
+
+For each variant (graph settings: the baseline and the optimised graph) and
+each camera rate (the sample's 10 Hz played at 1x and 3x: 10 and 30 Hz for
+RGB and both SLAM cameras), the graph runs with per-frame tracing
+(`GraphSettings.trace`); after a warm-up, `--seconds` are measured. Per
+camera: frames published, lost in transport, skipped on purpose by the
+newest-frame policy, processed; latency from image stamp to the navigation
+node's decision on the frame's detections (a cue is published there when
+there is one), split into transport (driver -> perception), queue (waiting
+for the detector), inference, perception's own work (decode, geometry,
+messages), result transport and navigation; "overhead" is end to end minus
+inference. Also CPU and memory per process, IMU and detections lost.
+Prints a table, writes JSON (with the command) and a latency plot (PNG).
+
+    source scripts/env.sh && python bench/graph_bench.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import sys
+import tempfile
+import threading
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+
+from aria_nav_ros.core.cameras import CAMERAS
+from aria_nav_ros.core.trace import now_ns, read_trace
+from aria_nav_ros.graph import GraphSettings, describe_graph
+from aria_nav_ros.launcher import run_graph
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_HZ = 10.0  # the sample walk's camera rate
+PERCEPTION = {"rgb": "rgb_perception", "slam_left": "slam_detector_left", "slam_right": "slam_detector_right"}
+STAGES = ("transport", "queue", "inference", "perception", "result_transport", "navigation", "end_to_end", "overhead")
+
+# What is compared, side by side in one run. The inference settings leave the
+# CPU headroom on this 2-core machine: the real person checkpoint at a 96-pixel
+# input, at most 5 detections a second per camera (the other frames are
+# skipped on arrival and counted), no depth (no weights here).
+COMMON = {
+    "model": "pkg:fall_detection/models/best.pt",
+    "depth_model": "",
+    "rgb_imgsz": 96,
+    "slam_imgsz": 96,
+    "detect_rate": 5.0,
+    "slam_yaw_deg": 17.5,
+    "record": False,
+    "audio_sink": "wav",
+    "camera_timeout": 3.0,
+}
+EVENTS = {"ARIA_NAV_EXECUTOR": "events"}
+VARIANTS: dict[str, dict[str, dict]] = {
+    # The graph as it was before this benchmark: wait-set executors, every detector on every core,
+    # full-size RGB, RGB perception and navigation composed in one process.
+    "baseline": {"env": {"ARIA_NAV_EXECUTOR": "waitset"}, "settings": {}},
+    # Each optimisation added to the ones before.
+    "events_executor": {"env": EVENTS, "settings": {}},
+    "one_thread_each": {"env": EVENTS, "settings": {"torch_threads": 1}},
+    "rgb_half_in_driver": {"env": EVENTS, "settings": {"torch_threads": 1, "rgb_scale": 0.5}},
+    "navigation_apart": {"env": EVENTS, "settings": {"torch_threads": 1, "rgb_scale": 0.5, "compose": False}},
+}
+
+
+class ProcessSampler(threading.Thread):
+    """CPU time and resident memory of every child process of this one, once a second (from /proc)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.samples: list[tuple[int, int, str, int, int]] = []  # (time ns, pid, name, cpu ticks, rss kB)
+        self.system: list[tuple[int, int, int]] = []  # (time ns, busy ticks, all ticks) of the whole machine
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(1.0):
+            t = now_ns()
+            for pid in _descendants(os.getpid()):
+                sample = _read_process(pid)
+                if sample is not None:
+                    self.samples.append((t, pid, *sample))
+            ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+            self.system.append((t, sum(ticks) - ticks[3] - ticks[4], sum(ticks)))  # idle and iowait are not busy
+
+
+def _descendants(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    found = [int(c) for c in children.read_text().split()] if children.exists() else []
+    return [p for c in found for p in (c, *_descendants(c))]
+
+
+def _read_process(pid: int) -> tuple[str, int, int] | None:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                   if line.startswith("VmRSS:"))  # fmt: skip
+    except (OSError, StopIteration, ValueError):
+        return None  # ended meanwhile
+    return _process_name(argv), int(stat[11]) + int(stat[12]), rss
+
+
+def _process_name(argv: list[str]) -> str:
+    for arg in argv:
+        if arg.startswith("__node:="):
+            return arg.split(":=", 1)[1]
+    if "aria_nav_ros.nodes.container" in argv:
+        names = argv[argv.index("aria_nav_ros.nodes.container") + 1 :]
+        return "+".join(names[: names.index("--ros-args")] if "--ros-args" in names else names)
+    return " ".join(argv)[:40]
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"count": 0}
+    a = np.asarray(values)
+    return {"count": len(values), "p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)),
+            "p99": float(np.percentile(a, 99)), "max": float(a.max()), "mean": float(a.mean())}  # fmt: skip
+
+
+def run_one(settings: GraphSettings, warmup_s: float, seconds: float, limit_s: float) -> tuple[int, int, dict]:
+    """Run the graph until the measurement window is over; (window start, end) in ns and process samples."""
+    driver_trace = Path(settings.trace) / "aria_driver.jsonl"
+    first: list[int] = []
+
+    def window_over() -> bool:
+        if not first and driver_trace.exists():
+            with driver_trace.open() as f:
+                line = f.readline()
+            if line.endswith("\n"):
+                first.append(json.loads(line).get("published", now_ns()))
+        return bool(first) and now_ns() > first[0] + int((warmup_s + seconds + 2.0) * 1e9)
+
+    sampler = ProcessSampler()
+    sampler.start()
+    run_graph(describe_graph(settings), limit_s, until=window_over, say=lambda m: print(f"  [graph] {m}", flush=True))
+    sampler.stopped.set()
+    if not first:
+        raise SystemExit(f"the driver published nothing within {limit_s:g} s: see {settings.output}")
+    start = first[0] + int(warmup_s * 1e9)
+    end = start + int(seconds * 1e9)
+    return start, end, {"samples": sampler.samples, "system": sampler.system}
+
+
+def _load(trace: Path, name: str) -> list[dict]:
+    path = trace / f"{name}.jsonl"
+    return read_trace(path) if path.exists() else []
+
+
+def analyse(trace: Path, start: int, end: int, load: dict) -> dict:
+    """Everything the table and the plot show, from the trace files of one run."""
+    inside = lambda stamp: start <= stamp < end  # noqa: E731
+    driver = _load(trace, "aria_driver")
+    navigation = _load(trace, "navigation")
+    fused = {(r["camera"], r["stamp"]): r for r in navigation if "camera" in r}
+    cameras: dict[str, dict] = {}
+    for camera in CAMERAS:
+        published = {r["stamp"]: r for r in driver if r.get("camera") == camera and inside(r["stamp"])}
+        records = {r["stamp"]: r for r in _load(trace, PERCEPTION[camera]) if r["stamp"] in published}
+        processed = [r for r in records.values() if "published" in r]
+        stages: dict[str, list[float]] = {s: [] for s in STAGES}
+        series: list[tuple[float, float, float]] = []  # (seconds into the window, end to end, overhead) ms
+        results_lost = 0
+        for r in processed:
+            nav = fused.get((camera, r["stamp"]))
+            if nav is None:
+                results_lost += 1
+                continue
+            ms = {
+                "transport": (r["received"] - r["stamp"]) / 1e6,
+                "queue": (r["started"] - r["received"]) / 1e6,
+                "inference": r["inference_ms"],
+                "perception": (r["published"] - r["started"]) / 1e6 - r["inference_ms"],
+                "result_transport": (nav["received"] - r["published"]) / 1e6,
+                "navigation": (nav["done"] - nav["received"]) / 1e6,
+                "end_to_end": (nav["done"] - r["stamp"]) / 1e6,
+            }
+            ms["overhead"] = ms["end_to_end"] - ms["inference"]
+            for stage, value in ms.items():
+                stages[stage].append(value)
+            series.append(((r["stamp"] - start) / 1e9, ms["end_to_end"], ms["overhead"]))
+        series.sort()
+        cameras[camera] = {
+            "published": len(published),
+            "lost_in_transport": len(published) - len(records),
+            "skipped_newest_frame": sum(1 for r in records.values() if r.get("skipped")),
+            "failed": sum(1 for r in records.values() if "failed" in r),
+            "processed": len(processed),
+            "results_lost": results_lost,
+            "latency_ms": {s: percentiles(v) for s, v in stages.items()},
+            "drift": _drift(series),
+            "series": [[round(t, 3), round(e, 2), round(o, 2)] for t, e, o in series],
+        }
+    imu_published = {s for r in driver for s in r.get("imu_published", ()) if inside(s)}
+    imu_received = {s for r in navigation for s in r.get("imu_received", ()) if inside(s)}
+    return {
+        "cameras": cameras,
+        "imu": {"published": len(imu_published), "lost": len(imu_published - imu_received)},
+        "cues": sum(r.get("cues", 0) for r in navigation if "camera" in r and inside(r["stamp"])),
+        "processes": _process_load(load, start, end),
+    }
+
+
+def _drift(series: list[tuple[float, float, float]]) -> dict[str, float]:
+    """Does latency grow over the run (a queue building up)? First vs last third, and the fitted slope."""
+    if len(series) < 6:
+        return {}
+    t = np.array([s[0] for s in series])
+    e2e = np.array([s[1] for s in series])
+    third = len(series) // 3
+    slope = float(np.polyfit(t, e2e, 1)[0]) * 60.0
+    return {"first_third_p50_ms": float(np.median(e2e[:third])), "last_third_p50_ms": float(np.median(e2e[-third:])),
+            "slope_ms_per_min": slope}  # fmt: skip
+
+
+def _process_load(load: dict, start: int, end: int) -> dict:
+    hz = os.sysconf("SC_CLK_TCK")
+    by_pid: dict[int, list[tuple[int, str, int, int]]] = {}
+    for t, pid, name, ticks, rss in load["samples"]:
+        if start <= t <= end:
+            by_pid.setdefault(pid, []).append((t, name, ticks, rss))
+    out: dict[str, dict] = {}
+    for rows in by_pid.values():
+        name = rows[-1][1]
+        if len(rows) < 2:
+            continue
+        seconds = (rows[-1][0] - rows[0][0]) / 1e9
+        entry = out.setdefault(name, {"cpu_percent": 0.0, "rss_mb_mean": 0.0, "rss_mb_max": 0.0})
+        entry["cpu_percent"] += 100.0 * (rows[-1][2] - rows[0][2]) / hz / seconds  # 100: one core
+        entry["rss_mb_mean"] = float(np.mean([r[3] for r in rows])) / 1024
+        entry["rss_mb_max"] = max(r[3] for r in rows) / 1024
+    system = [s for s in load["system"] if start <= s[0] <= end]
+    if len(system) >= 2:
+        busy = (system[-1][1] - system[0][1]) / max(system[-1][2] - system[0][2], 1)
+        out["machine"] = {"cpu_percent": 100.0 * busy * os.cpu_count()}
+    return out
+
+
+def print_table(name: str, hz: float, result: dict) -> None:
+    print(f"\n{name} at {hz:g} Hz: cues {result['cues']}, IMU {result['imu']['published']} published,"
+          f" {result['imu']['lost']} lost")  # fmt: skip
+    head = f"{'camera':11}{'pub':>6}{'lost':>6}{'skip':>6}{'proc':>6}  {'stage':17}{'p50':>8}{'p95':>8}{'p99':>8}"
+    print(head)
+    for camera, c in result["cameras"].items():
+        counts = f"{camera:11}{c['published']:6d}{c['lost_in_transport']:6d}{c['skipped_newest_frame']:6d}"
+        counts += f"{c['processed']:6d}"
+        for i, stage in enumerate(STAGES):
+            p = c["latency_ms"][stage]
+            if p["count"]:
+                row = f"{p['p50']:8.2f}{p['p95']:8.2f}{p['p99']:8.2f}"
+                print(f"{counts if i == 0 else ' ' * len(counts)}  {stage:17}{row}")
+        if c["drift"]:
+            d = c["drift"]
+            print(f"{'':35}end to end p50 first/last third {d['first_third_p50_ms']:.1f}/{d['last_third_p50_ms']:.1f}"
+                  f" ms, slope {d['slope_ms_per_min']:+.2f} ms/min")  # fmt: skip
+    for process, p in result["processes"].items():
+        rss = f", RSS {p['rss_mb_mean']:.0f} MB (max {p['rss_mb_max']:.0f})" if "rss_mb_mean" in p else ""
+        print(f"  {process:36} CPU {p['cpu_percent']:6.1f} %{rss}")
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = [(v, hz, r) for v, by_rate in results.items() for hz, r in by_rate.items()]
+    fig, axes = plt.subplots(len(runs), 2, figsize=(13, 3.2 * len(runs)), squeeze=False)
+    for row, (variant, hz, result) in zip(axes, runs, strict=True):
+        for camera, c in result["cameras"].items():
+            if c["series"]:
+                t, e2e, over = zip(*c["series"], strict=True)
+                row[0].plot(t, e2e, ".", ms=2, label=f"{camera} end to end")
+                row[0].plot(t, over, "x", ms=2, alpha=0.5, label=f"{camera} overhead")
+        row[0].set(title=f"{variant}, {hz} Hz: latency per frame", xlabel="s into the window", ylabel="ms")
+        row[0].legend(fontsize=6, ncol=2)
+        bottom = np.zeros(len(result["cameras"]))
+        for stage in STAGES[:6]:
+            values = np.array([c["latency_ms"][stage].get("p50", 0.0) for c in result["cameras"].values()])
+            row[1].bar(list(result["cameras"]), values, bottom=bottom, label=stage)
+            bottom += values
+        row[1].set(title=f"{variant}, {hz} Hz: median per stage", ylabel="ms")
+        row[1].legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bag", default="outputs/sample/walk", help="the sample walk (scripts/setup.sh builds it)")
+    parser.add_argument("--rates", type=float, nargs="+", default=[10.0, 30.0], help="camera rates, Hz")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--seconds", type=float, default=60.0, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=10.0, help="seconds after the first frame left out")
+    parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="settings over the variants'")
+    parser.add_argument("--out", default="bench/results/graph_cpu.json")
+    args = parser.parse_args(argv)
+    if not Path(args.bag).exists():
+        raise SystemExit(f"{args.bag} not found: run scripts/setup.sh (it builds the sample walk)")
+    chosen = dict(item.split("=", 1) for item in args.set)
+    parsed = GraphSettings.from_strings(chosen)  # "false" is False, as in a launch argument
+    typed = lambda values: {k: getattr(parsed, k) for k in values}  # noqa: E731
+    base = replace(GraphSettings(), **COMMON)
+    results: dict[str, dict[str, dict]] = {}
+    with tempfile.TemporaryDirectory(prefix="graph_bench_") as tmp:
+        for variant in args.variants:
+            for hz in args.rates:
+                run = Path(tmp) / f"{variant}_{hz:g}hz"
+                variant_settings = VARIANTS[variant]["settings"]
+                settings = replace(base, **{**variant_settings, **typed(chosen)}, source="bag", path=args.bag,
+                                   rate=hz / SAMPLE_HZ, loop=True, output=str(run), trace=f"{run}/trace")  # fmt: skip
+                os.environ.update(VARIANTS[variant]["env"])  # the graph's processes inherit it
+                print(f"{variant} at {hz:g} Hz: {args.warmup:g} s warm-up, {args.seconds:g} s measured", flush=True)
+                limit = 120.0 + args.warmup + args.seconds  # model loading included
+                start, end, load = run_one(settings, args.warmup, args.seconds, limit)
+                result = analyse(Path(settings.trace), start, end, load)
+                result["settings"] = asdict(settings)
+                results.setdefault(variant, {})[f"{hz:g}"] = result
+                print_table(variant, hz, result)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "command": "python bench/graph_bench.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
+            "python": platform.python_version(),
+        },  # fmt: skip
+        "variants": {name: VARIANTS[name] for name in args.variants},
+        "common_settings": {**COMMON, **typed(chosen)},
+        "results": results,
+    }
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    plot(results, out.with_suffix(".png"))
+    print(f"\nwrote {out} and {out.with_suffix('.png')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

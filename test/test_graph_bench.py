@@ -1,0 +1,45 @@
+"""The graph benchmark's own command, briefly: traces join up, counts add up, the rate limit holds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_graph_bench_accounts_for_every_frame(ros_env, sample_bag, tmp_path) -> None:
+    out = tmp_path / "graph.json"
+    seconds, hz = 8.0, 30.0
+    bench = str(ROOT / "bench" / "graph_bench.py")
+    command = [sys.executable, bench, "--bag", str(sample_bag), "--rates", "30", "--seconds", str(seconds),
+               "--warmup", "3", "--variants", "navigation_apart", "--out", str(out)]  # fmt: skip
+    done = subprocess.run(command, env=ros_env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["command"].startswith("python bench/graph_bench.py")
+    assert out.with_suffix(".png").stat().st_size > 10_000
+    result = report["results"]["navigation_apart"]["30"]
+    rate = report["common_settings"]["detect_rate"]
+    for camera, c in result["cameras"].items():
+        # Every published frame is accounted for: lost on the way, skipped on purpose, failed or processed.
+        accounted = c["lost_in_transport"] + c["skipped_newest_frame"] + c["failed"] + c["processed"]
+        assert accounted == c["published"], (camera, c)
+        assert c["published"] > 0.6 * seconds * hz, (camera, c["published"])
+        assert c["lost_in_transport"] < c["published"] / 2, (camera, c)
+        assert 0 < c["processed"] <= rate * seconds * 1.2 + 1, (camera, c["processed"])  # detect_rate holds
+        latency = c["latency_ms"]
+        for stage in ("transport", "inference", "end_to_end", "overhead"):
+            p = latency[stage]
+            assert p["count"] == c["processed"] - c["results_lost"], (camera, stage)
+            assert 0 <= p["p50"] <= p["p95"] <= p["p99"] <= p["max"], (camera, stage, p)
+        assert latency["end_to_end"]["p50"] > latency["inference"]["p50"] > 0
+        for _, e2e, overhead in c["series"]:
+            assert 0 < overhead < e2e
+    assert result["imu"]["published"] > 0.6 * seconds * 200 * hz / 10  # the sample's IMU is 200 Hz at 10 Hz
+    names = set(result["processes"])
+    assert {"aria_driver", "rgb_perception", "navigation", "slam_detector_left", "machine"} <= names, names
+    assert all(p["cpu_percent"] > 0 for p in result["processes"].values())
+    assert "events_executor" not in report["variants"]
