@@ -264,6 +264,46 @@ def print_table(name: str, hz: float, result: dict) -> None:
         print(f"  {process:36} CPU {p['cpu_percent']:6.1f} %{rss}")
 
 
+def summarise(results: dict) -> dict:
+    """Per variant and rate, the worst camera's figures, and the overhead p99 as a ratio to the baseline's."""
+    table: dict[str, dict[str, dict]] = {}
+    for variant, by_rate in results.items():
+        for hz, r in by_rate.items():
+            cams = list(r["cameras"].values())
+
+            def worst(stage: str, cams: list[dict] = cams) -> float:
+                return max(c["latency_ms"][stage].get("p99", float("nan")) for c in cams)
+
+            table.setdefault(variant, {})[hz] = {
+                "overhead_p99_ms": worst("overhead"),
+                "end_to_end_p99_ms": worst("end_to_end"),
+                "transport_p99_ms": worst("transport"),
+                "published": sum(c["published"] for c in cams),
+                "lost_in_transport": sum(c["lost_in_transport"] for c in cams),
+                "skipped_newest_frame": sum(c["skipped_newest_frame"] for c in cams),
+                "processed": sum(c["processed"] for c in cams),
+                "imu_lost_percent": 100.0 * r["imu"]["lost"] / max(r["imu"]["published"], 1),
+                "machine_cpu_percent": r["processes"].get("machine", {}).get("cpu_percent", float("nan")),
+            }
+    base = table.get("baseline", {})
+    for by_rate in table.values():
+        for hz, row in by_rate.items():
+            if hz in base:
+                row["overhead_p99_vs_baseline"] = row["overhead_p99_ms"] / base[hz]["overhead_p99_ms"]
+    return table
+
+
+def print_summary(table: dict) -> None:
+    print(f"\n{'variant':20}{'Hz':>4}{'overhead p99':>13}{'x base':>7}{'e2e p99':>9}{'transp p99':>11}"
+          f"{'published':>10}{'lost':>6}{'skipped':>8}{'IMU lost %':>11}{'CPU %':>7}")  # fmt: skip
+    for variant, by_rate in table.items():
+        for hz, r in by_rate.items():
+            print(f"{variant:20}{hz:>4}{r['overhead_p99_ms']:13.1f}{r.get('overhead_p99_vs_baseline', 1.0):7.2f}"
+                  f"{r['end_to_end_p99_ms']:9.1f}{r['transport_p99_ms']:11.1f}{r['published']:10d}"
+                  f"{r['lost_in_transport']:6d}{r['skipped_newest_frame']:8d}{r['imu_lost_percent']:11.1f}"
+                  f"{r['machine_cpu_percent']:7.0f}")  # fmt: skip
+
+
 def plot(results: dict, path: Path) -> None:
     import matplotlib
 
@@ -300,7 +340,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds after the first frame left out")
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="settings over the variants'")
     parser.add_argument("--out", default="bench/results/graph_cpu.json")
+    parser.add_argument("--report-only", action="store_true", help="summary and plot again from --out's JSON")
     args = parser.parse_args(argv)
+    out = Path(args.out)
+    if args.report_only:
+        report = json.loads(out.read_text())
+        report["summary"] = summarise(report["results"])
+        out.write_text(json.dumps(report, indent=1) + "\n")
+        print_summary(report["summary"])
+        plot(report["results"], out.with_suffix(".png"))
+        return 0
     if not Path(args.bag).exists():
         raise SystemExit(f"{args.bag} not found: run scripts/setup.sh (it builds the sample walk)")
     chosen = dict(item.split("=", 1) for item in args.set)
@@ -323,7 +372,6 @@ def main(argv: list[str] | None = None) -> int:
                 result["settings"] = asdict(settings)
                 results.setdefault(variant, {})[f"{hz:g}"] = result
                 print_table(variant, hz, result)
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "command": "python bench/graph_bench.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
@@ -334,9 +382,11 @@ def main(argv: list[str] | None = None) -> int:
         },  # fmt: skip
         "variants": {name: VARIANTS[name] for name in args.variants},
         "common_settings": {**COMMON, **typed(chosen)},
+        "summary": summarise(results),
         "results": results,
     }
     out.write_text(json.dumps(report, indent=1) + "\n")
+    print_summary(report["summary"])
     plot(results, out.with_suffix(".png"))
     print(f"\nwrote {out} and {out.with_suffix('.png')}")
     return 0
