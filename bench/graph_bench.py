@@ -70,10 +70,14 @@ VARIANTS: dict[str, dict[str, dict]] = {
 
 
 class ProcessSampler(threading.Thread):
-    """CPU time and resident memory of every child process of this one, once a second (from /proc)."""
+    """CPU time and resident memory of every child process of this one, once a second (from /proc).
 
-    def __init__(self) -> None:
+    `names`: each graph process's command line (what the launcher started) -> its name.
+    """
+
+    def __init__(self, names: dict[tuple[str, ...], str]) -> None:
         super().__init__(daemon=True)
+        self.names = names
         self.samples: list[tuple[int, int, str, int, int]] = []  # (time ns, pid, name, cpu ticks, rss kB)
         self.system: list[tuple[int, int, int]] = []  # (time ns, busy ticks, all ticks) of the whole machine
         self.stopped = threading.Event()
@@ -82,7 +86,7 @@ class ProcessSampler(threading.Thread):
         while not self.stopped.wait(1.0):
             t = now_ns()
             for pid in _descendants(os.getpid()):
-                sample = _read_process(pid)
+                sample = _read_process(pid, self.names)
                 if sample is not None:
                     self.samples.append((t, pid, *sample))
             ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -95,25 +99,15 @@ def _descendants(pid: int) -> list[int]:
     return [p for c in found for p in (c, *_descendants(c))]
 
 
-def _read_process(pid: int) -> tuple[str, int, int] | None:
+def _read_process(pid: int, names: dict[tuple[str, ...], str]) -> tuple[str, int, int] | None:
     try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+        argv = tuple(Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1])  # NUL-terminated
         stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                    if line.startswith("VmRSS:"))  # fmt: skip
     except (OSError, StopIteration, ValueError):
         return None  # ended meanwhile
-    return _process_name(argv), int(stat[11]) + int(stat[12]), rss
-
-
-def _process_name(argv: list[str]) -> str:
-    for arg in argv:
-        if arg.startswith("__node:="):
-            return arg.split(":=", 1)[1]
-    if "aria_nav_ros.nodes.container" in argv:
-        names = argv[argv.index("aria_nav_ros.nodes.container") + 1 :]
-        return "+".join(names[: names.index("--ros-args")] if "--ros-args" in names else names)
-    return " ".join(argv)[:40]
+    return names.get(argv, " ".join(argv)[:40]), int(stat[11]) + int(stat[12]), rss
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -137,9 +131,10 @@ def run_one(settings: GraphSettings, warmup_s: float, seconds: float, limit_s: f
                 first.append(json.loads(line).get("published", now_ns()))
         return bool(first) and now_ns() > first[0] + int((warmup_s + seconds + 2.0) * 1e9)
 
-    sampler = ProcessSampler()
+    processes = describe_graph(settings)
+    sampler = ProcessSampler({tuple(p.command()): p.name for p in processes})
     sampler.start()
-    run_graph(describe_graph(settings), limit_s, until=window_over, say=lambda m: print(f"  [graph] {m}", flush=True))
+    run_graph(processes, limit_s, until=window_over, say=lambda m: print(f"  [graph] {m}", flush=True))
     sampler.stopped.set()
     if not first:
         raise SystemExit(f"the driver published nothing within {limit_s:g} s: see {settings.output}")
@@ -270,14 +265,11 @@ def summarise(results: dict) -> dict:
     for variant, by_rate in results.items():
         for hz, r in by_rate.items():
             cams = list(r["cameras"].values())
-
-            def worst(stage: str, cams: list[dict] = cams) -> float:
-                return max(c["latency_ms"][stage].get("p99", float("nan")) for c in cams)
-
+            worst = {s: max(c["latency_ms"][s].get("p99", float("nan")) for c in cams) for s in STAGES}
             table.setdefault(variant, {})[hz] = {
-                "overhead_p99_ms": worst("overhead"),
-                "end_to_end_p99_ms": worst("end_to_end"),
-                "transport_p99_ms": worst("transport"),
+                "overhead_p99_ms": worst["overhead"],
+                "end_to_end_p99_ms": worst["end_to_end"],
+                "transport_p99_ms": worst["transport"],
                 "published": sum(c["published"] for c in cams),
                 "lost_in_transport": sum(c["lost_in_transport"] for c in cams),
                 "skipped_newest_frame": sum(c["skipped_newest_frame"] for c in cams),

@@ -49,21 +49,24 @@ class TraceLog:
 
 
 class StampBatch:
-    """Stamps of small, frequent messages (IMU), written as one record a second rather than a line each."""
+    """Stamps of small, frequent messages (IMU) for `trace`, written as one `{key: [...]}` record per flush."""
 
-    def __init__(self) -> None:
+    def __init__(self, trace: TraceLog, key: str) -> None:
+        self.trace = trace
+        self.key = key
         self._stamps: list[int] = []
         self._lock = threading.Lock()  # added from a source thread or callback, flushed from a timer
 
     def add(self, stamp: int) -> None:
-        with self._lock:
-            self._stamps.append(stamp)
+        if self.trace.enabled:
+            with self._lock:
+                self._stamps.append(stamp)
 
-    def flush(self, trace: TraceLog, key: str) -> None:
+    def flush(self) -> None:
         with self._lock:
             stamps, self._stamps = self._stamps, []
         if stamps:
-            trace.write(**{key: stamps})
+            self.trace.write(**{self.key: stamps})
 
 
 def read_trace(path: Path) -> list[dict]:

@@ -73,9 +73,9 @@ class AriaDriver(Node):
         )
         self.rgb_scale = float(p("rgb_scale", 1.0).value)
         self.trace = TraceLog(str(p("trace_dir", "").value), "aria_driver")  # per-frame timings (graph benchmark)
-        self.imu_stamps = StampBatch()
+        self.imu_stamps = StampBatch(self.trace, "imu_published")
         if self.trace.enabled:
-            self.create_timer(1.0, lambda: self.imu_stamps.flush(self.trace, "imu_published"))
+            self.create_timer(1.0, self.imu_stamps.flush)
         live = self.settings.kind == "live"
         self.clock_map = DeviceClock(live=live)
         self.recorded_clock = self._choose_clock(str(p("clock", "now").value), live)
@@ -209,14 +209,13 @@ class AriaDriver(Node):
         msg.linear_acceleration.x, msg.linear_acceleration.y, msg.linear_acceleration.z = sample.accel
         msg.angular_velocity.x, msg.angular_velocity.y, msg.angular_velocity.z = sample.gyro
         self.imu_pub.publish(msg)
-        if self.trace.enabled:
-            self.imu_stamps.add(stamp)
+        self.imu_stamps.add(stamp)
 
     def destroy_node(self) -> None:
         if hasattr(self, "runner") and self.runner.started and not self.runner.stop():
             self.get_logger().warning("the frame source did not stop within 10 s")
         if hasattr(self, "trace"):
-            self.imu_stamps.flush(self.trace, "imu_published")
+            self.imu_stamps.flush()
             self.trace.close()
         super().destroy_node()
 

@@ -45,7 +45,7 @@ class Navigation(Node):
         self.cues_log = str(p("cues_log", "").value)  # a JSON-lines file of every cue, when set
         cameras = list(p("cameras", list(CAMERAS)).value)
         self.trace = TraceLog(str(p("trace_dir", "").value), "navigation")  # per-result timings (graph benchmark)
-        self.imu_stamps = StampBatch()
+        self.imu_stamps = StampBatch(self.trace, "imu_received")
         if sink_kind not in SINKS:
             raise ValueError(f"audio_sink {sink_kind!r}: choose one of {', '.join(SINKS)}")
         self.config = NavigationConfig.load(config_path or None)
@@ -65,7 +65,7 @@ class Navigation(Node):
         self.player = self._player(sink_kind, wav_path, language)
         self.create_timer(0.1, self._tick)
         if self.trace.enabled:
-            self.create_timer(1.0, lambda: self.imu_stamps.flush(self.trace, "imu_received"))
+            self.create_timer(1.0, self.imu_stamps.flush)
         self.get_logger().info(f"navigation: language {language}, cameras {cameras}, sound: {self.sink_name}")
 
     def _player(self, kind: str, wav_path: str, language: str) -> AudioPlayer | None:
@@ -99,8 +99,7 @@ class Navigation(Node):
                          cues=len(cues))  # fmt: skip
 
     def _on_imu(self, msg: Imu) -> None:
-        if self.trace.enabled:
-            self.imu_stamps.add(stamp_ns(msg.header.stamp))
+        self.imu_stamps.add(stamp_ns(msg.header.stamp))
         a = msg.linear_acceleration
         self.policy.on_imu(_seconds(msg.header.stamp), (a.x, a.y, a.z))
 
@@ -152,7 +151,7 @@ class Navigation(Node):
         if getattr(self, "player", None) is not None:
             self.player.close()
         if hasattr(self, "trace"):
-            self.imu_stamps.flush(self.trace, "imu_received")
+            self.imu_stamps.flush()
             self.trace.close()
         super().destroy_node()
 

@@ -155,16 +155,19 @@ class PerceptionNode(Node):
     def _on_image(self, msg: Image) -> None:
         received = now_ns()
         if received - self._last_accepted < self.min_gap_ns:
-            self.stats["dropped"] += 1
-            self.trace.write(stamp=stamp_ns(msg.header.stamp), received=received, skipped=True)
+            self._skip(msg, received)
             return
         self._last_accepted = received
         with self._wake:
             skipped, self._slot = self._slot, (msg, received)
             self._wake.notify()
         if skipped is not None:  # a newer frame replaces one not yet started
-            self.stats["dropped"] += 1
-            self.trace.write(stamp=stamp_ns(skipped[0].header.stamp), received=skipped[1], skipped=True)
+            self._skip(*skipped)
+
+    def _skip(self, msg: Image, received: int) -> None:
+        """A frame left alone on purpose (detect_rate, or a newer one came first): counted, never queued."""
+        self.stats["dropped"] += 1
+        self.trace.write(stamp=stamp_ns(msg.header.stamp), received=received, skipped=True)
 
     def _work(self) -> None:
         while self._running:
