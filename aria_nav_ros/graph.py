@@ -107,7 +107,8 @@ class GraphSettings:
     language: str = "en"
     audio_sink: str = "auto"
     camera_timeout: float = 0.0
-    compose: bool = True
+    watchdog_timeout: float = 0.0
+    compose: bool = False
     record: bool = True
     lockstep: bool = False
     output: str = "outputs/latest"
@@ -159,7 +160,8 @@ SETTING_HELP = {
     "language": "en or es",
     "audio_sink": "auto, device, wav or none",
     "camera_timeout": "seconds without results before a camera is said lost (0: config)",
-    "compose": "rgb_perception and navigation in one process",
+    "watchdog_timeout": "seconds without any result before 'system paused' is said (0: config)",
+    "compose": "rgb_perception and navigation in one process (then the voice dies with perception)",
     "record": "write a bag of the run (results and annotated images)",
     "lockstep": "deterministic replay: recorded clock, every frame, exit at the end",
     "output": "the run folder",
@@ -230,6 +232,7 @@ def describe_graph(s: GraphSettings) -> list[Process]:
             "language": s.language,
             "audio_sink": s.audio_sink,
             "camera_timeout": s.camera_timeout,
+            "watchdog_timeout": s.watchdog_timeout,
             "wav_path": str(out / "navigation.wav"),
             "cues_log": str(out / "cues.jsonl"),
             **sim,

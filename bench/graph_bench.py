@@ -60,11 +60,11 @@ EVENTS = {"ARIA_NAV_EXECUTOR": "events"}
 VARIANTS: dict[str, dict[str, dict]] = {
     # The graph as it was before this benchmark: wait-set executors, every detector on every core,
     # full-size RGB, RGB perception and navigation composed in one process.
-    "baseline": {"env": {"ARIA_NAV_EXECUTOR": "waitset"}, "settings": {}},
+    "baseline": {"env": {"ARIA_NAV_EXECUTOR": "waitset"}, "settings": {"compose": True}},
     # Each optimisation added to the ones before.
-    "events_executor": {"env": EVENTS, "settings": {}},
-    "one_thread_each": {"env": EVENTS, "settings": {"torch_threads": 1}},
-    "rgb_half_in_driver": {"env": EVENTS, "settings": {"torch_threads": 1, "rgb_scale": 0.5}},
+    "events_executor": {"env": EVENTS, "settings": {"compose": True}},
+    "one_thread_each": {"env": EVENTS, "settings": {"torch_threads": 1, "compose": True}},
+    "rgb_half_in_driver": {"env": EVENTS, "settings": {"torch_threads": 1, "rgb_scale": 0.5, "compose": True}},
     "navigation_apart": {"env": EVENTS, "settings": {"torch_threads": 1, "rgb_scale": 0.5, "compose": False}},
 }
 

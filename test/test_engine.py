@@ -10,7 +10,15 @@ import pytest
 import torch
 
 from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine
-from aria_nav_ros.core.perception.models import RANDOM_DEPTH, ModelError, load_depth, load_detector, resolve
+from aria_nav_ros.core.perception.fallback import FallbackEngine
+from aria_nav_ros.core.perception.models import (
+    RANDOM_DEPTH,
+    Detector,
+    ModelError,
+    load_depth,
+    load_detector,
+    resolve,
+)
 from aria_nav_ros.core.perception.ops import Letterbox, box_iou, select_boxes
 from aria_nav_ros.core.photos import real_photos
 
@@ -117,3 +125,54 @@ def test_missing_weights_say_what_to_do() -> None:
         load_depth("/nowhere/depth_model_folder", CPU, half=False)
     with pytest.raises(ModelError, match="not installed"):
         load_detector("pkg:no_such_package/best.pt", CPU, half=False)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_corrupt_weights_name_the_file_and_what_to_do(tmp_path, damage: str) -> None:
+    path = tmp_path / "best.pt"
+    real = open(resolve(CHECKPOINT), "rb").read()
+    path.write_bytes(b"\x00not a checkpoint" * 100 if damage == "garbage" else real[: len(real) // 2])
+    with pytest.raises(ModelError) as caught:
+        load_detector(str(path), CPU, half=False)
+    message = str(caught.value)
+    assert str(path) in message and "scripts/setup.sh" in message and "'model' parameter" in message
+
+
+class _SmallMemory(torch.nn.Module):
+    """The real detector behind a memory limit: inputs above `max_side` run out of memory, as on a full GPU.
+
+    (CI has no GPU to fill; bench/oom_drill.py runs the real thing on one.)
+    """
+
+    def __init__(self, module: torch.nn.Module, max_side: int) -> None:
+        super().__init__()
+        self.module, self.max_side, self.refused = module, max_side, 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] > self.max_side:
+            self.refused += 1
+            raise torch.OutOfMemoryError(f"CUDA out of memory. Tried to allocate {x.shape[-1]}-px activations")
+        return self.module(x)
+
+
+def test_out_of_memory_steps_down_to_a_smaller_input_and_keeps_finding_people(detector) -> None:
+    small = _SmallMemory(detector.module, max_side=320)
+    limited = Detector(small, detector.names, detector.capturable, detector.source)
+    steps: list[str] = []
+    engine = FallbackEngine(PerceptionEngine(limited, None, EngineConfig(imgsz=1280, conf=0.25)), steps.append)
+    out = engine.process(photo("bus.jpg"))
+    assert engine.engine.config.imgsz == 320 and small.refused == 2  # 1280 -> 640 -> 320
+    assert [s.split(":")[0] for s in steps] == ["out of memory (OutOfMemoryError)"] * 2
+    assert "input 1280 -> 640 px" in steps[0] and "input 640 -> 320 px" in steps[1]
+    assert sum(d.class_name == "Normal" for d in out.detections) >= 2  # people still found at 320
+    assert len(engine.process(photo("zidane.jpg")).detections) >= 1 and small.refused == 2
+
+
+def test_out_of_memory_with_no_step_left_is_raised_for_the_caller_to_report(detector) -> None:
+    small = _SmallMemory(detector.module, max_side=100)
+    limited = Detector(small, detector.names, detector.capturable, detector.source)
+    steps: list[str] = []
+    engine = FallbackEngine(PerceptionEngine(limited, None, EngineConfig(imgsz=640)), steps.append)
+    with pytest.raises(torch.OutOfMemoryError):
+        engine.process(photo("bus.jpg"))
+    assert len(steps) == 1 and engine.engine.config.imgsz == 320  # on the CPU already: nothing below 320

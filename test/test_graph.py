@@ -22,18 +22,19 @@ def test_graph_description_names_every_process_once() -> None:
     assert [p.name for p in processes] == [
         "aria_driver",
         "recorder",
-        "rgb_perception+navigation",
+        "rgb_perception",
+        "navigation",
         "slam_detector_left",
         "slam_detector_right",
         "stream_monitor",
     ]
-    assert [p.respawn for p in processes] == [True, False, True, True, True, True]
-    composed = processes[2].command()
-    assert composed[2:5] == ["aria_nav_ros.nodes.container", "rgb_perception", "navigation"]
-    assert "rgb_perception:depth_every:=1" in composed and 'navigation:language:="en"' in composed
-    assert [p.nodes[0].parameters["depth_model"] for p in processes[3:5]] == ["", ""]  # SLAM: YOLO only
-    separate = describe_graph(GraphSettings(path="walk", compose=False, record=False))
-    assert len(separate) == len(processes)
+    assert [p.respawn for p in processes] == [True, False, True, True, True, True, True]
+    assert [p.nodes[0].parameters["depth_model"] for p in processes[4:6]] == ["", ""]  # SLAM: YOLO only
+    composed = describe_graph(GraphSettings(path="walk", compose=True, record=False))
+    assert len(composed) == len(processes) - 2
+    command = composed[1].command()
+    assert command[2:5] == ["aria_nav_ros.nodes.container", "rgb_perception", "navigation"]
+    assert "rgb_perception:depth_every:=1" in command and 'navigation:language:="en"' in command
     replay = describe_graph(GraphSettings(path="walk", lockstep=True))
     assert not replay[0].respawn and "lockstep:=true" in replay[0].command()
 

@@ -93,9 +93,9 @@ def test_the_resolution_sees_every_setting() -> None:
     """The comparison above is only worth something if settings really reach the nodes' parameters."""
     base = {p.name: resolved(p.command()) for p in describe_graph(GraphSettings())}
     changed = {p.name: resolved(p.command()) for p in describe_graph(GraphSettings(language="es", device="cpu"))}
-    navigation = base["rgb_perception+navigation"]["nodes"]["navigation"]["parameters"]
+    navigation = base["navigation"]["nodes"]["navigation"]["parameters"]
     assert navigation["language"] == "en" and navigation["cameras"] == ["rgb", "slam_left", "slam_right"]
-    assert changed["rgb_perception+navigation"]["nodes"]["navigation"]["parameters"]["language"] == "es"
+    assert changed["navigation"]["nodes"]["navigation"]["parameters"]["language"] == "es"
     assert changed["slam_detector_left"]["nodes"]["slam_detector_left"]["parameters"]["device"] == "cpu"
     assert base["slam_detector_left"]["nodes"]["slam_detector_left"]["parameters"]["camera"] == "slam_left"
 

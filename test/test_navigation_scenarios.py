@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -10,7 +11,15 @@ import pytest
 from aria_nav_ros.core.detection import DISTANCE_CLASS_SIZE, Detection
 from aria_nav_ros.core.navigation.audio import earcon, pan_gains, render
 from aria_nav_ros.core.navigation.config import NavigationConfig
-from aria_nav_ros.core.navigation.policy import CRITICAL, INFO, KIND_SYSTEM, WARNING, NavigationPolicy
+from aria_nav_ros.core.navigation.policy import (
+    CRITICAL,
+    INFO,
+    KIND_HAZARD,
+    KIND_SYSTEM,
+    WARNING,
+    Cue,
+    NavigationPolicy,
+)
 
 CONFIG = NavigationConfig.load()
 EARCON = CONFIG["earcon"]
@@ -19,6 +28,10 @@ STEP = 0.1  # 10 Hz cameras
 
 def det(name: str, distance: float, bearing: float) -> Detection:
     return Detection(0, name, 0.9, (0.0, 0.0, 1.0, 1.0), distance, DISTANCE_CLASS_SIZE, bearing)
+
+
+def hazards(cues: list[Cue]) -> list[Cue]:
+    return [c for c in cues if c.kind == KIND_HAZARD]
 
 
 def standing(policy: NavigationPolicy, until: float) -> None:
@@ -32,7 +45,7 @@ def test_person_walking_towards_the_wearer_escalates_to_critical_on_the_first_fr
     for i in range(51):  # 6 m to 1 m straight ahead at 1 m/s
         t, d = i * STEP, round(6.0 - i * STEP, 6)
         frames.append((t, d))
-        cues += policy.on_detections(t, "rgb", [det("Normal", d, 2.0)])
+        cues += hazards(policy.on_detections(t, "rgb", [det("Normal", d, 2.0)]))
     urgencies = [c.urgency for c in cues]
     assert urgencies == sorted(urgencies) and set(urgencies) == {INFO, WARNING, CRITICAL}
     assert urgencies.count(CRITICAL) == 1
@@ -46,9 +59,9 @@ def test_person_walking_towards_the_wearer_escalates_to_critical_on_the_first_fr
 
 def test_spanish_phrases() -> None:
     policy = NavigationPolicy(CONFIG, "es")
-    [cue] = policy.on_detections(0.0, "rgb", [det("person", 2.0, 0.0)])
+    [cue] = hazards(policy.on_detections(0.0, "rgb", [det("person", 2.0, 0.0)]))
     assert cue.text == "Persona delante, a dos metros"
-    [cue] = NavigationPolicy(CONFIG, "es").on_detections(0.0, "rgb", [det("car", 7.6, -50.0)])
+    [cue] = hazards(NavigationPolicy(CONFIG, "es").on_detections(0.0, "rgb", [det("car", 7.6, -50.0)]))
     assert cue.text == "Coche a la izquierda, a ocho metros"
 
 
@@ -56,7 +69,7 @@ def test_car_passing_on_the_left_is_said_left_and_sounds_left() -> None:
     policy = NavigationPolicy(CONFIG, "en")
     cues = []
     for i in range(40):  # a car on the left, 12 m closing to 4 m, seen by the left SLAM camera
-        cues += policy.on_detections(i * STEP, "slam_left", [det("car", 12.0 - i * 0.2, -65.0)])
+        cues += hazards(policy.on_detections(i * STEP, "slam_left", [det("car", 12.0 - i * 0.2, -65.0)]))
     assert cues and all(c.zone == "left" for c in cues)
     assert any(c.urgency >= WARNING for c in cues)
     assert cues[0].cameras == ("slam_left",)
@@ -70,8 +83,8 @@ def test_earcon_pans_with_equal_power_and_grows_louder_nearer() -> None:
         left, right = pan_gains(bearing)
         assert left**2 + right**2 == pytest.approx(1.0)
     policy = NavigationPolicy(CONFIG, "en")
-    [far] = policy.on_detections(0.0, "rgb", [det("person", 5.0, 0.0)])
-    [near] = NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [det("person", 1.0, 0.0)])
+    [far] = hazards(policy.on_detections(0.0, "rgb", [det("person", 5.0, 0.0)]))
+    [near] = hazards(NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [det("person", 1.0, 0.0)]))
     far_sound, near_sound = earcon(far, EARCON), earcon(near, EARCON)
     assert np.abs(near_sound).max() > 3 * np.abs(far_sound).max()
     assert len(near_sound) > len(far_sound)  # more pulses when nearer
@@ -80,7 +93,7 @@ def test_earcon_pans_with_equal_power_and_grows_louder_nearer() -> None:
 
 
 def test_critical_earcon_is_distinct() -> None:
-    [critical] = NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [det("person", 1.0, 0.0)])
+    [critical] = hazards(NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [det("person", 1.0, 0.0)]))
     assert critical.urgency == CRITICAL
     sound = earcon(critical, EARCON)[:, 0]
     spectrum = np.abs(np.fft.rfft(sound))
@@ -96,7 +109,7 @@ def test_chair_standing_still_ahead_while_standing_is_said_once_then_silence() -
     assert not policy.motion.walking
     cues = []
     for i in range(200):  # 20 s
-        cues += policy.on_detections(i * STEP, "rgb", [det("chair", 5.0, 3.0)])
+        cues += hazards(policy.on_detections(i * STEP, "rgb", [det("chair", 5.0, 3.0)]))
     assert len(cues) == 1
     assert (cues[0].urgency, cues[0].text) == (INFO, "Chair ahead, five meters")
     cooldown = CONFIG["cooldown"]["per_object"]["info"] * CONFIG["motion"]["standing_info_cooldown_factor"]
@@ -109,7 +122,7 @@ def test_ten_objects_at_once_one_cue_per_cooldown_most_urgent_first() -> None:
     scene += [det("car", 3.0, 70.0), det("person", 1.2, -5.0)]  # the car is critical too; the person is nearer
     cues = []
     for i in range(100):
-        cues += policy.on_detections(i * STEP, "rgb", scene)
+        cues += hazards(policy.on_detections(i * STEP, "rgb", scene))
     assert cues[0].urgency == CRITICAL and cues[0].class_name == "person" and cues[0].distance_m == 1.2
     gaps = [b.time - a.time for a, b in zip(cues, cues[1:], strict=False)]
     assert all(g >= CONFIG["cooldown"]["global"] - 1e-9 for g in gaps)
@@ -123,7 +136,7 @@ def test_detection_flickering_at_a_threshold_does_not_flip_flop() -> None:
     cues = []
     for i in range(100):  # 10 s, every other frame just over the line
         distance = warning_line - 0.05 if i % 2 == 0 else warning_line + 0.05
-        cues += policy.on_detections(i * STEP, "rgb", [det("person", distance, 0.0)])
+        cues += hazards(policy.on_detections(i * STEP, "rgb", [det("person", distance, 0.0)]))
     assert [c.urgency for c in cues] == [WARNING] * len(cues)
     assert 1 <= len(cues) <= 2  # the first, and at most one reminder after its cooldown
 
@@ -139,14 +152,14 @@ def test_a_slam_camera_going_quiet_is_said_once_and_its_return_once() -> None:
             cues += policy.on_detections(t, camera, [])
         cues += policy.tick(t)
     system = [c for c in cues if c.kind == KIND_SYSTEM]
-    assert [c.text for c in system] == ["Left camera lost", "Left camera back"]
-    lost, back = system
+    assert [c.text for c in system] == ["System ready", "Left camera lost", "Left camera back"]
+    _, lost, back = system
     assert 3.9 <= lost.time <= 4.2  # one second without a result
     assert back.time == pytest.approx(6.0 + CONFIG["camera_back_after"])
 
 
 def test_rendered_cue_holds_speech() -> None:
-    [cue] = NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [det("person", 2.0, 30.0)])
+    [cue] = hazards(NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [det("person", 2.0, 30.0)]))
     with_speech = render(cue, "en", EARCON, speak=True)
     without = render(cue, "en", EARCON, speak=False)
     speech_part = with_speech[len(without) :]
@@ -155,3 +168,57 @@ def test_rendered_cue_holds_speech() -> None:
     assert rms > 0.02
     left, right = (float(np.sum(speech_part[:, k] ** 2)) for k in (0, 1))
     assert left == pytest.approx(right)  # speech is centred; the earcon carries the direction
+
+
+def run_cameras(policy: NavigationPolicy, seconds: float, quiet: Callable[[float, str], bool],
+                frames: Callable[[float], bool]) -> list[Cue]:  # fmt: skip
+    """10 Hz results from three cameras (arrival = stamp), except where `quiet`; frames arrive where `frames`."""
+    cues = []
+    for i in range(int(seconds / STEP)):
+        t = i * STEP
+        if frames(t):
+            policy.on_frame(t)
+        for camera in ("rgb", "slam_left", "slam_right"):
+            if not quiet(t, camera):
+                cues += policy.on_detections(t, camera, [det("person", 2.5, 0.0)] if camera == "rgb" else [])
+        cues += policy.tick(t + 0.05)
+    return cues
+
+
+def test_glasses_unplugged_is_one_cue_within_two_seconds_and_one_when_they_return() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    cues = run_cameras(policy, 10.0, lambda t, _: 3.0 <= t < 6.0, lambda t: not 3.0 <= t < 6.0)
+    system = [c for c in cues if c.kind == KIND_SYSTEM]
+    assert [c.text for c in system] == ["System ready", "Cameras lost", "Cameras back"]
+    assert 3.0 < system[1].time - 0.1 <= 3.0 + CONFIG["watchdog_timeout"] + 0.15  # last result at 2.9 s
+    assert system[2].time == pytest.approx(6.0 + CONFIG["camera_back_after"])
+    assert [c for c in hazards(cues) if c.time >= 6.0]  # hazard cues resume by themselves
+
+
+def test_perception_stopped_while_frames_flow_is_system_paused_then_back_in_spanish() -> None:
+    policy = NavigationPolicy(CONFIG, "es")
+    cues = run_cameras(policy, 10.0, lambda t, _: 3.0 <= t < 6.0, lambda t: True)
+    assert [c.text for c in cues if c.kind == KIND_SYSTEM] == ["Sistema listo", "Sistema en pausa", "Sistema activo"]
+
+
+def test_a_stutter_shorter_than_the_watchdog_says_nothing() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    cues = run_cameras(policy, 10.0, lambda t, _: 3.0 <= t < 3.8, lambda t: True)
+    assert [c.text for c in cues if c.kind == KIND_SYSTEM] == ["System ready"]
+
+
+def test_a_camera_that_never_delivers_is_said_lost_after_the_start_timeout() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    policy.start(0.0, ["rgb", "slam_left", "slam_right"])
+    seconds = CONFIG["start_timeout"] + 3.0
+    cues = run_cameras(policy, seconds, lambda t, camera: camera == "rgb", lambda t: True)
+    system = [c for c in cues if c.kind == KIND_SYSTEM]
+    assert [c.text for c in system] == ["System ready", "Front camera lost"]
+    assert system[1].time == pytest.approx(CONFIG["start_timeout"], abs=0.2)
+
+
+def test_nothing_ever_delivered_is_said_once_after_the_start_timeout() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    policy.start(0.0, ["rgb", "slam_left", "slam_right"])
+    cues = run_cameras(policy, CONFIG["start_timeout"] + 5.0, lambda t, _: True, lambda t: True)
+    assert [c.text for c in cues] == ["System paused"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 # Where distance_m came from (the same numbers as msg/Detection's constants).
@@ -32,3 +33,24 @@ class Detection:
     distance_source: int  # one of DISTANCE_*
     bearing_deg: float  # from the wearer's straight ahead: negative left, positive right
     track_id: int = -1
+
+
+MAX_CLASS_NAME = 64  # characters; longer is not a class name
+MAX_DISTANCE_M = 1000.0
+
+
+def detection_problem(det: Detection) -> str:
+    """Why a received detection cannot be used ("" when it can): values no detector makes."""
+    if not det.class_name or len(det.class_name) > MAX_CLASS_NAME or not det.class_name.isprintable():
+        return f"class name {det.class_name[:MAX_CLASS_NAME]!r}: 1 to {MAX_CLASS_NAME} printable characters"
+    if not 0.0 <= det.score <= 1.0:  # also false for NaN
+        return f"score {det.score}: must be in [0, 1]"
+    if not abs(det.bearing_deg) <= 180.0:
+        return f"bearing {det.bearing_deg} deg: must be finite, within +-180"
+    if not (math.isnan(det.distance_m) or 0.0 < det.distance_m <= MAX_DISTANCE_M):
+        return f"distance {det.distance_m} m: must be NaN (unknown) or in (0, {MAX_DISTANCE_M:g}]"
+    if det.distance_source not in (DISTANCE_UNKNOWN, DISTANCE_CLASS_SIZE, DISTANCE_GROUND_PLANE, DISTANCE_DEPTH):
+        return f"distance source {det.distance_source}: unknown"
+    if not all(math.isfinite(v) for v in det.box):
+        return f"box {det.box}: must be finite"
+    return ""

@@ -76,6 +76,18 @@ def check_layout(layout: ImageLayout, data_size: int) -> None:
         )
 
 
+MAX_SIDE = 8192  # pixels; no camera of the glasses comes near, and a bigger frame would only fill memory
+
+
+def check_frame(layout: ImageLayout, data_size: int, encodings: tuple[str, ...]) -> None:
+    """A camera frame a node can take: one of `encodings`, a sane size, consistent fields."""
+    if layout.encoding not in encodings:
+        raise ImageFormatError("encoding", f"{layout.encoding[:32]!r}: this node takes {', '.join(encodings)}")
+    if not (0 < layout.height <= MAX_SIDE and 0 < layout.width <= MAX_SIDE):
+        raise ImageFormatError("size", f"{layout.width}x{layout.height}: each side must be 1..{MAX_SIDE}")
+    check_layout(layout, data_size)
+
+
 def to_array(layout: ImageLayout, data: bytes | bytearray | memoryview | np.ndarray) -> np.ndarray:
     """View `data` as an (H, W) or (H, W, C) array; checks the layout first.
 

@@ -1,9 +1,12 @@
 """navigation: fuses the three cameras' detections into cues, publishes them and speaks them.
 
-Subscribes /aria/<camera>/detections for rgb, slam_left, slam_right and
-/aria/imu; publishes /navigation/cues (NavigationCue). Sound goes to the
-sound device when one exists, else to a WAV file (`audio_sink`: auto,
-device, wav or none); it is made and played off the ROS callbacks.
+Subscribes /aria/<camera>/detections for rgb, slam_left, slam_right,
+/aria/imu, and /aria/<camera>/camera_info (only to know that frames still
+arrive); publishes /navigation/cues (NavigationCue) and /diagnostics. Sound
+goes to the sound device when one exists, else to a WAV file (`audio_sink`:
+auto, device, wav or none), with a warning; it is made and played off the
+ROS callbacks. Input no detector would make (unknown fields, NaN, stamps far
+from this node's clock) is refused, counted and logged, never used.
 """
 
 from __future__ import annotations
@@ -13,21 +16,28 @@ import math
 from pathlib import Path
 
 from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
-from sensor_msgs.msg import Imu
+from sensor_msgs.msg import CameraInfo, Imu
 
-from aria_nav_ros.core.cameras import CAMERAS, CUES_TOPIC, IMU_TOPIC, detections_topic
-from aria_nav_ros.core.navigation.audio import AudioPlayer, DeviceSink, WavSink
+from aria_nav_ros.core.cameras import CAMERAS, CUES_TOPIC, IMU_TOPIC, camera_info_topic, detections_topic
+from aria_nav_ros.core.detection import detection_problem
+from aria_nav_ros.core.navigation.audio import AudioPlayer, DeviceSink, Sink, WavSink
 from aria_nav_ros.core.navigation.config import TIERS, NavigationConfig
 from aria_nav_ros.core.navigation.policy import Cue, NavigationPolicy
 from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
 from aria_nav_ros.msg import DetectionArray, NavigationCue
 from aria_nav_ros.ros.detections import detection_from_msg
-from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS
+from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, OK, WARN, diagnostic
+from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS, SENSOR_QOS
+from aria_nav_ros.ros.refusals import Refusals
 from aria_nav_ros.ros.spin import run_node
 
 SINKS = ("auto", "device", "wav", "none")
+MAX_DETECTIONS = 256  # per image; the detectors keep at most 100
+MAX_CLOCK_GAP_S = 60.0  # a stamp further than this from the node's clock is broken, not late
+MAX_ACCEL = 1000.0  # m/s^2 (100 g): beyond, the IMU sample is broken
 
 
 def _seconds(stamp: Time) -> float:
@@ -49,11 +59,17 @@ class Navigation(Node):
         if sink_kind not in SINKS:
             raise ValueError(f"audio_sink {sink_kind!r}: choose one of {', '.join(SINKS)}")
         self.config = NavigationConfig.load(config_path or None)
-        timeout = float(p("camera_timeout", 0.0).value)  # 0: the config file's value
-        if timeout > 0:
-            self.config = NavigationConfig({**self.config.raw, "camera_timeout": timeout})
+        for key in ("camera_timeout", "watchdog_timeout"):
+            value = float(p(key, 0.0).value)  # 0: the config file's value
+            if value > 0:
+                self.config = NavigationConfig({**self.config.raw, key: value})
         self.policy = NavigationPolicy(self.config, language)
+        self.cameras = cameras
+        self.started = False  # the policy's clock starts at the first tick with a time (sim time may lag)
+        self.refusals = Refusals(self.get_logger())
+        self.cue_count = 0
         self.cue_pub = self.create_publisher(NavigationCue, CUES_TOPIC, RESULT_QOS)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)
         for camera in cameras:
             self.create_subscription(
                 DetectionArray,
@@ -61,9 +77,13 @@ class Navigation(Node):
                 lambda msg, c=camera: self._on_detections(c, msg),
                 RESULT_QOS,
             )
+            self.create_subscription(
+                CameraInfo, camera_info_topic(camera), lambda _: self.policy.on_frame(self._now()), SENSOR_QOS
+            )
         self.create_subscription(Imu, IMU_TOPIC, self._on_imu, IMU_QOS)
         self.player = self._player(sink_kind, wav_path, language)
         self.create_timer(0.1, self._tick)
+        self.create_timer(1.0, self._report)
         if self.trace.enabled:
             self.create_timer(1.0, self.imu_stamps.flush)
         self.get_logger().info(f"navigation: language {language}, cameras {cameras}, sound: {self.sink_name}")
@@ -73,15 +93,22 @@ class Navigation(Node):
         if kind == "none":
             self.sink_name = "none"
             return None
+        rate = int(settings["sample_rate"])
+
+        def wav() -> Sink:
+            self.sink_name = f"WAV file {wav_path}"
+            return WavSink(wav_path, rate)
+
         if kind in ("auto", "device") and DeviceSink.available():
-            sink = DeviceSink(int(settings["sample_rate"]))
+            sink: Sink = DeviceSink(rate)
             self.sink_name = "sound device"
         else:
-            if kind == "device":
+            if kind != "wav":
                 self.get_logger().warning(f"no sound device: speech and earcons go to {wav_path}")
-            sink = WavSink(wav_path, int(settings["sample_rate"]))
-            self.sink_name = f"WAV file {wav_path}"
-        return AudioPlayer(sink, language, settings, on_error=lambda m: self.get_logger().error(m))
+            sink = wav()
+        # A sound device that fails later (unplugged headphones) hands over to the WAV file.
+        fallback = wav if isinstance(sink, DeviceSink) else None
+        return AudioPlayer(sink, language, settings, on_error=lambda m: self.get_logger().error(m), fallback=fallback)
 
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds / 1e9
@@ -92,19 +119,62 @@ class Navigation(Node):
     # The timer (cameras lost) runs on the node's clock.
     def _on_detections(self, camera: str, msg: DetectionArray) -> None:
         received = now_ns()
-        detections = [detection_from_msg(d) for d in msg.detections if math.isfinite(d.bearing_deg)]
-        cues = self.policy.on_detections(_seconds(msg.header.stamp), camera, detections)
+        problem = self._stamp_problem(msg.header.stamp)
+        if msg.camera != camera:
+            problem = f"camera {msg.camera[:32]!r} on the topic of {camera}"
+        elif len(msg.detections) > MAX_DETECTIONS:
+            problem = f"{len(msg.detections)} detections (at most {MAX_DETECTIONS})"
+        if problem:
+            self.refusals.refuse("detections", f"{camera}: {problem}")
+            return
+        detections = []
+        for d in map(detection_from_msg, msg.detections):
+            problem = detection_problem(d)
+            if problem:
+                self.refusals.refuse("detection", f"{camera}: {problem}")  # the others in the image still count
+            else:
+                detections.append(d)
+        cues = self.policy.on_detections(_seconds(msg.header.stamp), camera, detections, self._now())
         self._emit(cues, msg)
         self.trace.write(camera=camera, stamp=stamp_ns(msg.header.stamp), received=received, done=now_ns(),
                          cues=len(cues))  # fmt: skip
 
     def _on_imu(self, msg: Imu) -> None:
-        self.imu_stamps.add(stamp_ns(msg.header.stamp))
         a = msg.linear_acceleration
+        problem = self._stamp_problem(msg.header.stamp)
+        if not problem and not all(abs(v) <= MAX_ACCEL for v in (a.x, a.y, a.z)):  # also refuses NaN
+            problem = f"acceleration ({a.x}, {a.y}, {a.z}) m/s^2"
+        if problem:
+            self.refusals.refuse("imu", problem)
+            return
+        self.imu_stamps.add(stamp_ns(msg.header.stamp))
         self.policy.on_imu(_seconds(msg.header.stamp), (a.x, a.y, a.z))
 
+    def _stamp_problem(self, stamp: Time) -> str:
+        if stamp.nanosec >= 1_000_000_000:
+            return f"stamp nanosec {stamp.nanosec} >= 1e9"
+        now = self._now()
+        gap = _seconds(stamp) - now
+        if now > 0 and abs(gap) > MAX_CLOCK_GAP_S:  # now == 0: sim time not yet received, nothing to judge by
+            return f"stamp {gap:+.3g} s from this node's clock"
+        return ""
+
     def _tick(self) -> None:
-        self._emit(self.policy.tick(self._now()), None)
+        now = self._now()
+        if not self.started:
+            if now <= 0:
+                return
+            self.policy.start(now, self.cameras)
+            self.started = True
+        self._emit(self.policy.tick(now), None)
+
+    def _report(self) -> None:
+        values: dict[str, object] = {"cues": self.cue_count, "sound": self.sink_name, **self.refusals.values()}
+        state = "paused: " + self.policy.cause if self.policy.system and self.policy.system.lost else "running"
+        if not self.policy.ready:
+            state = "waiting for the first result"
+        level = OK if state == "running" else WARN
+        self.diagnostics_pub.publish(diagnostic(self, level, state, values))
 
     def _emit(self, cues: list[Cue], source: DetectionArray | None) -> None:
         for cue in cues:
@@ -125,6 +195,7 @@ class Navigation(Node):
                 msg.header.stamp = self.get_clock().now().to_msg()
             msg.header.frame_id = "aria_head"
             self.cue_pub.publish(msg)
+            self.cue_count += 1
             level = TIERS[cue.urgency]
             self.get_logger().info(f"[cue {level}] {cue.text}")
             if self.cues_log:

@@ -3,7 +3,10 @@
 Publishes /aria/<camera>/detections (DetectionArray), /aria/<camera>/annotated
 (rgb8, for rqt_image_view), /aria/<camera>/markers (RViz), /aria/<camera>/depth
 (32FC1, the depth model's resolution) and /diagnostics. Frames are taken
-newest-first: one waits at most, older ones are dropped and counted.
+newest-first: one waits at most, older ones are dropped and counted. A
+malformed frame or CameraInfo is refused on arrival, counted and logged; a
+GPU that runs out of memory makes the engine step down (FallbackEngine); a
+worker thread that died is started again. The node itself keeps running.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ from aria_nav_ros.core.cameras import (
 )
 from aria_nav_ros.core.detection import DISTANCE_UNKNOWN
 from aria_nav_ros.core.geometry import GeometryConfig, locate
-from aria_nav_ros.core.image import ImageFormatError
+from aria_nav_ros.core.image import MAX_SIDE, ImageFormatError, ImageLayout, check_frame
 from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine
+from aria_nav_ros.core.perception.fallback import FallbackEngine
 from aria_nav_ros.core.perception.models import ModelError, load_depth, load_detector
 from aria_nav_ros.core.sources.base import PinholeCamera
 from aria_nav_ros.core.sources.upright import turn_clockwise
@@ -47,7 +51,10 @@ from aria_nav_ros.ros.detections import detection_array, markers
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, WARN, diagnostic
 from aria_nav_ros.ros.image import image_to_numpy, numpy_to_image
 from aria_nav_ros.ros.qos import RESULT_QOS, SENSOR_QOS
+from aria_nav_ros.ros.refusals import Refusals
 from aria_nav_ros.ros.spin import run_node
+
+FRAME_ENCODINGS = ("rgb8", "bgr8", "mono8")
 
 
 class PerceptionNode(Node):
@@ -100,7 +107,8 @@ class PerceptionNode(Node):
         self.depth_pub = self.create_publisher(Image, f"{out}/depth", SENSOR_QOS)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)
 
-        self.engine: PerceptionEngine | None = None
+        self.engine: FallbackEngine | None = None
+        self.refusals = Refusals(self.get_logger())
         self.depth_trusted = False
         self.problem = ""  # what keeps the node from working, said in logs and diagnostics
         self.warning = ""
@@ -112,10 +120,9 @@ class PerceptionNode(Node):
         self._slot: tuple[Image, int] | None = None  # the newest frame not yet started, and when it came
         self._wake = threading.Condition()
         self._running = True
-        self.stats = {"frames": 0, "dropped": 0, "rejected": 0, "errors": 0, "nominal_intrinsics": 0}
+        self.stats = {"frames": 0, "dropped": 0, "errors": 0, "nominal_intrinsics": 0, "worker_restarts": 0}
         self._window: list[tuple[float, dict[str, float]]] = []
-        self._worker = threading.Thread(target=self._work, name=f"{name}_worker", daemon=True)
-        self._worker.start()
+        self._start_worker()
         self.create_timer(1.0, self._report)
 
     def _load(self, model: str, depth_model: str, device_name: str) -> None:
@@ -140,20 +147,40 @@ class PerceptionNode(Node):
             self.warning = f"depth model {depth.source} has random weights: not used for distances"
             self.get_logger().warning(self.warning)
         self.depth_trusted = depth is not None and depth.trained
-        self.engine = PerceptionEngine(detector, depth, self.config)
+        self.engine = FallbackEngine(PerceptionEngine(detector, depth, self.config), self._stepped_down)
         self.get_logger().info(
-            f"{self.camera}: {model} on {device} ({self.engine.mode}),"
+            f"{self.camera}: {model} on {device} ({self.engine.engine.mode}),"
             f" depth: {depth.source if depth else 'none'},"
             f" classes {sorted(set(detector.names.values()))}"
         )
 
+    def _stepped_down(self, step: str) -> None:
+        self.warning = f"{self.camera}: {step}"
+        self.get_logger().warning(self.warning)
+
     def _on_info(self, msg: CameraInfo) -> None:
-        if msg.width > 0 and msg.height > 0 and msg.k[0] > 0 and all(math.isfinite(v) for v in msg.k):
+        k = msg.k
+        if not (0 < msg.width <= MAX_SIDE and 0 < msg.height <= MAX_SIDE):
+            self.refusals.refuse("camera_info", f"{self.camera}: size {msg.width}x{msg.height}")
+        elif not all(math.isfinite(v) for v in (*k, *msg.d)):
+            self.refusals.refuse("camera_info", f"{self.camera}: K or D holds NaN or infinity")
+        elif not (k[0] > 0 and k[4] > 0 and 0 <= k[2] <= msg.width and 0 <= k[5] <= msg.height):
+            self.refusals.refuse(
+                "camera_info", f"{self.camera}: fx {k[0]}, fy {k[4]} must be > 0, cx {k[2]}, cy {k[5]} in the image"
+            )
+        else:
             pinhole = pinhole_of(msg)
             self.pinhole = pinhole.rotated_clockwise() if self.turn else pinhole
 
     def _on_image(self, msg: Image) -> None:
         received = now_ns()
+        try:  # cheap checks of the fields only, so that a broken frame never takes the slot of a good one
+            layout = ImageLayout(msg.encoding, msg.height, msg.width, msg.step, bool(msg.is_bigendian))
+            check_frame(layout, len(msg.data), FRAME_ENCODINGS)
+        except ImageFormatError as error:
+            self.refusals.refuse("image", f"{self.camera}: {error}")
+            self.trace.write(stamp=stamp_ns(msg.header.stamp), received=received, failed="refused")
+            return
         if received - self._last_accepted < self.min_gap_ns:
             self._skip(msg, received)
             return
@@ -181,9 +208,8 @@ class PerceptionNode(Node):
             try:
                 self._process(msg, received)
             except ImageFormatError as error:
-                self.stats["rejected"] += 1
+                self.refusals.refuse("image", f"{self.camera}: {error}")
                 self.trace.write(stamp=stamp_ns(msg.header.stamp), received=received, failed="refused")
-                self.get_logger().warning(f"{self.camera}: frame refused: {error}", throttle_duration_sec=5.0)
             except Exception as error:  # never let one bad frame (or a full GPU) end perception silently
                 self.stats["errors"] += 1
                 self.trace.write(stamp=stamp_ns(msg.header.stamp), received=received, failed=type(error).__name__)
@@ -197,8 +223,6 @@ class PerceptionNode(Node):
         pixels = image_to_numpy(msg)
         if msg.encoding == "bgr8":
             pixels = pixels[:, :, ::-1]
-        elif msg.encoding not in ("rgb8", "mono8"):
-            raise ImageFormatError("encoding", f"{msg.encoding!r}: perception takes rgb8, bgr8 or mono8")
         if self.turn:
             pixels = turn_clockwise(pixels)
         pixels = np.ascontiguousarray(pixels)
@@ -244,13 +268,19 @@ class PerceptionNode(Node):
     def _report(self) -> None:
         now = time.monotonic()
         self._window = [(t, ms) for t, ms in self._window if now - t <= 5.0]
-        values: dict[str, object] = dict(self.stats)
+        if self._running and not self._worker.is_alive():  # it should never end; if it did, say so and go on
+            self.stats["worker_restarts"] += 1
+            self.get_logger().error(f"{self.camera}: the perception worker thread had stopped: started again")
+            self._start_worker()
+        values: dict[str, object] = {**self.stats, **self.refusals.values()}
         values["fps"] = len(self._window) / 5.0
         for stage in self._window[-1][1] if self._window else {}:
             values[f"{stage}_ms"] = float(np.median([ms.get(stage, 0.0) for _, ms in self._window]))
         if self.engine is not None:
-            values["gpu_memory_mb"] = self.engine.gpu_memory_mb()
-            values["mode"] = self.engine.mode
+            values["gpu_memory_mb"] = self.engine.engine.gpu_memory_mb()
+            values["mode"] = self.engine.engine.mode
+            values["imgsz"] = self.engine.engine.config.imgsz
+            values["device"] = str(self.engine.engine.device)
         if self.problem:
             level, message = ERROR, self.problem
             self.get_logger().error(f"no detection: {self.problem}", throttle_duration_sec=10.0)
@@ -259,6 +289,10 @@ class PerceptionNode(Node):
         else:
             level, message = OK, "running"
         self.diagnostics_pub.publish(diagnostic(self, level, message, values))
+
+    def _start_worker(self) -> None:
+        self._worker = threading.Thread(target=self._work, name=f"{self.get_name()}_worker", daemon=True)
+        self._worker.start()
 
     def destroy_node(self) -> None:
         if hasattr(self, "_worker"):  # may be called on a node whose start failed half-way

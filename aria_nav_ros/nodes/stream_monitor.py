@@ -1,6 +1,6 @@
 """stream_monitor: checks and counts what arrives on the camera topics.
 
-It decodes every image (a malformed one is logged, not fatal), measures the
+It decodes every image (a malformed one is counted and logged, not fatal), measures the
 age of each frame on arrival, logs a line per second, and writes a JSON
 summary at exit when `summary_path` is set.
 """
@@ -11,14 +11,15 @@ import json
 from pathlib import Path
 
 from rclpy.node import Node
-from rclpy.time import Time
 from sensor_msgs.msg import Image
 
 from aria_nav_ros.core.cameras import CAMERAS, image_topic
 from aria_nav_ros.core.image import ImageFormatError
 from aria_nav_ros.core.stream_stats import StreamStats
+from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.ros.image import image_to_numpy
 from aria_nav_ros.ros.qos import SENSOR_QOS
+from aria_nav_ros.ros.refusals import Refusals
 from aria_nav_ros.ros.spin import run_node
 
 
@@ -28,6 +29,7 @@ class StreamMonitor(Node):
         cameras = list(self.declare_parameter("cameras", list(CAMERAS)).value)
         self.summary_path = str(self.declare_parameter("summary_path", "").value)
         self.stats = {camera: StreamStats() for camera in cameras}
+        self.refusals = Refusals(self.get_logger())
         for camera in cameras:
             self.create_subscription(
                 Image, image_topic(camera), lambda msg, c=camera: self._on_image(c, msg), SENSOR_QOS
@@ -40,9 +42,9 @@ class StreamMonitor(Node):
             pixels = image_to_numpy(msg)
         except ImageFormatError as error:
             self.stats[camera].rejected += 1
-            self.get_logger().warning(f"{camera}: refused: {error}")
+            self.refusals.refuse("image", f"{camera}: {error}")
             return
-        age_ns = now_ns - Time.from_msg(msg.header.stamp).nanoseconds
+        age_ns = now_ns - stamp_ns(msg.header.stamp)
         self.stats[camera].add(age_ns / 1e6, pixels.shape)
 
     def _report(self) -> None:

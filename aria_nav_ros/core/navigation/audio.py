@@ -17,9 +17,11 @@ import io
 import math
 import queue
 import shutil
+import struct
 import subprocess
 import threading
 import wave
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -93,42 +95,59 @@ class Sink(Protocol):
 
 
 class WavSink:
-    """The run's sound as one stereo WAV: each cue at its time; an interruption cuts the one before."""
+    """The run's sound as one stereo 16-bit WAV: each cue at its time, silence between.
+
+    Written as it comes, so memory stays flat over hours and the file is whole
+    at any moment (its header is patched after every cue), even if the process
+    is killed. An interruption cuts the clip before it (the file is truncated).
+    """
+
+    HEADER = 44
+    FRAME = 4  # bytes per stereo 16-bit sample
 
     def __init__(self, path: str | Path, rate: int) -> None:
         self.path = Path(path)
         self.rate = rate
-        self.clips: list[tuple[int, np.ndarray]] = []  # (start sample, samples)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("wb+")
         self._t0: float | None = None
+        self._begin = 0  # where the newest clip starts, in samples
+        self._end = 0  # samples in the file
+        self._patch()
 
     def play(self, samples: np.ndarray, at_s: float, interrupt: bool) -> None:
         self._t0 = at_s if self._t0 is None else self._t0
         start = int(round((at_s - self._t0) * self.rate))
-        if interrupt and self.clips:
-            begin, clip = self.clips[-1]
-            if begin + len(clip) > start:
-                self.clips[-1] = (begin, clip[: max(0, start - begin)])
-        if self.clips:  # no overlap: a clip starts once the one before is over
-            begin, clip = self.clips[-1]
-            start = max(start, begin + len(clip))
-        self.clips.append((start, samples))
-        self.write()
+        if interrupt and self._end > start:
+            self._end = max(self._begin, start)
+            self._file.truncate(self.HEADER + self._end * self.FRAME)
+        start = max(start, self._end)  # no overlap: a clip starts once the one before is over
+        self._file.seek(self.HEADER + self._end * self.FRAME)
+        silence = start - self._end
+        while silence > 0:  # the silence between, a second at a time
+            self._file.write(bytes(min(silence, self.rate) * self.FRAME))
+            silence -= self.rate
+        self._file.write((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+        self._begin, self._end = start, start + len(samples)
+        self._patch()
 
-    def write(self) -> None:
-        end = max((s + len(c) for s, c in self.clips), default=0)
-        mix = np.zeros((end, 2), np.float32)
-        for start, clip in self.clips:
-            mix[start : start + len(clip)] += clip
-        pcm = (np.clip(mix, -1, 1) * 32767).astype("<i2")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with wave.open(str(self.path), "wb") as w:
-            w.setnchannels(2)
-            w.setsampwidth(2)
-            w.setframerate(self.rate)
-            w.writeframes(pcm.tobytes())
+    def _patch(self) -> None:
+        data = self._end * self.FRAME
+        self._file.seek(0)
+        self._file.write(
+            b"RIFF" + struct.pack("<I", 36 + data) + b"WAVEfmt "
+            + struct.pack("<IHHIIHH", 16, 1, 2, self.rate, self.rate * self.FRAME, self.FRAME, 16)
+            + b"data" + struct.pack("<I", data)
+        )  # fmt: skip
+        self._file.flush()
 
     def close(self) -> None:
-        self.write()
+        if not self._file.closed:
+            self._patch()
+            self._file.close()
+
+    def __str__(self) -> str:
+        return f"WAV file {self.path}"
 
 
 class DeviceSink:
@@ -163,8 +182,18 @@ class DeviceSink:
 class AudioPlayer:
     """Renders and plays cues in a thread of its own; `say` returns at once."""
 
-    def __init__(self, sink: Sink, language: str, settings: dict[str, Any], speak: bool = True, on_error=None) -> None:
+    def __init__(
+        self,
+        sink: Sink,
+        language: str,
+        settings: dict[str, Any],
+        speak: bool = True,
+        on_error: Callable[[str], None] | None = None,
+        fallback: Callable[[], Sink] | None = None,
+    ) -> None:
+        """`fallback`: makes the sink that takes over, once, when `sink` fails (a sound device gone)."""
         self.sink = sink
+        self.fallback = fallback
         self.language = language
         self.settings = settings
         self.speak = speak
@@ -185,9 +214,25 @@ class AudioPlayer:
     def _run(self) -> None:
         while (cue := self._queue.get()) is not None:
             try:
-                self.sink.play(render(cue, self.language, self.settings, self.speak), cue.time, cue.interrupts)
+                samples = render(cue, self.language, self.settings, self.speak)
+                self._play(samples, cue)
             except Exception as error:  # the wearer must not lose later cues to one failure; say it
                 self.on_error(f"audio failed for {cue.text!r}: {error}")
+
+    def _play(self, samples: np.ndarray, cue: Cue) -> None:
+        try:
+            self.sink.play(samples, cue.time, cue.interrupts)
+        except Exception as error:
+            if self.fallback is None:
+                raise
+            make, self.fallback = self.fallback, None
+            try:
+                self.sink.close()
+            except Exception:  # it is broken already; what matters is the sink that takes over
+                pass
+            self.sink = make()
+            self.on_error(f"sound output failed ({error}): speech and earcons now go to {self.sink}")
+            self.sink.play(samples, cue.time, cue.interrupts)
 
     def close(self, timeout_s: float = 5.0) -> None:
         """Stop: what is still waiting is dropped (the run is over), what is playing ends."""

@@ -16,6 +16,8 @@ class MotionState:
         magnitude = math.sqrt(sum(a * a for a in accel))
         if not math.isfinite(magnitude):
             return  # a broken sample says nothing about walking
+        if self._samples and t < self._samples[-1][0]:
+            self._samples.clear()  # time went back (a replay restarted): the window starts afresh
         self._samples.append((t, magnitude))
         while self._samples and self._samples[0][0] < t - self.window_s:
             self._samples.popleft()

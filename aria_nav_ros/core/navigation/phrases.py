@@ -26,9 +26,11 @@ _CAMERAS = {
     "es": {"rgb": "cámara frontal", "slam_left": "cámara izquierda", "slam_right": "cámara derecha"},
 }
 _SYSTEM = {
-    "en": {"lost": "{camera} lost", "back": "{camera} back", "paused": "System paused", "resumed": "System back"},
-    "es": {"lost": "{camera} perdida", "back": "{camera} recuperada", "paused": "Sistema en pausa",
-           "resumed": "Sistema activo"},
+    "en": {"lost": "{camera} lost", "back": "{camera} back", "ready": "System ready", "paused": "System paused",
+           "resumed": "System back", "cameras_lost": "Cameras lost", "cameras_back": "Cameras back"},
+    "es": {"lost": "{camera} perdida", "back": "{camera} recuperada", "ready": "Sistema listo",
+           "paused": "Sistema en pausa", "resumed": "Sistema activo", "cameras_lost": "Cámaras perdidas",
+           "cameras_back": "Cámaras recuperadas"},
 }  # fmt: skip
 _CAREFUL = {"en": "Careful! ", "es": "¡Cuidado! "}
 

@@ -6,10 +6,18 @@ distance (per class) or time to contact. A tier is entered at its threshold
 and left only beyond threshold + hysteresis. An object is said again at the
 same tier only after its per-object cooldown; any cue waits for the global
 cooldown, except a critical cue after a lesser one, which interrupts it.
-Standing still, information cues come half as often. A camera whose
-results stop for `camera_timeout` is said to be lost, once, and back, once
-its results have flowed again for `camera_back_after` (no chatter from a
-camera that only stutters).
+Standing still, information cues come half as often.
+
+Health, said as system cues (they never hold back a hazard cue): the first
+result says the system is ready. A camera whose results stop for
+`camera_timeout` while the others still deliver is said to be lost, once,
+and back once its results have flowed again for `camera_back_after` (no
+chatter from a camera that only stutters). When no result at all comes for
+`watchdog_timeout`, one cue says why: the cameras are lost when no frame
+arrives either (glasses unplugged), else the system is paused (perception
+stopped); and one cue says when results flow again. Cameras expected from
+the start but never heard are said lost after `start_timeout` (a model that
+did not load). Health runs on arrival time: late results are not lost ones.
 """
 
 from __future__ import annotations
@@ -45,6 +53,39 @@ class Cue:
         return self.urgency == CRITICAL
 
 
+class Liveness:
+    """One stream's health: lost after `timeout` without news, back once news has flowed for `back_after`."""
+
+    def __init__(self, timeout: float, back_after: float, last: float) -> None:
+        self.timeout = timeout
+        self.back_after = back_after
+        self.last = last  # the newest news (or, before any, when silence starts to count)
+        self.lost = False
+        self.flowing_since: float | None = None
+
+    def heard(self, now: float) -> bool:
+        """News came; True when this makes a lost stream back."""
+        gap, self.last = now - self.last, now
+        if not self.lost:
+            return False
+        if self.flowing_since is None or gap > self.timeout:
+            self.flowing_since = now  # a stutter: start counting again
+        if now - self.flowing_since < self.back_after:
+            return False
+        self.lost, self.flowing_since = False, None
+        return True
+
+    def quiet(self, now: float) -> bool:
+        """True once, when the silence has just grown past the timeout."""
+        if self.lost or now - self.last <= self.timeout:
+            return False
+        self.lost, self.flowing_since = True, None
+        return True
+
+    def reset(self, now: float) -> None:
+        self.last, self.lost, self.flowing_since = now, False, None
+
+
 class NavigationPolicy:
     def __init__(self, config: NavigationConfig, language: str = "en") -> None:
         self.config = config
@@ -58,9 +99,11 @@ class NavigationPolicy:
         )
         motion = config["motion"]
         self.motion = MotionState(motion["window"], motion["walking_accel_std"])
-        self.last_result: dict[str, float] = {}
-        self.lost: set[str] = set()
-        self.recovering: dict[str, float] = {}  # lost camera -> since when its results flow again
+        self.cameras: dict[str, Liveness] = {}
+        self.system: Liveness | None = None  # any result at all; None until the first result or start()
+        self.ready = False  # a result has come since the start
+        self.cause = ""  # why the system is quiet: "paused" or "cameras_lost"
+        self.last_frame = -math.inf  # arrival of the newest camera frame (any camera)
         self.last_cue_time = -math.inf
         self.last_cue_urgency = -1
 
@@ -69,53 +112,75 @@ class NavigationPolicy:
     def on_imu(self, t: float, accel: tuple[float, float, float]) -> None:
         self.motion.add(t, accel)
 
-    def on_detections(self, now: float, camera: str, detections: list[Detection]) -> list[Cue]:
-        cues = self._camera_alive(now, camera)
+    def start(self, now: float, cameras: list[str]) -> None:
+        """The graph starts: these cameras are expected; silence counts after `start_timeout`."""
+        grace = self.config["start_timeout"]
+        self.system = Liveness(self.config["watchdog_timeout"], self.config["camera_back_after"],
+                               now + grace - self.config["watchdog_timeout"])  # fmt: skip
+        for camera in cameras:
+            self.cameras[camera] = self._camera_liveness(now + grace - self.config["camera_timeout"])
+
+    def on_frame(self, arrived: float) -> None:
+        """A camera frame (its CameraInfo) arrived: the glasses still stream."""
+        self.last_frame = arrived
+
+    def on_detections(
+        self, stamp: float, camera: str, detections: list[Detection], arrived: float | None = None
+    ) -> list[Cue]:
+        """`stamp`: when the image was taken (tracks, speeds); `arrived`: now, for health (default: stamp)."""
+        arrived = stamp if arrived is None else arrived
+        cues = self._heard(arrived, camera)
         named = [(d, self.config.canonical(d.class_name)) for d in detections]
-        self.tracker.update(now, camera, named)
-        hazard = self._decide(now)
+        self.tracker.update(stamp, camera, named)
+        hazard = self._decide(stamp)
         return cues + ([hazard] if hazard else [])
 
     def tick(self, now: float) -> list[Cue]:
-        """Called regularly (say 10 Hz): notices cameras that went quiet."""
-        cues = []
-        for camera, last in sorted(self.last_result.items()):
-            if camera not in self.lost and now - last > self.config["camera_timeout"]:
-                self.lost.add(camera)
-                cues.append(self._system(now, "lost", camera))
-        return cues
+        """Called regularly (say 10 Hz) with the arrival clock: notices silence."""
+        if self.system is None:
+            return []
+        if self.system.quiet(now):
+            watchdog = self.config["watchdog_timeout"]
+            self.cause = "paused" if now - self.last_frame <= watchdog else "cameras_lost"
+            for live in self.cameras.values():
+                live.reset(now)  # one cue says it all; the cameras start afresh when results return
+            return [self._system(now, self.cause, "")]
+        # A camera alone is said lost only while others still deliver: when all stop,
+        # the watchdog's one cue (a moment later) says so instead of three.
+        if self.system.lost or now - self.system.last > self.config["watchdog_timeout"] / 2:
+            return []
+        return [self._system(now, "lost", c) for c, live in sorted(self.cameras.items()) if live.quiet(now)]
 
     # -- decisions -----------------------------------------------------------------------------
 
-    def _camera_alive(self, now: float, camera: str) -> list[Cue]:
-        """A result came; a lost camera is back once its results have flowed for `camera_back_after`."""
-        previous = self.last_result.get(camera)
-        self.last_result[camera] = now
-        if camera not in self.lost:
-            return []
-        if camera not in self.recovering or (previous is not None and now - previous > self.config["camera_timeout"]):
-            self.recovering[camera] = now
-        if now - self.recovering[camera] < self.config["camera_back_after"]:
-            return []
-        self.lost.discard(camera)
-        del self.recovering[camera]
-        return [self._system(now, "back", camera)]
+    def _camera_liveness(self, last: float) -> Liveness:
+        return Liveness(self.config["camera_timeout"], self.config["camera_back_after"], last)
+
+    def _heard(self, now: float, camera: str) -> list[Cue]:
+        """A result came: the system (or a lost camera) is back once results have flowed for `camera_back_after`."""
+        cues = []
+        if self.system is None:
+            self.system = Liveness(self.config["watchdog_timeout"], self.config["camera_back_after"], now)
+        if not self.ready:  # the first result of the run (said even after a "paused" at the start)
+            self.ready = True
+            self.system.reset(now)
+            cues.append(self._system(now, "ready", ""))
+        elif self.system.heard(now):
+            cues.append(self._system(now, "cameras_back" if self.cause == "cameras_lost" else "resumed", ""))
+            for live in self.cameras.values():
+                live.reset(now)  # each camera gets its full timeout to come back too
+        if camera not in self.cameras:
+            self.cameras[camera] = self._camera_liveness(now)
+        if self.cameras[camera].heard(now) and not self.system.lost:
+            cues.append(self._system(now, "back", camera))
+        return cues
 
     def _system(self, now: float, event: str, camera: str) -> Cue:
-        self.last_cue_time = now
-        self.last_cue_urgency = WARNING
-        return Cue(
-            now,
-            KIND_SYSTEM,
-            WARNING,
-            "",
-            math.nan,
-            0.0,
-            "ahead",
-            (camera,),
-            -1,
-            system_text(event, self.language, camera),
-        )
+        # Health cues do not take the hazard cues' turn (their cooldown): nothing about
+        # the world waits behind them; the audio plays them one after the other.
+        cameras = (camera,) if camera else tuple(sorted(self.cameras))
+        text = system_text(event, self.language, camera)
+        return Cue(now, KIND_SYSTEM, WARNING, "", math.nan, 0.0, "ahead", cameras, -1, text)
 
     def _decide(self, now: float) -> Cue | None:
         best: tuple[float, Track, int] | None = None

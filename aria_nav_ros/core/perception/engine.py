@@ -225,6 +225,13 @@ class PerceptionEngine:
             )
         return found
 
+    def release(self) -> None:
+        """Drop every buffer and captured graph (they are made again on the next frame)."""
+        self._pipelines.clear()
+        if self.cuda:
+            torch.cuda.synchronize(self.device)
+            torch.cuda.empty_cache()
+
     def gpu_memory_mb(self) -> float:
         """Peak GPU memory this process has allocated (0 on the CPU)."""
         return torch.cuda.max_memory_allocated(self.device) / 2**20 if self.cuda else 0.0

@@ -79,7 +79,11 @@ def load_detector(spec: str, device: torch.device, half: bool, download: bool = 
     except ModelError:
         raise
     except Exception as error:
-        raise ModelError(f"detector {spec} cannot be loaded ({error}): is it a YOLO detection model?") from error
+        raise ModelError(
+            f"detector {spec} cannot be loaded ({type(error).__name__}: {str(error)[:200]}): the file is damaged or"
+            " not a YOLO detection model; fetch it again (scripts/setup.sh fetches the default) or set the 'model'"
+            " parameter to another checkpoint"
+        ) from error
 
 
 class _Raw(nn.Module):
