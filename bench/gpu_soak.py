@@ -93,7 +93,8 @@ def main() -> int:
     results = ctx.Manager().dict()
     barrier = ctx.Barrier(3)
     seconds = args.warmup + args.minutes * 60
-    workers = [ctx.Process(target=_worker, args=(r, seconds, results, barrier)) for r in ("rgb", "slam_left", "slam_right")]
+    roles = ("rgb", "slam_left", "slam_right")
+    workers = [ctx.Process(target=_worker, args=(r, seconds, results, barrier)) for r in roles]
     for w in workers:
         w.start()
     for w in workers:
@@ -114,7 +115,8 @@ def main() -> int:
         end = rows[-1] if rows else r["samples"][-1]
         slope_text = "/".join("-" if v is None else f"{v:+.1f}" for v in slopes.values())
         print(f"{role:11} {r['fps']:5.1f} {end['allocated_mb']:9.1f} {end['reserved_mb']:9.1f} "
-              f"{end['charged_mb'] or 0:8.0f} {end['rss_mb']:7.0f}  {slope_text:34} {first:.1f} -> {last:.1f}")  # fmt: skip
+              f"{end['charged_mb'] or 0:8.0f} {end['rss_mb']:7.0f}  {slope_text:34} "
+              f"{first:.1f} -> {last:.1f}")  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     print(f"wrote {args.out}")

@@ -92,13 +92,15 @@ def main() -> int:
         return 0
     rows = []
     for budget in BUDGETS_MB:  # each in a fresh process: a clean GPU and allocator
-        child = [sys.executable, __file__, "--checkpoint", args.checkpoint, "--one", str(-1 if budget is None else budget)]
+        one = str(-1 if budget is None else budget)
+        child = [sys.executable, __file__, "--checkpoint", args.checkpoint, "--one", one]
         done = subprocess.run(child, capture_output=True, text=True, timeout=300)
         if done.returncode != 0:
             rows.append({"budget_mb": budget, "crashed": done.returncode, "stderr": done.stderr[-1500:]})
         else:
             rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    print(f"{'free MiB':>9} {'steps':>5} {'ended on':>9} {'imgsz':>6} {'processed':>9} {'failed':>6} {'ms':>7} {'people':>6}")
+    print(f"{'free MiB':>9} {'steps':>5} {'ended on':>9} {'imgsz':>6} {'processed':>9} {'failed':>6} {'ms':>7} "
+          f"{'people':>6}")  # fmt: skip
     for r in rows:
         if "crashed" in r:
             print(f"{str(r['budget_mb']):>9} crashed with {r['crashed']}: {r['stderr'][-300:]}")
