@@ -2,9 +2,10 @@
 
 Three processes as in the graph (RGB: YOLO11n 640 + Depth Anything V2 Small
 518 in CUDA graphs on 1408x1408 frames; two SLAM: YOLO11n on 640x480), each
-camera at 30 Hz. Every 10 s each process records its GPU memory (what torch
-allocated and reserved, and what the driver charges it), its resident memory,
-and latency from capture to results over those 10 s. Reports slopes (MB per
+camera at 30 Hz. Every 10 s each process records what torch allocated and
+reserved, its resident memory, and latency from capture to results over those
+10 s; this process asks nvidia-smi what the driver charges each of them (not
+the workers: the call takes tens of milliseconds). Reports slopes (MB per
 hour) and latency drift after a warm-up; writes JSON. Runs without ROS (the
 GPU machine has none); bench/soak.py soaks the whole graph with ROS.
 
@@ -18,6 +19,7 @@ import json
 import multiprocessing
 import platform
 import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,7 +31,6 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # the core without installing i
 
 import torch  # noqa: E402
 from engine_bench import frames, make_engine  # noqa: E402  (beside this script)
-from gpu_memory_probe import charged_mb  # noqa: E402
 
 RATE_HZ = 30.0
 SAMPLE_S = 10.0
@@ -64,7 +65,6 @@ def _worker(role: str, seconds: float, results, barrier) -> None:
                 "t_s": round(time.perf_counter() - begin, 1),
                 "allocated_mb": torch.cuda.memory_allocated() / 2**20,
                 "reserved_mb": torch.cuda.memory_reserved() / 2**20,
-                "charged_mb": charged_mb(),
                 "rss_mb": _rss_mb(),
                 "frames": len(window),
                 "p50_ms": float(np.percentile(window, 50)),
@@ -97,16 +97,29 @@ def main() -> int:
     workers = [ctx.Process(target=_worker, args=(r, seconds, results, barrier)) for r in roles]
     for w in workers:
         w.start()
+    charged: dict[int, list[tuple[float, float]]] = {w.pid: [] for w in workers}
+    begin = time.monotonic()
+    query = ["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"]
+    while any(w.is_alive() for w in workers):
+        time.sleep(SAMPLE_S)
+        for line in subprocess.run(query, capture_output=True, text=True).stdout.splitlines():
+            pid, mib = (int(float(v)) for v in line.split(","))
+            if pid in charged:
+                charged[pid].append((time.monotonic() - begin, float(mib)))
     for w in workers:
         w.join()
+    charged_by_role = {role: charged[w.pid] for role, w in zip(roles, workers, strict=True)}
     report = {"command": "python bench/gpu_soak.py " + shlex.join(sys.argv[1:]), "gpu": torch.cuda.get_device_name(0),
               "machine": platform.node(), "rate_hz": RATE_HZ, "minutes": args.minutes, "warmup_s": args.warmup,
               "processes": {}}  # fmt: skip
     print(f"{'process':11} {'fps':>5} {'alloc MB':>9} {'reserved':>9} {'charged':>8} {'RSS':>7}  slopes MB/h "
-          f"(alloc/reserved/charged/RSS)   p99 ms first->last min")  # fmt: skip
+          f"(alloc/reserved/RSS/charged)   p99 ms first->last min")  # fmt: skip
     for role, r in sorted(dict(results).items()):
         rows = [s for s in r["samples"] if s["t_s"] >= args.warmup]
-        slopes = {k: _slope_per_hour(rows, k) for k in ("allocated_mb", "reserved_mb", "charged_mb", "rss_mb")}
+        driver = [{"t_s": t, "charged_mb": mb} for t, mb in charged_by_role[role] if t >= args.warmup]
+        slopes = {k: _slope_per_hour(rows, k) for k in ("allocated_mb", "reserved_mb", "rss_mb")}
+        slopes["charged_mb"] = _slope_per_hour(driver, "charged_mb")
+        r = {**r, "charged_mb": [[round(t, 1), mb] for t, mb in charged_by_role[role]]}
         per_min = max(1, int(60 / SAMPLE_S))
         first = float(np.median([s["p99_ms"] for s in rows[:per_min]])) if rows else None
         last = float(np.median([s["p99_ms"] for s in rows[-per_min:]])) if rows else None
@@ -114,8 +127,9 @@ def main() -> int:
                                      "p99_last_min_ms": last}  # fmt: skip
         end = rows[-1] if rows else r["samples"][-1]
         slope_text = "/".join("-" if v is None else f"{v:+.1f}" for v in slopes.values())
+        charged_end = driver[-1]["charged_mb"] if driver else float("nan")
         print(f"{role:11} {r['fps']:5.1f} {end['allocated_mb']:9.1f} {end['reserved_mb']:9.1f} "
-              f"{end['charged_mb'] or 0:8.0f} {end['rss_mb']:7.0f}  {slope_text:34} "
+              f"{charged_end:8.0f} {end['rss_mb']:7.0f}  {slope_text:34} "
               f"{first:.1f} -> {last:.1f}")  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
