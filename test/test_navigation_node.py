@@ -75,3 +75,33 @@ def test_navigation_node_speaks_escalating_cues_and_notices_a_lost_camera(ros_en
         audio = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2).astype(np.float32) / 32768
     assert len(audio) > rate  # more than a second of sound
     assert float(np.sqrt(np.mean(audio**2))) > 0.01
+
+
+def test_without_a_sound_device_speech_goes_to_the_wav_file_with_a_warning(ros_env, tmp_path) -> None:
+    wav = tmp_path / "fallback.wav"
+    nav = NodeProcess(node_command("navigation", audio_sink="device", wav_path=wav, language="es"), ros_env)
+    rclpy.init()
+    node = Node("navigation_sound_feeder")
+    pub = node.create_publisher(DetectionArray, "/aria/rgb/detections", RESULT_QOS)
+    try:
+        end = time.monotonic() + 30
+        while pub.get_subscription_count() == 0 and time.monotonic() < end:
+            rclpy.spin_once(node, timeout_sec=0.1)
+        for _ in range(10):
+            msg = DetectionArray(camera="rgb", image_width=640, image_height=480)
+            msg.header.stamp = node.get_clock().now().to_msg()
+            msg.detections = [Detection(class_name="person", score=0.9, distance_m=1.0, bearing_deg=0.0,
+                                        distance_source=Detection.DISTANCE_CLASS_SIZE)]  # fmt: skip
+            pub.publish(msg)
+            rclpy.spin_once(node, timeout_sec=0.1)
+        assert nav.wait_for("¡Cuidado! Persona delante", timeout_s=10), nav.log
+        time.sleep(2.0)  # speech is made off the callbacks
+    finally:
+        node.destroy_node()
+        rclpy.shutdown()
+        code = nav.stop()
+    assert code == 0, nav.log
+    assert f"no sound device: speech and earcons go to {wav}" in nav.log
+    with wave.open(str(wav)) as w:
+        audio = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    assert len(audio) > 2 * 22050 * 0.5 and int(np.abs(audio).max()) > 1000  # half a second of real sound

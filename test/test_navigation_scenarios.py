@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import time
+import wave
 from collections.abc import Callable
 
 import numpy as np
 import pytest
 
 from aria_nav_ros.core.detection import DISTANCE_CLASS_SIZE, Detection
-from aria_nav_ros.core.navigation.audio import earcon, pan_gains, render
+from aria_nav_ros.core.navigation.audio import AudioPlayer, WavSink, earcon, pan_gains, render
 from aria_nav_ros.core.navigation.config import NavigationConfig
 from aria_nav_ros.core.navigation.policy import (
     CRITICAL,
@@ -222,3 +224,34 @@ def test_nothing_ever_delivered_is_said_once_after_the_start_timeout() -> None:
     policy.start(0.0, ["rgb", "slam_left", "slam_right"])
     cues = run_cameras(policy, CONFIG["start_timeout"] + 5.0, lambda t, _: True, lambda t: True)
     assert [c.text for c in cues] == ["System paused"]
+
+
+class _UnpluggedDevice:
+    """Shaped like DeviceSink: its first cue plays, then the device is gone (headphones pulled out)."""
+
+    def __init__(self) -> None:
+        self.played = 0
+
+    def play(self, samples: np.ndarray, at_s: float, interrupt: bool) -> None:
+        if self.played:
+            raise OSError("PortAudio: Device unavailable")
+        self.played += 1
+
+    def close(self) -> None:
+        raise OSError("PortAudio: Device unavailable")
+
+
+def test_a_sound_device_that_fails_hands_over_to_the_wav_file_and_says_so(tmp_path) -> None:
+    device, errors, wav = _UnpluggedDevice(), [], tmp_path / "after.wav"
+    player = AudioPlayer(device, "en", EARCON, on_error=errors.append, fallback=lambda: WavSink(wav, 22050))
+    policy = NavigationPolicy(CONFIG, "en")
+    for i, distance in enumerate((5.0, 2.5, 1.0)):  # three cues: the second finds the device gone
+        for cue in hazards(policy.on_detections(i * 10.0, "rgb", [det("person", distance, 0.0)])):
+            player.say(cue)
+        time.sleep(1.0)  # played one by one (close() would drop what still waits)
+    player.close()
+    assert device.played == 1
+    assert len(errors) == 1 and "Device unavailable" in errors[0] and str(wav) in errors[0]
+    with wave.open(str(wav)) as w:
+        audio = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    assert int(np.abs(audio).max()) > 1000 and len(audio) / 2 > 10.0 * 22050  # both later cues, 10 s apart

@@ -243,4 +243,7 @@ class AudioPlayer:
                 break
         self._queue.put(None)
         self._thread.join(timeout_s)
-        self.sink.close()
+        try:
+            self.sink.close()
+        except Exception as error:  # a device gone at the very end: nothing left to play, but say it
+            self.on_error(f"closing the sound output failed: {error}")

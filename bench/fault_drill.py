@@ -1,0 +1,217 @@
+"""Fault drill: faults injected into the running graph; what the wearer hears, and after how long.
+
+The graph runs as the main job does (package launcher, every node in its own
+process, real DDS) on the sample walk, looped. This process listens to
+/navigation/cues (what is spoken) and the launcher's log, and injects:
+
+1. the frame source stops (the driver is frozen with SIGSTOP for 5 s, as
+   when the glasses are unplugged; SIGCONT brings the frames back);
+2. a perception worker is killed (SIGKILL to rgb_perception; the launcher
+   restarts it);
+3. the navigation node itself is killed (nothing is left to speak until the
+   launcher has restarted it; the drill measures that silence);
+4. a model file is missing (a second graph with --model naming no file).
+
+For each: the cues heard after it, the delay to the first, to the recovery
+cue and to the next hazard cue. Prints a table, writes JSON.
+(GPU out of memory: bench/oom_drill.py on a GPU; no sound device:
+test/test_navigation_node.py.)
+
+    source scripts/env.sh && python bench/fault_drill.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import rclpy
+from rclpy.node import Node
+
+from aria_nav_ros.core.cameras import CUES_TOPIC
+from aria_nav_ros.msg import NavigationCue
+from aria_nav_ros.ros.qos import RESULT_QOS
+
+ROOT = Path(__file__).resolve().parents[1]
+# Light inference, so that on a 2-core machine every camera delivers a few results a second.
+GRAPH = ["--rate", "1.0", "--rgb-imgsz", "160", "--slam-imgsz", "160", "--detect-rate", "4", "--torch-threads",
+         "1", "--slam-yaw-deg", "17.5", "--device", "cpu", "--depth-model", "", "--audio-sink", "wav",
+         "--no-record"]  # fmt: skip
+MISSING_MODEL = "/nonexistent/yolo11n.pt"
+HAZARD = NavigationCue.KIND_HAZARD
+
+
+class Graph:
+    """The launcher in a child process, its log collected line by line."""
+
+    def __init__(self, run: Path, extra: list[str]) -> None:
+        sample = ROOT / "outputs" / "sample" / "walk"
+        command = [sys.executable, "-m", "aria_nav_ros.launcher", "--path", str(sample), "--loop", "--output", str(run)]
+        self.process = subprocess.Popen([*command, *GRAPH, *extra], stderr=subprocess.PIPE, text=True)
+        self.lines: list[tuple[float, str]] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stderr:
+            self.lines.append((time.monotonic(), line.rstrip()))
+
+    def child(self, module: str) -> int:
+        """The pid of the graph process running aria_nav_ros.nodes.<module>."""
+        for pid in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split():
+            if f"aria_nav_ros.nodes.{module}" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                return int(pid)
+        raise RuntimeError(f"no {module} process under the launcher")
+
+    def logged(self, text: str, after: float) -> float | None:
+        return next((t for t, line in self.lines if t >= after and text in line), None)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=60)
+
+
+class Ears(Node):
+    """What the wearer hears: every cue, with its arrival time."""
+
+    def __init__(self) -> None:
+        super().__init__("fault_drill_ears")
+        self.cues: list[tuple[float, NavigationCue]] = []
+        self.create_subscription(
+            NavigationCue, CUES_TOPIC, lambda c: self.cues.append((time.monotonic(), c)), RESULT_QOS
+        )
+
+    def wait(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            rclpy.spin_once(self, timeout_sec=0.05)
+
+    def wait_for(self, test, after: float, timeout_s: float) -> float | None:
+        """Arrival time of the first cue after `after` that passes `test`, waiting up to `timeout_s`."""
+        end = time.monotonic() + timeout_s
+        while True:
+            found = next((t for t, c in self.cues if t >= after and test(c)), None)
+            if found is not None or time.monotonic() > end:
+                return found
+            rclpy.spin_once(self, timeout_sec=0.05)
+
+    def heard(self, after: float, before: float) -> list[str]:
+        return [c.text for t, c in self.cues if after <= t < before]
+
+
+def _delay(t: float | None, since: float) -> float | None:
+    return None if t is None else round(t - since, 2)
+
+
+def _text(wanted: str):
+    return lambda c: c.text == wanted
+
+
+def _hazard(camera: str = ""):
+    return lambda c: c.kind == HAZARD and (not camera or camera in c.cameras)
+
+
+def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
+    graph = Graph(run / "graph", [])
+    faults = []
+    try:
+        started = time.monotonic()
+        ready = ears.wait_for(_text("System ready"), started, 120)
+        first = ears.wait_for(_hazard(), started, 120)
+        if ready is None or first is None:
+            raise RuntimeError("the graph never said it was ready or gave a hazard cue:\n"
+                               + "\n".join(line for _, line in graph.lines[-40:]))  # fmt: skip
+        ears.wait(3.0)
+
+        # 1. The frame source stops for 5 s, then comes back.
+        driver = graph.child("aria_driver")
+        t0 = time.monotonic()
+        os.kill(driver, signal.SIGSTOP)
+        lost = ears.wait_for(_text("Cameras lost"), t0, 5.0)
+        ears.wait(max(0.0, t0 + 5.0 - time.monotonic()))
+        os.kill(driver, signal.SIGCONT)
+        t1 = time.monotonic()
+        back = ears.wait_for(_text("Cameras back"), t1, 20)
+        hazard = ears.wait_for(_hazard(), t1, 30)
+        faults.append({"fault": "frame source stops for 5 s (driver frozen), then resumes", "expected": "Cameras lost",
+                       "heard": ears.heard(t0, time.monotonic()), "first_cue_s": _delay(lost, t0),
+                       "recovery_cue": "Cameras back", "recovery_s": _delay(back, t1),
+                       "next_hazard_s": _delay(hazard, t1)})  # fmt: skip
+        ears.wait(3.0)
+
+        # 2. The RGB perception process is killed; the launcher restarts it.
+        t0 = time.monotonic()
+        os.kill(graph.child("rgb_perception"), signal.SIGKILL)
+        lost = ears.wait_for(_text("Front camera lost"), t0, 10)
+        back = ears.wait_for(_text("Front camera back"), t0, 90)
+        hazard = ears.wait_for(_hazard("rgb"), back or t0, 60)
+        restarted = graph.logged("restarting rgb_perception", t0)
+        faults.append({"fault": "rgb_perception killed (SIGKILL)", "expected": "Front camera lost",
+                       "heard": ears.heard(t0, time.monotonic()), "first_cue_s": _delay(lost, t0),
+                       "restarted_s": _delay(restarted, t0), "recovery_cue": "Front camera back",
+                       "recovery_s": _delay(back, t0), "next_hazard_s": _delay(hazard, t0)})  # fmt: skip
+        ears.wait(3.0)
+
+        # 3. Navigation itself is killed: silence until it is back.
+        t0 = time.monotonic()
+        os.kill(graph.child("navigation"), signal.SIGKILL)
+        ready = ears.wait_for(_text("System ready"), t0, 90)
+        hazard = ears.wait_for(_hazard(), t0, 90)
+        faults.append({"fault": "navigation killed (SIGKILL)", "expected": "silence, then System ready",
+                       "heard": ears.heard(t0, time.monotonic()), "first_cue_s": _delay(ready, t0),
+                       "restarted_s": _delay(graph.logged("restarting navigation", t0), t0),
+                       "recovery_cue": "System ready", "recovery_s": _delay(ready, t0),
+                       "next_hazard_s": _delay(hazard, t0)})  # fmt: skip
+    finally:
+        code = graph.stop()
+
+    # 4. A model file that is not there: the error names it and says what to do; the wearer is told.
+    graph = Graph(run / "missing_model", ["--model", MISSING_MODEL])
+    try:
+        t0 = time.monotonic()
+        said = ears.wait_for(_text("System paused"), t0, 90)
+        error = next((line for _, line in graph.lines if MISSING_MODEL in line and "not found" in line), "")
+        faults.append({"fault": f"model file missing ({MISSING_MODEL})", "expected": "System paused",
+                       "heard": ears.heard(t0, time.monotonic()), "first_cue_s": _delay(said, t0),
+                       "error_logged": error.split("]: ", 1)[-1]})  # fmt: skip
+    finally:
+        graph.stop()
+    return faults, code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "faults_cpu.json")
+    args = parser.parse_args(argv)
+    rclpy.init()
+    ears = Ears()
+    try:
+        faults, code = drill(ears, Path(tempfile.mkdtemp(prefix="fault_drill_")))
+    finally:
+        ears.destroy_node()
+        rclpy.shutdown()
+    print(f"\n{'fault':58} {'first cue':>9} {'recovery':>8} {'hazard':>7}  heard")
+    for f in faults:
+        cells = [f.get(k) for k in ("first_cue_s", "recovery_s", "next_hazard_s")]
+        times = " ".join(f"{'-' if v is None else f'{v:.1f} s':>{w}}" for v, w in zip(cells, (9, 8, 7), strict=True))
+        print(f"{f['fault'][:58]:58} {times}  {' / '.join(f['heard'][:6])}")
+        if f.get("error_logged"):
+            print(f"{'':58} logged: {f['error_logged']}")
+    report = {"command": "python bench/fault_drill.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
+              "graph": GRAPH, "launcher_exit_code": code, "faults": faults}  # fmt: skip
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
