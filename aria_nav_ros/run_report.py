@@ -90,7 +90,8 @@ def write_report(run: Path, settings: GraphSettings) -> str:
     summary: dict[str, object] = {
         "settings": asdict(settings),
         "frames_received": {c: s["received"] for c, s in streams.items()},
-        "cues": {u: sum(c["urgency"] == u for c in cues) for u in TIERS},
+        "cues": {u: sum(c["urgency"] == u and bool(c["class"]) for c in cues) for u in TIERS},  # hazard cues
+        "system_cues": dict(Counter(c["text"] for c in cues if not c["class"])),  # the aid's own health
     }
     if digest is not None:
         per_camera = {}
@@ -120,6 +121,8 @@ def _printable(run: Path, summary: dict) -> str:
         lines.append(f"  camera to cue: p50 {latency['p50']} ms, p95 {latency['p95']} ms, p99 {latency['p99']} ms")
     counts = summary["cues"]
     lines.append(f"  {sum(counts.values())} cues: " + ", ".join(f"{u} {n}" for u, n in counts.items()))
+    system = summary.get("system_cues") or {}
+    lines.append("  system cues: " + (", ".join(f"{text} x{n}" for text, n in system.items()) or "none"))
     files = sorted(p.name for p in run.iterdir())
     lines.append("  files: " + ", ".join(files))
     return "\n".join(lines)

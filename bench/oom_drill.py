@@ -36,7 +36,7 @@ from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine  
 from aria_nav_ros.core.perception.fallback import FallbackEngine  # noqa: E402
 from aria_nav_ros.core.perception.models import RANDOM_DEPTH, load_depth, load_detector  # noqa: E402
 
-BUDGETS_MB = (None, 4096, 1024, 400, 200, 100, 40)  # None: the whole GPU (the baseline)
+BUDGETS_MB = (None, 4096, 1024, 400, 300, 250, 200, 100, 40)  # None: the whole GPU (the baseline)
 FRAMES = 30
 
 

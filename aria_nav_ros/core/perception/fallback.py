@@ -23,11 +23,13 @@ MIN_DEPTH_SIZE = 266  # a multiple of 14 (the depth model's patch)
 
 
 def out_of_memory(error: BaseException) -> bool:
-    """The allocator's OOM, or a CUDA library failing to allocate its workspace."""
+    """The allocator's OOM, a CUDA library failing to allocate its workspace, or a CUDA graph capture that
+    memory running out broke half-way (its stream is left capturing, and the next try says so)."""
     if isinstance(error, torch.OutOfMemoryError):
         return True
     text = str(error)
-    return isinstance(error, RuntimeError) and ("out of memory" in text or "ALLOC_FAILED" in text)
+    signs = ("out of memory", "ALLOC_FAILED", "capturing stream", "StreamCapture")
+    return isinstance(error, RuntimeError) and any(sign in text for sign in signs)
 
 
 class FallbackEngine:
@@ -43,11 +45,13 @@ class FallbackEngine:
             except Exception as error:
                 if not out_of_memory(error):
                     raise
-                step = self._step_down()
-                if not step:
-                    raise  # nothing smaller left: the caller says so, frame by frame
-                self.steps.append(step)
-                self.on_step(f"out of memory ({type(error).__name__}): {step}")
+                reason = f"out of memory ({type(error).__name__})"
+            # Out of the except block: the failed try's tensors, held by its traceback, are free now.
+            step = self._step_down()
+            if not step:  # nothing smaller left: the caller says so, frame by frame
+                raise torch.OutOfMemoryError(f"{reason} at the smallest input on {self.engine.device}")
+            self.steps.append(step)
+            self.on_step(f"{reason}: {step}")
 
     def _step_down(self) -> str:
         old = self.engine
