@@ -71,19 +71,18 @@ def slope_per_hour(times_ns: list[int], values: list[float]) -> float:
     return float(np.polyfit(hours, np.asarray(values), 1)[0])
 
 
-def memory_report(samples: list[tuple], start: int, end: int, name_of_pid: dict[int, str] | None = None) -> dict:
-    """Per process: MB at the start and end windows, slope MB/h, max. `samples`: (t, pid, name, ..., MB-ish)."""
+def memory_report(rows: list[tuple[int, str, float]], start: int, end: int) -> dict:
+    """Per process, from (time ns, name, MB) samples: MB in the first and last windows, slope MB/h, max."""
     by_name: dict[str, list[tuple[int, float]]] = {}
-    for t, pid, *rest in samples:
+    for t, name, mb in rows:
         if start <= t <= end:
-            name = name_of_pid.get(pid, str(pid)) if name_of_pid is not None else rest[0]
-            by_name.setdefault(name, []).append((t, rest[-1]))
+            by_name.setdefault(name, []).append((t, mb))
     out = {}
-    for name, rows in sorted(by_name.items()):
-        t = [r[0] for r in rows]
-        mb = [r[1] / 1024 if name_of_pid is None else r[1] for r in rows]  # RSS comes in kB, GPU in MiB
-        first = [m for ti, m in zip(t, mb, strict=True) if ti < t[0] + WINDOW_S * 1e9]
-        last = [m for ti, m in zip(t, mb, strict=True) if ti > t[-1] - WINDOW_S * 1e9]
+    for name, samples in sorted(by_name.items()):
+        t = [r[0] for r in samples]
+        mb = [r[1] for r in samples]
+        first = [m for ti, m in samples if ti < t[0] + WINDOW_S * 1e9]
+        last = [m for ti, m in samples if ti > t[-1] - WINDOW_S * 1e9]
         out[name] = {"first_5min_mb": round(float(np.mean(first)), 1), "last_5min_mb": round(float(np.mean(last)), 1),
                      "max_mb": round(max(mb), 1), "slope_mb_per_hour": round(slope_per_hour(t, mb), 2),
                      "samples": len(mb)}  # fmt: skip
@@ -201,8 +200,10 @@ def main(argv: list[str] | None = None) -> int:
         "minutes": args.minutes,
         "warmup_s": args.warmup,
         "settings": asdict(settings),
-        "rss": memory_report(sampler.samples, start, end),
-        "gpu_memory": memory_report(gpu.samples, start, end, names) if gpu.available else None,
+        "rss": memory_report([(t, name, kb / 1024) for t, _, name, _, kb in sampler.samples], start, end),
+        "gpu_memory": memory_report([(t, names.get(pid, str(pid)), mib) for t, pid, mib in gpu.samples], start, end)
+        if gpu.available
+        else None,
         "latency": latency_windows(result),
         "imu": result["imu"],
         "cpu": result["processes"],

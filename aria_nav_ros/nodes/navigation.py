@@ -119,7 +119,8 @@ class Navigation(Node):
     # The timer (cameras lost) runs on the node's clock.
     def _on_detections(self, camera: str, msg: DetectionArray) -> None:
         received = now_ns()
-        problem = self._stamp_problem(msg.header.stamp)
+        now = self._now()
+        problem = self._stamp_problem(msg.header.stamp, now)
         if msg.camera != camera:
             problem = f"camera {msg.camera[:32]!r} on the topic of {camera}"
         elif len(msg.detections) > MAX_DETECTIONS:
@@ -134,14 +135,14 @@ class Navigation(Node):
                 self.refusals.refuse("detection", f"{camera}: {problem}")  # the others in the image still count
             else:
                 detections.append(d)
-        cues = self.policy.on_detections(_seconds(msg.header.stamp), camera, detections, self._now())
+        cues = self.policy.on_detections(_seconds(msg.header.stamp), camera, detections, now)
         self._emit(cues, msg)
         self.trace.write(camera=camera, stamp=stamp_ns(msg.header.stamp), received=received, done=now_ns(),
                          cues=len(cues))  # fmt: skip
 
     def _on_imu(self, msg: Imu) -> None:
         a = msg.linear_acceleration
-        problem = self._stamp_problem(msg.header.stamp)
+        problem = self._stamp_problem(msg.header.stamp, self._now())
         if not problem and not all(abs(v) <= MAX_ACCEL for v in (a.x, a.y, a.z)):  # also refuses NaN
             problem = f"acceleration ({a.x}, {a.y}, {a.z}) m/s^2"
         if problem:
@@ -150,10 +151,10 @@ class Navigation(Node):
         self.imu_stamps.add(stamp_ns(msg.header.stamp))
         self.policy.on_imu(_seconds(msg.header.stamp), (a.x, a.y, a.z))
 
-    def _stamp_problem(self, stamp: Time) -> str:
+    @staticmethod
+    def _stamp_problem(stamp: Time, now: float) -> str:
         if stamp.nanosec >= 1_000_000_000:
             return f"stamp nanosec {stamp.nanosec} >= 1e9"
-        now = self._now()
         gap = _seconds(stamp) - now
         if now > 0 and abs(gap) > MAX_CLOCK_GAP_S:  # now == 0: sim time not yet received, nothing to judge by
             return f"stamp {gap:+.3g} s from this node's clock"

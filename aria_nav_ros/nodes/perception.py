@@ -277,10 +277,11 @@ class PerceptionNode(Node):
         for stage in self._window[-1][1] if self._window else {}:
             values[f"{stage}_ms"] = float(np.median([ms.get(stage, 0.0) for _, ms in self._window]))
         if self.engine is not None:
-            values["gpu_memory_mb"] = self.engine.engine.gpu_memory_mb()
-            values["mode"] = self.engine.engine.mode
-            values["imgsz"] = self.engine.engine.config.imgsz
-            values["device"] = str(self.engine.engine.device)
+            engine = self.engine.engine  # the one in use now (it may have stepped down)
+            values["gpu_memory_mb"] = engine.gpu_memory_mb()
+            values["mode"] = engine.mode
+            values["imgsz"] = engine.config.imgsz
+            values["device"] = str(engine.device)
         if self.problem:
             level, message = ERROR, self.problem
             self.get_logger().error(f"no detection: {self.problem}", throttle_duration_sec=10.0)

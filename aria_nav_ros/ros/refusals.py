@@ -31,10 +31,6 @@ class Refusals:
         since = f" ({count - count_then} refused since the last line, {count} in all)" if count > 1 else ""
         self.logger.warning(f"refused {kind}: {reason}{since}")
 
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
     def values(self) -> dict[str, int]:
         """For diagnostics: refused_<kind> -> count."""
         return {f"refused_{kind}": n for kind, n in sorted(self.counts.items())}

@@ -115,8 +115,7 @@ class NavigationPolicy:
     def start(self, now: float, cameras: list[str]) -> None:
         """The graph starts: these cameras are expected; silence counts after `start_timeout`."""
         grace = self.config["start_timeout"]
-        self.system = Liveness(self.config["watchdog_timeout"], self.config["camera_back_after"],
-                               now + grace - self.config["watchdog_timeout"])  # fmt: skip
+        self.system = self._system_liveness(now + grace - self.config["watchdog_timeout"])
         for camera in cameras:
             self.cameras[camera] = self._camera_liveness(now + grace - self.config["camera_timeout"])
 
@@ -156,11 +155,14 @@ class NavigationPolicy:
     def _camera_liveness(self, last: float) -> Liveness:
         return Liveness(self.config["camera_timeout"], self.config["camera_back_after"], last)
 
+    def _system_liveness(self, last: float) -> Liveness:
+        return Liveness(self.config["watchdog_timeout"], self.config["camera_back_after"], last)
+
     def _heard(self, now: float, camera: str) -> list[Cue]:
         """A result came: the system (or a lost camera) is back once results have flowed for `camera_back_after`."""
         cues = []
         if self.system is None:
-            self.system = Liveness(self.config["watchdog_timeout"], self.config["camera_back_after"], now)
+            self.system = self._system_liveness(now)
         if not self.ready:  # the first result of the run (said even after a "paused" at the start)
             self.ready = True
             self.system.reset(now)
