@@ -255,3 +255,17 @@ def test_a_sound_device_that_fails_hands_over_to_the_wav_file_and_says_so(tmp_pa
     with wave.open(str(wav)) as w:
         audio = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
     assert int(np.abs(audio).max()) > 1000 and len(audio) / 2 > 10.0 * 22050  # both later cues, 10 s apart
+
+
+def test_glasses_unplugged_are_said_lost_when_results_come_less_often_than_frames() -> None:
+    """With detect_rate (or a slow CPU) the last result comes before the last frame: still "Cameras lost"."""
+    policy = NavigationPolicy(CONFIG, "en")
+    cues = []
+    for i in range(100):  # frames at 10 Hz until 3.0 s, then 3 s of nothing; a result every 0.4 s
+        t = i * STEP
+        if not 3.0 <= t < 6.0:
+            policy.on_frame(t)
+            if i % 4 == 0:
+                cues += policy.on_detections(t, "rgb", [])
+        cues += policy.tick(t + 0.05)
+    assert [c.text for c in cues if c.kind == KIND_SYSTEM][:2] == ["System ready", "Cameras lost"]

@@ -139,8 +139,10 @@ class NavigationPolicy:
         if self.system is None:
             return []
         if self.system.quiet(now):
-            watchdog = self.config["watchdog_timeout"]
-            self.cause = "paused" if now - self.last_frame <= watchdog else "cameras_lost"
+            # Frames still come if one came within half the watchdog time. (Not the whole of it: results
+            # can be rarer than frames, so the last result may precede the last frame by a good part of it.)
+            flowing = now - self.last_frame <= self.config["watchdog_timeout"] / 2
+            self.cause = "paused" if flowing else "cameras_lost"
             for live in self.cameras.values():
                 live.reset(now)  # one cue says it all; the cameras start afresh when results return
             return [self._system(now, self.cause, "")]
