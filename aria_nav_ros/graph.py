@@ -18,6 +18,8 @@ PACKAGE = "aria_nav_ros"
 CONTAINER = "aria_nav_container"  # the executable that spins several nodes in one process
 MODULES = {CONTAINER: "container"}  # executable -> module under aria_nav_ros.nodes, where they differ
 RESPAWN_DELAY_S = 2.0
+EXIT_SOURCE = 3  # the driver's exit code when its source cannot open or fails for good: the graph ends
+READY_FD_ENV = "ARIA_NAV_READY_FD"  # a pipe from the launcher: the driver writes "ready" or "failed: <why>"
 
 
 def config_dir() -> Path:
@@ -190,10 +192,11 @@ def describe_graph(s: GraphSettings) -> list[Process]:
         "loop": s.loop,
         "image_fps": s.image_fps,
         "rgb_scale": s.rgb_scale,
+        "exit_on_open_failure": True,  # a graph never runs without its source
         **trace,
     }
-    if s.source != "live":  # a replay starts once perception listens, so its first frames are not lost
-        driver_params["wait_for_subscribers"] = True
+    if s.source != "live":  # a replay starts once perception is ready, so its first frames are not lost
+        driver_params["wait_for_perception"] = True
     ends = s.exit_at_end or s.lockstep
     if ends:
         driver_params["exit_at_end"] = True

@@ -1,16 +1,21 @@
 """The graph without ROS 2 launch: `python -m aria_nav_ros.launcher` (or `ros2 run aria_nav_ros aria_nav_graph`).
 
 Starts the processes `graph.describe_graph` lists, each in its own process
-group, restarts those marked `respawn` when they die, shows progress, and on
-Ctrl-C, SIGTERM, the end of a replay (`--exit-at-end`) or `--duration` stops
-them all (SIGINT, then SIGKILL after a grace period) so that nothing is left
-behind. At the end it writes the run folder's summary (run_report).
+group and tied to the launcher (they die with it, even when it is
+SIGKILLed: aria_nav_ros.process). The driver goes first: when its source
+cannot open (a missing file, no glasses) the launcher says why in one line
+and exits with EXIT_SOURCE before any model loads. It restarts the
+processes marked `respawn` when they die, shows progress, and on Ctrl-C,
+SIGTERM, the end of a replay (`--exit-at-end`) or `--duration` stops them
+all (SIGINT, SIGTERM after half the grace time, SIGKILL at its end). At
+the end it writes the run folder's summary (run_report).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -19,12 +24,23 @@ from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 
-from aria_nav_ros.graph import RESPAWN_DELAY_S, SETTING_HELP, GraphSettings, Process, describe_graph
+from aria_nav_ros.graph import (
+    EXIT_SOURCE,
+    READY_FD_ENV,
+    RESPAWN_DELAY_S,
+    SETTING_HELP,
+    GraphSettings,
+    Process,
+    describe_graph,
+)
+from aria_nav_ros.process import RUNNING, STOPPING, child_env, start_process
 
-STOP_GRACE_S = 15.0
+STOP_GRACE_S = 10.0  # the documented time for the whole graph to stop
 DRAIN_S = 3.0  # after a replay ends: time for the last results and cues
 MAX_RESPAWN_DELAY_S = 15.0
 PROGRESS_EVERY_S = 5.0
+SOURCE_OPEN_TIMEOUT_S = 60.0  # live glasses may take a while to connect
+STOPPED = (0, -signal.SIGINT, -signal.SIGTERM)  # exit codes of a process that was asked to stop
 
 Say = Callable[[str], None]
 
@@ -45,9 +61,13 @@ class Worker:
         self.restart_at: float | None = None
         self.delay = RESPAWN_DELAY_S
 
-    def start(self) -> None:
+    def start(self, ready_fd: int | None = None) -> None:
         # A process group of its own: Ctrl-C in the terminal reaches the launcher, which stops the rest in order.
-        self.child = subprocess.Popen(self.process.command(), start_new_session=True)
+        env = child_env()
+        if ready_fd is not None:
+            env[READY_FD_ENV] = str(ready_fd)
+        fds = () if ready_fd is None else (ready_fd,)
+        self.child = subprocess.Popen(self.process.command(), start_new_session=True, env=env, pass_fds=fds)
         self.started_at = time.monotonic()
         self.restart_at = None
 
@@ -66,7 +86,7 @@ class Worker:
         if self.child is None or self.child.poll() is None:
             return None
         code = self.child.returncode
-        if not self.process.respawn:
+        if not self.process.respawn or code == EXIT_SOURCE:  # a source that cannot open will not by retrying
             return code
         # A process that dies right after starting is likely misconfigured: back off rather than spin.
         self.delay = min(self.delay * 2, MAX_RESPAWN_DELAY_S) if now - self.started_at < 10.0 else RESPAWN_DELAY_S
@@ -74,25 +94,76 @@ class Worker:
         self.restart_at = now + self.delay
         return None
 
-    def interrupt(self) -> None:
+    def signal(self, sig: int) -> None:
         self.restart_at = None
         if self.running:
-            os.killpg(self.child.pid, signal.SIGINT)
+            try:
+                os.killpg(self.child.pid, sig)
+            except ProcessLookupError:  # it ended just now
+                pass
 
-    def wait_or_kill(self, deadline: float) -> int:
+    def wait(self, deadline: float) -> int | None:
+        """The exit code, or None if it still runs at the deadline."""
         if self.child is None:
             return 0
         try:
-            self.child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            return self.child.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            self.say(f"{self.process.name} (pid {self.child.pid}) did not stop in {STOP_GRACE_S:g} s: killing it")
-            os.killpg(self.child.pid, signal.SIGKILL)
-            self.child.wait()
-        return self.child.returncode
+            return None
 
 
-def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
+def stop_workers(workers: list[Worker], say: Say, grace_s: float = STOP_GRACE_S) -> list[int]:
+    """SIGINT to every process group (consumers first), SIGTERM after half the grace, SIGKILL at its end."""
+    start = time.monotonic()
+    for worker in reversed(workers):  # consumers first, the driver last
+        worker.signal(signal.SIGINT)
+    codes: dict[int, int] = {}
+    for sig, until in ((signal.SIGTERM, start + grace_s / 2), (signal.SIGKILL, start + grace_s)):
+        for i, worker in enumerate(workers):
+            if i not in codes and (code := worker.wait(until)) is not None:
+                codes[i] = code
+        late = [w for i, w in enumerate(workers) if i not in codes]
+        if not late:
+            break
+        names = ", ".join(f"{w.process.name} (pid {w.child.pid})" for w in late)
+        say(f"{names} still running {until - start:g} s after the stop: sending {signal.Signals(sig).name}")
+        for worker in late:
+            worker.signal(sig)
+    for i, worker in enumerate(workers):
+        if i not in codes:
+            codes[i] = worker.child.wait() if worker.child else 0
+    return [codes[i] for i in range(len(workers))]
+
+
+def open_source(driver: Worker, stopped: Callable[[], bool], timeout_s: float = SOURCE_OPEN_TIMEOUT_S) -> str:
+    """Start the driver and wait until its source is open: "" when it is (or a stop came), else why not."""
+    read_end, write_end = os.pipe()
+    try:
+        driver.start(ready_fd=write_end)
+    finally:
+        os.close(write_end)  # the driver holds the only write end: EOF when it exits
+    end = time.monotonic() + timeout_s
+    text = b""
+    try:
+        while b"\n" not in text:
+            if stopped():
+                return ""
+            if time.monotonic() > end:
+                return f"the source did not open within {timeout_s:g} s"
+            if select.select([read_end], [], [], 0.2)[0]:
+                chunk = os.read(read_end, 4096)
+                if not chunk:
+                    break
+                text += chunk
+    finally:
+        os.close(read_end)
+    line = text.decode(errors="replace").strip()
+    if line == "ready":
+        return ""
+    if not line:  # EOF without a word: the driver died before it could say
+        code = driver.child.wait(timeout=STOP_GRACE_S) if driver.child else None
+        return f"the driver exited with code {code} before its source opened (its log above says why)"
+    return line.removeprefix("failed: ")
 
 
 def run_graph(
@@ -104,18 +175,26 @@ def run_graph(
 ) -> int:
     """Run the graph until Ctrl-C/SIGTERM, `duration_s` (0: no limit), `until()` or the driver's end.
 
-    Returns the worst exit code.
+    Returns the worst exit code: EXIT_SOURCE when the source could not open.
     """
+    stop = start_process()
+    stop.phase = RUNNING
     workers = [Worker(p, say) for p in processes]
-    previous = signal.signal(signal.SIGTERM, _interrupt)
     start = time.monotonic()
     end_at = start + duration_s if duration_s > 0 else float("inf")
     next_progress = start + PROGRESS_EVERY_S
     failed = 0
     try:
+        drivers = [w for w in workers if w.process.executable == "aria_driver"]
+        for driver in drivers:
+            problem = open_source(driver, stop.requested.is_set)
+            if problem:
+                say(f"cannot start: {problem}")
+                return EXIT_SOURCE
         for worker in workers:
-            worker.start()
-        while time.monotonic() < end_at and not (until is not None and until()):
+            if worker not in drivers:
+                worker.start()
+        while time.monotonic() < end_at and not stop.requested.is_set() and not (until is not None and until()):
             now = time.monotonic()
             for worker in workers:
                 code = worker.check(now)
@@ -125,6 +204,10 @@ def run_graph(
                 if worker.process.executable == "aria_driver" and code == 0:
                     say(f"the source has ended: stopping in {DRAIN_S:g} s")
                     end_at = min(end_at, now + DRAIN_S)
+                elif worker.process.executable == "aria_driver" and code == EXIT_SOURCE:
+                    say("the source failed: stopping the graph (the driver's log says why)")
+                    failed = EXIT_SOURCE
+                    end_at = now
                 else:
                     failed = max(failed, abs(code))
                     say(f"{worker.process.name} exited with code {code} and is not restarted")
@@ -135,17 +218,12 @@ def run_graph(
                 say(f"{now - start:5.0f} s: {progress(now - start)}; {state}")
                 next_progress += PROGRESS_EVERY_S
             time.sleep(0.1)
-    except KeyboardInterrupt:
-        say("interrupted: stopping every process")
+        if stop.requested.is_set():
+            say(f"{stop.signal_name or 'stop'}: stopping every process")
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the teardown short
-        for worker in reversed(workers):  # consumers first, the driver last
-            worker.interrupt()
-        deadline = time.monotonic() + STOP_GRACE_S
-        codes = [worker.wait_or_kill(deadline) for worker in workers]
-        signal.signal(signal.SIGTERM, previous)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    return max([failed, *(abs(c) for c in codes if c not in (0, -signal.SIGINT))])
+        stop.phase = STOPPING
+        codes = stop_workers(workers, say)
+    return max([failed, *(abs(c) for c in codes if c not in STOPPED)])
 
 
 def parse_settings(argv: list[str] | None) -> tuple[GraphSettings, float]:
@@ -167,6 +245,7 @@ def parse_settings(argv: list[str] | None) -> tuple[GraphSettings, float]:
 def main(argv: list[str] | None = None) -> int:
     from aria_nav_ros.run_report import cue_progress, write_report
 
+    start_process()
     settings, duration = parse_settings(argv)
     run = Path(settings.output)
     if run.exists() and any(run.iterdir()):
@@ -174,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     run.mkdir(parents=True, exist_ok=True)
     _say(f"run folder {run}")
     code = run_graph(describe_graph(settings), duration, progress=lambda _: cue_progress(run))
+    if code == EXIT_SOURCE:
+        return code  # nothing ran: no summary to write
     print(write_report(run, settings), flush=True)
     return code
 

@@ -10,6 +10,7 @@ NOMINAL_HFOV_DEG = {RGB: 110.0, SLAM_LEFT: 150.0, SLAM_RIGHT: 150.0}
 IMU_TOPIC = "/aria/imu"
 IMU_FRAME = "aria_imu"
 CUES_TOPIC = "/navigation/cues"
+EVENTS_TOPIC = "/aria_nav/events"  # SystemEvent: what nodes tell the wearer about the aid itself
 
 
 def image_topic(camera: str) -> str:

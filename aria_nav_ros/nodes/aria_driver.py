@@ -10,14 +10,25 @@ on /clock (nodes then run with use_sim_time), and `lockstep:=true` holds
 each image back until the previous one's detections have come out, so no
 frame is skipped however slow perception is. `exit_at_end` ends the process
 when the recording is over, as `ros2 bag play` does.
+
+Start and end: the source is opened at once. `wait_for_perception` holds a
+replay's first frame until every camera has a perception node ready (one
+that subscribes its images and publishes its detections: its model has
+loaded). `exit_on_open_failure` ends the process with EXIT_SOURCE when the
+source cannot open (a missing file, no glasses), so that a graph never runs
+without it; the launcher learns of both through the pipe in ARIA_NAV_READY_FD.
+The end of a replay, or a replay that fails, is told on /aria_nav/events.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Callable
 
 import cv2
+from rclpy.duration import Duration
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image, Imu
@@ -25,6 +36,7 @@ from std_msgs.msg import Header
 
 from aria_nav_ros.core.cameras import (
     CAMERAS,
+    EVENTS_TOPIC,
     IMU_FRAME,
     IMU_TOPIC,
     NOMINAL_HFOV_DEG,
@@ -41,13 +53,15 @@ from aria_nav_ros.core.sources.factory import SourceSettings, open_source
 from aria_nav_ros.core.sources.runner import SourceRunner
 from aria_nav_ros.core.timebase import DeviceClock, stamp_ns
 from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
-from aria_nav_ros.msg import DetectionArray
+from aria_nav_ros.graph import EXIT_SOURCE, READY_FD_ENV
+from aria_nav_ros.msg import DetectionArray, SystemEvent
 from aria_nav_ros.ros.camera_info import camera_info
 from aria_nav_ros.ros.image import numpy_to_image
 from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS, SENSOR_QOS
 from aria_nav_ros.ros.spin import run_node
 
 CLOCKS = ("now", "recorded")
+WAITING_SAID_EVERY_S = 10.0
 
 
 class AriaDriver(Node):
@@ -81,9 +95,10 @@ class AriaDriver(Node):
         self.recorded_clock = self._choose_clock(str(p("clock", "now").value), live)
         self.clock_pub = self.create_publisher(Clock, "/clock", RESULT_QOS) if self.recorded_clock else None
         self._clock_ns = -1  # the newest time published on /clock
-        self.finished = threading.Event()  # set at the recording's end with exit_at_end: the process ends
-        if bool(p("exit_at_end", False).value):
-            self.create_timer(0.2, self._check_end)
+        self.finished = threading.Event()  # set when the process should end (exit_at_end, a source that failed)
+        self.exit_code = 0
+        self.exit_at_end = bool(p("exit_at_end", False).value)
+        self.exit_on_open_failure = bool(p("exit_on_open_failure", False).value)
         self.lockstep = bool(p("lockstep", False).value)
         self.lockstep_timeout = float(p("lockstep_timeout", 30.0).value)
         self._results: dict[str, int] = {}  # camera -> stamp of its newest detections (lockstep)
@@ -98,16 +113,24 @@ class AriaDriver(Node):
             c: self.create_publisher(CameraInfo, camera_info_topic(c), SENSOR_QOS) for c in self.settings.cameras
         }
         self.imu_pub = self.create_publisher(Imu, IMU_TOPIC, IMU_QOS)
+        self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, RESULT_QOS)
         self.published = dict.fromkeys(self.settings.cameras, 0)
+        self.wait_for_perception = bool(p("wait_for_perception", False).value) and not live
         self.runner = SourceRunner(
-            source_factory or (lambda: open_source(self.settings)), self._on_item, self._log, reconnect=live
+            source_factory or (lambda: open_source(self.settings)),
+            self._on_item,
+            self._log,
+            reconnect=live,
+            give_up_at_start=self.exit_on_open_failure,
+            hold=self.wait_for_perception,
         )
         self.get_logger().info(f"source {self.settings.kind} {self.settings.path}".rstrip())
-        # For replays that must lose nothing: hold the source until every camera topic is heard.
-        if bool(p("wait_for_subscribers", False).value):
-            self._wait_timer = self.create_timer(0.1, self._start_when_heard)
-        else:
-            self.runner.start()
+        self._ready_told = False
+        self._end_told = False
+        self._waiting_since = time.monotonic()
+        self._waiting_said = 0.0
+        self.runner.start()
+        self.create_timer(0.1, self._watch_source)
 
     def _choose_clock(self, clock: str, live: bool) -> bool:
         if clock not in CLOCKS:
@@ -134,11 +157,68 @@ class AriaDriver(Node):
                 f"{self.lockstep_timeout:g} s; going on"
             )
 
-    def _start_when_heard(self) -> None:
-        if all(pub.get_subscription_count() > 0 for pub in self.image_pubs.values()):
-            self._wait_timer.cancel()
-            self.get_logger().info("every camera topic has a subscriber: starting the source")
-            self.runner.start()
+    def _perception_missing(self) -> list[str]:
+        """Cameras without a ready perception node: one that subscribes the images and publishes detections."""
+
+        def nodes(endpoints: list) -> set[tuple[str, str]]:
+            return {(e.node_namespace, e.node_name) for e in endpoints}
+
+        return [
+            camera
+            for camera in self.settings.cameras
+            if not nodes(self.get_subscriptions_info_by_topic(image_topic(camera)))
+            & nodes(self.get_publishers_info_by_topic(detections_topic(camera)))
+        ]
+
+    def _tell_launcher(self, line: str) -> None:
+        """One line on the launcher's pipe, if it gave one: "ready" or "failed: <why>"."""
+        fd = os.environ.pop(READY_FD_ENV, None)
+        if fd is None:
+            return
+        try:
+            os.write(int(fd), (line + "\n").encode())
+            os.close(int(fd))
+        except (OSError, ValueError):
+            pass  # the launcher is gone or gave a bad descriptor: nothing to tell
+
+    def _watch_source(self) -> None:
+        runner = self.runner
+        if runner.opened.is_set() and not self._ready_told:
+            self._ready_told = True
+            self._tell_launcher("ready")
+        if not runner.released.is_set() and runner.opened.is_set():
+            missing = self._perception_missing()
+            now = time.monotonic()
+            if not missing:
+                self.get_logger().info("perception is ready for every camera: starting the replay")
+                runner.release()
+            elif now - self._waiting_said >= WAITING_SAID_EVERY_S:
+                self._waiting_said = now
+                waited = now - self._waiting_since
+                self.get_logger().info(f"waiting for perception on {', '.join(missing)} ({waited:.0f} s so far)")
+        if runner.ended.is_set() and not self._end_told:
+            self._end_told = True
+            self._source_ended(runner.failure, opened=runner.opened.is_set())
+
+    def _source_ended(self, failure: str, opened: bool) -> None:
+        if failure and not opened:  # the runner has logged why
+            self._tell_launcher(f"failed: {failure}")
+            if self.exit_on_open_failure:
+                self._finish(EXIT_SOURCE)
+            return
+        event = SystemEvent(node=self.get_name(), detail=failure or f"{self.runner.source.name} is over")
+        event.event = SystemEvent.SOURCE_FAILED if failure else SystemEvent.SOURCE_ENDED
+        event.header.stamp = self.get_clock().now().to_msg()
+        self.events_pub.publish(event)
+        if self.exit_at_end:
+            # Said before leaving: navigation must hear that this is an end, not a fault.
+            self.events_pub.wait_for_all_acked(Duration(seconds=2.0))
+            self.get_logger().info("the source has ended: exiting (exit_at_end)")
+            self._finish(EXIT_SOURCE if failure else 0)
+
+    def _finish(self, code: int) -> None:
+        self.exit_code = code
+        self.finished.set()
 
     def _log(self, level: str, message: str) -> None:
         # One call per severity: rclpy refuses two severities from one call site.
@@ -159,11 +239,6 @@ class AriaDriver(Node):
             msg.clock.sec, msg.clock.nanosec = divmod(device_ns, 1_000_000_000)
             self.clock_pub.publish(msg)
         return device_ns
-
-    def _check_end(self) -> None:
-        if self.runner.ended.is_set() and not self.finished.is_set():
-            self.get_logger().info("the source has ended: exiting (exit_at_end)")
-            self.finished.set()
 
     def _on_item(self, item: Item) -> None:
         if isinstance(item, ImuSample):

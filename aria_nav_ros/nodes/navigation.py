@@ -1,8 +1,9 @@
 """navigation: fuses the three cameras' detections into cues, publishes them and speaks them.
 
 Subscribes /aria/<camera>/detections for rgb, slam_left, slam_right,
-/aria/imu, and /aria/<camera>/camera_info (only to know that frames still
-arrive); publishes /navigation/cues (NavigationCue) and /diagnostics. Sound
+/aria/imu, /aria/<camera>/camera_info (only to know that frames still
+arrive, and at which pace) and /aria_nav/events (the end of a replay, a
+recording stopped: said as they are, not as faults); publishes /navigation/cues (NavigationCue) and /diagnostics. Sound
 goes to the sound device when one exists, else to a WAV file (`audio_sink`:
 auto, device, wav or none), with a warning; it is made and played off the
 ROS callbacks. Input no detector would make (unknown fields, NaN, stamps far
@@ -20,14 +21,21 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Imu
 
-from aria_nav_ros.core.cameras import CAMERAS, CUES_TOPIC, IMU_TOPIC, camera_info_topic, detections_topic
+from aria_nav_ros.core.cameras import (
+    CAMERAS,
+    CUES_TOPIC,
+    EVENTS_TOPIC,
+    IMU_TOPIC,
+    camera_info_topic,
+    detections_topic,
+)
 from aria_nav_ros.core.detection import detection_problem
 from aria_nav_ros.core.navigation.audio import AudioPlayer, DeviceSink, Sink, WavSink
 from aria_nav_ros.core.navigation.config import TIERS, NavigationConfig
 from aria_nav_ros.core.navigation.policy import Cue, NavigationPolicy
 from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
-from aria_nav_ros.msg import DetectionArray, NavigationCue
+from aria_nav_ros.msg import DetectionArray, NavigationCue, SystemEvent
 from aria_nav_ros.ros.detections import detection_from_msg
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, OK, WARN, diagnostic
 from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS, SENSOR_QOS
@@ -38,6 +46,11 @@ SINKS = ("auto", "device", "wav", "none")
 MAX_DETECTIONS = 256  # per image; the detectors keep at most 100
 MAX_CLOCK_GAP_S = 60.0  # a stamp further than this from the node's clock is broken, not late
 MAX_ACCEL = 1000.0  # m/s^2 (100 g): beyond, the IMU sample is broken
+EVENTS = {  # SystemEvent -> what the policy says
+    SystemEvent.SOURCE_ENDED: "recording_ended",
+    SystemEvent.SOURCE_FAILED: "source_failed",
+    SystemEvent.RECORDING_STOPPED: "recording_stopped",
+}
 
 
 def _seconds(stamp: Time) -> float:
@@ -78,9 +91,13 @@ class Navigation(Node):
                 RESULT_QOS,
             )
             self.create_subscription(
-                CameraInfo, camera_info_topic(camera), lambda _: self.policy.on_frame(self._now()), SENSOR_QOS
+                CameraInfo,
+                camera_info_topic(camera),
+                lambda _, c=camera: self.policy.on_frame(self._now(), c),
+                SENSOR_QOS,
             )
         self.create_subscription(Imu, IMU_TOPIC, self._on_imu, IMU_QOS)
+        self.create_subscription(SystemEvent, EVENTS_TOPIC, self._on_event, RESULT_QOS)
         self.player = self._player(sink_kind, wav_path, language)
         self.create_timer(0.1, self._tick)
         self.create_timer(1.0, self._report)
@@ -150,6 +167,14 @@ class Navigation(Node):
             return
         self.imu_stamps.add(stamp_ns(msg.header.stamp))
         self.policy.on_imu(_seconds(msg.header.stamp), (a.x, a.y, a.z))
+
+    def _on_event(self, msg: SystemEvent) -> None:
+        event = EVENTS.get(msg.event)
+        if event is None:
+            self.refusals.refuse("event", f"unknown event {msg.event} from {msg.node[:32]!r}")
+            return
+        self.get_logger().info(f"{msg.node[:64]}: {msg.detail[:300]}")
+        self._emit(self.policy.on_event(self._now(), event), None)
 
     @staticmethod
     def _stamp_problem(stamp: Time, now: float) -> str:

@@ -3,18 +3,32 @@
 Messages are taken serialized (no decode, no copy into Python objects) and
 written with their receive time. Each topic is subscribed once it appears in
 the graph, with the reliability its publishers offer.
+
+Disk guard: free space is checked at the start, every second and every
+`CHECK_EVERY_BYTES` written. Below `min_free_mb`, or when a write fails (a
+full disk, a folder gone read-only), recording stops: the bag is closed
+(what it holds stays readable), the reason is logged and told on
+/aria_nav/events (navigation says "Recording stopped"), and every other
+node of the graph goes on.
 """
 
 from __future__ import annotations
 
 import importlib
+import shutil
+from pathlib import Path
 
+from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from aria_nav_ros.core.bag_writer import BagWriter
+from aria_nav_ros.core.cameras import EVENTS_TOPIC
+from aria_nav_ros.msg import SystemEvent
 from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS
 from aria_nav_ros.ros.spin import run_node
+
+CHECK_EVERY_BYTES = 16 * 1024 * 1024
 
 DEFAULT_TOPICS = [
     "/aria/rgb/image_raw", "/aria/rgb/camera_info",
@@ -38,15 +52,59 @@ class Recorder(Node):
         super().__init__("recorder")
         self.path = str(self.declare_parameter("path", "").value)
         self.topics = list(self.declare_parameter("topics", DEFAULT_TOPICS).value)
+        self.min_free_mb = float(
+            self.declare_parameter(
+                "min_free_mb",
+                500.0,
+                ParameterDescriptor(description="recording stops when the disk has less free space (MB)"),
+            ).value
+        )
         if not self.path:
             raise ValueError("recorder: parameter 'path' (the bag to write) is required")
+        self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, RESULT_QOS)
+        self.recording = True
+        self._unchecked = 0  # bytes written since the last look at the free space
+        self.bag: BagWriter | None = None
+        if self._disk_low():
+            return
         self.bag = BagWriter(self.path)
         self.pending = set(self.topics)
         self.get_logger().info(f"recording {len(self.topics)} topics into {self.path}")
         self.create_timer(0.2, self._subscribe_new_topics)
+        self.create_timer(1.0, self._disk_low)
+
+    def _free_mb(self) -> float:
+        folder = Path(self.path).parent  # the bag's own folder may not exist yet
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        return shutil.disk_usage(folder).free / 1e6
+
+    def _disk_low(self) -> bool:
+        """Stop recording when free space is below min_free_mb; True when recording is (now) stopped."""
+        if not self.recording:
+            return True
+        self._unchecked = 0
+        free = self._free_mb()
+        if free < self.min_free_mb:
+            self._stop_recording(
+                f"{free:.0f} MB free on the disk of {self.path}, under min_free_mb {self.min_free_mb:g}"
+            )
+        return not self.recording
+
+    def _stop_recording(self, why: str) -> None:
+        self.recording = False
+        if self.bag is not None:
+            try:
+                self.bag.close()
+            except OSError as error:
+                why += f"; closing the bag failed too: {error}"
+        self.get_logger().warning(f"recording stopped: {why}; the rest of the graph goes on")
+        event = SystemEvent(event=SystemEvent.RECORDING_STOPPED, node=self.get_name(), detail=why)
+        event.header.stamp = self.get_clock().now().to_msg()
+        self.events_pub.publish(event)
 
     def _subscribe_new_topics(self) -> None:
-        if not self.pending:
+        if not self.pending or not self.recording:
             return
         types = dict(self.get_topic_names_and_types())
         for topic in sorted(self.pending & set(types)):
@@ -72,11 +130,20 @@ class Recorder(Node):
         return RESULT_QOS if reliable else RECORD_SENSOR_QOS
 
     def _write(self, topic: str, data: bytes) -> None:
-        self.bag.write(topic, self.get_clock().now().nanoseconds, data)
+        if not self.recording:
+            return
+        self._unchecked += len(data)
+        if self._unchecked >= CHECK_EVERY_BYTES and self._disk_low():
+            return
+        try:
+            self.bag.write(topic, self.get_clock().now().nanoseconds, data)
+        except OSError as error:
+            self._stop_recording(f"writing {self.path} failed: {error}")
 
     def destroy_node(self) -> None:
-        if hasattr(self, "bag"):
-            self.bag.close()
+        if getattr(self, "bag", None) is not None:
+            if self.recording:
+                self.bag.close()
             counts = ", ".join(f"{t} {n}" for t, n in self.bag.counts.items())
             self.get_logger().info(f"wrote {self.path}: {counts or 'nothing'}")
         super().destroy_node()

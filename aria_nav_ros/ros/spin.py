@@ -2,14 +2,15 @@
 
 rclpy's own signal handler shuts the context down the moment Ctrl-C
 arrives, while worker threads may still be publishing; here Ctrl-C and
-SIGTERM end the spin instead, the nodes stop their threads in
-destroy_node, and only then is the context shut down.
+SIGTERM (aria_nav_ros.process) end the spin instead, the nodes stop their
+threads in destroy_node, and only then is the context shut down. The exit
+code is 0 for a stop, 2 for a node that cannot start, or what a node that
+ended by itself asks for (`exit_code`, e.g. a source that cannot open).
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from rclpy.executors import Executor, ExternalShutdownException, MultiThreadedEx
 from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
+
+from aria_nav_ros.process import BUILDING, RUNNING, STOPPING, start_process
 
 _NEVER = threading.Event()
 
@@ -39,26 +42,28 @@ def make_executor(node_count: int) -> Executor:
     return SingleThreadedExecutor() if node_count == 1 else MultiThreadedExecutor()
 
 
-def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
-
-
 def run_nodes(makers: list[Callable[[], Node]], args: list[str] | None = None) -> int:
     """Init rclpy, make the nodes, spin them until Ctrl-C or SIGTERM, tear down; the exit code."""
+    stop = start_process()  # again: a process that did not start through aria_nav_ros.nodes
     rclpy.init(args=sys.argv if args is None else args, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
     nodes: list[Node] = []
     code = 0
     try:
+        stop.phase = BUILDING
         for make in makers:
             nodes.append(make())
         executor = make_executor(len(nodes))
         for node in nodes:
             executor.add_node(node)
-        # Short waits: the interpreter must get to run the signal handler. A node
-        # whose work is over (a replay played to its end) sets its `finished` event.
-        while not any(getattr(node, "finished", _NEVER).is_set() for node in nodes):
+        stop.phase = RUNNING
+        # Short waits: the loop must get to see the stop flag. A node whose work
+        # is over (a replay played to its end) sets its `finished` event.
+        while not stop.requested.is_set():
+            ended = [node for node in nodes if getattr(node, "finished", _NEVER).is_set()]
+            if ended:
+                code = max(getattr(node, "exit_code", 0) for node in ended)
+                stop.request()
+                break
             executor.spin_once(timeout_sec=0.2)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
@@ -66,7 +71,8 @@ def run_nodes(makers: list[Callable[[], Node]], args: list[str] | None = None) -
         print(f"cannot start: {error}", file=sys.stderr)
         code = 2
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the teardown short
+        stop.phase = STOPPING
+        stop.request()  # the deadline holds for the teardown too
         for node in reversed(nodes):
             node.destroy_node()
         rclpy.try_shutdown()

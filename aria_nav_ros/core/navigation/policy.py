@@ -18,11 +18,17 @@ arrives either (glasses unplugged), else the system is paused (perception
 stopped); and one cue says when results flow again. Cameras expected from
 the start but never heard are said lost after `start_timeout` (a model that
 did not load). Health runs on arrival time: late results are not lost ones.
+
+Timeouts follow the pace of what they watch (Liveness): a slow machine or
+a slow source (photos at 1 a second) is not a lost one. The end of a replay
+is said as such ("Recording ended", or nothing), never as a fault, and
+nothing is said lost until frames come again.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 
 from aria_nav_ros.core.detection import Detection
@@ -53,19 +59,64 @@ class Cue:
         return self.urgency == CRITICAL
 
 
-class Liveness:
-    """One stream's health: lost after `timeout` without news, back once news has flowed for `back_after`."""
+class Cadence:
+    """The recent gaps between arrivals of one stream: its pace."""
 
-    def __init__(self, timeout: float, back_after: float, last: float) -> None:
-        self.timeout = timeout
+    def __init__(self, window: int) -> None:
+        self.gaps: deque[float] = deque(maxlen=window)
+        self.last: float | None = None
+
+    def add(self, now: float, limit: float = math.inf) -> None:
+        """An arrival; its gap is remembered when at most `limit` (a longer one ended a stall: not a pace)."""
+        if self.last is not None and 0.0 <= now - self.last <= limit:
+            self.gaps.append(now - self.last)
+        self.last = now
+
+    def p95(self) -> float:
+        """The 95th percentile of the recent gaps (0 until two are known)."""
+        if len(self.gaps) < 2:
+            return 0.0
+        ordered = sorted(self.gaps)
+        return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How timeouts follow a stream: `factor` x its p95 gap, between the configured floor and `ceiling`."""
+
+    factor: float
+    ceiling: float
+    window: int
+
+
+class Liveness:
+    """One stream's health: lost after a silence longer than `timeout`, back once news has flowed for `back_after`.
+
+    The timeout follows the stream's pace (and that of the frames it depends on, `paces`), never under
+    `floor` (the configured timeout) nor over the ceiling. Gaps that ended a loss do not count: one
+    stall does not make the next one slower to notice.
+    """
+
+    def __init__(self, floor: float, back_after: float, last: float, pace: Pace, paces: tuple[Cadence, ...] = ()):
+        self.floor = floor
         self.back_after = back_after
         self.last = last  # the newest news (or, before any, when silence starts to count)
+        self.pace = pace
+        self.own = Cadence(pace.window)
+        self.paces = paces
         self.lost = False
         self.flowing_since: float | None = None
 
+    @property
+    def timeout(self) -> float:
+        observed = max([self.own.p95(), *(c.p95() for c in self.paces)])
+        return max(self.floor, min(self.pace.ceiling, self.pace.factor * observed))
+
     def heard(self, now: float) -> bool:
         """News came; True when this makes a lost stream back."""
-        gap, self.last = now - self.last, now
+        gap = now - self.last
+        self.own.add(now, limit=-math.inf if self.lost else self.timeout)
+        self.last = now
         if not self.lost:
             return False
         if self.flowing_since is None or gap > self.timeout:
@@ -99,8 +150,13 @@ class NavigationPolicy:
         )
         motion = config["motion"]
         self.motion = MotionState(motion["window"], motion["walking_accel_std"])
+        pace = config["liveness"]
+        self.pace = Pace(float(pace["factor"]), float(pace["ceiling"]), int(pace["window"]))
         self.cameras: dict[str, Liveness] = {}
+        self.frames: dict[str, Cadence] = {}  # each camera's frame arrivals
+        self.any_frame = Cadence(self.pace.window)
         self.system: Liveness | None = None  # any result at all; None until the first result or start()
+        self.source_ended = False  # the replay is over (or failed, said once): silence is no fault
         self.ready = False  # a result has come since the start
         self.cause = ""  # why the system is quiet: "paused" or "cameras_lost"
         self.last_frame = -math.inf  # arrival of the newest camera frame (any camera)
@@ -117,11 +173,27 @@ class NavigationPolicy:
         grace = self.config["start_timeout"]
         self.system = self._system_liveness(now + grace - self.config["watchdog_timeout"])
         for camera in cameras:
-            self.cameras[camera] = self._camera_liveness(now + grace - self.config["camera_timeout"])
+            self.cameras[camera] = self._camera_liveness(camera, now + grace - self.config["camera_timeout"])
 
-    def on_frame(self, arrived: float) -> None:
+    def on_frame(self, arrived: float, camera: str = "") -> None:
         """A camera frame (its CameraInfo) arrived: the glasses still stream."""
         self.last_frame = arrived
+        self.any_frame.add(arrived, self.pace.ceiling)
+        if camera:
+            self._frames(camera).add(arrived, self.pace.ceiling)
+        if self.source_ended:  # a new pass, or a new replay: watch afresh
+            self.source_ended = False
+            for live in (self.system, *self.cameras.values()):
+                if live is not None:
+                    live.reset(arrived)
+
+    def on_event(self, now: float, event: str) -> list[Cue]:
+        """The aid tells something about itself: "recording_ended", "source_failed", "recording_stopped"."""
+        if event in ("recording_ended", "source_failed"):
+            self.source_ended = True
+            if event == "recording_ended" and not self.config.raw.get("say_recording_ended", True):
+                return []
+        return [self._system(now, event, "")]
 
     def on_detections(
         self, stamp: float, camera: str, detections: list[Detection], arrived: float | None = None
@@ -136,29 +208,36 @@ class NavigationPolicy:
 
     def tick(self, now: float) -> list[Cue]:
         """Called regularly (say 10 Hz) with the arrival clock: notices silence."""
-        if self.system is None:
+        if self.system is None or self.source_ended:
             return []
         if self.system.quiet(now):
             # Frames still come if one came within half the watchdog time. (Not the whole of it: results
             # can be rarer than frames, so the last result may precede the last frame by a good part of it.)
-            flowing = now - self.last_frame <= self.config["watchdog_timeout"] / 2
+            flowing = now - self.last_frame <= self.system.timeout / 2
             self.cause = "paused" if flowing else "cameras_lost"
             for live in self.cameras.values():
                 live.reset(now)  # one cue says it all; the cameras start afresh when results return
             return [self._system(now, self.cause, "")]
         # A camera alone is said lost only while others still deliver: when all stop,
         # the watchdog's one cue (a moment later) says so instead of three.
-        if self.system.lost or now - self.system.last > self.config["watchdog_timeout"] / 2:
+        if self.system.lost or now - self.system.last > self.system.timeout / 2:
             return []
         return [self._system(now, "lost", c) for c, live in sorted(self.cameras.items()) if live.quiet(now)]
 
     # -- decisions -----------------------------------------------------------------------------
 
-    def _camera_liveness(self, last: float) -> Liveness:
-        return Liveness(self.config["camera_timeout"], self.config["camera_back_after"], last)
+    def _frames(self, camera: str) -> Cadence:
+        if camera not in self.frames:
+            self.frames[camera] = Cadence(self.pace.window)
+        return self.frames[camera]
+
+    def _camera_liveness(self, camera: str, last: float) -> Liveness:
+        floor, back = self.config["camera_timeout"], self.config["camera_back_after"]
+        return Liveness(floor, back, last, self.pace, (self._frames(camera),))
 
     def _system_liveness(self, last: float) -> Liveness:
-        return Liveness(self.config["watchdog_timeout"], self.config["camera_back_after"], last)
+        floor, back = self.config["watchdog_timeout"], self.config["camera_back_after"]
+        return Liveness(floor, back, last, self.pace, (self.any_frame,))
 
     def _heard(self, now: float, camera: str) -> list[Cue]:
         """A result came: the system (or a lost camera) is back once results have flowed for `camera_back_after`."""
@@ -174,7 +253,7 @@ class NavigationPolicy:
             for live in self.cameras.values():
                 live.reset(now)  # each camera gets its full timeout to come back too
         if camera not in self.cameras:
-            self.cameras[camera] = self._camera_liveness(now)
+            self.cameras[camera] = self._camera_liveness(camera, now)
         if self.cameras[camera].heard(now) and not self.system.lost:
             cues.append(self._system(now, "back", camera))
         return cues

@@ -1,0 +1,110 @@
+"""How every process of the package starts and stops: signals, parent death, a stop deadline.
+
+Whatever a process inherited (`nohup ... &` leaves SIGINT ignored), SIGINT and
+SIGTERM ask it to stop. What the first one does depends on how far it has come:
+
+- STARTING (imports, no node yet): nothing to tidy; it exits 0 at once.
+- BUILDING (nodes being made, models loading): KeyboardInterrupt cuts that short.
+- RUNNING: a flag the spin loop reads. Never an exception: one raised inside a
+  callback, or while rclpy converts a message, ends as a FATAL line or a
+  RuntimeError ("Unable to convert call argument") instead of a clean exit.
+
+Once a stop is asked, a deadline thread ends the process hard if the tidy exit
+hangs. A process started with ARIA_NAV_PARENT_PID in its environment (the
+launcher sets it) dies with that parent, even when the parent is SIGKILLed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+import threading
+
+STARTING, BUILDING, RUNNING, STOPPING = range(4)
+STOP_DEADLINE_S = 10.0  # a process that has not ended this long after a stop ends hard
+PARENT_ENV = "ARIA_NAV_PARENT_PID"
+_PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _prctl(option: int, value: int) -> bool:
+    """Linux prctl(2); False where it is not available."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def die_with_parent() -> None:
+    """SIGTERM this process when the parent named in ARIA_NAV_PARENT_PID dies (however it dies)."""
+    parent = os.environ.get(PARENT_ENV)
+    if not parent:
+        return
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != int(parent):  # the parent died before the line above: it will not signal
+        print(f"[{os.getpid()}] parent {parent} is gone: exiting", file=sys.stderr, flush=True)
+        os._exit(0)
+
+
+def child_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a child that must die with this process."""
+    return {**(os.environ if env is None else env), PARENT_ENV: str(os.getpid())}
+
+
+def become_subreaper() -> bool:
+    """Orphaned descendants are re-parented to this process (not init): tests can then find them."""
+    return _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+
+
+class Stop:
+    """The process's answer to SIGINT and SIGTERM (see the module's text)."""
+
+    def __init__(self, deadline_s: float = STOP_DEADLINE_S) -> None:
+        self.requested = threading.Event()
+        self.phase = STARTING
+        self.deadline_s = deadline_s
+        self.signal_name = ""
+
+    def install(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._on_signal)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        if self.requested.is_set():
+            return  # one stop is enough: a second Ctrl-C must not cut the tidy exit short
+        self.signal_name = signal.Signals(signum).name
+        self.requested.set()
+        if self.phase == STARTING:
+            os._exit(0)
+        self._arm_deadline()
+        if self.phase == BUILDING:
+            raise KeyboardInterrupt
+
+    def request(self) -> None:
+        """A stop asked from inside (a replay that ended): the same path as a signal."""
+        if not self.requested.is_set():
+            self.requested.set()
+            self._arm_deadline()
+
+    def _arm_deadline(self) -> None:
+        def hard_exit() -> None:
+            print(f"[{os.getpid()}] did not stop within {self.deadline_s:g} s: exiting now", file=sys.stderr,
+                  flush=True)  # fmt: skip
+            os._exit(1)
+
+        timer = threading.Timer(self.deadline_s, hard_exit)
+        timer.daemon = True
+        timer.start()
+
+
+STOP = Stop()  # one per process
+
+
+def start_process() -> Stop:
+    """Call first thing in a process of the graph: signals handled, tied to the launcher when it asks."""
+    STOP.install()
+    die_with_parent()
+    return STOP
