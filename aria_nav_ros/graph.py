@@ -196,7 +196,7 @@ def describe_graph(s: GraphSettings) -> list[Process]:
         **trace,
     }
     if s.source != "live":  # a replay starts once perception is ready, so its first frames are not lost
-        driver_params["wait_for_perception"] = True
+        driver_params["wait_for"] = "perception"
     ends = s.exit_at_end or s.lockstep
     if ends:
         driver_params["exit_at_end"] = True

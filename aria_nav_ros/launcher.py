@@ -40,7 +40,6 @@ DRAIN_S = 3.0  # after a replay ends: time for the last results and cues
 MAX_RESPAWN_DELAY_S = 15.0
 PROGRESS_EVERY_S = 5.0
 SOURCE_OPEN_TIMEOUT_S = 60.0  # live glasses may take a while to connect
-STOPPED = (0, -signal.SIGINT, -signal.SIGTERM)  # exit codes of a process that was asked to stop
 
 Say = Callable[[str], None]
 
@@ -132,6 +131,8 @@ def stop_workers(workers: list[Worker], say: Say, grace_s: float = STOP_GRACE_S)
     for i, worker in enumerate(workers):
         if i not in codes:
             codes[i] = worker.child.wait() if worker.child else 0
+        if codes[i] != 0:  # a node asked to stop exits 0: anything else is a fault to see
+            say(f"{worker.process.name} exited with code {codes[i]} at the stop")
     return [codes[i] for i in range(len(workers))]
 
 
@@ -189,6 +190,8 @@ def run_graph(
         for driver in drivers:
             problem = open_source(driver, stop.requested.is_set)
             if problem:
+                stop_workers([driver], say=lambda _: None)  # it ends by itself (or hangs: then it is made to)
+                driver.child = None
                 say(f"cannot start: {problem}")
                 return EXIT_SOURCE
         for worker in workers:
@@ -223,7 +226,7 @@ def run_graph(
     finally:
         stop.phase = STOPPING
         codes = stop_workers(workers, say)
-    return max([failed, *(abs(c) for c in codes if c not in STOPPED)])
+    return max([failed, *(abs(c) for c in codes)])
 
 
 def parse_settings(argv: list[str] | None) -> tuple[GraphSettings, float]:

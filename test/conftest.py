@@ -1,16 +1,67 @@
-"""Shared test set-up: every test session gets its own DDS domain."""
+"""Shared test set-up: every test session gets its own DDS domain, and no process outlives its test."""
 
 from __future__ import annotations
 
 import os
 import random
+import signal
 from pathlib import Path
 
 import pytest
 
+from aria_nav_ros.process import become_subreaper
+
 # Tests talk over real DDS; a domain of their own keeps a graph running on the
 # same machine (the main job, another test session) out of their topics.
 os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(30, 99)))
+
+
+# Orphans of this session (a process whose parent died) come back to this process instead of init, so
+# the fixture below finds every process a test left behind, however deep it was started.
+SUBREAPER = become_subreaper()
+
+
+def _children() -> list[int]:
+    me = os.getpid()
+    pids: list[int] = []
+    for task in Path(f"/proc/{me}/task").iterdir():
+        try:
+            pids += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return pids
+
+
+def _describe(pid: int) -> str | None:
+    """The command line of a live child; None for a zombie (reaped here) or one gone."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state == "Z":
+            os.waitpid(pid, os.WNOHANG)
+            return None
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except (OSError, ChildProcessError):
+        return None
+
+
+@pytest.fixture(autouse=True)
+def no_process_outlives_the_test():
+    """Fails the test, loudly, when any process it started is still alive after it; kills those."""
+    before = set(_children())
+    yield
+    left = {pid: text for pid in set(_children()) - before if (text := _describe(pid)) is not None}
+    for pid in left:
+        for kill in (os.killpg, os.kill):  # its group (what it started too), then itself
+            try:
+                kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    if left:
+        pytest.fail("processes outlived the test (killed now):\n" + "\n".join(f"  {p}: {t}" for p, t in left.items()))
 
 
 @pytest.fixture(scope="session")

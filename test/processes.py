@@ -1,12 +1,25 @@
-"""Node processes for tests: start one, read its log as it comes, stop it with Ctrl-C."""
+"""Node processes for tests: start one, read its log as it comes, stop it with Ctrl-C.
+
+Each runs in a process group of its own, tied to the test process (it dies
+with it, aria_nav_ros.process), and is stopped and if need be killed by group,
+so that nothing it started lives on; conftest checks that nothing did.
+"""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+
+from aria_nav_ros.process import child_env
+
+
+def launcher_command(*arguments: object) -> list[str]:
+    """`python -m aria_nav_ros.launcher ARGUMENTS...`."""
+    return [sys.executable, "-m", "aria_nav_ros.launcher", *map(str, arguments)]
 
 
 def node_command(module: str, *extra: str, **parameters: object) -> list[str]:
@@ -21,15 +34,19 @@ def node_command(module: str, *extra: str, **parameters: object) -> list[str]:
 class NodeProcess:
     """A child process whose stderr is collected line by line in the background."""
 
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    def __init__(self, command: list[str], env: dict[str, str], with_stdout: bool = False) -> None:
+        if with_stdout:  # both in the same lines
+            self.process = spawn(command, env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        else:  # stdout left to pytest
+            self.process = spawn(command, env, stderr=subprocess.PIPE, text=True)
+        self._stream = self.process.stdout if with_stdout else self.process.stderr
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
+        assert self._stream is not None
+        for line in self._stream:
             self.lines.append(line.rstrip("\n"))
 
     @property
@@ -51,8 +68,31 @@ class NodeProcess:
 
     def stop(self, timeout_s: float = 15.0) -> int:
         """Ctrl-C, as a user would; the exit code (the test fails if it hangs)."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        code = self.process.wait(timeout=timeout_s)
+        code = stop_group(self.process, timeout_s)
         self._reader.join(5)
         return code
+
+
+def spawn(command: list[str], env: dict[str, str] | None = None, **popen: object) -> subprocess.Popen:
+    """A child in a process group of its own that dies with this process."""
+    return subprocess.Popen(command, env=child_env(env), start_new_session=True, **popen)
+
+
+def stop_group(process: subprocess.Popen, timeout_s: float = 15.0, sig: int = signal.SIGINT) -> int:
+    """Signal the child's process group, wait; past the timeout, SIGKILL the group and fail."""
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+    try:
+        return process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired as late:
+        kill_group(process.pid)
+        process.wait()
+        name = signal.Signals(sig).name
+        raise AssertionError(f"{process.args} did not stop within {timeout_s:g} s of {name}") from late
+
+
+def kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

@@ -34,7 +34,7 @@ def frames_in(bag: Path) -> dict[str, list[np.ndarray]]:
 def record(source: dict[str, object], bag: Path, env: dict[str, str]) -> str:
     topics = json.dumps(TOPICS)
     recorder = NodeProcess(node_command("recorder", path=bag, topics=topics), env)
-    driver = NodeProcess(node_command("aria_driver", wait_for_subscribers=True, **source), env)
+    driver = NodeProcess(node_command("aria_driver", wait_for="subscribers", **source), env)
     try:
         assert driver.wait_for("finished after", timeout_s=60), driver.log[-3000:]
     finally:

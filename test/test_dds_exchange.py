@@ -12,19 +12,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+from processes import kill_group, spawn
+
 PEER = str(Path(__file__).with_name("dds_peer.py"))
 COUNT = 20
 
 
 def test_images_and_detections_cross_processes_bit_exact(tmp_path: Path, ros_env: dict[str, str]) -> None:
     out = tmp_path / "report.json"
-    receiver = subprocess.Popen([sys.executable, PEER, "receive", str(COUNT), str(out)], env=ros_env)
+    receiver = spawn([sys.executable, PEER, "receive", str(COUNT), str(out)], ros_env)
     try:
         publisher = subprocess.run([sys.executable, PEER, "publish", str(COUNT)], env=ros_env, timeout=90)
         assert publisher.returncode == 0, "the publisher never matched the subscriber"
         assert receiver.wait(timeout=90) == 0
     finally:
-        receiver.kill()
+        kill_group(receiver.pid)
+        receiver.wait()
     report = json.loads(out.read_text())
     for kind in ("rgb", "mono", "detections"):
         assert report[kind]["wrong"] == [], f"{kind}: frames {report[kind]['wrong']} arrived altered"

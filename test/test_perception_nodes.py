@@ -103,7 +103,7 @@ def test_driver_and_rgb_perception_composed_in_one_process(listener, ros_env, tm
     # load in the same process once ended it with SIGFPE, exit -8, 1 run in 5: under investigation.)
     command = node_command(
         "container", "aria_driver", "rgb_perception", **photo_stream(photos), **FAST,
-        wait_for_subscribers=True, cameras=["rgb"],
+        wait_for="perception", cameras=["rgb"],
     )  # fmt: skip
     proc = NodeProcess(command, ros_env)
     try:

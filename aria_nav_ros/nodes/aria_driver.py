@@ -11,11 +11,12 @@ each image back until the previous one's detections have come out, so no
 frame is skipped however slow perception is. `exit_at_end` ends the process
 when the recording is over, as `ros2 bag play` does.
 
-Start and end: the source is opened at once. `wait_for_perception` holds a
-replay's first frame until every camera has a perception node ready (one
-that subscribes its images and publishes its detections: its model has
-loaded). `exit_on_open_failure` ends the process with EXIT_SOURCE when the
-source cannot open (a missing file, no glasses), so that a graph never runs
+Start and end: the source is opened at once. `wait_for` holds a replay's
+first frame until every camera topic has a subscriber (`subscribers`, e.g.
+a recorder) or a perception node ready (`perception`: one that subscribes
+its images and publishes its detections, so its model has loaded).
+`exit_on_open_failure` ends the process with EXIT_SOURCE when the source
+cannot open (a missing file, no glasses), so that a graph never runs
 without it; the launcher learns of both through the pipe in ARIA_NAV_READY_FD.
 The end of a replay, or a replay that fails, is told on /aria_nav/events.
 """
@@ -61,6 +62,7 @@ from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS, SENSOR_QOS
 from aria_nav_ros.ros.spin import run_node
 
 CLOCKS = ("now", "recorded")
+WAIT_FOR = ("none", "subscribers", "perception")  # what a replay waits for before its first frame
 WAITING_SAID_EVERY_S = 10.0
 
 
@@ -115,14 +117,18 @@ class AriaDriver(Node):
         self.imu_pub = self.create_publisher(Imu, IMU_TOPIC, IMU_QOS)
         self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, RESULT_QOS)
         self.published = dict.fromkeys(self.settings.cameras, 0)
-        self.wait_for_perception = bool(p("wait_for_perception", False).value) and not live
+        self.wait_for = str(p("wait_for", "none").value)
+        if self.wait_for not in WAIT_FOR:
+            raise ValueError(f"wait_for {self.wait_for!r}: choose one of {', '.join(WAIT_FOR)}")
+        if live:
+            self.wait_for = "none"  # glasses do not wait: their frames are now or never
         self.runner = SourceRunner(
             source_factory or (lambda: open_source(self.settings)),
             self._on_item,
             self._log,
             reconnect=live,
             give_up_at_start=self.exit_on_open_failure,
-            hold=self.wait_for_perception,
+            hold=self.wait_for != "none",
         )
         self.get_logger().info(f"source {self.settings.kind} {self.settings.path}".rstrip())
         self._ready_told = False
@@ -157,18 +163,20 @@ class AriaDriver(Node):
                 f"{self.lockstep_timeout:g} s; going on"
             )
 
-    def _perception_missing(self) -> list[str]:
-        """Cameras without a ready perception node: one that subscribes the images and publishes detections."""
+    def _not_ready(self) -> list[str]:
+        """Cameras whose images nobody (`wait_for:=subscribers`) or no ready perception node would take."""
 
         def nodes(endpoints: list) -> set[tuple[str, str]]:
             return {(e.node_namespace, e.node_name) for e in endpoints}
 
-        return [
-            camera
-            for camera in self.settings.cameras
-            if not nodes(self.get_subscriptions_info_by_topic(image_topic(camera)))
-            & nodes(self.get_publishers_info_by_topic(detections_topic(camera)))
-        ]
+        missing = []
+        for camera in self.settings.cameras:
+            readers = nodes(self.get_subscriptions_info_by_topic(image_topic(camera)))
+            if self.wait_for == "perception":  # a perception node publishes the detections of what it reads
+                readers &= nodes(self.get_publishers_info_by_topic(detections_topic(camera)))
+            if not readers:
+                missing.append(camera)
+        return missing
 
     def _tell_launcher(self, line: str) -> None:
         """One line on the launcher's pipe, if it gave one: "ready" or "failed: <why>"."""
@@ -187,15 +195,15 @@ class AriaDriver(Node):
             self._ready_told = True
             self._tell_launcher("ready")
         if not runner.released.is_set() and runner.opened.is_set():
-            missing = self._perception_missing()
+            missing = self._not_ready()
             now = time.monotonic()
             if not missing:
-                self.get_logger().info("perception is ready for every camera: starting the replay")
+                self.get_logger().info(f"{self.wait_for} ready for every camera: starting the replay")
                 runner.release()
             elif now - self._waiting_said >= WAITING_SAID_EVERY_S:
                 self._waiting_said = now
                 waited = now - self._waiting_since
-                self.get_logger().info(f"waiting for perception on {', '.join(missing)} ({waited:.0f} s so far)")
+                self.get_logger().info(f"waiting for {self.wait_for} on {', '.join(missing)} ({waited:.0f} s so far)")
         if runner.ended.is_set() and not self._end_told:
             self._end_told = True
             self._source_ended(runner.failure, opened=runner.opened.is_set())

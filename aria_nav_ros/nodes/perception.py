@@ -113,6 +113,9 @@ class PerceptionNode(Node):
         self.problem = ""  # what keeps the node from working, said in logs and diagnostics
         self.warning = ""
         self._load(model, depth_model, device)
+        # Ready (images subscribed: a replay waiting for perception starts) only once the results have a
+        # reader: a reliable message published before its reader has matched is lost to that reader.
+        self._await_reader(float(p("reader_timeout", 10.0).value))
 
         self.pinhole: PinholeCamera | None = None
         self.create_subscription(CameraInfo, camera_info_topic(self.camera), self._on_info, SENSOR_QOS)
@@ -153,6 +156,11 @@ class PerceptionNode(Node):
             f" depth: {depth.source if depth else 'none'},"
             f" classes {sorted(set(detector.names.values()))}"
         )
+
+    def _await_reader(self, timeout_s: float) -> None:
+        end = time.monotonic() + timeout_s
+        while self.detections_pub.get_subscription_count() == 0 and time.monotonic() < end:
+            time.sleep(0.05)
 
     def _stepped_down(self, step: str) -> None:
         self.warning = f"{self.camera}: {step}"

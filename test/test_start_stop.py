@@ -1,0 +1,160 @@
+"""Starting and stopping the graph as scripts and supervisors do: signals, SIGKILL, a missing source, the end.
+
+Each test runs the package's launcher in its own process group over real DDS,
+with light settings (small inputs, no depth) so that a 2-core machine keeps up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from conftest import SUBREAPER
+from processes import NodeProcess, launcher_command, stop_group
+
+from aria_nav_ros.core.photos import photo_folder
+from aria_nav_ros.graph import EXIT_SOURCE
+
+LIGHT = ["--device", "cpu", "--rgb-imgsz", "160", "--slam-imgsz", "160", "--torch-threads", "1", "--depth-model", "",
+         "--audio-sink", "wav", "--slam-yaw-deg", "17.5"]  # fmt: skip
+# `trap "" INT` then exec: the launcher inherits SIGINT ignored, as from `nohup ... &` in a script.
+SIGINT_IGNORED = ["bash", "-c", 'trap "" INT; exec "$@"', "bash"]
+PERCEPTION = ("rgb_perception", "slam_detector_left", "slam_detector_right")
+STOP_CEILING_S = 30.0  # the launcher's own grace is 10 s; this only keeps a hang from hanging the suite
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def graph(run: Path, env: dict[str, str], *arguments: object, prefix: list[str] | None = None) -> NodeProcess:
+    return NodeProcess([*(prefix or []), *launcher_command(*arguments, *LIGHT, "--output", run)], env, with_stdout=True)
+
+
+def test_the_wrapper_really_starts_programs_with_sigint_ignored() -> None:
+    """The signal test below is only worth something if the launcher really inherits SIGINT ignored."""
+    probe = "import signal; print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)"
+    out = subprocess.run([*SIGINT_IGNORED, sys.executable, "-c", probe], capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == "True", out
+
+
+@pytest.mark.parametrize("how", ["SIGINT, started with SIGINT ignored", "SIGTERM"])
+def test_one_signal_stops_the_whole_graph_and_every_node_exits_0(
+    how: str, tmp_path: Path, ros_env: dict[str, str], sample_bag: Path
+) -> None:
+    background = how.startswith("SIGINT")
+    prefix = SIGINT_IGNORED if background else None
+    run = graph(tmp_path / "run", ros_env, "--path", sample_bag, "--loop", prefix=prefix)
+    try:
+        assert run.wait_for("[cue warning] System ready", timeout_s=120), run.log[-3000:]
+        processes = children(run.process.pid)
+        assert len(processes) == 7, run.log[-3000:]  # driver, recorder, 3 perception, navigation, monitor
+        os.kill(run.process.pid, signal.SIGINT if background else signal.SIGTERM)  # the launcher alone
+        code = run.process.wait(timeout=STOP_CEILING_S)
+    finally:
+        stop_group(run.process)
+    log = run.log
+    assert code == 0, log[-3000:]
+    assert not [p for p in processes if alive(p)], "processes outlived the launcher"
+    for bad in ("Traceback", "FATAL", "exited with code", "did not stop"):
+        assert bad not in log, log[-3000:]
+    assert (tmp_path / "run" / "streams.json").exists(), "stream_monitor did not finish its summary"
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["frames_received"]["rgb"] > 0
+
+
+@pytest.mark.skipif(not SUBREAPER, reason="needs Linux prctl(PR_SET_CHILD_SUBREAPER) to see orphans")
+def test_graph_processes_die_with_a_sigkilled_launcher(tmp_path: Path, ros_env: dict[str, str], sample_bag) -> None:
+    run = graph(tmp_path / "run", ros_env, "--path", sample_bag, "--loop")
+    try:
+        assert run.wait_for("[cue warning] System ready", timeout_s=120), run.log[-3000:]
+        processes = children(run.process.pid)
+        assert len(processes) == 7, run.log[-3000:]
+        run.process.kill()
+        run.process.wait()
+        # The orphans come to this process (the test session is their subreaper): wait for each.
+        codes: dict[int, int] = {}
+        end = time.monotonic() + STOP_CEILING_S
+        while len(codes) < len(processes) and time.monotonic() < end:
+            for pid in set(processes) - set(codes):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    codes[pid] = os.waitstatus_to_exitcode(status)
+            time.sleep(0.1)
+    finally:
+        stop_group(run.process)
+    assert len(codes) == len(processes), f"still running: {set(processes) - set(codes)}\n{run.log[-3000:]}"
+    assert set(codes.values()) == {0}, f"{codes}\n{run.log[-3000:]}"  # each stopped cleanly on its SIGTERM
+    assert "Traceback" not in run.log and "FATAL" not in run.log, run.log[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "said"),
+    [
+        ("bag", "walk", "bag {} does not exist"),
+        ("vrs", "walk.vrs", "VRS recording {} does not exist"),
+        ("video", "walk.mp4", "video {} does not exist"),
+        ("images", "photos", "image folder {} does not exist"),
+    ],
+)
+def test_a_source_that_cannot_open_ends_the_launcher_before_any_model_loads(
+    source: str, name: str, said: str, tmp_path: Path, ros_env: dict[str, str]
+) -> None:
+    missing = tmp_path / name
+    run = graph(tmp_path / "run", ros_env, "--source", source, "--path", missing)
+    try:
+        code = run.process.wait(timeout=STOP_CEILING_S)
+    finally:
+        stop_group(run.process)
+    reason = said.format(missing)
+    assert code == EXIT_SOURCE, run.log[-3000:]
+    assert run.lines[-1].endswith(f"cannot start: {reason}"), run.log[-3000:]  # the last line says why
+    for never in ("rgb_perception", "slam_detector", "navigation", "recorder"):
+        assert never not in run.log, run.log  # nothing else was started
+    assert not (tmp_path / "run" / "summary.json").exists()
+
+
+def test_slow_photos_replay_every_frame_without_false_alarms_and_the_end_is_said_as_such(
+    tmp_path: Path, ros_env: dict[str, str]
+) -> None:
+    photos = photo_folder(tmp_path / "photos")
+    count = len(list(photos.iterdir()))
+    run_dir = tmp_path / "run"
+    # One photo a second, with the default camera and watchdog timeouts (1 s): the timeouts follow the pace.
+    trace = tmp_path / "trace"  # per-frame records of the driver, perception and navigation
+    arguments = ["--source", "images", "--path", photos, "--image-fps", "1", "--exit-at-end", "--trace", trace]
+    run = graph(run_dir, ros_env, *arguments)
+    try:
+        code = run.process.wait(timeout=180)
+    finally:
+        stop_group(run.process)
+    assert code == 0, run.log[-3000:]
+    cues = [json.loads(line) for line in (run_dir / "cues.jsonl").read_text().splitlines()]
+    heard = [c["text"] for c in cues]
+    system = [c["text"] for c in cues if not c["class"]]  # the aid's own health
+    assert system[0] == "System ready" and system[-1] == "Recording ended", heard
+    for fault in ("lost", "back", "paused"):
+        assert not [text for text in system if fault in text], heard  # no flapping, the end is no fault
+    # The replay waited for perception: every photo from the first was published, processed and its
+    # result heard by navigation.
+    records = {f.stem: [json.loads(line) for line in f.read_text().splitlines()] for f in trace.glob("*.jsonl")}
+    published = Counter(r["camera"] for r in records["aria_driver"] if "camera" in r)
+    processed = {name: sum("published" in r for r in records[name]) for name in PERCEPTION}
+    received = Counter(r["camera"] for r in records["navigation"] if "camera" in r)
+    cameras = dict.fromkeys(("rgb", "slam_left", "slam_right"), count)
+    assert (published, processed, received) == (cameras, dict.fromkeys(PERCEPTION, count), cameras), run.log[-3000:]
