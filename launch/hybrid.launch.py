@@ -6,7 +6,9 @@ The processes, node names, parameters and respawn policy come from
 Node parameters are read from config/aria_nav.yaml (or params_file:=...);
 the launch arguments (`--show-args`) are set on top of it. Perception
 workers and navigation are started again when they die; with
-exit_at_end:=true the end of a replay ends the launch.
+exit_at_end:=true the end of a replay ends the launch, and a source that
+cannot open (the driver exits with EXIT_SOURCE: a missing file, no glasses)
+always does.
 
     ros2 launch aria_nav_ros hybrid.launch.py path:=outputs/sample/walk device:=cuda compose:=true
 """
@@ -17,7 +19,15 @@ from launch.event_handlers import OnProcessExit
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from aria_nav_ros.graph import PACKAGE, RESPAWN_DELAY_S, SETTING_HELP, GraphSettings, Process, describe_graph
+from aria_nav_ros.graph import (
+    EXIT_SOURCE,
+    PACKAGE,
+    RESPAWN_DELAY_S,
+    SETTING_HELP,
+    GraphSettings,
+    Process,
+    describe_graph,
+)
 
 
 def node_action(process: Process) -> Node:
@@ -46,14 +56,28 @@ def node_action(process: Process) -> Node:
     )
 
 
+def driver_exit(respawn: bool):
+    """What the driver's exit does: a source that cannot open ends the launch; so does a replay's end."""
+
+    def on_exit(event: object, _context: object) -> list:
+        code = event.returncode
+        if code == EXIT_SOURCE:
+            return [Shutdown(reason="the source cannot open or failed (the driver's log says why)")]
+        if not respawn:
+            return [Shutdown(reason="the source has ended")]
+        return []
+
+    return on_exit
+
+
 def graph_actions(context: object) -> list:
     values = {name: LaunchConfiguration(name).perform(context) for name in SETTING_HELP}
     actions = []
     for process in describe_graph(GraphSettings.from_strings(values)):
         action = node_action(process)
         actions.append(action)
-        if process.executable == "aria_driver" and not process.respawn:  # a replay that ends ends the graph
-            end = OnProcessExit(target_action=action, on_exit=[Shutdown(reason="the source has ended")])
+        if process.executable == "aria_driver":
+            end = OnProcessExit(target_action=action, on_exit=driver_exit(process.respawn))
             actions.append(RegisterEventHandler(end))
     return actions
 

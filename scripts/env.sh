@@ -6,7 +6,12 @@ _aria_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck disable=SC1091
 _aria_venv="${ARIA_NAV_VENV:-$HOME/.cache/aria_nav_ros/venv}"
 if [ ! -f "$_aria_venv/bin/activate" ]; then
-  echo "[env] no venv at $_aria_venv: run scripts/setup.sh first" >&2
+  if [ -z "${ARIA_NAV_VENV:-}" ]; then
+    echo "[env] no venv at $_aria_venv (the default): run scripts/setup.sh first, or, if your venv is" \
+      "elsewhere, set ARIA_NAV_VENV to it (the same value setup.sh was run with)" >&2
+  else
+    echo "[env] no venv at ARIA_NAV_VENV=$_aria_venv: run ARIA_NAV_VENV=$_aria_venv scripts/setup.sh first" >&2
+  fi
   return 1
 fi
 source "$_aria_venv/bin/activate"

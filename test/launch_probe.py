@@ -14,7 +14,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "launch_shim"))
 
 from launch import LaunchContext  # noqa: E402  (the stand-in, found first)
-from launch.actions import DeclareLaunchArgument, OpaqueFunction, RegisterEventHandler  # noqa: E402
+from launch.actions import DeclareLaunchArgument, OpaqueFunction, RegisterEventHandler, Shutdown  # noqa: E402
+
+from aria_nav_ros.graph import EXIT_SOURCE  # noqa: E402
 
 
 def main() -> None:
@@ -29,9 +31,19 @@ def main() -> None:
         raise SystemExit(f"not launch arguments: {sorted(unknown)}")
     context = LaunchContext({**declared, **given})
     actions = [a for e in description.entities if isinstance(e, OpaqueFunction) for a in e.execute(context)]
-    ends_launch = {id(a.event_handler.target_action) for a in actions if isinstance(a, RegisterEventHandler)}
+    handlers = {
+        id(a.event_handler.target_action): a.event_handler for a in actions if isinstance(a, RegisterEventHandler)
+    }
+
+    def ends_launch_on(action: object) -> list[int]:
+        """The exit codes (of 0, 1 and EXIT_SOURCE) on which this process's exit shuts the launch down."""
+        handler = handlers.get(id(action))
+        if handler is None:
+            return []
+        return [c for c in (0, 1, EXIT_SOURCE) if any(isinstance(x, Shutdown) for x in handler.actions_on_exit(c))]
+
     processes = [
-        {"command": a.command_line(), "respawn": a.respawn, "ends_launch": id(a) in ends_launch}
+        {"command": a.command_line(), "respawn": a.respawn, "ends_launch_on": ends_launch_on(a)}
         for a in actions
         if not isinstance(a, RegisterEventHandler)
     ]

@@ -7,11 +7,10 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import cv2
+from processes import NodeProcess, alive, children, launcher_command, stop_group
 
 from aria_nav_ros.graph import GraphSettings, describe_graph
 from aria_nav_ros.regression import detections_of
@@ -39,20 +38,6 @@ def test_graph_description_names_every_process_once() -> None:
     assert not replay[0].respawn and "lockstep:=true" in replay[0].command()
 
 
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split()[2] != "Z"
-
-
 def _command_line(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
 
@@ -61,41 +46,26 @@ def test_main_job_restarts_a_killed_worker_stops_cleanly_and_leaves_the_run_fold
     tmp_path: Path, ros_env: dict[str, str], sample_bag: Path
 ) -> None:
     run = tmp_path / "run"
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "aria_nav_ros.launcher", "--path", str(sample_bag), "--loop", "--rate", "0.5",
-         "--rgb-imgsz", "320", "--slam-imgsz", "320", "--slam-yaw-deg", "17.5", "--camera-timeout", "3",
-         "--device", "cpu", "--audio-sink", "wav", "--output", str(run)],
-        env=ros_env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    log: list[str] = []
-    reader = threading.Thread(target=lambda: log.extend(iter(launcher.stderr.readline, "")), daemon=True)
-    reader.start()
-
-    def wait_for(text: str, timeout_s: float) -> None:
-        end = time.monotonic() + timeout_s
-        while not any(text in line for line in log):
-            assert launcher.poll() is None and time.monotonic() < end, f"no {text!r}:\n" + "".join(log[-60:])
-            time.sleep(0.2)
-
+    launcher = NodeProcess(launcher_command(
+        "--path", sample_bag, "--loop", "--rate", "0.5", "--rgb-imgsz", "320", "--slam-imgsz", "320",
+        "--slam-yaw-deg", "17.5", "--camera-timeout", "3", "--device", "cpu", "--audio-sink", "wav", "--output", run,
+    ), ros_env, with_stdout=True)  # fmt: skip
     try:
-        wait_for("[cue ", 90)
-        children = _children(launcher.pid)
-        [slam_left] = [p for p in children if "slam_detector_left" in _command_line(p)]
+        assert launcher.wait_for("[cue ", timeout_s=90), launcher.log[-3000:]
+        [slam_left] = [p for p in children(launcher.process.pid) if "slam_detector_left" in _command_line(p)]
         os.kill(slam_left, signal.SIGKILL)
-        wait_for("restarting slam_detector_left", 30)
-        time.sleep(12)  # the restarted detector loads its model and works again
-        children = _children(launcher.pid)
-        assert any("slam_detector_left" in _command_line(p) for p in children)
-        launcher.send_signal(signal.SIGINT)
-        stdout, _ = launcher.communicate(timeout=60)
+        assert launcher.wait_for("restarting slam_detector_left", timeout_s=30), launcher.log[-3000:]
+        # The restarted detector has loaded its model again (its second "classes" line) and works.
+        assert launcher.wait_for("slam_left: pkg:", times=2, timeout_s=90), launcher.log[-3000:]
+        processes = children(launcher.process.pid)
+        assert any("slam_detector_left" in _command_line(p) for p in processes)
+        code = stop_group(launcher.process, timeout_s=60)
     finally:
-        if launcher.poll() is None:
-            launcher.kill()
-    reader.join(5)
-    assert launcher.returncode == 0, "".join(log[-60:])
-    assert not [p for p in children if _alive(p)], "processes left behind"
-    text = "".join(log)
-    assert "Traceback" not in text, text[-3000:]
+        stop_group(launcher.process)
+    log = launcher.log
+    assert code == 0, log[-3000:]
+    assert not [p for p in processes if alive(p)], "processes left behind"
+    assert "Traceback" not in log, log[-3000:]
 
     # The run folder: cues, sound, streams, summary with latency, annotated video, a bag of the run.
     cues = [json.loads(line) for line in (run / "cues.jsonl").read_text().splitlines()]
@@ -111,7 +81,7 @@ def test_main_job_restarts_a_killed_worker_stops_cleanly_and_leaves_the_run_fold
     ok, frame = video.read()
     assert ok and frame.shape == (704, 704, 3)
     assert len(detections_of(run)) >= summary["frames_processed"]["rgb"]["frames"]
-    assert "camera to cue" in stdout and "cues:" in stdout
+    assert "camera to cue" in log and "cues:" in log
 
 
 def test_launcher_help_lists_the_launch_arguments() -> None:

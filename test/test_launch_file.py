@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from aria_nav_ros.graph import MODULES, PACKAGE, SETTING_HELP, GraphSettings, describe_graph
+from aria_nav_ros.graph import EXIT_SOURCE, MODULES, PACKAGE, SETTING_HELP, GraphSettings, describe_graph
 
 HERE = Path(__file__).resolve().parent
 EXECUTABLE_OF_MODULE = {module: executable for executable, module in MODULES.items()}
@@ -86,7 +86,10 @@ def test_launch_file_and_launcher_start_the_same_processes(arguments: dict[str, 
     for got, process in zip(launched["processes"], described, strict=True):
         assert resolved(got["command"]) == resolved(process.command())
         assert got["respawn"] == process.respawn
-        assert got["ends_launch"] == (process.executable == "aria_driver" and not process.respawn)
+        if process.executable != "aria_driver":
+            assert got["ends_launch_on"] == []
+        else:  # a source that cannot open always ends the launch; its normal end only when it is not restarted
+            assert got["ends_launch_on"] == ([EXIT_SOURCE] if process.respawn else [0, 1, EXIT_SOURCE])
 
 
 def test_the_resolution_sees_every_setting() -> None:

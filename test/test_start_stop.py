@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SUBREAPER
-from processes import NodeProcess, launcher_command, stop_group
+from processes import NodeProcess, alive, children, launcher_command, stop_group
 
 from aria_nav_ros.core.photos import photo_folder
 from aria_nav_ros.graph import EXIT_SOURCE
@@ -28,19 +28,6 @@ LIGHT = ["--device", "cpu", "--rgb-imgsz", "160", "--slam-imgsz", "160", "--torc
 SIGINT_IGNORED = ["bash", "-c", 'trap "" INT; exec "$@"', "bash"]
 PERCEPTION = ("rgb_perception", "slam_detector_left", "slam_detector_right")
 STOP_CEILING_S = 30.0  # the launcher's own grace is 10 s; this only keeps a hang from hanging the suite
-
-
-def children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def graph(run: Path, env: dict[str, str], *arguments: object, prefix: list[str] | None = None) -> NodeProcess:

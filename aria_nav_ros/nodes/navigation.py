@@ -246,7 +246,10 @@ class Navigation(Node):
 
     def destroy_node(self) -> None:
         if getattr(self, "player", None) is not None:
-            self.player.close()
+            # The wearer must know the aid is off, not wonder why it went quiet (not a cue of the run's log).
+            last = self.policy.stopping(self._now())
+            self.get_logger().info(f"[cue {TIERS[last.urgency]}] {last.text}")
+            self.player.close(last=last)
         if hasattr(self, "trace"):
             self.imu_stamps.flush()
             self.trace.close()

@@ -266,7 +266,9 @@ class PerceptionNode(Node):
         self.stats["frames"] += 1
         self._window.append((time.monotonic(), out.timings_ms))
         if self.annotated_pub.get_subscription_count() > 0:
-            self.annotated_pub.publish(numpy_to_image(annotate(pixels, detections), "rgb8", msg.header))
+            self.annotated_pub.publish(
+                numpy_to_image(annotate(pixels, detections, self.geometry.class_aliases), "rgb8", msg.header)
+            )
         if self.markers_pub.get_subscription_count() > 0:
             self.markers_pub.publish(markers(msg.header, self.camera, detections, self.yaw_deg))
         if out.depth_map is not None:

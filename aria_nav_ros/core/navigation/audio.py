@@ -234,13 +234,15 @@ class AudioPlayer:
             self.on_error(f"sound output failed ({error}): speech and earcons now go to {self.sink}")
             self.sink.play(samples, cue.time, cue.interrupts)
 
-    def close(self, timeout_s: float = 5.0) -> None:
-        """Stop: what is still waiting is dropped (the run is over), what is playing ends."""
+    def close(self, timeout_s: float = 5.0, last: Cue | None = None) -> None:
+        """Stop: what is still waiting is dropped (the run is over), what is playing ends, then `last` plays."""
         while True:
             try:
                 self._queue.get_nowait()
             except queue.Empty:
                 break
+        if last is not None:
+            self._queue.put(last)
         self._queue.put(None)
         self._thread.join(timeout_s)
         try:

@@ -206,6 +206,10 @@ class NavigationPolicy:
         hazard = self._decide(stamp)
         return cues + ([hazard] if hazard else [])
 
+    def stopping(self, now: float) -> Cue:
+        """The last cue: the aid is being stopped, so its silence from now on is no fault to wait out."""
+        return self._system(now, "stopped", "")
+
     def tick(self, now: float) -> list[Cue]:
         """Called regularly (say 10 Hz) with the arrival clock: notices silence."""
         if self.system is None or self.source_ended:

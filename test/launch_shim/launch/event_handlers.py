@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class OnProcessExit:
-    def __init__(self, *, target_action: object = None, on_exit: list | None = None) -> None:
-        self.target_action, self.on_exit = target_action, list(on_exit or [])
+    """`on_exit`: actions, or a callable (event, context) -> actions, as the real handler accepts."""
+
+    def __init__(self, *, target_action: object = None, on_exit: list | Callable | None = None) -> None:
+        self.target_action = target_action
+        self.on_exit = on_exit if callable(on_exit) else list(on_exit or [])
+
+    def actions_on_exit(self, returncode: int) -> list:
+        """What the handler does when its target exits with `returncode`."""
+        if not callable(self.on_exit):
+            return self.on_exit
+        return list(self.on_exit(ProcessExited(returncode), None) or [])
+
+
+class ProcessExited:
+    """The event's field the launch file reads."""
+
+    def __init__(self, returncode: int) -> None:
+        self.returncode = returncode
