@@ -10,7 +10,10 @@ process, real DDS) on the sample walk, looped. This process listens to
    restarts it);
 3. the navigation node itself is killed (nothing is left to speak until the
    launcher has restarted it; the drill measures that silence);
-4. a model file is missing (a second graph with --model naming no file).
+4. a model file is missing (a second graph with --model naming no file);
+5. the launcher itself is SIGKILLed (a third graph): every process of the
+   graph must end by itself (they are tied to the launcher), navigation
+   saying "Navigation stopped" as it goes.
 
 For each: the cues heard after it, the delay to the first, to the recovery
 cue and to the next hazard cue. Prints a table, writes JSON.
@@ -39,6 +42,7 @@ from rclpy.node import Node
 
 from aria_nav_ros.core.cameras import CUES_TOPIC
 from aria_nav_ros.msg import NavigationCue
+from aria_nav_ros.process import child_env
 from aria_nav_ros.ros.qos import RESULT_QOS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +60,9 @@ class Graph:
     def __init__(self, run: Path, extra: list[str]) -> None:
         sample = ROOT / "outputs" / "sample" / "walk"
         command = [sys.executable, "-m", "aria_nav_ros.launcher", "--path", str(sample), "--loop", "--output", str(run)]
-        self.process = subprocess.Popen([*command, *GRAPH, *extra], stderr=subprocess.PIPE, text=True)
+        # Tied to this process, in a group of its own (as the launcher starts its own children).
+        self.process = subprocess.Popen([*command, *GRAPH, *extra], stderr=subprocess.PIPE, text=True, env=child_env(),
+                                        start_new_session=True)  # fmt: skip
         self.lines: list[tuple[float, str]] = []
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -70,6 +76,9 @@ class Graph:
             if f"aria_nav_ros.nodes.{module}" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
                 return int(pid)
         raise RuntimeError(f"no {module} process under the launcher")
+
+    def children(self) -> list[int]:
+        return [int(p) for p in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()]
 
     def logged(self, text: str, after: float) -> float | None:
         return next((t for t, line in self.lines if t >= after and text in line), None)
@@ -186,7 +195,38 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
                        "error_logged": error.split("]: ", 1)[-1]})  # fmt: skip
     finally:
         graph.stop()
+
+    # 5. The launcher is SIGKILLed: nothing of the graph may live on.
+    graph = Graph(run / "launcher_killed", [])
+    try:
+        if ears.wait_for(_hazard(), time.monotonic(), 120) is None:
+            raise RuntimeError(
+                "the third graph gave no hazard cue:\n" + "\n".join(line for _, line in graph.lines[-40:])
+            )
+        processes = graph.children()
+        t0 = time.monotonic()
+        graph.process.kill()
+        graph.process.wait()
+        while any(_alive(pid) for pid in processes) and time.monotonic() - t0 < 30:
+            time.sleep(0.05)
+        gone = time.monotonic()
+        left = [pid for pid in processes if _alive(pid)]
+        said = graph.logged("[cue warning] Navigation stopped", t0)
+        faults.append({"fault": "launcher killed (SIGKILL)", "expected": "Navigation stopped; every process ends",
+                       "heard": ["Navigation stopped"] if said else [], "first_cue_s": _delay(said, t0),
+                       "processes": len(processes), "left_running": len(left),
+                       "all_ended_s": None if left else round(gone - t0, 2)})  # fmt: skip
+    finally:
+        if graph.process.poll() is None:
+            graph.stop()
     return faults, code
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{f['fault'][:58]:58} {times}  {' / '.join(f['heard'][:6])}")
         if f.get("error_logged"):
             print(f"{'':58} logged: {f['error_logged']}")
+        if "processes" in f:
+            print(f"{'':58} {f['processes']} processes, {f['left_running']} left running, all ended after"
+                  f" {f['all_ended_s']} s")  # fmt: skip
     report = {"command": "python bench/fault_drill.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
               "graph": GRAPH, "launcher_exit_code": code, "faults": faults}  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ def test_fault_drill_every_fault_is_said_and_the_graph_recovers(tmp_path: Path, 
                           env=ros_env, capture_output=True, text=True, timeout=900)  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     report = json.loads(out.read_text())
-    source, perception, navigation, model = report["faults"]
+    source, perception, navigation, model, launcher = report["faults"]
     assert report["launcher_exit_code"] == 0
 
     # Glasses unplugged: one cue within 2 s, then "Cameras back" and hazard cues again, by themselves.
@@ -42,3 +42,7 @@ def test_fault_drill_every_fault_is_said_and_the_graph_recovers(tmp_path: Path, 
     # A missing model: the log names the file and what to do; the wearer hears that the system is paused.
     assert "/nonexistent/yolo11n.pt not found" in model["error_logged"] and "'model' parameter" in model["error_logged"]
     assert model["first_cue_s"] is not None and model["heard"][0] == "System paused", model
+
+    # The launcher SIGKILLed: every process of the graph (6: no recorder) ends by itself, navigation saying so.
+    assert launcher["processes"] == 6 and launcher["left_running"] == 0, launcher
+    assert launcher["heard"] == ["Navigation stopped"], launcher

@@ -269,3 +269,75 @@ def test_glasses_unplugged_are_said_lost_when_results_come_less_often_than_frame
                 cues += policy.on_detections(t, "rgb", [])
         cues += policy.tick(t + 0.05)
     assert [c.text for c in cues if c.kind == KIND_SYSTEM][:2] == ["System ready", "Cameras lost"]
+
+
+def system_texts(cues: list[Cue]) -> list[str]:
+    return [c.text for c in cues if c.kind == KIND_SYSTEM]
+
+
+def run_paced(policy: NavigationPolicy, stop_at: float, gaps: Callable[[int], float], frames_each: float,
+              frames_go_on: bool = False) -> list[Cue]:  # fmt: skip
+    """Frames every `frames_each` s; results of all three cameras after gaps(i) s, until `stop_at`; then 15 s
+    more, with frames (`frames_go_on`: perception stopped) or without (the cameras stopped)."""
+    cues, t, i, next_frame = [], 0.0, 0, 0.0
+    clock = 0.0
+    while clock < stop_at + 15.0:
+        if clock >= next_frame and (clock < stop_at or frames_go_on):
+            for camera in ("rgb", "slam_left", "slam_right"):
+                policy.on_frame(clock, camera)
+            next_frame += frames_each
+        if clock >= t and clock < stop_at:
+            for camera in ("rgb", "slam_left", "slam_right"):
+                cues += policy.on_detections(clock, camera, [])
+            t, i = t + gaps(i), i + 1
+        cues += policy.tick(clock)
+        clock = round(clock + 0.05, 6)
+    return cues
+
+
+def test_photos_at_one_a_second_are_not_lost_between_photos_and_a_real_stop_is_still_said() -> None:
+    """The 1 s floors would flap on a 1 s pace: the timeouts follow the pace (3 x its p95), no further."""
+    policy = NavigationPolicy(CONFIG, "en")
+    cues = run_paced(policy, 25.0, lambda i: 1.0, frames_each=1.0)
+    assert system_texts(cues) == ["System ready", "Cameras lost"]
+    lost = next(c for c in cues if c.text == "Cameras lost")
+    assert lost.time - 24.0 <= CONFIG["liveness"]["factor"] * 1.0 + 0.1  # the last photo came at 24 s
+
+
+def test_a_slow_machine_whose_results_come_every_one_to_two_seconds_never_pauses() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    cues = run_paced(policy, 120.0, lambda i: (1.0, 1.9, 1.4, 1.7, 1.2)[i % 5], frames_each=0.1, frames_go_on=True)
+    system = system_texts(cues)
+    assert system == ["System ready", "System paused"], system  # the one pause: the pipeline's real stop
+    paused = next(c for c in cues if c.text == "System paused")
+    assert paused.time - 119.0 <= CONFIG["liveness"]["ceiling"]
+
+
+def test_a_stall_does_not_make_the_next_one_slower_to_notice() -> None:
+    """Gaps that ended a loss are not the stream's pace: after a 5 s stall, the next is said as fast."""
+    policy = NavigationPolicy(CONFIG, "en")
+    stalls = lambda t, _: 3.0 <= t < 8.0 or 12.0 <= t < 16.0  # noqa: E731
+    cues = run_cameras(policy, 16.0, stalls, lambda t: True)
+    paused = [c.time for c in cues if c.text == "System paused"]
+    assert system_texts(cues) == ["System ready", "System paused", "System back", "System paused"]
+    assert paused[1] - 11.9 == pytest.approx(paused[0] - 2.9, abs=0.11)
+
+
+def test_the_end_of_a_replay_is_said_as_such_and_nothing_is_lost_after_it() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    cues = run_cameras(policy, 3.0, lambda t, _: False, lambda t: True)
+    cues += policy.on_event(3.0, "recording_ended")
+    for i in range(200):  # 20 s of silence after the end
+        cues += policy.tick(3.0 + i * STEP)
+    assert system_texts(cues) == ["System ready", "Recording ended"]
+    # The replay starts over (a new pass): frames and results are watched again, a stop is said again.
+    policy.on_frame(25.0, "rgb")
+    cues = policy.on_detections(25.0, "rgb", []) + [c for i in range(40) for c in policy.tick(25.0 + i * STEP)]
+    assert system_texts(cues) == ["Cameras lost"]
+
+
+def test_the_end_of_a_replay_can_be_silent_and_a_stopped_recorder_is_said() -> None:
+    policy = NavigationPolicy(NavigationConfig({**CONFIG.raw, "say_recording_ended": False}), "es")
+    assert policy.on_event(1.0, "recording_ended") == []
+    assert [c.text for c in policy.on_event(2.0, "recording_stopped")] == ["Grabación detenida"]
+    assert policy.stopping(3.0).text == "Navegación detenida"

@@ -28,7 +28,7 @@ from aria_nav_ros.msg import SystemEvent
 from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS
 from aria_nav_ros.ros.spin import run_node
 
-CHECK_EVERY_BYTES = 16 * 1024 * 1024
+CHECK_EVERY_BYTES = 8 * 1024 * 1024
 
 DEFAULT_TOPICS = [
     "/aria/rgb/image_raw", "/aria/rgb/camera_info",

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 
 import rclpy
+from rclpy.exceptions import ParameterException
 from rclpy.executors import Executor, ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
@@ -67,7 +68,8 @@ def run_nodes(makers: list[Callable[[], Node]], args: list[str] | None = None) -
             executor.spin_once(timeout_sec=0.2)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except (ValueError, OSError) as error:  # bad parameters, missing files: say what, not a traceback
+    except (ValueError, OSError, ParameterException) as error:  # bad parameters, missing files: say what
+        # (a parameter of the wrong type: "Trying to set parameter 'x' to '24' of type 'INTEGER', expecting ...")
         print(f"cannot start: {error}", file=sys.stderr)
         code = 2
     finally:

@@ -73,8 +73,8 @@ class Cadence:
         self.last = now
 
     def p95(self) -> float:
-        """The 95th percentile of the recent gaps (0 until two are known)."""
-        if len(self.gaps) < 2:
+        """The 95th percentile of the recent gaps (0 until one is known)."""
+        if not self.gaps:
             return 0.0
         ordered = sorted(self.gaps)
         return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
@@ -93,8 +93,9 @@ class Liveness:
     """One stream's health: lost after a silence longer than `timeout`, back once news has flowed for `back_after`.
 
     The timeout follows the stream's pace (and that of the frames it depends on, `paces`), never under
-    `floor` (the configured timeout) nor over the ceiling. Gaps that ended a loss do not count: one
-    stall does not make the next one slower to notice.
+    `floor` (the configured timeout) nor over the ceiling. The gap that ended a loss (or was longer than
+    the timeout) does not count: one stall does not make the next one slower to notice. Gaps while the
+    stream comes back do (up to the ceiling): a stream slower than the floor learns its pace even then.
     """
 
     def __init__(self, floor: float, back_after: float, last: float, pace: Pace, paces: tuple[Cadence, ...] = ()):
@@ -115,7 +116,10 @@ class Liveness:
     def heard(self, now: float) -> bool:
         """News came; True when this makes a lost stream back."""
         gap = now - self.last
-        self.own.add(now, limit=-math.inf if self.lost else self.timeout)
+        if not self.lost:
+            self.own.add(now, limit=self.timeout)
+        else:  # the first news after a loss ends the stall: not a pace
+            self.own.add(now, limit=-math.inf if self.flowing_since is None else self.pace.ceiling)
         self.last = now
         if not self.lost:
             return False
