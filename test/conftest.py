@@ -32,14 +32,20 @@ def _children() -> list[int]:
     return pids
 
 
+# multiprocessing's resource tracker: one per process that used a spawn context, living as long as that
+# process (the test session itself), shared by every test after it. Not something a test left behind.
+SESSION_HELPERS = ("multiprocessing.resource_tracker",)
+
+
 def _describe(pid: int) -> str | None:
-    """The command line of a live child; None for a zombie (reaped here) or one gone."""
+    """The command line of a live child; None for a zombie (reaped here), one gone, or a session helper."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         if state == "Z":
             os.waitpid(pid, os.WNOHANG)
             return None
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        text = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        return None if any(helper in text for helper in SESSION_HELPERS) else text
     except (OSError, ChildProcessError):
         return None
 

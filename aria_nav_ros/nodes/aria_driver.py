@@ -64,6 +64,9 @@ from aria_nav_ros.ros.spin import run_node
 CLOCKS = ("now", "recorded")
 WAIT_FOR = ("none", "subscribers", "perception")  # what a replay waits for before its first frame
 WAITING_SAID_EVERY_S = 10.0
+# Discovery is two one-way messages: this publisher can have matched a reader before that reader has
+# matched it back, and a best-effort frame sent in between is lost to it. Readiness must hold this long.
+SETTLE_S = 1.0
 
 
 class AriaDriver(Node):
@@ -134,6 +137,7 @@ class AriaDriver(Node):
         self._ready_told = False
         self._end_told = False
         self._waiting_since = time.monotonic()
+        self._ready_since: float | None = None  # when every camera was first found ready (see SETTLE_S)
         self._waiting_said = 0.0
         self.runner.start()
         self.create_timer(0.1, self._watch_source)
@@ -174,7 +178,7 @@ class AriaDriver(Node):
             readers = nodes(self.get_subscriptions_info_by_topic(image_topic(camera)))
             if self.wait_for == "perception":  # a perception node publishes the detections of what it reads
                 readers &= nodes(self.get_publishers_info_by_topic(detections_topic(camera)))
-            if not readers:
+            if not readers or self.image_pubs[camera].get_subscription_count() == 0:  # matched by this side too
                 missing.append(camera)
         return missing
 
@@ -197,10 +201,14 @@ class AriaDriver(Node):
         if not runner.released.is_set() and runner.opened.is_set():
             missing = self._not_ready()
             now = time.monotonic()
-            if not missing:
+            if missing:
+                self._ready_since = None
+            elif self._ready_since is None:
+                self._ready_since = now
+            elif now - self._ready_since >= SETTLE_S:
                 self.get_logger().info(f"{self.wait_for} ready for every camera: starting the replay")
                 runner.release()
-            elif now - self._waiting_said >= WAITING_SAID_EVERY_S:
+            if missing and now - self._waiting_said >= WAITING_SAID_EVERY_S:
                 self._waiting_said = now
                 waited = now - self._waiting_since
                 self.get_logger().info(f"waiting for {self.wait_for} on {', '.join(missing)} ({waited:.0f} s so far)")
@@ -216,7 +224,9 @@ class AriaDriver(Node):
             return
         event = SystemEvent(node=self.get_name(), detail=failure or f"{self.runner.source.name} is over")
         event.event = SystemEvent.SOURCE_FAILED if failure else SystemEvent.SOURCE_ENDED
-        event.header.stamp = self.get_clock().now().to_msg()
+        # When it happened: on the recorded clock, the last time published (a replay then ends the same every time).
+        stamp = self._clock_ns if self.recorded_clock else self.get_clock().now().nanoseconds
+        event.header.stamp.sec, event.header.stamp.nanosec = divmod(max(stamp, 0), 1_000_000_000)
         self.events_pub.publish(event)
         if self.exit_at_end:
             # Said before leaving: navigation must hear that this is an end, not a fault.

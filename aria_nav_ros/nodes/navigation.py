@@ -174,7 +174,7 @@ class Navigation(Node):
             self.refusals.refuse("event", f"unknown event {msg.event} from {msg.node[:32]!r}")
             return
         self.get_logger().info(f"{msg.node[:64]}: {msg.detail[:300]}")
-        self._emit(self.policy.on_event(self._now(), event), None)
+        self._emit(self.policy.on_event(_seconds(msg.header.stamp), event), msg)  # said at when it happened
 
     @staticmethod
     def _stamp_problem(stamp: Time, now: float) -> str:
@@ -202,7 +202,7 @@ class Navigation(Node):
         level = OK if state == "running" else WARN
         self.diagnostics_pub.publish(diagnostic(self, level, state, values))
 
-    def _emit(self, cues: list[Cue], source: DetectionArray | None) -> None:
+    def _emit(self, cues: list[Cue], source: DetectionArray | SystemEvent | None) -> None:
         for cue in cues:
             msg = NavigationCue(
                 kind=cue.kind,
