@@ -116,6 +116,20 @@ def test_a_source_that_cannot_open_ends_the_launcher_before_any_model_loads(
     assert not (tmp_path / "run" / "summary.json").exists()
 
 
+def test_no_glasses_ends_the_launcher_with_the_reason_before_any_model_loads(
+    tmp_path: Path, ros_env: dict[str, str]
+) -> None:
+    run = graph(tmp_path / "run", ros_env, "--source", "live")
+    try:
+        code = run.process.wait(timeout=60)  # the SDK looks for glasses for a few seconds
+    finally:
+        stop_group(run.process)
+    assert code == EXIT_SOURCE, run.log[-3000:]
+    assert "cannot start: no Aria glasses over USB found" in run.lines[-1], run.log[-3000:]
+    for never in ("rgb_perception", "slam_detector", "navigation", "recorder"):
+        assert never not in run.log, run.log
+
+
 def test_slow_photos_replay_every_frame_without_false_alarms_and_the_end_is_said_as_such(
     tmp_path: Path, ros_env: dict[str, str]
 ) -> None:
