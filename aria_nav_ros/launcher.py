@@ -33,7 +33,7 @@ from aria_nav_ros.graph import (
     Process,
     describe_graph,
 )
-from aria_nav_ros.process import RUNNING, STOPPING, child_env, start_process
+from aria_nav_ros.process import RUNNING, STOP, STOPPING, child_env, start_process
 
 STOP_GRACE_S = 10.0  # the documented time for the whole graph to stop
 DRAIN_S = 3.0  # after a replay ends: time for the last results and cues
@@ -66,7 +66,11 @@ class Worker:
         if ready_fd is not None:
             env[READY_FD_ENV] = str(ready_fd)
         fds = () if ready_fd is None else (ready_fd,)
-        self.child = subprocess.Popen(self.process.command(), start_new_session=True, env=env, pass_fds=fds)
+        command = self.process.command()
+        if self.restarts and self.process.executable == "aria_driver":
+            # Restarted (it crashed): glasses missing just now are waited for, not a reason to end the graph.
+            command += ["-p", "exit_on_open_failure:=false"]
+        self.child = subprocess.Popen(command, start_new_session=True, env=env, pass_fds=fds)
         self.started_at = time.monotonic()
         self.restart_at = None
 
@@ -136,7 +140,7 @@ def stop_workers(workers: list[Worker], say: Say, grace_s: float = STOP_GRACE_S)
     return [codes[i] for i in range(len(workers))]
 
 
-def open_source(driver: Worker, stopped: Callable[[], bool], timeout_s: float = SOURCE_OPEN_TIMEOUT_S) -> str:
+def await_source(driver: Worker, stopped: Callable[[], bool], timeout_s: float = SOURCE_OPEN_TIMEOUT_S) -> str:
     """Start the driver and wait until its source is open: "" when it is (or a stop came), else why not."""
     read_end, write_end = os.pipe()
     try:
@@ -176,10 +180,15 @@ def run_graph(
 ) -> int:
     """Run the graph until Ctrl-C/SIGTERM, `duration_s` (0: no limit), `until()` or the driver's end.
 
-    Returns the worst exit code: EXIT_SOURCE when the source could not open.
+    Returns the worst exit code: EXIT_SOURCE when the source could not open. Signals are handled as
+    aria_nav_ros.process says when the caller has called start_process() (main() does); a stop asked
+    before the call returns at once.
     """
-    stop = start_process()
+    stop = STOP
+    if stop.requested.is_set():
+        return 0
     stop.phase = RUNNING
+    stop.deadline_s = STOP_GRACE_S + 5.0  # the launcher's own stop outlasts its children's grace
     workers = [Worker(p, say) for p in processes]
     start = time.monotonic()
     end_at = start + duration_s if duration_s > 0 else float("inf")
@@ -188,12 +197,14 @@ def run_graph(
     try:
         drivers = [w for w in workers if w.process.executable == "aria_driver"]
         for driver in drivers:
-            problem = open_source(driver, stop.requested.is_set)
+            problem = await_source(driver, stop.requested.is_set)
             if problem:
                 stop_workers([driver], say=lambda _: None)  # it ends by itself (or hangs: then it is made to)
                 driver.child = None
                 say(f"cannot start: {problem}")
                 return EXIT_SOURCE
+        if stop.requested.is_set():  # asked while the source opened: start nothing more
+            return 0
         for worker in workers:
             if worker not in drivers:
                 worker.start()
@@ -226,6 +237,7 @@ def run_graph(
     finally:
         stop.phase = STOPPING
         codes = stop_workers(workers, say)
+        stop.disarm()
     return max([failed, *(abs(c) for c in codes)])
 
 
@@ -256,8 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     run.mkdir(parents=True, exist_ok=True)
     _say(f"run folder {run}")
     code = run_graph(describe_graph(settings), duration, progress=lambda _: cue_progress(run))
-    if code == EXIT_SOURCE:
-        return code  # nothing ran: no summary to write
+    if not any(run.iterdir()):
+        return code  # nothing ran (the source did not open, or a stop came first): no summary to write
     print(write_report(run, settings), flush=True)
     return code
 

@@ -39,14 +39,22 @@ def _prctl(option: int, value: int) -> bool:
 
 
 def die_with_parent() -> None:
-    """SIGTERM this process when the parent named in ARIA_NAV_PARENT_PID dies (however it dies)."""
-    parent = os.environ.get(PARENT_ENV)
-    if not parent:
+    """SIGTERM this process when the parent named in ARIA_NAV_PARENT_PID dies (however it dies).
+
+    The variable is taken out of the environment: it names this process's parent, not its children's.
+    """
+    parent = os.environ.pop(PARENT_ENV, "")
+    if not parent.isdigit():
         return
     _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != int(parent):  # the parent died before the line above: it will not signal
+    if os.getppid() == int(parent):
+        return
+    try:
+        os.kill(int(parent), 0)
+    except ProcessLookupError:  # it died before the prctl above: it will never signal
         print(f"[{os.getpid()}] parent {parent} is gone: exiting", file=sys.stderr, flush=True)
-        os._exit(0)
+        os._exit(1)
+    # Started through a wrapper (bash, timeout): tied to the wrapper, which lives as long as the parent.
 
 
 def child_env(env: dict[str, str] | None = None) -> dict[str, str]:
@@ -67,14 +75,16 @@ class Stop:
         self.phase = STARTING
         self.deadline_s = deadline_s
         self.signal_name = ""
+        self._deadline: threading.Timer | None = None
 
     def install(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
 
     def _on_signal(self, signum: int, _frame: object) -> None:
-        if self.requested.is_set():
-            return  # one stop is enough: a second Ctrl-C must not cut the tidy exit short
+        if self.requested.is_set():  # a second signal: the tidy exit is taking too long for someone
+            print(f"[{os.getpid()}] {signal.Signals(signum).name} again: exiting now", file=sys.stderr, flush=True)
+            os._exit(1)
         self.signal_name = signal.Signals(signum).name
         self.requested.set()
         if self.phase == STARTING:
@@ -95,9 +105,15 @@ class Stop:
                   flush=True)  # fmt: skip
             os._exit(1)
 
-        timer = threading.Timer(self.deadline_s, hard_exit)
-        timer.daemon = True
-        timer.start()
+        if self._deadline is None:
+            self._deadline = threading.Timer(self.deadline_s, hard_exit)
+            self._deadline.daemon = True
+            self._deadline.start()
+
+    def disarm(self) -> None:
+        """The stop is done (what follows, a report, is no teardown that can hang): no hard exit."""
+        if self._deadline is not None:
+            self._deadline.cancel()
 
 
 STOP = Stop()  # one per process

@@ -95,7 +95,10 @@ def test_without_a_sound_device_speech_goes_to_the_wav_file_with_a_warning(ros_e
             pub.publish(msg)
             rclpy.spin_once(node, timeout_sec=0.1)
         assert nav.wait_for("¡Cuidado! Persona delante", timeout_s=10), nav.log
-        time.sleep(2.0)  # speech is made off the callbacks
+        # Speech is made off the callbacks: wait until the WAV file holds half a second of sound.
+        end = time.monotonic() + 20
+        while not (wav.exists() and wav.stat().st_size > 44 + 22050 * 4 // 2) and time.monotonic() < end:
+            time.sleep(0.05)
     finally:
         node.destroy_node()
         rclpy.shutdown()

@@ -58,7 +58,7 @@ from aria_nav_ros.graph import EXIT_SOURCE, READY_FD_ENV
 from aria_nav_ros.msg import DetectionArray, SystemEvent
 from aria_nav_ros.ros.camera_info import camera_info
 from aria_nav_ros.ros.image import numpy_to_image
-from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS, SENSOR_QOS
+from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, SENSOR_QOS
 from aria_nav_ros.ros.spin import run_node
 
 CLOCKS = ("now", "recorded")
@@ -118,7 +118,7 @@ class AriaDriver(Node):
             c: self.create_publisher(CameraInfo, camera_info_topic(c), SENSOR_QOS) for c in self.settings.cameras
         }
         self.imu_pub = self.create_publisher(Imu, IMU_TOPIC, IMU_QOS)
-        self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, RESULT_QOS)
+        self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, EVENTS_QOS)
         self.published = dict.fromkeys(self.settings.cameras, 0)
         self.wait_for = str(p("wait_for", "none").value)
         if self.wait_for not in WAIT_FOR:
@@ -305,8 +305,12 @@ class AriaDriver(Node):
         self.imu_stamps.add(stamp)
 
     def destroy_node(self) -> None:
-        if hasattr(self, "runner") and self.runner.started and not self.runner.stop():
-            self.get_logger().warning("the frame source did not stop within 10 s")
+        if hasattr(self, "runner"):
+            self.runner.stop_event.set()
+            with self._result_seen:  # a lockstep wait for detections that will not come ends now
+                self._result_seen.notify_all()
+        if hasattr(self, "runner") and self.runner.started and not self.runner.stop(5.0):
+            self.get_logger().warning("the frame source did not stop within 5 s")
         if hasattr(self, "trace"):
             self.imu_stamps.flush()
             self.trace.close()

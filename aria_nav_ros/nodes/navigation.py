@@ -38,7 +38,7 @@ from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
 from aria_nav_ros.msg import DetectionArray, NavigationCue, SystemEvent
 from aria_nav_ros.ros.detections import detection_from_msg
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, OK, WARN, diagnostic
-from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS, SENSOR_QOS
+from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, SENSOR_QOS
 from aria_nav_ros.ros.refusals import Refusals
 from aria_nav_ros.ros.spin import run_node
 
@@ -97,7 +97,7 @@ class Navigation(Node):
                 SENSOR_QOS,
             )
         self.create_subscription(Imu, IMU_TOPIC, self._on_imu, IMU_QOS)
-        self.create_subscription(SystemEvent, EVENTS_TOPIC, self._on_event, RESULT_QOS)
+        self.create_subscription(SystemEvent, EVENTS_TOPIC, self._on_event, EVENTS_QOS)
         self.player = self._player(sink_kind, wav_path, language)
         self.create_timer(0.1, self._tick)
         self.create_timer(1.0, self._report)
@@ -174,7 +174,11 @@ class Navigation(Node):
             self.refusals.refuse("event", f"unknown event {msg.event} from {msg.node[:32]!r}")
             return
         self.get_logger().info(f"{msg.node[:64]}: {msg.detail[:300]}")
-        self._emit(self.policy.on_event(_seconds(msg.header.stamp), event), msg)  # said at when it happened
+        # Said at when it happened (on a recorded clock: the same every replay), if that time is sane; a node
+        # on another clock (or a broken stamp) would place it minutes away: then now.
+        now = self._now()
+        when = now if self._stamp_problem(msg.header.stamp, now) else _seconds(msg.header.stamp)
+        self._emit(self.policy.on_event(when, event), msg)
 
     @staticmethod
     def _stamp_problem(stamp: Time, now: float) -> str:

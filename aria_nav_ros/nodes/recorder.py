@@ -25,7 +25,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from aria_nav_ros.core.bag_writer import BagWriter
 from aria_nav_ros.core.cameras import EVENTS_TOPIC
 from aria_nav_ros.msg import SystemEvent
-from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS
+from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS
 from aria_nav_ros.ros.spin import run_node
 
 CHECK_EVERY_BYTES = 8 * 1024 * 1024
@@ -61,17 +61,17 @@ class Recorder(Node):
         )
         if not self.path:
             raise ValueError("recorder: parameter 'path' (the bag to write) is required")
-        self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, RESULT_QOS)
+        self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, EVENTS_QOS)
         self.recording = True
         self._unchecked = 0  # bytes written since the last look at the free space
         self.bag: BagWriter | None = None
-        if self._disk_low():
+        if self._guard_disk():
             return
         self.bag = BagWriter(self.path)
         self.pending = set(self.topics)
         self.get_logger().info(f"recording {len(self.topics)} topics into {self.path}")
         self.create_timer(0.2, self._subscribe_new_topics)
-        self.create_timer(1.0, self._disk_low)
+        self.create_timer(1.0, self._guard_disk)
 
     def _free_mb(self) -> float:
         folder = Path(self.path).parent  # the bag's own folder may not exist yet
@@ -79,8 +79,8 @@ class Recorder(Node):
             folder = folder.parent
         return shutil.disk_usage(folder).free / 1e6
 
-    def _disk_low(self) -> bool:
-        """Stop recording when free space is below min_free_mb; True when recording is (now) stopped."""
+    def _guard_disk(self) -> bool:
+        """Stops recording when free space is below min_free_mb; True when recording is (now) stopped."""
         if not self.recording:
             return True
         self._unchecked = 0
@@ -133,7 +133,7 @@ class Recorder(Node):
         if not self.recording:
             return
         self._unchecked += len(data)
-        if self._unchecked >= CHECK_EVERY_BYTES and self._disk_low():
+        if self._unchecked >= CHECK_EVERY_BYTES and self._guard_disk():
             return
         try:
             self.bag.write(topic, self.get_clock().now().nanoseconds, data)

@@ -27,3 +27,12 @@ RESULT_QOS = QoSProfile(
     reliability=ReliabilityPolicy.RELIABLE,
     durability=DurabilityPolicy.VOLATILE,
 )
+
+# Events about the aid itself (SystemEvent): few, and each must reach navigation even when it starts
+# after the event (a disk already full at the start), so the last few are kept for late readers.
+EVENTS_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=5,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)

@@ -51,8 +51,14 @@ def run_nodes(makers: list[Callable[[], Node]], args: list[str] | None = None) -
     code = 0
     try:
         stop.phase = BUILDING
-        for make in makers:
-            nodes.append(make())
+        try:
+            for make in makers:
+                nodes.append(make())
+        except (ValueError, OSError, ParameterException) as error:  # bad parameters, missing files: say what
+            # (a parameter of the wrong type: "Trying to set parameter 'x' to '24' of type 'INTEGER', ...")
+            stop.phase = STOPPING
+            print(f"cannot start: {error}", file=sys.stderr)
+            return 2
         executor = make_executor(len(nodes))
         for node in nodes:
             executor.add_node(node)
@@ -68,10 +74,6 @@ def run_nodes(makers: list[Callable[[], Node]], args: list[str] | None = None) -
             executor.spin_once(timeout_sec=0.2)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except (ValueError, OSError, ParameterException) as error:  # bad parameters, missing files: say what
-        # (a parameter of the wrong type: "Trying to set parameter 'x' to '24' of type 'INTEGER', expecting ...")
-        print(f"cannot start: {error}", file=sys.stderr)
-        code = 2
     finally:
         stop.phase = STOPPING
         stop.request()  # the deadline holds for the teardown too

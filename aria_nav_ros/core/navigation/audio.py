@@ -204,12 +204,22 @@ class AudioPlayer:
 
     def say(self, cue: Cue) -> None:
         if cue.interrupts:
-            while True:  # what waits is older and less urgent than this
-                try:
-                    self._queue.get_nowait()
-                except queue.Empty:
-                    break
+            self._drop_waiting()  # what waits is older and less urgent than this
         self._queue.put(cue)
+
+    def _drop_waiting(self) -> None:
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+            self._queue.task_done()
+
+    def played(self, timeout_s: float) -> bool:
+        """Waits until every cue said so far is played (or dropped, or failed); False at the timeout."""
+        done = self._queue.all_tasks_done
+        with done:
+            return done.wait_for(lambda: self._queue.unfinished_tasks == 0, timeout_s)
 
     def _run(self) -> None:
         while (cue := self._queue.get()) is not None:
@@ -218,6 +228,8 @@ class AudioPlayer:
                 self._play(samples, cue)
             except Exception as error:  # the wearer must not lose later cues to one failure; say it
                 self.on_error(f"audio failed for {cue.text!r}: {error}")
+            finally:
+                self._queue.task_done()
 
     def _play(self, samples: np.ndarray, cue: Cue) -> None:
         try:
@@ -236,11 +248,7 @@ class AudioPlayer:
 
     def close(self, timeout_s: float = 5.0, last: Cue | None = None) -> None:
         """Stop: what is still waiting is dropped (the run is over), what is playing ends, then `last` plays."""
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                break
+        self._drop_waiting()
         if last is not None:
             self._queue.put(last)
         self._queue.put(None)

@@ -38,6 +38,7 @@ from aria_nav_ros.core.navigation.phrases import check_language, hazard_text, sy
 from aria_nav_ros.core.navigation.tracker import Track, Tracker
 
 INFO, WARNING, CRITICAL = 0, 1, 2
+DEFAULT_PACE = {"factor": 3.0, "ceiling": 10.0, "window": 50}  # config/navigation.yaml's `liveness`
 KIND_HAZARD, KIND_SYSTEM = 0, 1
 
 
@@ -65,11 +66,13 @@ class Cadence:
     def __init__(self, window: int) -> None:
         self.gaps: deque[float] = deque(maxlen=window)
         self.last: float | None = None
+        self.observed_s = 0.0  # the gaps' total since the start (not only those still in the window)
 
     def add(self, now: float, limit: float = math.inf) -> None:
         """An arrival; its gap is remembered when at most `limit` (a longer one ended a stall: not a pace)."""
         if self.last is not None and 0.0 <= now - self.last <= limit:
             self.gaps.append(now - self.last)
+            self.observed_s += now - self.last
         self.last = now
 
     def p95(self) -> float:
@@ -92,25 +95,28 @@ class Pace:
 class Liveness:
     """One stream's health: lost after a silence longer than `timeout`, back once news has flowed for `back_after`.
 
-    The timeout follows the stream's pace (and that of the frames it depends on, `paces`), never under
-    `floor` (the configured timeout) nor over the ceiling. The gap that ended a loss (or was longer than
-    the timeout) does not count: one stall does not make the next one slower to notice. Gaps while the
-    stream comes back do (up to the ceiling): a stream slower than the floor learns its pace even then.
+    The timeout follows the stream's pace (and that of the frames it depends on, `inputs`), never under
+    `floor` (the configured timeout) nor over the ceiling; it is the ceiling until the stream's gaps span
+    the floor (its pace is not known before). The gap that ended a loss (or was longer than the timeout)
+    does not count: one stall does not make the next one slower to notice. Gaps while the stream comes
+    back do (up to the ceiling): a stream slower than the floor learns its pace even then.
     """
 
-    def __init__(self, floor: float, back_after: float, last: float, pace: Pace, paces: tuple[Cadence, ...] = ()):
+    def __init__(self, floor: float, back_after: float, last: float, pace: Pace, inputs: tuple[Cadence, ...] = ()):
         self.floor = floor
         self.back_after = back_after
         self.last = last  # the newest news (or, before any, when silence starts to count)
         self.pace = pace
         self.own = Cadence(pace.window)
-        self.paces = paces
+        self.inputs = inputs
         self.lost = False
         self.flowing_since: float | None = None
 
     @property
     def timeout(self) -> float:
-        observed = max([self.own.p95(), *(c.p95() for c in self.paces)])
+        if self.own.observed_s < self.floor:  # its pace is not known yet (just started): a slow one is no loss
+            return max(self.floor, self.pace.ceiling)
+        observed = max([self.own.p95(), *(c.p95() for c in self.inputs)])
         return max(self.floor, min(self.pace.ceiling, self.pace.factor * observed))
 
     def heard(self, now: float) -> bool:
@@ -118,8 +124,10 @@ class Liveness:
         gap = now - self.last
         if not self.lost:
             self.own.add(now, limit=self.timeout)
-        else:  # the first news after a loss ends the stall: not a pace
-            self.own.add(now, limit=-math.inf if self.flowing_since is None else self.pace.ceiling)
+        elif self.flowing_since is None:  # the first news after a loss ended the stall: not a pace
+            self.own.last = now
+        else:  # coming back: its pace, however slow (up to the ceiling)
+            self.own.add(now, limit=self.pace.ceiling)
         self.last = now
         if not self.lost:
             return False
@@ -154,7 +162,7 @@ class NavigationPolicy:
         )
         motion = config["motion"]
         self.motion = MotionState(motion["window"], motion["walking_accel_std"])
-        pace = config["liveness"]
+        pace = {**DEFAULT_PACE, **config.raw.get("liveness", {})}  # a user's older config may lack it
         self.pace = Pace(float(pace["factor"]), float(pace["ceiling"]), int(pace["window"]))
         self.cameras: dict[str, Liveness] = {}
         self.frames: dict[str, Cadence] = {}  # each camera's frame arrivals
@@ -174,10 +182,11 @@ class NavigationPolicy:
 
     def start(self, now: float, cameras: list[str]) -> None:
         """The graph starts: these cameras are expected; silence counts after `start_timeout`."""
-        grace = self.config["start_timeout"]
-        self.system = self._system_liveness(now + grace - self.config["watchdog_timeout"])
+        # Silence counts from `start_timeout` on: a liveness that knows no pace yet waits out its ceiling.
+        last = now + self.config["start_timeout"] - max(self.pace.ceiling, self.config["watchdog_timeout"])
+        self.system = self._system_liveness(last)
         for camera in cameras:
-            self.cameras[camera] = self._camera_liveness(camera, now + grace - self.config["camera_timeout"])
+            self.cameras[camera] = self._camera_liveness(camera, last)
 
     def on_frame(self, arrived: float, camera: str = "") -> None:
         """A camera frame (its CameraInfo) arrived: the glasses still stream."""
@@ -255,6 +264,7 @@ class NavigationPolicy:
         if not self.ready:  # the first result of the run (said even after a "paused" at the start)
             self.ready = True
             self.system.reset(now)
+            self.system.own.add(now)  # its pace counts from here
             cues.append(self._system(now, "ready", ""))
         elif self.system.heard(now):
             cues.append(self._system(now, "cameras_back" if self.cause == "cameras_lost" else "resumed", ""))
