@@ -64,7 +64,8 @@ class Graph:
         self.process = subprocess.Popen([*command, *GRAPH, *extra], stderr=subprocess.PIPE, text=True, env=child_env(),
                                         start_new_session=True)  # fmt: skip
         self.lines: list[tuple[float, str]] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)  # to the end of the pipe: every writer gone
+        self.reader.start()
 
     def _read(self) -> None:
         for line in self.process.stderr:
@@ -211,6 +212,7 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
             time.sleep(0.05)
         gone = time.monotonic()
         left = [pid for pid in processes if _alive(pid)]
+        graph.reader.join(10)  # their last lines (the children share the launcher's stderr) are read
         said = graph.logged("[cue warning] Navigation stopped", t0)
         faults.append({"fault": "launcher killed (SIGKILL)", "expected": "Navigation stopped; every process ends",
                        "heard": ["Navigation stopped"] if said else [], "first_cue_s": _delay(said, t0),
