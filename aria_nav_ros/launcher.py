@@ -130,6 +130,10 @@ def stop_workers(workers: list[Worker], say: Say, grace_s: float = STOP_GRACE_S)
             break
         names = ", ".join(f"{w.process.name} (pid {w.child.pid})" for w in late)
         say(f"{names} still running {until - start:g} s after the stop: sending {signal.Signals(sig).name}")
+        if sig == signal.SIGKILL:  # first, where it hangs: every thread's stack into the log (faulthandler)
+            for worker in late:
+                worker.signal(signal.SIGUSR1)
+            time.sleep(0.5)
         for worker in late:
             worker.signal(sig)
     for i, worker in enumerate(workers):

@@ -9,21 +9,33 @@ SIGTERM ask it to stop. What the first one does depends on how far it has come:
   callback, or while rclpy converts a message, ends as a FATAL line or a
   RuntimeError ("Unable to convert call argument") instead of a clean exit.
 
-Once a stop is asked, a deadline thread ends the process hard if the tidy exit
-hangs. A process started with ARIA_NAV_PARENT_PID in its environment (the
-launcher sets it) dies with that parent, even when the parent is SIGKILLed.
+A second signal ends the process at once (exit 1): whoever sends it (the
+launcher's SIGTERM half-way through its grace, a user's second Ctrl-C) finds
+the tidy exit too slow. One within a second of the first is the same stop
+said twice and is ignored: a group's SIGINT and a parent-death SIGTERM, or
+the parent-death signal itself, which the kernel sends once per thread of
+the orphan that carries it (seen 35 ms apart when a subreaper adopts it).
+Once a stop is asked, a deadline thread also ends the process hard if the
+tidy exit hangs. SIGUSR1 writes every thread's stack to stderr
+(faulthandler, even while C code holds the interpreter): the launcher asks
+for it before it kills a process that would not stop. A process started
+with ARIA_NAV_PARENT_PID in its environment (the launcher sets it) dies
+with that parent, even when the parent is SIGKILLed.
 """
 
 from __future__ import annotations
 
 import ctypes
+import faulthandler
 import os
 import signal
 import sys
 import threading
+import time
 
 STARTING, BUILDING, RUNNING, STOPPING = range(4)
 STOP_DEADLINE_S = 10.0  # a process that has not ended this long after a stop ends hard
+REPEAT_S = 1.0  # a second signal within this of the first is the same stop, said twice
 PARENT_ENV = "ARIA_NAV_PARENT_PID"
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
@@ -75,16 +87,21 @@ class Stop:
         self.phase = STARTING
         self.deadline_s = deadline_s
         self.signal_name = ""
+        self._first_at = 0.0
         self._deadline: threading.Timer | None = None
 
     def install(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         if self.requested.is_set():  # a second signal: the tidy exit is taking too long for someone
+            if time.monotonic() - self._first_at < REPEAT_S:
+                return
             print(f"[{os.getpid()}] {signal.Signals(signum).name} again: exiting now", file=sys.stderr, flush=True)
             os._exit(1)
+        self._first_at = time.monotonic()
         self.signal_name = signal.Signals(signum).name
         self.requested.set()
         if self.phase == STARTING:
@@ -96,6 +113,7 @@ class Stop:
     def request(self) -> None:
         """A stop asked from inside (a replay that ended): the same path as a signal."""
         if not self.requested.is_set():
+            self._first_at = time.monotonic()
             self.requested.set()
             self._arm_deadline()
 

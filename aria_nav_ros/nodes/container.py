@@ -15,7 +15,7 @@ from collections.abc import Callable
 import rclpy
 from rclpy.node import Node
 
-from aria_nav_ros.ros.spin import run_nodes
+from aria_nav_ros.ros.spin import exit_now, run_nodes
 
 
 def factories() -> dict[str, Callable[[], Node]]:
@@ -51,4 +51,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())
