@@ -108,3 +108,52 @@ def test_without_a_sound_device_speech_goes_to_the_wav_file_with_a_warning(ros_e
     with wave.open(str(wav)) as w:
         audio = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
     assert len(audio) > 2 * 22050 * 0.5 and int(np.abs(audio).max()) > 1000  # half a second of real sound
+
+
+def test_a_cue_log_that_cannot_be_written_is_said_once_and_every_cue_is_still_spoken(ros_env, tmp_path) -> None:
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+
+    blocked = tmp_path / "a_file"
+    blocked.write_text("not a folder")  # the log's folder cannot be made: as a read-only or full disk
+    wav = tmp_path / "cues.wav"
+    command = node_command("navigation", audio_sink="wav", wav_path=wav, cues_log=blocked / "cues.jsonl")
+    nav = NodeProcess(command, ros_env)
+    rclpy.init()
+    node = Node("navigation_log_feeder")
+    cues: list[NavigationCue] = []
+    statuses: list[DiagnosticStatus] = []
+    node.create_subscription(NavigationCue, "/navigation/cues", cues.append, RESULT_QOS)
+    node.create_subscription(
+        DiagnosticArray, "/diagnostics", lambda m: statuses.extend(s for s in m.status if "navigation" in s.name),
+        RESULT_QOS,
+    )  # fmt: skip
+    pub = node.create_publisher(DetectionArray, "/aria/rgb/detections", RESULT_QOS)
+    try:
+        end = time.monotonic() + 30
+        while pub.get_subscription_count() == 0 and time.monotonic() < end:
+            rclpy.spin_once(node, timeout_sec=0.1)
+        end = time.monotonic() + 30
+        distance = 6.0
+        while time.monotonic() < end and not (
+            len([c for c in cues if c.kind == NavigationCue.KIND_HAZARD]) >= 2
+            and any("cue log not written" in s.message for s in statuses)
+        ):
+            msg = DetectionArray(camera="rgb", image_width=640, image_height=480)
+            msg.header.stamp = node.get_clock().now().to_msg()
+            distance = max(0.5, distance - 0.1)  # walking up: a new tier now and then
+            msg.detections = [Detection(class_name="person", score=0.9, distance_m=distance, bearing_deg=0.0,
+                                        distance_source=Detection.DISTANCE_CLASS_SIZE)]  # fmt: skip
+            pub.publish(msg)
+            rclpy.spin_once(node, timeout_sec=0.1)
+    finally:
+        node.destroy_node()
+        rclpy.shutdown()
+        code = nav.stop()
+    assert code == 0 and nav.process.returncode == 0, nav.log[-3000:]
+    assert len([c for c in cues if c.kind == NavigationCue.KIND_HAZARD]) >= 2, nav.log[-3000:]  # still cueing
+    assert nav.count("cannot write the cue log") == 1, nav.log[-3000:]  # said once, not per cue
+    warn = [s for s in statuses if "cue log not written" in s.message]
+    assert warn and warn[-1].level == DiagnosticStatus.WARN
+    assert "Traceback" not in nav.log
+    with wave.open(str(wav)) as w:
+        assert w.getnframes() > 22050 // 2  # and spoken

@@ -66,6 +66,8 @@ class Navigation(Node):
         sink_kind = str(p("audio_sink", "auto").value)
         wav_path = str(p("wav_path", "outputs/navigation.wav").value)
         self.cues_log = str(p("cues_log", "").value)  # a JSON-lines file of every cue, when set
+        self.cue_log_problem = ""  # why the cue log cannot be written now ("" while it can)
+        self.cue_log_failures = 0
         cameras = list(p("cameras", list(CAMERAS)).value)
         self.trace = TraceLog(str(p("trace_dir", "").value), "navigation")  # per-result timings (graph benchmark)
         self.imu_stamps = StampBatch(self.trace, "imu_received")
@@ -204,6 +206,9 @@ class Navigation(Node):
         if not self.policy.ready:
             state = "waiting for the first result"
         level = OK if state == "running" else WARN
+        values["cue_log_failures"] = self.cue_log_failures
+        if self.cue_log_problem:  # the wearer still hears every cue; whoever reads the log must know
+            level, state = WARN, f"{state}; cue log not written: {self.cue_log_problem}"
         self.diagnostics_pub.publish(diagnostic(self, level, state, values))
 
     def _emit(self, cues: list[Cue], source: DetectionArray | SystemEvent | None) -> None:
@@ -228,10 +233,10 @@ class Navigation(Node):
             self.cue_count += 1
             level = TIERS[cue.urgency]
             self.get_logger().info(f"[cue {level}] {cue.text}")
-            if self.cues_log:
-                self._log_cue(cue, level)
             if self.player is not None:
                 self.player.say(cue)
+            if self.cues_log:  # after the sound: a log that fails must cost the wearer nothing
+                self._log_cue(cue, level)
 
     def _log_cue(self, cue: Cue, level: str) -> None:
         line = {
@@ -244,9 +249,19 @@ class Navigation(Node):
             "text": cue.text,
         }
         path = Path(self.cues_log)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a") as f:
-            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a") as f:
+                f.write(json.dumps(line, ensure_ascii=False) + "\n")
+        except OSError as error:  # a full disk, a read-only folder: said once, then counted
+            self.cue_log_failures += 1
+            if not self.cue_log_problem:
+                self.get_logger().error(f"cannot write the cue log {path}: {error}; cues still spoken and published")
+            self.cue_log_problem = str(error)
+            return
+        if self.cue_log_problem:
+            self.get_logger().info(f"the cue log {path} is written again ({self.cue_log_failures} cues missing)")
+            self.cue_log_problem = ""
 
     def destroy_node(self) -> None:
         if getattr(self, "player", None) is not None:
