@@ -10,7 +10,8 @@ process, real DDS) on the sample walk, looped. This process listens to
    restarts it);
 3. the navigation node itself is killed (nothing is left to speak until the
    launcher has restarted it; the drill measures that silence);
-4. a model file is missing (a second graph with --model naming no file);
+4. a model file is missing (a second graph with --model naming no file): each
+   perception node says at once that its camera is not working;
 5. the launcher itself is SIGKILLed (a third graph): every process of the
    graph must end by itself (they are tied to the launcher), navigation
    saying "Navigation stopped" as it goes.
@@ -185,14 +186,18 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
     finally:
         code = graph.stop()
 
-    # 4. A model file that is not there: the error names it and says what to do; the wearer is told.
+    # 4. A model file that is not there: the error names it and says what to do; each perception node tells
+    # the wearer at once that its camera is not working (not after the camera's silence runs out).
     graph = Graph(run / "missing_model", ["--model", MISSING_MODEL])
     try:
         t0 = time.monotonic()
-        said = ears.wait_for(_text("System paused"), t0, 90)
+        said = ears.wait_for(lambda c: c.text.endswith("not working"), t0, 90)
+        ears.wait(2.0)  # the other cameras' cues, which come with it
+        error_at = graph.logged(f"{MISSING_MODEL} not found", t0)
         error = next((line for _, line in graph.lines if MISSING_MODEL in line and "not found" in line), "")
-        faults.append({"fault": f"model file missing ({MISSING_MODEL})", "expected": "System paused",
+        faults.append({"fault": f"model file missing ({MISSING_MODEL})", "expected": "<camera> not working",
                        "heard": ears.heard(t0, time.monotonic()), "first_cue_s": _delay(said, t0),
+                       "after_error_s": None if said is None or error_at is None else round(said - error_at, 2),
                        "error_logged": error.split("]: ", 1)[-1]})  # fmt: skip
     finally:
         graph.stop()

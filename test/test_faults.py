@@ -39,9 +39,11 @@ def test_fault_drill_every_fault_is_said_and_the_graph_recovers(tmp_path: Path, 
     assert navigation["restarted_s"] is not None and navigation["recovery_s"] is not None, navigation
     assert navigation["next_hazard_s"] is not None, navigation
 
-    # A missing model: the log names the file and what to do; the wearer hears that the system is paused.
+    # A missing model: the log names the file and what to do; the wearer hears at once which camera is not
+    # working (within 2 s of the node finding out), not after the camera's silence runs out.
     assert "/nonexistent/yolo11n.pt not found" in model["error_logged"] and "'model' parameter" in model["error_logged"]
-    assert model["first_cue_s"] is not None and model["heard"][0] == "System paused", model
+    assert {"Front camera not working", "Left camera not working", "Right camera not working"} <= set(model["heard"])
+    assert model["after_error_s"] is not None and model["after_error_s"] <= 2.0, model
 
     # The launcher SIGKILLed: every process of the graph (6: no recorder) ends by itself, navigation saying so.
     assert launcher["processes"] == 6 and launcher["left_running"] == 0, launcher

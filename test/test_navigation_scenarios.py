@@ -341,3 +341,19 @@ def test_the_end_of_a_replay_can_be_silent_and_a_stopped_recorder_is_said() -> N
     assert policy.on_event(1.0, "recording_ended") == []
     assert [c.text for c in policy.on_event(2.0, "recording_stopped")] == ["Grabación detenida"]
     assert policy.stopping(3.0).text == "Navegación detenida"
+
+
+def test_a_camera_whose_perception_cannot_work_is_said_at_once_then_not_again_and_back_when_it_delivers() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    said = policy.on_event(0.5, "camera_failed", "rgb")  # before the start: its model is missing
+    policy.start(1.0, ["rgb", "slam_left", "slam_right"])
+    assert [c.text for c in said] == ["Front camera not working"] and said[0].cameras == ("rgb",)
+    assert policy.on_event(0.6, "camera_failed", "rgb") == []  # once
+    # The other cameras deliver; past the start timeout the front camera is not said lost a second time.
+    cues = run_cameras(policy, CONFIG["start_timeout"] + 5.0, lambda t, camera: camera == "rgb", lambda t: True)
+    assert system_texts(cues) == ["System ready"]
+    # Restarted with its model, it delivers again: "back".
+    t = CONFIG["start_timeout"] + 5.0
+    cues = [c for i in range(10) for c in policy.on_detections(t + i * STEP, "rgb", [])]
+    assert system_texts(cues) == ["Front camera back"]
+    assert policy.on_event(t + 2.0, "camera_failed", "slam_left")[0].text == "Left camera not working"

@@ -50,6 +50,7 @@ EVENTS = {  # SystemEvent -> what the policy says
     SystemEvent.SOURCE_ENDED: "recording_ended",
     SystemEvent.SOURCE_FAILED: "source_failed",
     SystemEvent.RECORDING_STOPPED: "recording_stopped",
+    SystemEvent.CAMERA_FAILED: "camera_failed",
 }
 
 
@@ -180,7 +181,11 @@ class Navigation(Node):
         # on another clock (or a broken stamp) would place it minutes away: then now.
         now = self._now()
         when = now if self._stamp_problem(msg.header.stamp, now) else _seconds(msg.header.stamp)
-        self._emit(self.policy.on_event(when, event), msg)
+        camera = msg.camera if msg.camera in self.cameras else ""
+        if event == "camera_failed" and not camera:
+            self.refusals.refuse("event", f"camera_failed for an unknown camera {msg.camera[:32]!r}")
+            return
+        self._emit(self.policy.on_event(when, event, camera), msg)
 
     @staticmethod
     def _stamp_problem(stamp: Time, now: float) -> str:

@@ -28,6 +28,7 @@ from visualization_msgs.msg import MarkerArray
 from aria_nav_ros.core.annotate import annotate
 from aria_nav_ros.core.cameras import (
     CAMERAS,
+    EVENTS_TOPIC,
     NOMINAL_HFOV_DEG,
     RGB,
     annotated_topic,
@@ -45,12 +46,12 @@ from aria_nav_ros.core.sources.base import PinholeCamera
 from aria_nav_ros.core.sources.upright import turn_clockwise
 from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.core.trace import TraceLog, now_ns
-from aria_nav_ros.msg import DetectionArray
+from aria_nav_ros.msg import DetectionArray, SystemEvent
 from aria_nav_ros.ros.camera_info import pinhole_of
 from aria_nav_ros.ros.detections import detection_array, markers
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, WARN, diagnostic
 from aria_nav_ros.ros.image import image_to_numpy, numpy_to_image
-from aria_nav_ros.ros.qos import RESULT_QOS, SENSOR_QOS
+from aria_nav_ros.ros.qos import EVENTS_QOS, RESULT_QOS, SENSOR_QOS
 from aria_nav_ros.ros.refusals import Refusals
 from aria_nav_ros.ros.spin import run_node
 
@@ -106,6 +107,7 @@ class PerceptionNode(Node):
         self.markers_pub = self.create_publisher(MarkerArray, f"{out}/markers", RESULT_QOS)
         self.depth_pub = self.create_publisher(Image, f"{out}/depth", SENSOR_QOS)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)
+        self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, EVENTS_QOS)
 
         self.engine: FallbackEngine | None = None
         self.refusals = Refusals(self.get_logger())
@@ -138,6 +140,11 @@ class PerceptionNode(Node):
         except ModelError as error:
             self.problem = str(error)
             self.get_logger().error(f"no detection: {error}")
+            # Said to the wearer now (navigation: "<camera> not working"), not after the camera's silence.
+            event = SystemEvent(event=SystemEvent.CAMERA_FAILED, node=self.get_name(), camera=self.camera)
+            event.detail = f"{self.camera}: no detection: {error}"
+            event.header.stamp = self.get_clock().now().to_msg()
+            self.events_pub.publish(event)
             return
         depth = None
         if depth_model:

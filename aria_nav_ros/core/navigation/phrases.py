@@ -29,12 +29,13 @@ _SYSTEM = {
     "en": {"lost": "{camera} lost", "back": "{camera} back", "ready": "System ready", "paused": "System paused",
            "resumed": "System back", "cameras_lost": "Cameras lost", "cameras_back": "Cameras back",
            "recording_ended": "Recording ended", "source_failed": "Recording failed",
-           "recording_stopped": "Recording stopped", "stopped": "Navigation stopped"},
+           "recording_stopped": "Recording stopped", "stopped": "Navigation stopped",
+           "camera_failed": "{camera} not working"},
     "es": {"lost": "{camera} perdida", "back": "{camera} recuperada", "ready": "Sistema listo",
            "paused": "Sistema en pausa", "resumed": "Sistema activo", "cameras_lost": "Cámaras perdidas",
            "cameras_back": "Cámaras recuperadas", "recording_ended": "Grabación terminada",
            "source_failed": "Fallo de la grabación", "recording_stopped": "Grabación detenida",
-           "stopped": "Navegación detenida"},
+           "stopped": "Navegación detenida", "camera_failed": "{camera} no funciona"},
 }  # fmt: skip
 _CAREFUL = {"en": "Careful! ", "es": "¡Cuidado! "}
 

@@ -185,8 +185,8 @@ class NavigationPolicy:
         # Silence counts from `start_timeout` on: a liveness that knows no pace yet waits out its ceiling.
         last = now + self.config["start_timeout"] - max(self.pace.ceiling, self.config["watchdog_timeout"])
         self.system = self._system_liveness(last)
-        for camera in cameras:
-            self.cameras[camera] = self._camera_liveness(camera, last)
+        for camera in cameras:  # one said failed before the start keeps that state
+            self.cameras.setdefault(camera, self._camera_liveness(camera, last))
 
     def on_frame(self, arrived: float, camera: str = "") -> None:
         """A camera frame (its CameraInfo) arrived: the glasses still stream."""
@@ -200,13 +200,21 @@ class NavigationPolicy:
                 if live is not None:
                     live.reset(arrived)
 
-    def on_event(self, now: float, event: str) -> list[Cue]:
-        """The aid tells something about itself: "recording_ended", "source_failed", "recording_stopped"."""
+    def on_event(self, now: float, event: str, camera: str = "") -> list[Cue]:
+        """The aid tells something about itself: "recording_ended", "source_failed", "recording_stopped", or
+        "camera_failed" (a camera's perception cannot work: said now, not after its silence's timeout)."""
         if event in ("recording_ended", "source_failed"):
             self.source_ended = True
             if event == "recording_ended" and not self.config.raw.get("say_recording_ended", True):
                 return []
-        return [self._system(now, event, "")]
+        if event == "camera_failed":
+            if camera not in self.cameras:
+                self.cameras[camera] = self._camera_liveness(camera, now)
+            live = self.cameras[camera]
+            if live.lost:
+                return []  # said already
+            live.lost, live.flowing_since = True, None  # its results, if they ever come, are said "back"
+        return [self._system(now, event, camera)]
 
     def on_detections(
         self, stamp: float, camera: str, detections: list[Detection], arrived: float | None = None
