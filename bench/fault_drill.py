@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 
 from aria_nav_ros.core.cameras import CUES_TOPIC
@@ -91,14 +92,21 @@ class Graph:
 
 
 class Ears(Node):
-    """What the wearer hears: every cue, with its arrival time."""
+    """What the wearer hears: every cue, with its arrival time; and navigation's timeouts in force."""
 
     def __init__(self) -> None:
         super().__init__("fault_drill_ears")
         self.cues: list[tuple[float, NavigationCue]] = []
+        self.timeouts: dict[str, float] = {}  # navigation's diagnostics: "<stream>_timeout_s"
         self.create_subscription(
             NavigationCue, CUES_TOPIC, lambda c: self.cues.append((time.monotonic(), c)), RESULT_QOS
         )
+        self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, RESULT_QOS)
+
+    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+        for status in msg.status:
+            if status.name.endswith("/navigation"):
+                self.timeouts.update({v.key: float(v.value) for v in status.values if v.key.endswith("_timeout_s")})
 
     def wait(self, seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -144,6 +152,7 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
 
         # 1. The frame source stops for 5 s, then comes back.
         driver = graph.child("aria_driver")
+        timeout = ears.timeouts.get("watchdog_timeout_s")
         t0 = time.monotonic()
         os.kill(driver, signal.SIGSTOP)
         lost = ears.wait_for(_text("Cameras lost"), t0, 5.0)
@@ -154,11 +163,12 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
         hazard = ears.wait_for(_hazard(), t1, 30)
         faults.append({"fault": "frame source stops for 5 s (driver frozen), then resumes", "expected": "Cameras lost",
                        "heard": ears.heard(t0, time.monotonic()), "first_cue_s": _delay(lost, t0),
-                       "recovery_cue": "Cameras back", "recovery_s": _delay(back, t1),
+                       "timeout_s": timeout, "recovery_cue": "Cameras back", "recovery_s": _delay(back, t1),
                        "next_hazard_s": _delay(hazard, t1)})  # fmt: skip
         ears.wait(3.0)
 
         # 2. The RGB perception process is killed; the launcher restarts it.
+        timeout = ears.timeouts.get("rgb_timeout_s")
         t0 = time.monotonic()
         os.kill(graph.child("rgb_perception"), signal.SIGKILL)
         lost = ears.wait_for(_text("Front camera lost"), t0, 10)
@@ -167,7 +177,7 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
         restarted = graph.logged("restarting rgb_perception", t0)
         faults.append({"fault": "rgb_perception killed (SIGKILL)", "expected": "Front camera lost",
                        "heard": ears.heard(t0, time.monotonic()), "first_cue_s": _delay(lost, t0),
-                       "restarted_s": _delay(restarted, t0), "recovery_cue": "Front camera back",
+                       "timeout_s": timeout, "restarted_s": _delay(restarted, t0), "recovery_cue": "Front camera back",
                        "recovery_s": _delay(back, t0), "next_hazard_s": _delay(hazard, t0)})  # fmt: skip
         ears.wait(3.0)
 

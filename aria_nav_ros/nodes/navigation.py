@@ -212,6 +212,11 @@ class Navigation(Node):
             state = "waiting for the first result"
         level = OK if state == "running" else WARN
         values["cue_log_failures"] = self.cue_log_failures
+        # The silence each stream is allowed now (it follows the stream's pace): the fault drill reads these.
+        if self.policy.system is not None:
+            values["watchdog_timeout_s"] = self.policy.system.timeout
+        for camera, live in self.policy.cameras.items():
+            values[f"{camera}_timeout_s"] = live.timeout
         if self.cue_log_problem:  # the wearer still hears every cue; whoever reads the log must know
             level, state = WARN, f"{state}; cue log not written: {self.cue_log_problem}"
         self.diagnostics_pub.publish(diagnostic(self, level, state, values))
