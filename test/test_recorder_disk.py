@@ -49,13 +49,15 @@ def test_recorder_stops_before_the_disk_is_full_and_navigation_says_so(tmp_path:
     rclpy.init()
     node = Node("disk_filler")
     cues: list[str] = []
-    node.create_subscription(NavigationCue, "/navigation/cues", lambda c: cues.append(c.text), RESULT_QOS)
+    heard = node.create_subscription(NavigationCue, "/navigation/cues", lambda c: cues.append(c.text), RESULT_QOS)
     pub = node.create_publisher(Image, TOPIC, SENSOR_QOS)
     frame = numpy_to_image(np.full((1408, 1408, 3), 7, np.uint8), "rgb8", Header(frame_id="aria_rgb_optical"))
     try:
         end = time.monotonic() + 60
         while time.monotonic() < end and "Recording stopped" not in cues:
-            if pub.get_subscription_count() > 0 and recorder.count(f"recording {TOPIC}"):
+            # Fill only once this node hears navigation: its cue is said once, to whoever listens then.
+            ready = heard.get_publisher_count() > 0 and pub.get_subscription_count() > 0
+            if ready and recorder.count(f"recording {TOPIC}"):
                 frame.header.stamp = node.get_clock().now().to_msg()
                 pub.publish(frame)
             rclpy.spin_once(node, timeout_sec=0.05)
