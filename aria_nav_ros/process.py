@@ -32,6 +32,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 STARTING, BUILDING, RUNNING, STOPPING = range(4)
 STOP_DEADLINE_S = 10.0  # a process that has not ended this long after a stop ends hard
@@ -77,6 +78,38 @@ def child_env(env: dict[str, str] | None = None) -> dict[str, str]:
 def become_subreaper() -> bool:
     """Orphaned descendants are re-parented to this process (not init): tests can then find them."""
     return _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+
+
+# What /proc says of processes: the launcher's children, whether one still runs (tests, fault drill).
+def children(pid: int) -> list[int]:
+    """The direct children of a process (of any of its threads); [] when it is gone."""
+    pids: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return []
+    for task in tasks:
+        try:
+            pids += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:  # the thread ended meanwhile
+            pass
+    return pids
+
+
+def running(pid: int) -> bool:
+    """Still running: neither gone nor a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def command_line(pid: int) -> str:
+    """The process's command line, words joined by spaces; "" when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
 
 
 class Stop:

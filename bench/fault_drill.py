@@ -44,7 +44,7 @@ from rclpy.node import Node
 
 from aria_nav_ros.core.cameras import CUES_TOPIC
 from aria_nav_ros.msg import NavigationCue
-from aria_nav_ros.process import child_env
+from aria_nav_ros.process import child_env, children, command_line, running
 from aria_nav_ros.ros.qos import RESULT_QOS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,13 +75,10 @@ class Graph:
 
     def child(self, module: str) -> int:
         """The pid of the graph process running aria_nav_ros.nodes.<module>."""
-        for pid in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split():
-            if f"aria_nav_ros.nodes.{module}" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
-                return int(pid)
+        for pid in children(self.process.pid):
+            if f"aria_nav_ros.nodes.{module}" in command_line(pid):
+                return pid
         raise RuntimeError(f"no {module} process under the launcher")
-
-    def children(self) -> list[int]:
-        return [int(p) for p in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()]
 
     def logged(self, text: str, after: float) -> float | None:
         return next((t for t, line in self.lines if t >= after and text in line), None)
@@ -219,14 +216,14 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
             raise RuntimeError(
                 "the third graph gave no hazard cue:\n" + "\n".join(line for _, line in graph.lines[-40:])
             )
-        processes = graph.children()
+        processes = children(graph.process.pid)
         t0 = time.monotonic()
         graph.process.kill()
         graph.process.wait()
-        while any(_alive(pid) for pid in processes) and time.monotonic() - t0 < 30:
+        while any(running(pid) for pid in processes) and time.monotonic() - t0 < 30:
             time.sleep(0.05)
         gone = time.monotonic()
-        left = [pid for pid in processes if _alive(pid)]
+        left = [pid for pid in processes if running(pid)]
         graph.reader.join(10)  # their last lines (the children share the launcher's stderr) are read
         said = graph.logged("[cue warning] Navigation stopped", t0)
         faults.append({"fault": "launcher killed (SIGKILL)", "expected": "Navigation stopped; every process ends",
@@ -237,13 +234,6 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
         if graph.process.poll() is None:
             graph.stop()
     return faults, code
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def main(argv: list[str] | None = None) -> int:

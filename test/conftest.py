@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aria_nav_ros.process import become_subreaper
+from aria_nav_ros.process import become_subreaper, children, command_line, running
 
 # Tests talk over real DDS; a domain of their own keeps a graph running on the
 # same machine (the main job, another test session) out of their topics.
@@ -21,17 +21,6 @@ os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(30
 SUBREAPER = become_subreaper()
 
 
-def _children() -> list[int]:
-    me = os.getpid()
-    pids: list[int] = []
-    for task in Path(f"/proc/{me}/task").iterdir():
-        try:
-            pids += [int(p) for p in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return pids
-
-
 # multiprocessing's resource tracker: one per process that used a spawn context, living as long as that
 # process (the test session itself), shared by every test after it. Not something a test left behind.
 SESSION_HELPERS = ("multiprocessing.resource_tracker",)
@@ -39,23 +28,22 @@ SESSION_HELPERS = ("multiprocessing.resource_tracker",)
 
 def _describe(pid: int) -> str | None:
     """The command line of a live child; None for a zombie (reaped here), one gone, or a session helper."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        if state == "Z":
+    if not running(pid):
+        try:
             os.waitpid(pid, os.WNOHANG)
-            return None
-        text = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        return None if any(helper in text for helper in SESSION_HELPERS) else text
-    except (OSError, ChildProcessError):
+        except ChildProcessError:
+            pass
         return None
+    text = command_line(pid)
+    return None if not text or any(helper in text for helper in SESSION_HELPERS) else text
 
 
 @pytest.fixture(autouse=True)
 def no_process_outlives_the_test():
     """Fails the test, loudly, when any process it started is still alive after it; kills those."""
-    before = set(_children())
+    before = set(children(os.getpid()))
     yield
-    left = {pid: text for pid in set(_children()) - before if (text := _describe(pid)) is not None}
+    left = {pid: text for pid in set(children(os.getpid())) - before if (text := _describe(pid)) is not None}
     for pid in left:
         for kill in (os.killpg, os.kill):  # its group (what it started too), then itself
             try:

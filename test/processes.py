@@ -13,24 +13,8 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 from aria_nav_ros.process import child_env
-
-
-def children(pid: int) -> list[int]:
-    """The pids of a process's direct children."""
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
-
-
-def alive(pid: int) -> bool:
-    """Running (not gone, not a zombie)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def launcher_command(*arguments: object) -> list[str]:

@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import cv2
-from processes import NodeProcess, alive, children, launcher_command, stop_group
+from processes import NodeProcess, launcher_command, stop_group
 
 from aria_nav_ros.graph import GraphSettings, describe_graph
+from aria_nav_ros.process import children, command_line, running
 from aria_nav_ros.regression import detections_of
 
 
@@ -38,10 +39,6 @@ def test_graph_description_names_every_process_once() -> None:
     assert not replay[0].respawn and "lockstep:=true" in replay[0].command()
 
 
-def _command_line(pid: int) -> str:
-    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-
-
 def test_main_job_restarts_a_killed_worker_stops_cleanly_and_leaves_the_run_folder(
     tmp_path: Path, ros_env: dict[str, str], sample_bag: Path
 ) -> None:
@@ -52,19 +49,19 @@ def test_main_job_restarts_a_killed_worker_stops_cleanly_and_leaves_the_run_fold
     ), ros_env, with_stdout=True)  # fmt: skip
     try:
         assert launcher.wait_for("[cue ", timeout_s=90), launcher.log[-3000:]
-        [slam_left] = [p for p in children(launcher.process.pid) if "slam_detector_left" in _command_line(p)]
+        [slam_left] = [p for p in children(launcher.process.pid) if "slam_detector_left" in command_line(p)]
         os.kill(slam_left, signal.SIGKILL)
         assert launcher.wait_for("restarting slam_detector_left", timeout_s=30), launcher.log[-3000:]
         # The restarted detector has loaded its model again (its second "classes" line) and works.
         assert launcher.wait_for("slam_left: pkg:", times=2, timeout_s=90), launcher.log[-3000:]
         processes = children(launcher.process.pid)
-        assert any("slam_detector_left" in _command_line(p) for p in processes)
+        assert any("slam_detector_left" in command_line(p) for p in processes)
         code = stop_group(launcher.process, timeout_s=60)
     finally:
         stop_group(launcher.process)
     log = launcher.log
     assert code == 0, log[-3000:]
-    assert not [p for p in processes if alive(p)], "processes left behind"
+    assert not [p for p in processes if running(p)], "processes left behind"
     assert "Traceback" not in log, log[-3000:]
 
     # The run folder: cues, sound, streams, summary with latency, annotated video, a bag of the run.

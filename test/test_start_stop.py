@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 from conftest import SUBREAPER
-from processes import NodeProcess, alive, children, launcher_command, stop_group
+from processes import NodeProcess, launcher_command, stop_group
 
 from aria_nav_ros.core.photos import photo_folder
 from aria_nav_ros.graph import EXIT_SOURCE
+from aria_nav_ros.process import children, running
 
 LIGHT = ["--device", "cpu", "--rgb-imgsz", "160", "--slam-imgsz", "160", "--torch-threads", "1", "--depth-model", "",
          "--audio-sink", "wav", "--slam-yaw-deg", "17.5"]  # fmt: skip
@@ -57,7 +58,7 @@ def test_one_signal_stops_the_whole_graph_and_every_node_exits_0(
         stop_group(run.process)
     log = run.log
     assert code == 0, log[-3000:]
-    assert not [p for p in processes if alive(p)], "processes outlived the launcher"
+    assert not [p for p in processes if running(p)], "processes outlived the launcher"
     # Every node stopped on the first signal: none needed the launcher's SIGTERM or SIGKILL ("still running").
     for bad in ("Traceback", "FATAL", "exited with code", "did not stop", "still running"):
         assert bad not in log, log[-3000:]

@@ -57,6 +57,7 @@ from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
 from aria_nav_ros.graph import EXIT_SOURCE, READY_FD_ENV
 from aria_nav_ros.msg import DetectionArray, SystemEvent
 from aria_nav_ros.ros.camera_info import camera_info
+from aria_nav_ros.ros.events import system_event
 from aria_nav_ros.ros.image import numpy_to_image
 from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, SENSOR_QOS
 from aria_nav_ros.ros.spin import run_node
@@ -222,12 +223,11 @@ class AriaDriver(Node):
             if self.exit_on_open_failure:
                 self._finish(EXIT_SOURCE)
             return
-        event = SystemEvent(node=self.get_name(), detail=failure or f"{self.runner.source.name} is over")
-        event.event = SystemEvent.SOURCE_FAILED if failure else SystemEvent.SOURCE_ENDED
+        kind = SystemEvent.SOURCE_FAILED if failure else SystemEvent.SOURCE_ENDED
+        detail = failure or f"{self.runner.source.name} is over"
         # When it happened: on the recorded clock, the last time published (a replay then ends the same every time).
-        stamp = self._clock_ns if self.recorded_clock else self.get_clock().now().nanoseconds
-        event.header.stamp.sec, event.header.stamp.nanosec = divmod(max(stamp, 0), 1_000_000_000)
-        self.events_pub.publish(event)
+        stamp = self._clock_ns if self.recorded_clock else None
+        self.events_pub.publish(system_event(self, kind, detail, stamp_ns=stamp))
         if self.exit_at_end:
             # Said before leaving: navigation must hear that this is an end, not a fault.
             self.events_pub.wait_for_all_acked(Duration(seconds=2.0))
@@ -309,8 +309,8 @@ class AriaDriver(Node):
             self.runner.stop_event.set()
             with self._result_seen:  # a lockstep wait for detections that will not come ends now
                 self._result_seen.notify_all()
-        if hasattr(self, "runner") and self.runner.started and not self.runner.stop(5.0):
-            self.get_logger().warning("the frame source did not stop within 5 s")
+            if self.runner.started and not self.runner.stop(5.0):
+                self.get_logger().warning("the frame source did not stop within 5 s")
         if hasattr(self, "trace"):
             self.imu_stamps.flush()
             self.trace.close()

@@ -3,11 +3,12 @@
 Subscribes /aria/<camera>/detections for rgb, slam_left, slam_right,
 /aria/imu, /aria/<camera>/camera_info (only to know that frames still
 arrive, and at which pace) and /aria_nav/events (the end of a replay, a
-recording stopped: said as they are, not as faults); publishes /navigation/cues (NavigationCue) and /diagnostics. Sound
-goes to the sound device when one exists, else to a WAV file (`audio_sink`:
-auto, device, wav or none), with a warning; it is made and played off the
-ROS callbacks. Input no detector would make (unknown fields, NaN, stamps far
-from this node's clock) is refused, counted and logged, never used.
+recording stopped: said as they are, not as faults); publishes
+/navigation/cues (NavigationCue) and /diagnostics. Sound goes to the sound
+device when one exists, else to a WAV file (`audio_sink`: auto, device, wav
+or none), with a warning; it is made and played off the ROS callbacks.
+Input no detector would make (unknown fields, NaN, stamps far from this
+node's clock) is refused, counted and logged, never used.
 """
 
 from __future__ import annotations

@@ -50,6 +50,7 @@ from aria_nav_ros.msg import DetectionArray, SystemEvent
 from aria_nav_ros.ros.camera_info import pinhole_of
 from aria_nav_ros.ros.detections import detection_array, markers
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, WARN, diagnostic
+from aria_nav_ros.ros.events import system_event
 from aria_nav_ros.ros.image import image_to_numpy, numpy_to_image
 from aria_nav_ros.ros.qos import EVENTS_QOS, RESULT_QOS, SENSOR_QOS
 from aria_nav_ros.ros.refusals import Refusals
@@ -141,10 +142,8 @@ class PerceptionNode(Node):
             self.problem = str(error)
             self.get_logger().error(f"no detection: {error}")
             # Said to the wearer now (navigation: "<camera> not working"), not after the camera's silence.
-            event = SystemEvent(event=SystemEvent.CAMERA_FAILED, node=self.get_name(), camera=self.camera)
-            event.detail = f"{self.camera}: no detection: {error}"
-            event.header.stamp = self.get_clock().now().to_msg()
-            self.events_pub.publish(event)
+            detail = f"{self.camera}: no detection: {error}"
+            self.events_pub.publish(system_event(self, SystemEvent.CAMERA_FAILED, detail, camera=self.camera))
             return
         depth = None
         if depth_model:

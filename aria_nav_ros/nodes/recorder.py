@@ -25,6 +25,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from aria_nav_ros.core.bag_writer import BagWriter
 from aria_nav_ros.core.cameras import EVENTS_TOPIC
 from aria_nav_ros.msg import SystemEvent
+from aria_nav_ros.ros.events import system_event
 from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS
 from aria_nav_ros.ros.spin import run_node
 
@@ -99,9 +100,7 @@ class Recorder(Node):
             except OSError as error:
                 why += f"; closing the bag failed too: {error}"
         self.get_logger().warning(f"recording stopped: {why}; the rest of the graph goes on")
-        event = SystemEvent(event=SystemEvent.RECORDING_STOPPED, node=self.get_name(), detail=why)
-        event.header.stamp = self.get_clock().now().to_msg()
-        self.events_pub.publish(event)
+        self.events_pub.publish(system_event(self, SystemEvent.RECORDING_STOPPED, why))
 
     def _subscribe_new_topics(self) -> None:
         if not self.pending or not self.recording:

@@ -68,9 +68,8 @@ def run_nodes(makers: list[Callable[[], Node]], args: list[str] | None = None) -
         # is over (a replay played to its end) sets its `finished` event.
         while not stop.requested.is_set():
             ended = [node for node in nodes if getattr(node, "finished", _NEVER).is_set()]
-            if ended:
+            if ended:  # the teardown below asks for the stop (and its deadline)
                 code = max(getattr(node, "exit_code", 0) for node in ended)
-                stop.request()
                 break
             executor.spin_once(timeout_sec=0.2)
     except (KeyboardInterrupt, ExternalShutdownException):

@@ -142,8 +142,12 @@ class Liveness:
         """True once, when the silence has just grown past the timeout."""
         if self.lost or now - self.last <= self.timeout:
             return False
-        self.lost, self.flowing_since = True, None
+        self.mark_lost()
         return True
+
+    def mark_lost(self) -> None:
+        """Lost (by its silence, or because its source said it cannot work); news makes it back."""
+        self.lost, self.flowing_since = True, None
 
     def reset(self, now: float) -> None:
         self.last, self.lost, self.flowing_since = now, False, None
@@ -213,7 +217,7 @@ class NavigationPolicy:
             live = self.cameras[camera]
             if live.lost:
                 return []  # said already
-            live.lost, live.flowing_since = True, None  # its results, if they ever come, are said "back"
+            live.mark_lost()  # its results, if they ever come, are said "back"
         return [self._system(now, event, camera)]
 
     def on_detections(
@@ -252,9 +256,7 @@ class NavigationPolicy:
     # -- decisions -----------------------------------------------------------------------------
 
     def _frames(self, camera: str) -> Cadence:
-        if camera not in self.frames:
-            self.frames[camera] = Cadence(self.pace.window)
-        return self.frames[camera]
+        return self.frames.setdefault(camera, Cadence(self.pace.window))
 
     def _camera_liveness(self, camera: str, last: float) -> Liveness:
         floor, back = self.config["camera_timeout"], self.config["camera_back_after"]
