@@ -113,8 +113,8 @@ def test_chair_standing_still_ahead_while_standing_is_said_once_then_silence() -
         cues += hazards(policy.on_detections(i * STEP, "rgb", [det("chair", 5.0, 3.0)]))
     assert len(cues) == 1
     assert (cues[0].urgency, cues[0].text) == (INFO, "Chair ahead, five meters")
-    cooldown = CONFIG["cooldown"]["per_object"]["info"] * CONFIG["motion"]["standing_info_cooldown_factor"]
-    assert cooldown > 20.0  # the whole 20 s lie inside it
+    interval = CONFIG["habituation"]["first_repeat_s"] * CONFIG["motion"]["standing_info_cooldown_factor"]
+    assert interval > 20.0  # the whole 20 s lie inside its first repeat interval
 
 
 def test_ten_objects_at_once_one_cue_per_cooldown_most_urgent_first() -> None:

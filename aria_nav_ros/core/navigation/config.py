@@ -38,6 +38,11 @@ class NavigationConfig:
     def canonical(self, class_name: str) -> str:
         return self.raw.get("class_aliases", {}).get(class_name, class_name)
 
+    def is_hazard(self, class_name: str) -> bool:
+        """Said to the wearer: a class in `class_priority`, or any class with `announce_unlisted_classes`."""
+        listed = self.canonical(class_name) in self.raw["class_priority"]
+        return listed or bool(self.raw.get("announce_unlisted_classes", False))
+
     def priority(self, class_name: str) -> float:
         return float(self.raw["class_priority"].get(self.canonical(class_name), self.raw["default_priority"]))
 

@@ -17,6 +17,16 @@ _CLASSES_ES = {
     "bicycle": "Bicicleta", "dog": "Perro", "chair": "Silla", "bench": "Banco", "potted plant": "Maceta",
     "fire hydrant": "Boca de incendios", "stop sign": "Señal de stop", "traffic light": "Semáforo",
 }  # fmt: skip
+_PLURALS = {
+    "en": {"person": "people", "bus": "buses", "bench": "benches", "potted plant": "potted plants"},
+    "es": {"Autobús": "Autobuses", "Camión": "Camiones", "Boca de incendios": "Bocas de incendios",
+           "Señal de stop": "Señales de stop", "Semáforo": "Semáforos"},
+}  # fmt: skip
+_AND = {"en": "and", "es": "y"}
+_ZONE_WORDS = {  # a zone in a list of zones ("left and right")
+    "en": {"ahead": "ahead", "left": "left", "right": "right"},
+    "es": {"ahead": "delante", "left": "izquierda", "right": "derecha"},
+}
 _ZONES = {
     "en": {"ahead": "ahead", "left": "on the left", "right": "on the right"},
     "es": {"ahead": "delante", "left": "a la izquierda", "right": "a la derecha"},
@@ -66,11 +76,42 @@ def distance_words(metres: float, language: str) -> str:
     return f"a {number} metros{' y medio' if half else ''}"
 
 
+def _name(class_name: str, language: str) -> str:
+    return _CLASSES_ES.get(class_name, class_name.capitalize()) if language == "es" else class_name.capitalize()
+
+
+def _plural(class_name: str, language: str) -> str:
+    if language == "en":
+        return _PLURALS["en"].get(class_name, class_name + "s")
+    name = _name(class_name, "es")
+    return _PLURALS["es"].get(name, name + "s").lower()
+
+
+def _count(n: int, language: str) -> str:
+    if n > 20:
+        return str(n)
+    return "una" if (n == 1 and language == "es") else _NUMBERS[language][n]
+
+
 def hazard_text(class_name: str, zone: str, metres: float, critical: bool, language: str) -> str:
-    name = _CLASSES_ES.get(class_name, class_name.capitalize()) if language == "es" else class_name.capitalize()
-    text = f"{name} {_ZONES[language][zone]}"
+    text = f"{_name(class_name, language)} {_ZONES[language][zone]}"
     if math.isfinite(metres):
         text += f", {distance_words(metres, language)}"
+    return (_CAREFUL[language] if critical else "") + text
+
+
+def group_text(class_name: str, count: int, zones: list[str], metres: float, critical: bool, language: str) -> str:
+    """Several of one class at once, in one phrase: "Two people, left and right, three meters" (the nearest)."""
+    where = [z for z in ("left", "ahead", "right") if z in zones]
+    words = [_ZONE_WORDS[language][z] for z in where]
+    text = f"{_count(count, language)} {_plural(class_name, language)}"
+    if len(where) == 1:
+        text += f" {_ZONES[language][where[0]]}"
+    else:
+        text += ", " + ", ".join(words[:-1]) + f" {_AND[language]} {words[-1]}"
+    if math.isfinite(metres):
+        text += f", {distance_words(metres, language)}"
+    text = text[0].upper() + text[1:]
     return (_CAREFUL[language] if critical else "") + text
 
 

@@ -1,10 +1,21 @@
-"""Deciding what to say, and when: urgency tiers, hysteresis, cooldowns, camera health.
+"""Deciding what to say, and when: urgency tiers, habituation, fairness, cooldowns, camera health.
 
-Per update at most one hazard cue is chosen, the most pressing one:
-priority of its class x how central it is x how near, with tiers from
-distance (per class) or time to contact. A tier is entered at its threshold
+Hazards. Only hazard classes are said (those in `class_priority`; a model's
+other classes, such as the person checkpoint's "Fall", are not obstacles).
+A track's tier comes from its distance (per class) or its time to contact
+(counted only within `range_factor` x the class's info distance: far away,
+a detector's jitter looks like speed). A tier is entered at its threshold
 and left only beyond threshold + hysteresis. An object is said again at the
-same tier only after its per-object cooldown; any cue waits for the global
+same tier only after its per-object cooldown, and, while it is unchanged
+(same zone, no nearer, not approaching, no higher tier), only after a
+growing interval (habituation: 15 s, then 30 s, 60 s...). A critical cue is
+never held back by habituation.
+
+Per update at most one hazard cue is said: critical first, then within a
+tier the hazard not yet said, then the one waiting longest, then the most
+pressing (class priority x how central x how near). Others of the same
+class and tier waiting at that moment are said with it in one short phrase
+("Two people, left and right, three meters"). Any cue waits for the global
 cooldown, except a critical cue after a lesser one, which interrupts it.
 Standing still, information cues come half as often.
 
@@ -34,11 +45,16 @@ from dataclasses import dataclass
 from aria_nav_ros.core.detection import Detection
 from aria_nav_ros.core.navigation.config import TIERS, NavigationConfig
 from aria_nav_ros.core.navigation.motion import MotionState
-from aria_nav_ros.core.navigation.phrases import check_language, hazard_text, system_text
-from aria_nav_ros.core.navigation.tracker import Track, Tracker
+from aria_nav_ros.core.navigation.phrases import check_language, group_text, hazard_text, system_text
+from aria_nav_ros.core.navigation.tracker import Said, Track, Tracker
 
 INFO, WARNING, CRITICAL = 0, 1, 2
 DEFAULT_PACE = {"factor": 3.0, "ceiling": 10.0, "window": 50}  # config/navigation.yaml's `liveness`
+# config/navigation.yaml's `habituation` (a user's older config may lack it)
+DEFAULT_HABITUATION = {
+    "first_repeat_s": 15.0, "growth": 2.0, "max_repeat_s": 120.0, "nearer_m": 1.0, "nearer_ratio": 0.2,
+    "turn_deg": 10.0, "remember_s": 30.0, "group": True,
+}  # fmt: skip
 KIND_HAZARD, KIND_SYSTEM = 0, 1
 
 
@@ -52,8 +68,9 @@ class Cue:
     bearing_deg: float
     zone: str
     cameras: tuple[str, ...]
-    track_id: int
+    track_id: int  # the track it is about (the nearest, for a grouped cue); -1 for system cues
     text: str
+    track_ids: tuple[int, ...] = ()  # every track it is about (more than one: a grouped cue)
 
     @property
     def interrupts(self) -> bool:
@@ -157,12 +174,14 @@ class NavigationPolicy:
     def __init__(self, config: NavigationConfig, language: str = "en") -> None:
         self.config = config
         self.language = check_language(language)
+        self.habituation = {**DEFAULT_HABITUATION, **config.raw.get("habituation", {})}
         tracking = config["tracking"]
         self.tracker = Tracker(
             tracking["max_bearing_jump_deg"],
             tracking["max_distance_jump_m"],
             tracking["max_distance_jump_ratio"],
             tracking["forget_after"],
+            float(self.habituation["remember_s"]),
         )
         motion = config["motion"]
         self.motion = MotionState(motion["window"], motion["walking_accel_std"])
@@ -227,7 +246,7 @@ class NavigationPolicy:
         arrived = stamp if arrived is None else arrived
         cues = self._heard(arrived, camera)
         named = [(d, self.config.canonical(d.class_name)) for d in detections]
-        self.tracker.update(stamp, camera, named)
+        self.tracker.update(stamp, camera, [(d, name) for d, name in named if self.config.is_hazard(name)])
         hazard = self._decide(stamp)
         return cues + ([hazard] if hazard else [])
 
@@ -280,6 +299,8 @@ class NavigationPolicy:
             cues.append(self._system(now, "cameras_back" if self.cause == "cameras_lost" else "resumed", ""))
             for live in self.cameras.values():
                 live.reset(now)  # each camera gets its full timeout to come back too
+            for track in (*self.tracker.tracks.values(), *self.tracker.forgotten.values()):
+                track.said, track.repeats = None, 0  # after an outage the wearer is told afresh what is there
         if camera not in self.cameras:
             self.cameras[camera] = self._camera_liveness(camera, now)
         if self.cameras[camera].heard(now) and not self.system.lost:
@@ -294,69 +315,141 @@ class NavigationPolicy:
         return Cue(now, KIND_SYSTEM, WARNING, "", math.nan, 0.0, "ahead", cameras, -1, text)
 
     def _decide(self, now: float) -> Cue | None:
-        best: tuple[float, Track, int] | None = None
+        waiting: list[tuple[tuple, Track, int, bool]] = []  # (order, track, tier, a repeat of the unchanged)
+        resting: list[tuple[Track, int]] = []  # unchanged and habituated, but past the per-object cooldown
         for track in self.tracker.tracks.values():
-            if now - track.last_seen > 0.5:
-                continue  # not seen just now: nothing new to say
-            tier = self._tier(track)
-            if tier < 0 or not self._due(track, tier, now):
+            tier = self._tier(track) if now - track.last_seen <= 0.5 else -1  # unseen just now: nothing new
+            due = self._due(track, tier, now) if tier >= 0 else None
+            if not due:
+                track.due_since = None
+                if due is False:
+                    resting.append((track, tier))
                 continue
-            score = (tier + 1) * 10 + self._pressure(track)
-            if best is None or score > best[0]:
-                best = (score, track, tier)
-        if best is None:
+            track.due_since = now if track.due_since is None else track.due_since
+            repeat = track.said is not None and tier <= track.said.tier and not self._changed(track)
+            # Critical first; then what was never said; then what has waited longest; then the most pressing.
+            order = (tier, track.said is None, now - track.due_since, self._pressure(track))
+            waiting.append((order, track, tier, repeat))
+        if not waiting:
             return None
-        _, track, tier = best
+        _, best, tier, repeat = max(waiting, key=lambda w: w[0])
         in_cooldown = now - self.last_cue_time < self.config["cooldown"]["global"]
         if in_cooldown and not (tier == CRITICAL and self.last_cue_urgency < CRITICAL):
             return None
-        track.announced[tier] = now
+        group = [(best, tier, repeat)]  # (track, its tier, unchanged)
+        if self.habituation["group"]:
+            # Others of its class waiting now go with it (critical only with critical); a repeat also takes along
+            # the class's unchanged ones not said within `first_repeat_s`: their repeats fall together from then on.
+            def fits(track: Track, k: int) -> bool:
+                same_class = track is not best and track.class_name == best.class_name
+                return same_class and (k == CRITICAL) == (tier == CRITICAL)
+
+            group += [(t, k, r) for _, t, k, r in waiting if fits(t, k)]
+            if repeat and tier < CRITICAL:
+                rested = float(self.habituation["first_repeat_s"])
+                group += [(t, k, True) for t, k in resting if fits(t, k) and now - t.said.time >= rested]
+        group.sort(key=lambda g: g[0].distance_m if math.isfinite(g[0].distance_m) else math.inf)
+        for track, k, unchanged in group:
+            self._said(track, k, now, unchanged)
+        tier = max(k for _, k, _ in group)
         self.last_cue_time, self.last_cue_urgency = now, tier
-        zone = self.zone(track.bearing_deg)
-        text = hazard_text(track.class_name, zone, track.distance_m, tier == CRITICAL, self.language)
+        return self._hazard_cue(now, tier, [t for t, _, _ in group])
+
+    def _hazard_cue(self, now: float, tier: int, group: list[Track]) -> Cue:
+        nearest, critical = group[0], tier == CRITICAL
+        zone = self.zone(nearest.bearing_deg)
+        if len(group) == 1:
+            text = hazard_text(nearest.class_name, zone, nearest.distance_m, critical, self.language)
+            bearing = nearest.bearing_deg
+        else:
+            zones = [self.zone(t.bearing_deg) for t in group]
+            text = group_text(nearest.class_name, len(group), zones, nearest.distance_m, critical, self.language)
+            bearings = [t.bearing_deg for t in group]
+            bearing = (min(bearings) + max(bearings)) / 2  # the earcon sits in the middle of the group
+        cameras = tuple(sorted({c for t in group for c in t.recent_cameras(now)}))
+        ids = tuple(t.track_id for t in group)
         return Cue(
-            now,
-            KIND_HAZARD,
-            tier,
-            track.class_name,
-            track.distance_m,
-            track.bearing_deg,
-            zone,
-            tuple(track.recent_cameras(now)),
-            track.track_id,
-            text,
-        )
+            now, KIND_HAZARD, tier, nearest.class_name, nearest.distance_m, bearing, zone, cameras,
+            nearest.track_id, text, ids,
+        )  # fmt: skip
+
+    def _said(self, track: Track, tier: int, now: float, unchanged: bool) -> None:
+        """The wearer is told about `track` now: an unchanged one is told again later each time."""
+        track.repeats = track.repeats + 1 if unchanged else 0
+        track.due_since = None
+        distance = track.steady_distance(self.config["tracking"]["speed_window"])
+        track.said = Said(now, tier, self.zone(track.bearing_deg), distance, track.bearing_deg, self.motion.walking)
 
     def _tier(self, track: Track) -> int:
         """The track's tier by distance, with hysteresis, raised by time to contact."""
-        thresholds = self.config.tier_distances(track.class_name)
         d = track.distance_m
         if not math.isfinite(d):
             track.tier = INFO  # something is there, but how far is unknown
             return INFO
-        by_distance = max((i for i, name in enumerate(TIERS) if d <= thresholds[name]), default=-1)
+        by_distance = self._distance_tier(track.class_name, d)
         if by_distance < track.tier:  # leaving a tier: only well beyond its line
+            thresholds = self.config.tier_distances(track.class_name)
             keep = d <= thresholds[TIERS[track.tier]] + self.config["hysteresis_m"]
             by_distance = track.tier if keep else by_distance
         track.tier = by_distance
-        speed = track.approach_speed(self.config["tracking"]["speed_window"])
-        ttc = d / speed if speed > 0.3 else math.inf
-        limits = self.config["time_to_contact"]
-        by_ttc = CRITICAL if ttc <= limits["critical"] else WARNING if ttc <= limits["warning"] else -1
-        return max(by_distance, by_ttc)
+        return max(by_distance, self._ttc_tier(track, d))
 
-    def _due(self, track: Track, tier: int, now: float) -> bool:
-        """Not said at this tier (or above) within its cooldown."""
-        cooldowns = self.config["cooldown"]["per_object"]
-        for said_tier, when in track.announced.items():
-            if said_tier < tier:
-                continue
-            cooldown = cooldowns[TIERS[said_tier]]
-            if said_tier == INFO and not self.motion.walking:
-                cooldown *= self.config["motion"]["standing_info_cooldown_factor"]
-            if now - when < cooldown:
-                return False
-        return True
+    def _distance_tier(self, class_name: str, d: float) -> int:
+        thresholds = self.config.tier_distances(class_name)
+        return max((i for i, name in enumerate(TIERS) if d <= thresholds[name]), default=-1)
+
+    def _ttc_tier(self, track: Track, d: float) -> int:
+        """The tier by time to contact; none beyond `range_factor` x the class's info distance."""
+        limits, tracking = self.config["time_to_contact"], self.config["tracking"]
+        if d > self.config.tier_distances(track.class_name)["info"] * float(limits.get("range_factor", math.inf)):
+            return -1
+        speed = track.approach_speed(tracking["speed_window"], float(tracking.get("speed_min_span_s", 0.2)))
+        ttc = d / speed if speed > 0.3 else math.inf
+        return CRITICAL if ttc <= limits["critical"] else WARNING if ttc <= limits["warning"] else -1
+
+    def _due(self, track: Track, tier: int, now: float) -> bool | None:
+        """True: to be said now. False: unchanged, and its habituation interval is not over. None: said too
+        recently (within the per-object cooldown; escalations do not wait for it)."""
+        said = track.said
+        if said is None or self._escalated(track, tier):
+            return True
+        if now - said.time < float(self.config["cooldown"]["per_object"]):
+            return None
+        if tier == CRITICAL or self._changed(track):
+            return True
+        h = self.habituation
+        interval = min(float(h["max_repeat_s"]), float(h["first_repeat_s"]) * float(h["growth"]) ** track.repeats)
+        if tier == INFO and not self.motion.walking:
+            interval *= self.config["motion"]["standing_info_cooldown_factor"]
+        return now - said.time >= interval
+
+    def _escalated(self, track: Track, tier: int) -> bool:
+        """A higher tier than said: critical at once; a lesser one when its steady distance (or speed) says so
+        (a frame's jitter across a line is no news)."""
+        said = track.said
+        assert said is not None
+        if tier <= said.tier:
+            return False
+        if tier == CRITICAL:
+            return True
+        steady = track.steady_distance(self.config["tracking"]["speed_window"])
+        by_distance = self._distance_tier(track.class_name, steady) if math.isfinite(steady) else INFO
+        return max(by_distance, self._ttc_tier(track, track.distance_m)) > said.tier
+
+    def _changed(self, track: Track) -> bool:
+        """Since it was last said: another zone, nearer, or the wearer started to walk."""
+        said, h = track.said, self.habituation
+        assert said is not None
+        if self.motion.walking and not said.walking:
+            return True
+        turned = abs(track.bearing_deg - said.bearing_deg) >= float(h["turn_deg"])  # not jitter at a zone's edge
+        if turned and self.zone(track.bearing_deg) != said.zone:
+            return True
+        distance = track.steady_distance(self.config["tracking"]["speed_window"])
+        if math.isfinite(distance) and math.isfinite(said.distance_m):
+            nearer = max(float(h["nearer_m"]), float(h["nearer_ratio"]) * said.distance_m)
+            return distance <= said.distance_m - nearer
+        return False
 
     def _pressure(self, track: Track) -> float:
         """Within a tier: class priority x centrality x nearness."""

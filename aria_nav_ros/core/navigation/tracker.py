@@ -3,7 +3,10 @@
 Each camera's detections carry bearings in the same head-fixed frame, so an
 object passing from a SLAM camera into the RGB camera continues its track.
 A detection joins the nearest track of the same class whose bearing and
-distance are close enough; otherwise it starts a new track.
+distance are close enough; otherwise it takes up a track forgotten within
+`remember_after` at that place (a detector that misses an object for a few
+seconds does not make it new: what was said about it still counts), or it
+starts a new track.
 """
 
 from __future__ import annotations
@@ -15,23 +18,38 @@ from dataclasses import dataclass, field
 from aria_nav_ros.core.detection import Detection
 
 
+@dataclass(frozen=True)
+class Said:
+    """A track as it was when last said: what a later change is measured against."""
+
+    time: float
+    tier: int
+    zone: str
+    distance_m: float
+    bearing_deg: float
+    walking: bool  # the wearer's motion then
+
+
 @dataclass
 class Track:
     track_id: int
     class_name: str  # canonical (aliases applied)
-    model_class: str
     distance_m: float
     bearing_deg: float
     last_seen: float
     cameras: dict[str, float] = field(default_factory=dict)  # camera -> last time seen
     history: deque = field(default_factory=lambda: deque(maxlen=64))  # (t, distance)
     tier: int = -1  # current urgency tier (-1: none), with hysteresis
-    announced: dict[int, float] = field(default_factory=dict)  # tier -> last time said
+    said: Said | None = None  # what the wearer was last told about it
+    repeats: int = 0  # times said since it last changed (habituation)
+    due_since: float | None = None  # waiting for its turn since (fairness)
 
-    def approach_speed(self, window_s: float) -> float:
-        """m/s towards the wearer (positive: coming closer), from a line fit over the window."""
+    def approach_speed(self, window_s: float, min_span_s: float = 0.2) -> float:
+        """m/s towards the wearer (positive: coming closer), from a line fit over the window.
+
+        0 until the points span `min_span_s`: a fit over a few frames turns a detector's jitter into speed."""
         points = [(t, d) for t, d in self.history if t >= self.last_seen - window_s and math.isfinite(d)]
-        if len(points) < 3 or points[-1][0] - points[0][0] < 0.2:
+        if len(points) < 3 or points[-1][0] - points[0][0] < min_span_s:
             return 0.0
         n = len(points)
         mean_t = sum(t for t, _ in points) / n
@@ -40,51 +58,87 @@ class Track:
         slope = sum((t - mean_t) * (d - mean_d) for t, d in points) / var
         return -slope
 
+    def steady_distance(self, window_s: float) -> float:
+        """The median distance over the window: what it is, not one frame's jitter (NaN when unknown)."""
+        values = sorted(d for t, d in self.history if t >= self.last_seen - window_s and math.isfinite(d))
+        return values[len(values) // 2] if values else math.nan
+
+    def recent_distance(self, frames: int = 5) -> float:
+        """The median of its last few distances: what a new detection is matched against (one jittery frame
+        must not push the next one out of the gate)."""
+        values = sorted(d for _, d in list(self.history)[-frames:] if math.isfinite(d))
+        return values[len(values) // 2] if values else self.distance_m
+
     def recent_cameras(self, now: float, within_s: float = 0.5) -> list[str]:
         return sorted(c for c, t in self.cameras.items() if now - t <= within_s)
 
 
 class Tracker:
     def __init__(
-        self, max_bearing_jump: float, max_distance_jump: float, max_distance_ratio: float, forget_after: float
+        self,
+        max_bearing_jump: float,
+        max_distance_jump: float,
+        max_distance_ratio: float,
+        forget_after: float,
+        remember_after: float = 0.0,
     ) -> None:
         self.max_bearing_jump = max_bearing_jump
         self.max_distance_jump = max_distance_jump
         self.max_distance_ratio = max_distance_ratio
         self.forget_after = forget_after
+        self.remember_after = remember_after
         self.tracks: dict[int, Track] = {}
+        self.forgotten: dict[int, Track] = {}  # dropped within `remember_after`: taken up again at their place
         self._next_id = 1
 
     def update(self, now: float, camera: str, detections: list[tuple[Detection, str]]) -> list[Track]:
         """Associate one camera's detections (with canonical class names); the tracks they touched."""
-        self.tracks = {i: t for i, t in self.tracks.items() if now - t.last_seen <= self.forget_after}
+        for track_id, track in list(self.tracks.items()):
+            if now - track.last_seen > self.forget_after:
+                self.forgotten[track_id] = self.tracks.pop(track_id)
+        self.forgotten = {i: t for i, t in self.forgotten.items() if now - t.last_seen <= self.remember_after}
+        # The closest pairs first over all of them (not each detection's nearest in turn): in a crowd, one
+        # person's missed frame must not hand their track to a neighbour.
+        pairs = sorted(
+            (cost, i, track_id)
+            for i, (det, name) in enumerate(detections)
+            for track_id, track in self.tracks.items()
+            if math.isfinite(cost := self._cost(track, det, name))
+        )
+        matched: dict[int, int] = {}  # detection index -> track id
+        for _, i, track_id in pairs:
+            if i not in matched and track_id not in matched.values():
+                matched[i] = track_id
         touched: list[Track] = []
-        free = set(self.tracks)
-        for det, name in sorted(detections, key=lambda d: d[0].distance_m if math.isfinite(d[0].distance_m) else 1e9):
-            best, best_cost = None, math.inf
-            for track_id in free:
-                track = self.tracks[track_id]
-                cost = self._cost(track, det, name)
-                if cost < best_cost:
-                    best, best_cost = track_id, cost
-            if best is None:
-                track = Track(self._next_id, name, det.class_name, det.distance_m, det.bearing_deg, now)
+        for i, (det, name) in enumerate(detections):
+            track_id = matched.get(i)
+            if track_id is None:
+                track_id = self._remembered(det, name)
+            if track_id is None:
+                track = Track(self._next_id, name, det.distance_m, det.bearing_deg, now)
                 self.tracks[track.track_id] = track
                 self._next_id += 1
             else:
-                free.discard(best)
-                track = self.tracks[best]
+                track = self.tracks[track_id]
                 if math.isfinite(det.distance_m):
                     # The latest measurement, unsmoothed: a threshold crossed counts on that very frame;
                     # jitter at a threshold is what the policy's hysteresis is for.
                     track.distance_m = det.distance_m
                 track.bearing_deg = det.bearing_deg
                 track.last_seen = now
-                track.model_class = det.class_name
             track.cameras[camera] = now
             track.history.append((now, det.distance_m))
             touched.append(track)
         return touched
+
+    def _remembered(self, det: Detection, name: str) -> int | None:
+        """The id of the nearest forgotten track at the detection's place, back among the tracks; or None."""
+        costs = [(self._cost(t, det, name), i) for i, t in self.forgotten.items()]
+        cost, track_id = min(costs, default=(math.inf, -1))
+        if not math.isfinite(cost):
+            return None
+        self.tracks[track_id] = self.forgotten.pop(track_id)
+        return track_id
 
     def _cost(self, track: Track, det: Detection, name: str) -> float:
         if track.class_name != name:
@@ -92,9 +146,10 @@ class Tracker:
         bearing_jump = abs(track.bearing_deg - det.bearing_deg)
         if bearing_jump > self.max_bearing_jump:
             return math.inf
-        if math.isfinite(track.distance_m) and math.isfinite(det.distance_m):
-            jump = abs(track.distance_m - det.distance_m)
-            if jump > max(self.max_distance_jump, self.max_distance_ratio * track.distance_m):
+        distance = track.recent_distance()
+        if math.isfinite(distance) and math.isfinite(det.distance_m):
+            jump = abs(distance - det.distance_m)
+            if jump > max(self.max_distance_jump, self.max_distance_ratio * distance):
                 return math.inf
             return bearing_jump / self.max_bearing_jump + jump / self.max_distance_jump
         return bearing_jump / self.max_bearing_jump + 1.0

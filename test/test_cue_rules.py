@@ -1,0 +1,172 @@
+"""The cue rules of the README's table, one test each: habituation, fairness, grouped phrases, hazard classes,
+time to contact only in range. Synthetic detections through the real policy, no ROS."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from aria_nav_ros.core.detection import DISTANCE_CLASS_SIZE, Detection
+from aria_nav_ros.core.navigation.config import NavigationConfig
+from aria_nav_ros.core.navigation.policy import CRITICAL, KIND_HAZARD, WARNING, Cue, NavigationPolicy
+
+CONFIG = NavigationConfig.load()
+HABITUATION = CONFIG["habituation"]
+STEP = 0.1  # 10 Hz results
+
+
+def det(name: str, distance: float, bearing: float) -> Detection:
+    return Detection(0, name, 0.9, (0.0, 0.0, 1.0, 1.0), distance, DISTANCE_CLASS_SIZE, bearing)
+
+
+def standing_policy(config: NavigationConfig = CONFIG, language: str = "en") -> NavigationPolicy:
+    policy = NavigationPolicy(config, language)
+    for i in range(200):  # gravity and a little noise: the wearer stands still
+        policy.on_imu(i * 0.01, (0.0, 9.81 + 0.01 * math.sin(i), 0.0))
+    return policy
+
+
+def play(policy: NavigationPolicy, seconds: float, scene, camera: str = "rgb", start: float = 0.0) -> list[Cue]:
+    """`scene(t)` -> detections, at 10 Hz; the hazard cues said."""
+    cues = []
+    for i in range(int(round(seconds / STEP))):
+        t = start + i * STEP
+        cues += [c for c in policy.on_detections(t, camera, scene(t)) if c.kind == KIND_HAZARD]
+    return cues
+
+
+def test_an_unchanged_object_is_said_again_only_at_growing_intervals() -> None:
+    policy = standing_policy()
+    cues = play(policy, 120.0, lambda t: [det("person", 2.5, 5.0)])
+    times = [round(c.time, 1) for c in cues]
+    first, growth = HABITUATION["first_repeat_s"], HABITUATION["growth"]
+    assert times == [0.0, first, first + first * growth, first + first * growth + first * growth**2]
+    assert all(c.text == "Person ahead, two and a half meters" for c in cues)
+
+
+def test_a_change_is_said_at_once_and_starts_the_intervals_afresh() -> None:
+    policy = standing_policy()
+    cues = play(policy, 9.0, lambda t: [det("person", 5.0, -30.0)])  # on the left, said once
+    # It crosses to the right side of the path in a second: said in each zone it reaches, a cooldown apart.
+    cues += play(policy, 7.0, lambda t: [det("person", 5.0, -30.0 + min(1.0, t - 9.0) * 60.0)], start=9.0)
+    # Then it comes nearer at 0.6 m/s (no time-to-contact warning): said again once nearer by nearer_m.
+    cues += play(policy, 5.0, lambda t: [det("person", max(3.8, 5.0 - 0.6 * (t - 16.0)), 30.0)], start=16.0)
+    gap = CONFIG["cooldown"]["per_object"]
+    assert [c.zone for c in cues] == ["left", "ahead", "right", "right"]
+    assert cues[2].time <= 9.0 + 1.0 + gap
+    nearer = 16.0 + HABITUATION["nearer_m"] / 0.6  # when it is 1 m nearer; the median over speed_window lags half of it
+    assert nearer <= cues[3].time <= nearer + CONFIG["tracking"]["speed_window"] / 2 + STEP
+
+
+def test_a_static_crowd_is_at_most_ten_cues_a_minute_and_no_object_more_often_than_every_fifteen_seconds() -> None:
+    rng = random.Random(7)
+    crowd = [("person", 2.0 + 0.5 * i, -50.0 + 15.0 * i) for i in range(7)] + [
+        ("chair", 2.5, -10.0),
+        ("chair", 3.5, 25.0),
+        ("bench", 4.5, 40.0),
+    ]
+
+    def scene(t: float) -> list[Detection]:  # a real detector: 5 % distance noise, 1 degree, some misses
+        return [det(n, d * rng.gauss(1.0, 0.05), b + rng.gauss(0.0, 1.0)) for n, d, b in crowd if rng.random() > 0.1]
+
+    policy = standing_policy()
+    cues = play(policy, 75.0, scene)
+    first = cues[0].time
+    in_minute = [c for c in cues if first <= c.time < first + 60.0]
+    assert len(in_minute) <= 10, [(round(c.time, 1), c.text) for c in in_minute]
+    said: dict[int, list[float]] = {}
+    for cue in cues:
+        for track_id in cue.track_ids:
+            said.setdefault(track_id, []).append(cue.time)
+    gaps = [b - a for times in said.values() for a, b in zip(times, times[1:], strict=False)]
+    assert gaps and min(gaps) >= HABITUATION["first_repeat_s"] - 1e-9
+    assert len(said) >= len(crowd)  # every one of them was said
+
+
+def test_a_critical_cue_is_never_held_back_by_habituation() -> None:
+    policy = standing_policy()
+    cues = play(policy, 20.0, lambda t: [det("person", 1.0, 0.0)])
+    assert all(c.urgency == CRITICAL for c in cues)
+    per_object = CONFIG["cooldown"]["per_object"]
+    assert len(cues) >= int(20.0 / per_object)  # every cooldown, unchanged as it is
+
+
+def test_two_people_approaching_from_both_sides_are_said_together() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    cues = play(policy, 4.0, lambda t: [det("person", 7.0 - 1.2 * t, -40.0), det("person", 7.0 - 1.2 * t, 40.0)])
+    grouped = [c for c in cues if len(c.track_ids) == 2]
+    assert grouped and grouped[0].text.startswith("Two people, left and right, ")
+    assert grouped[0].bearing_deg == pytest.approx(0.0)  # the earcon sits between them
+    said = {i for c in cues for i in c.track_ids}
+    assert len(said) == 2
+
+
+def test_without_grouping_no_qualifying_hazard_waits_more_than_two_cue_slots() -> None:
+    config = NavigationConfig({**CONFIG.raw, "habituation": {**HABITUATION, "group": False}})
+    policy = NavigationPolicy(config, "en")
+    slot = CONFIG["cooldown"]["global"]
+    people = [(-60.0, 2.8), (-20.0, 2.6), (25.0, 2.9)]  # three warnings at once
+    cues = play(policy, 12.0, lambda t: [det("person", d, b) for b, d in people] + [det("car", 6.0, 50.0)])
+    first_said = {}
+    for cue in cues:
+        first_said.setdefault(cue.track_id, cue.time)
+    assert len(first_said) == 4
+    assert sorted(first_said.values()) == pytest.approx([0.0, slot, 2 * slot, 3 * slot], abs=STEP + 1e-9)
+    # After the first round, repeats take turns: each is said again before any is said a third time.
+    counts = [sum(c.track_id == i for c in cues) for i in first_said]
+    assert max(counts) - min(counts) <= 1
+
+
+def test_a_new_hazard_goes_before_a_repeat() -> None:
+    config = NavigationConfig({**CONFIG.raw, "habituation": {**HABITUATION, "group": False}})
+    policy = standing_policy(config)
+    first = HABITUATION["first_repeat_s"]
+    # A person stands ahead, said at 0 and due again at `first_repeat_s`; a dog appears just before: it goes first,
+    # the person's repeat in the next slot.
+    dog = first - 0.05
+    cues = play(
+        policy, first + 3.0, lambda t: [det("person", 2.5, 0.0)] + ([det("dog", 2.5, 60.0)] if t >= dog else [])
+    )
+    assert [(c.class_name, round(c.time, 1)) for c in cues] == [
+        ("person", 0.0),
+        ("dog", round(first, 1)),
+        ("person", round(first + CONFIG["cooldown"]["global"], 1)),
+    ]
+
+
+def test_a_class_that_is_no_hazard_is_not_said_unless_configured() -> None:
+    fall = lambda t: [det("Fall", 2.0, 0.0)]  # noqa: E731 - the person checkpoint's second class
+    assert play(NavigationPolicy(CONFIG, "en"), 3.0, fall) == []
+    anything = NavigationConfig({**CONFIG.raw, "announce_unlisted_classes": True})
+    [cue, *_] = play(NavigationPolicy(anything, "en"), 3.0, fall)
+    assert cue.text == "Fall ahead, two meters"
+
+
+def test_time_to_contact_counts_only_within_range() -> None:
+    rng = random.Random(3)
+    # A person far away whose distance jitters by 30 % (a detector at 20-30 m): nothing at warning or above.
+    far = play(NavigationPolicy(CONFIG, "en"), 20.0, lambda t: [det("person", 20.0 * rng.uniform(0.7, 1.3), -10.0)])
+    assert not [c for c in far if c.urgency >= WARNING]
+    # A car coming at 10 m/s from 25 m, within twice its info distance: warned by time to contact, beyond 8 m.
+    car = play(NavigationPolicy(CONFIG, "en"), 2.0, lambda t: [det("car", 25.0 - 10.0 * t, 20.0)])
+    warning = next(c for c in car if c.urgency >= WARNING)
+    assert warning.distance_m > CONFIG.tier_distances("car")["warning"]
+
+
+def test_an_object_missed_for_a_few_seconds_keeps_what_was_said_about_it() -> None:
+    policy = standing_policy()
+    seen = lambda t: [] if 3.0 <= t < 7.0 else [det("chair", 2.5, -5.0)]  # noqa: E731 - gone longer than forget_after
+    cues = play(policy, 14.0, seen)
+    assert [round(c.time, 1) for c in cues] == [0.0]  # not said anew when it is seen again at 7 s
+
+
+def test_grouped_phrases_in_spanish() -> None:
+    policy = NavigationPolicy(CONFIG, "es")
+    [cue, *_] = play(
+        policy, 0.1, lambda t: [det("person", 2.0, -40.0), det("person", 2.5, 0.0), det("person", 3.0, 45.0)]
+    )
+    assert cue.text == "Tres personas, izquierda, delante y derecha, a dos metros"
+    [cue, *_] = play(NavigationPolicy(CONFIG, "en"), 0.1, lambda t: [det("bus", 7.0, 5.0), det("bus", 7.5, -5.0)])
+    assert cue.text == "Two buses ahead, seven meters"
