@@ -50,5 +50,10 @@ class NavigationConfig:
         tiers = self.raw["tiers"]
         return {k: float(v) for k, v in tiers.get(self.canonical(class_name), tiers["default"]).items()}
 
+    def contact_times(self, class_name: str) -> dict[str, float]:
+        """Seconds to contact at which each tier starts, for this class."""
+        times = self.raw["time_to_contact"]
+        return {k: float(v) for k, v in times.get(self.canonical(class_name), times["default"]).items()}
+
     def __getitem__(self, key: str) -> Any:
         return self.raw[key]

@@ -16,7 +16,8 @@ tier the hazard not yet said, then the one waiting longest, then the most
 pressing (class priority x how central x how near). Others of the same
 class and tier waiting at that moment are said with it in one short phrase
 ("Two people, left and right, three meters"). Any cue waits for the global
-cooldown, except a critical cue after a lesser one, which interrupts it.
+cooldown, except one more urgent than the cue before (a critical cue also
+interrupts it).
 Standing still, information cues come half as often.
 
 Health, said as system cues (they never hold back a hazard cue): the first
@@ -53,7 +54,7 @@ DEFAULT_PACE = {"factor": 3.0, "ceiling": 10.0, "window": 50}  # config/navigati
 # config/navigation.yaml's `habituation` (a user's older config may lack it)
 DEFAULT_HABITUATION = {
     "first_repeat_s": 15.0, "growth": 2.0, "max_repeat_s": 120.0, "nearer_m": 1.0, "nearer_ratio": 0.2,
-    "turn_deg": 10.0, "remember_s": 30.0, "group": True,
+    "turn_deg": 10.0, "remember_s": 30.0, "steady_s": 0.3, "group": True,
 }  # fmt: skip
 KIND_HAZARD, KIND_SYSTEM = 0, 1
 
@@ -182,6 +183,8 @@ class NavigationPolicy:
             tracking["max_distance_jump_ratio"],
             tracking["forget_after"],
             float(self.habituation["remember_s"]),
+            float(tracking.get("cross_camera_bearing_deg", math.inf)),
+            float(tracking.get("cross_camera_within_s", 0.0)),
         )
         motion = config["motion"]
         self.motion = MotionState(motion["window"], motion["walking_accel_std"])
@@ -326,7 +329,7 @@ class NavigationPolicy:
                     resting.append((track, tier))
                 continue
             track.due_since = now if track.due_since is None else track.due_since
-            repeat = track.said is not None and tier <= track.said.tier and not self._changed(track)
+            repeat = track.said is not None and not self._escalated(track, tier) and not self._changed(track)
             # Critical first; then what was never said; then what has waited longest; then the most pressing.
             order = (tier, track.said is None, now - track.due_since, self._pressure(track))
             waiting.append((order, track, tier, repeat))
@@ -334,7 +337,7 @@ class NavigationPolicy:
             return None
         _, best, tier, repeat = max(waiting, key=lambda w: w[0])
         in_cooldown = now - self.last_cue_time < self.config["cooldown"]["global"]
-        if in_cooldown and not (tier == CRITICAL and self.last_cue_urgency < CRITICAL):
+        if in_cooldown and tier <= self.last_cue_urgency:  # more urgent than the cue before: no waiting
             return None
         group = [(best, tier, repeat)]  # (track, its tier, unchanged)
         if self.habituation["group"]:
@@ -377,7 +380,7 @@ class NavigationPolicy:
         """The wearer is told about `track` now: an unchanged one is told again later each time."""
         track.repeats = track.repeats + 1 if unchanged else 0
         track.due_since = None
-        distance = track.steady_distance(self.config["tracking"]["speed_window"])
+        distance = track.steady_distance(float(self.habituation["steady_s"]))
         track.said = Said(now, tier, self.zone(track.bearing_deg), distance, track.bearing_deg, self.motion.walking)
 
     def _tier(self, track: Track) -> int:
@@ -399,11 +402,11 @@ class NavigationPolicy:
         return max((i for i, name in enumerate(TIERS) if d <= thresholds[name]), default=-1)
 
     def _ttc_tier(self, track: Track, d: float) -> int:
-        """The tier by time to contact; none beyond `range_factor` x the class's info distance."""
-        limits, tracking = self.config["time_to_contact"], self.config["tracking"]
-        if d > self.config.tier_distances(track.class_name)["info"] * float(limits.get("range_factor", math.inf)):
+        """The tier by time to contact; none beyond the class's `range_m`."""
+        limits, tracking = self.config.contact_times(track.class_name), self.config["tracking"]
+        if d > limits["range_m"]:
             return -1
-        speed = track.approach_speed(tracking["speed_window"], float(tracking.get("speed_min_span_s", 0.2)))
+        speed = track.approach_speed(tracking["speed_window"], float(tracking["speed_min_span_s"]))
         ttc = d / speed if speed > 0.3 else math.inf
         return CRITICAL if ttc <= limits["critical"] else WARNING if ttc <= limits["warning"] else -1
 
@@ -424,16 +427,17 @@ class NavigationPolicy:
         return now - said.time >= interval
 
     def _escalated(self, track: Track, tier: int) -> bool:
-        """A higher tier than said: critical at once; a lesser one when its steady distance (or speed) says so
-        (a frame's jitter across a line is no news)."""
+        """A higher tier than said: critical at once; a lesser one when its steady distance (clearly inside
+        the line: by half the hysteresis) or its speed says so (a frame's jitter across a line is no news)."""
         said = track.said
         assert said is not None
         if tier <= said.tier:
             return False
         if tier == CRITICAL:
             return True
-        steady = track.steady_distance(self.config["tracking"]["speed_window"])
-        by_distance = self._distance_tier(track.class_name, steady) if math.isfinite(steady) else INFO
+        steady = track.steady_distance(float(self.habituation["steady_s"]))
+        margin = self.config["hysteresis_m"] / 2  # an object standing on a tier's line does not escalate
+        by_distance = self._distance_tier(track.class_name, steady + margin) if math.isfinite(steady) else INFO
         return max(by_distance, self._ttc_tier(track, track.distance_m)) > said.tier
 
     def _changed(self, track: Track) -> bool:
@@ -445,7 +449,7 @@ class NavigationPolicy:
         turned = abs(track.bearing_deg - said.bearing_deg) >= float(h["turn_deg"])  # not jitter at a zone's edge
         if turned and self.zone(track.bearing_deg) != said.zone:
             return True
-        distance = track.steady_distance(self.config["tracking"]["speed_window"])
+        distance = track.steady_distance(float(self.habituation["steady_s"]))
         if math.isfinite(distance) and math.isfinite(said.distance_m):
             nearer = max(float(h["nearer_m"]), float(h["nearer_ratio"]) * said.distance_m)
             return distance <= said.distance_m - nearer

@@ -81,12 +81,16 @@ class Tracker:
         max_distance_ratio: float,
         forget_after: float,
         remember_after: float = 0.0,
+        cross_camera_bearing: float = math.inf,
+        cross_camera_within: float = 0.0,
     ) -> None:
         self.max_bearing_jump = max_bearing_jump
         self.max_distance_jump = max_distance_jump
         self.max_distance_ratio = max_distance_ratio
         self.forget_after = forget_after
         self.remember_after = remember_after
+        self.cross_camera_bearing = cross_camera_bearing
+        self.cross_camera_within = cross_camera_within
         self.tracks: dict[int, Track] = {}
         self.forgotten: dict[int, Track] = {}  # dropped within `remember_after`: taken up again at their place
         self._next_id = 1
@@ -103,7 +107,7 @@ class Tracker:
             (cost, i, track_id)
             for i, (det, name) in enumerate(detections)
             for track_id, track in self.tracks.items()
-            if math.isfinite(cost := self._cost(track, det, name))
+            if math.isfinite(cost := self._cost(track, det, name, self._bearing_gate(track, camera, now)))
         )
         matched: dict[int, int] = {}  # detection index -> track id
         for _, i, track_id in pairs:
@@ -131,24 +135,37 @@ class Tracker:
             touched.append(track)
         return touched
 
+    def _bearing_gate(self, track: Track, camera: str, now: float) -> float:
+        """How far in bearing a detection of `camera` may be from `track`. A track another camera sees just now
+        (and this one does not) is that camera's object: the same object seen by both has nearly one bearing
+        (one head frame), while a neighbour at the edge of this view must not take it over."""
+        if now - track.cameras.get(camera, -math.inf) <= self.cross_camera_within:
+            return self.max_bearing_jump
+        elsewhere = any(c != camera and now - t <= self.cross_camera_within for c, t in track.cameras.items())
+        return min(self.max_bearing_jump, self.cross_camera_bearing) if elsewhere else self.max_bearing_jump
+
     def _remembered(self, det: Detection, name: str) -> int | None:
         """The id of the nearest forgotten track at the detection's place, back among the tracks; or None."""
-        costs = [(self._cost(t, det, name), i) for i, t in self.forgotten.items()]
+        costs = [(self._cost(t, det, name, self.max_bearing_jump), i) for i, t in self.forgotten.items()]
         cost, track_id = min(costs, default=(math.inf, -1))
         if not math.isfinite(cost):
             return None
         self.tracks[track_id] = self.forgotten.pop(track_id)
         return track_id
 
-    def _cost(self, track: Track, det: Detection, name: str) -> float:
+    def _cost(self, track: Track, det: Detection, name: str, bearing_gate: float) -> float:
         if track.class_name != name:
             return math.inf
         bearing_jump = abs(track.bearing_deg - det.bearing_deg)
-        if bearing_jump > self.max_bearing_jump:
+        if bearing_jump > bearing_gate:
             return math.inf
         distance = track.recent_distance()
         if math.isfinite(distance) and math.isfinite(det.distance_m):
+            # Against the recent median (one jittery frame does not break the track) or the newest distance
+            # (a fast object is already far from its median), whichever is nearer.
             jump = abs(distance - det.distance_m)
+            if math.isfinite(track.distance_m):
+                jump = min(jump, abs(track.distance_m - det.distance_m))
             if jump > max(self.max_distance_jump, self.max_distance_ratio * distance):
                 return math.inf
             return bearing_jump / self.max_bearing_jump + jump / self.max_distance_jump
