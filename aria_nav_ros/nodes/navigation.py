@@ -120,10 +120,17 @@ class Navigation(Node):
             self.sink_name = f"WAV file {wav_path}"
             return WavSink(wav_path, rate)
 
+        sink: Sink | None = None
         if kind in ("auto", "device") and DeviceSink.available():
-            sink: Sink = DeviceSink(rate)
-            self.sink_name = "sound device"
-        else:
+            try:
+                sink = DeviceSink(rate)
+                self.sink_name = "sound device"
+            except Exception as error:  # listed, but it cannot be opened (busy, gone): the WAV file takes over
+                self.get_logger().error(
+                    f"the sound device cannot be opened ({error}): speech and earcons go to {wav_path}"
+                )
+                sink = wav()
+        if sink is None:
             if kind != "wav":
                 self.get_logger().warning(f"no sound device: speech and earcons go to {wav_path}")
             sink = wav()

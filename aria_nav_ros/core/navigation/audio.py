@@ -5,10 +5,11 @@ pitches, a sound no other cue makes), more pulses and louder when nearer,
 placed by equal-power panning (left = cos, right = sin of (p + 1) pi / 4,
 p = bearing / 90 clamped to [-1, 1]). Speech follows, centred.
 
-Sinks: the sound device through PortAudio, or a WAV file holding the run's
-timeline (each cue at its time). AudioPlayer renders and plays in its own
-thread: nothing here blocks a ROS callback; a critical cue drops what is
-waiting and cuts off what is playing.
+Sinks: the sound device through PortAudio (a callback stream fed from a
+queue), or a WAV file holding the run's timeline (each cue at its time).
+AudioPlayer renders in its own thread and sinks never wait for the sound:
+nothing here blocks a ROS callback; a critical cue drops what is waiting and
+cuts off what is playing.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import shutil
 import struct
 import subprocess
 import threading
+import time
 import wave
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -151,13 +154,35 @@ class WavSink:
 
 
 class DeviceSink:
-    """The default sound device, through PortAudio (sounddevice)."""
+    """The sound device through PortAudio: one output stream whose callback plays the queued clips.
 
-    def __init__(self, rate: int) -> None:
-        import sounddevice
+    `play` only queues (nothing blocks the caller); an interrupting clip drops what waits and cuts what
+    plays at the next callback, so the critical cue is heard one block (BLOCK frames) plus the device's
+    latency after it is played. A stream that stopped (the device is gone) makes `play` raise, so the
+    player can hand over to the WAV file.
+    """
 
-        self.sd = sounddevice
+    BLOCK = 256  # frames per callback: 11.6 ms at 22050 Hz
+
+    def __init__(self, rate: int, device: int | str | None = None, sd: Any = None) -> None:
+        """`sd`: the sounddevice module (default: imported), or an object with its OutputStream API."""
+        if sd is None:
+            import sounddevice as sd
         self.rate = rate
+        self._lock = threading.Lock()
+        self._clips: deque[np.ndarray] = deque()
+        self._playing: np.ndarray | None = None
+        self._position = 0
+        self._idle = threading.Condition(self._lock)
+        self._cut_asked: float | None = None  # when an interrupt was asked (perf_counter), until it is heard
+        self.cut_in_s: list[float] = []  # interrupt asked -> its first sample at the DAC, measured
+        self.problems: list[str] = []  # PortAudio's status flags (underflows), as they came
+        self.frames_played = 0  # of the clips (silence between them not counted)
+        self.stream = sd.OutputStream(
+            samplerate=rate, channels=2, dtype="float32", blocksize=self.BLOCK, latency="low",
+            callback=self._callback, device=device,
+        )  # fmt: skip
+        self.stream.start()
 
     @staticmethod
     def available() -> bool:
@@ -169,14 +194,59 @@ class DeviceSink:
             return False
 
     def play(self, samples: np.ndarray, at_s: float, interrupt: bool) -> None:
-        if interrupt:
-            self.sd.stop()
-        else:
-            self.sd.wait()  # let the cue before finish
-        self.sd.play(samples, self.rate, blocking=False)
+        if not self.stream.active:
+            raise RuntimeError("the sound device stopped playing")
+        clip = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1, 2)
+        with self._lock:
+            if interrupt:
+                self._clips.clear()
+                self._playing, self._position = None, 0
+                self._cut_asked = time.perf_counter()
+            self._clips.append(clip)
 
-    def close(self) -> None:
-        self.sd.wait()
+    def _callback(self, out: np.ndarray, frames: int, when: Any, status: Any) -> None:
+        # PortAudio's own thread, against the clock: no allocation beyond slicing, no waiting but the lock.
+        if status:
+            self.problems.append(str(status))
+        filled = 0
+        with self._lock:
+            while filled < frames:
+                if self._playing is None:
+                    if not self._clips:
+                        break
+                    self._playing, self._position = self._clips.popleft(), 0
+                    if self._cut_asked is not None:  # the interrupting clip starts in this block
+                        to_dac = max(0.0, when.outputBufferDacTime - when.currentTime) + filled / self.rate
+                        self.cut_in_s.append(time.perf_counter() - self._cut_asked + to_dac)
+                        self._cut_asked = None
+                take = min(frames - filled, len(self._playing) - self._position)
+                out[filled : filled + take] = self._playing[self._position : self._position + take]
+                filled += take
+                self._position += take
+                self.frames_played += take
+                if self._position >= len(self._playing):
+                    self._playing = None
+            if self._playing is None and not self._clips:
+                self._idle.notify_all()
+        out[filled:] = 0.0
+
+    def drained(self, timeout_s: float) -> bool:
+        """Waits until every queued clip has been played; False at the timeout (or a stopped stream)."""
+        with self._idle:
+            return self._idle.wait_for(
+                lambda: (self._playing is None and not self._clips) or not self.stream.active, timeout_s
+            )
+
+    def close(self, timeout_s: float = 3.0) -> None:
+        """What is queued plays out (at most `timeout_s`), then the stream closes."""
+        try:
+            self.drained(timeout_s)
+        finally:
+            self.stream.stop()
+            self.stream.close()
+
+    def __str__(self) -> str:
+        return "the sound device"
 
 
 class AudioPlayer:
