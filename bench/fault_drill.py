@@ -14,12 +14,17 @@ process, real DDS) on the sample walk, looped. This process listens to
    perception node says at once that its camera is not working;
 5. the launcher itself is SIGKILLed (a third graph): every process of the
    graph must end by itself (they are tied to the launcher), navigation
-   saying "Navigation stopped" as it goes.
+   saying "Navigation stopped" as it goes;
+6. the GPU under rgb_perception is lost (every frame fails with the error
+   CUDA gives, set over DDS through its `inject_fault` parameter: no GPU
+   here), then comes back: "Front camera not working", then "back";
+7. the recording becomes unreadable while it plays (a copy of the sample
+   bag, cut short under the driver): "Recording failed".
 
 For each: the cues heard after it, the delay to the first, to the recovery
 cue and to the next hazard cue. Prints a table, writes JSON.
 (GPU out of memory: bench/oom_drill.py on a GPU; no sound device:
-test/test_navigation_node.py.)
+test/test_navigation_node.py and test/test_device_sink.py.)
 
     source scripts/env.sh && python bench/fault_drill.py
 """
@@ -30,6 +35,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,7 +46,9 @@ from pathlib import Path
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
+from rcl_interfaces.srv import SetParameters
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 
 from aria_nav_ros.core.cameras import CUES_TOPIC
 from aria_nav_ros.msg import NavigationCue
@@ -59,9 +67,11 @@ HAZARD = NavigationCue.KIND_HAZARD
 class Graph:
     """The launcher in a child process, its log collected line by line."""
 
-    def __init__(self, run: Path, extra: list[str]) -> None:
-        sample = ROOT / "outputs" / "sample" / "walk"
-        command = [sys.executable, "-m", "aria_nav_ros.launcher", "--path", str(sample), "--loop", "--output", str(run)]
+    def __init__(
+        self, run: Path, extra: list[str], bag: Path = ROOT / "outputs" / "sample" / "walk", loop: bool = True
+    ):
+        command = [sys.executable, "-m", "aria_nav_ros.launcher", "--path", str(bag), "--output", str(run)]
+        command += ["--loop"] if loop else []
         # Tied to this process, in a group of its own (as the launcher starts its own children).
         self.process = subprocess.Popen([*command, *GRAPH, *extra], stderr=subprocess.PIPE, text=True, env=child_env(),
                                         start_new_session=True)  # fmt: skip
@@ -122,6 +132,21 @@ class Ears(Node):
     def heard(self, after: float, before: float) -> list[str]:
         return [c.text for t, c in self.cues if after <= t < before]
 
+    def set_parameter(self, node: str, name: str, value: str) -> None:
+        """`ros2 param set`, over DDS: returns once the node has taken it."""
+        client = self.create_client(SetParameters, f"/{node}/set_parameters")
+        try:
+            if not client.wait_for_service(timeout_sec=30.0):
+                raise RuntimeError(f"/{node}/set_parameters is not there")
+            request = SetParameters.Request(parameters=[Parameter(name, value=value).to_parameter_msg()])
+            future = client.call_async(request)
+            rclpy.spin_until_future_complete(self, future, timeout_sec=30.0)
+            result = future.result()
+            if result is None or not result.results[0].successful:
+                raise RuntimeError(f"{node} refused {name}={value!r}: {result}")
+        finally:
+            self.destroy_client(client)
+
 
 def _delay(t: float | None, since: float) -> float | None:
     return None if t is None else round(t - since, 2)
@@ -158,7 +183,8 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
         t1 = time.monotonic()
         back = ears.wait_for(_text("Cameras back"), t1, 20)
         hazard = ears.wait_for(_hazard(), t1, 30)
-        faults.append({"fault": "frame source stops for 5 s (driver frozen), then resumes", "expected": "Cameras lost",
+        faults.append({"key": "source_stops",
+                       "fault": "frame source stops for 5 s (driver frozen), then resumes", "expected": "Cameras lost",
                        "heard": ears.heard(t0, time.monotonic()), "first_cue_s": _delay(lost, t0),
                        "timeout_s": timeout, "recovery_cue": "Cameras back", "recovery_s": _delay(back, t1),
                        "next_hazard_s": _delay(hazard, t1)})  # fmt: skip
@@ -172,7 +198,8 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
         back = ears.wait_for(_text("Front camera back"), t0, 90)
         hazard = ears.wait_for(_hazard("rgb"), back or t0, 60)
         restarted = graph.logged("restarting rgb_perception", t0)
-        faults.append({"fault": "rgb_perception killed (SIGKILL)", "expected": "Front camera lost",
+        faults.append({"key": "perception_killed", "fault": "rgb_perception killed (SIGKILL)",
+                       "expected": "Front camera lost",
                        "heard": ears.heard(t0, time.monotonic()), "first_cue_s": _delay(lost, t0),
                        "timeout_s": timeout, "restarted_s": _delay(restarted, t0), "recovery_cue": "Front camera back",
                        "recovery_s": _delay(back, t0), "next_hazard_s": _delay(hazard, t0)})  # fmt: skip
@@ -184,12 +211,32 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
         os.kill(graph.child("navigation"), signal.SIGKILL)
         hazard = ears.wait_for(_hazard(), t0, 90)
         ready = graph.logged("[cue warning] System ready", t0)
-        faults.append({"fault": "navigation killed (SIGKILL)", "expected": "silence, then System ready",
+        faults.append({"key": "navigation_killed", "fault": "navigation killed (SIGKILL)",
+                       "expected": "silence, then System ready",
                        "heard": (["System ready"] if ready else []) + ears.heard(t0, time.monotonic()),
                        "first_cue_s": _delay(ready, t0),
                        "restarted_s": _delay(graph.logged("restarting navigation", t0), t0),
                        "recovery_cue": "System ready", "recovery_s": _delay(ready, t0),
                        "next_hazard_s": _delay(hazard, t0)})  # fmt: skip
+        ears.wait(3.0)
+
+        # 6. The GPU under rgb_perception is lost: every frame fails, as with CUDA's own error (no GPU here: the
+        # node's inject_fault parameter, set over DDS). The node says so itself; then the GPU comes back.
+        t0 = time.monotonic()
+        ears.set_parameter("rgb_perception", "inject_fault", "gpu_lost")
+        said = ears.wait_for(_text("Front camera not working"), t0, 10)
+        failed_at = graph.logged("CUDA error", t0)
+        ears.wait(3.0)
+        t1 = time.monotonic()
+        ears.set_parameter("rgb_perception", "inject_fault", "")
+        back = ears.wait_for(_text("Front camera back"), t1, 20)
+        hazard = ears.wait_for(_hazard("rgb"), t1, 30)
+        faults.append({"key": "gpu_lost", "fault": "GPU lost under rgb_perception (every frame fails), then back",
+                       "expected": "Front camera not working", "heard": ears.heard(t0, time.monotonic()),
+                       "first_cue_s": _delay(said, t0),
+                       "after_failure_s": None if said is None or failed_at is None else round(said - failed_at, 2),
+                       "recovery_cue": "Front camera back", "recovery_s": _delay(back, t1),
+                       "next_hazard_s": _delay(hazard, t1)})  # fmt: skip
     finally:
         code = graph.stop()
 
@@ -202,10 +249,36 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
         ears.wait(2.0)  # the other cameras' cues, which come with it
         error_at = graph.logged(f"{MISSING_MODEL} not found", t0)
         error = next((line for _, line in graph.lines if MISSING_MODEL in line and "not found" in line), "")
-        faults.append({"fault": f"model file missing ({MISSING_MODEL})", "expected": "<camera> not working",
+        faults.append({"key": "model_missing", "fault": f"model file missing ({MISSING_MODEL})",
+                       "expected": "<camera> not working",
                        "heard": ears.heard(t0, time.monotonic()), "first_cue_s": _delay(said, t0),
                        "after_error_s": None if said is None or error_at is None else round(said - error_at, 2),
                        "error_logged": error.split("]: ", 1)[-1]})  # fmt: skip
+    finally:
+        graph.stop()
+
+    # 7. The recording becomes unreadable while it plays: a copy of the sample walk, cut to a fifth of its size
+    # under the driver once the first hazard cue is heard (its reader then meets the end of the file).
+    copy = run / "unreadable" / "walk"
+    copy.mkdir(parents=True)
+    for item in (ROOT / "outputs" / "sample" / "walk").iterdir():
+        shutil.copy(item, copy / item.name)
+    graph = Graph(run / "unreadable_run", [], bag=copy, loop=False)
+    try:
+        if ears.wait_for(_hazard(), time.monotonic(), 120) is None:
+            raise RuntimeError("the graph on the copied bag gave no hazard cue")
+        [mcap] = copy.glob("*.mcap")
+        t0 = time.monotonic()
+        with mcap.open("r+b") as f:
+            f.truncate(mcap.stat().st_size // 5)
+        said = ears.wait_for(_text("Recording failed"), t0, 30)
+        failed_at = graph.logged("is corrupt", t0)
+        faults.append({"key": "recording_unreadable", "fault": "recording unreadable while it plays (bag cut short)",
+                       "expected": "Recording failed", "heard": ears.heard(t0, time.monotonic()),
+                       "first_cue_s": _delay(said, t0),
+                       "after_failure_s": None if said is None or failed_at is None else round(said - failed_at, 2),
+                       "error_logged": next((line for t, line in graph.lines if t >= t0 and "is corrupt" in line), "")
+                       .split("]: ", 1)[-1][:300]})  # fmt: skip
     finally:
         graph.stop()
 
@@ -226,7 +299,8 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
         left = [pid for pid in processes if running(pid)]
         graph.reader.join(10)  # their last lines (the children share the launcher's stderr) are read
         said = graph.logged("[cue warning] Navigation stopped", t0)
-        faults.append({"fault": "launcher killed (SIGKILL)", "expected": "Navigation stopped; every process ends",
+        faults.append({"key": "launcher_killed", "fault": "launcher killed (SIGKILL)",
+                       "expected": "Navigation stopped; every process ends",
                        "heard": ["Navigation stopped"] if said else [], "first_cue_s": _delay(said, t0),
                        "processes": len(processes), "left_running": len(left),
                        "all_ended_s": None if left else round(gone - t0, 2)})  # fmt: skip

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 import random
+from pathlib import Path
 
 import pytest
 
 from aria_nav_ros.core.detection import DISTANCE_CLASS_SIZE, Detection
 from aria_nav_ros.core.navigation.config import NavigationConfig
 from aria_nav_ros.core.navigation.policy import CRITICAL, KIND_HAZARD, WARNING, Cue, NavigationPolicy
+from aria_nav_ros.core.navigation.rules import table
 
 CONFIG = NavigationConfig.load()
 HABITUATION = CONFIG["habituation"]
@@ -170,3 +172,8 @@ def test_grouped_phrases_in_spanish() -> None:
     assert cue.text == "Tres personas, izquierda, delante y derecha, a dos metros"
     [cue, *_] = play(NavigationPolicy(CONFIG, "en"), 0.1, lambda t: [det("bus", 7.0, 5.0), det("bus", 7.5, -5.0)])
     assert cue.text == "Two buses ahead, seven meters"
+
+
+def test_the_readme_holds_the_cue_rules_of_the_config() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert table(CONFIG) in readme, "README's cue rules differ: paste `python -m aria_nav_ros.core.navigation.rules`"

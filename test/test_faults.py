@@ -32,7 +32,14 @@ def test_fault_drill_every_fault_is_said_and_the_graph_recovers(tmp_path: Path, 
                           env=ros_env, capture_output=True, text=True, timeout=900)  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     report = json.loads(out.read_text())
-    source, perception, navigation, model, launcher = report["faults"]
+    rows = {fault["key"]: fault for fault in report["faults"]}
+    source, perception, navigation = rows["source_stops"], rows["perception_killed"], rows["navigation_killed"]
+    model, launcher, gpu, unreadable = (
+        rows["model_missing"],
+        rows["launcher_killed"],
+        rows["gpu_lost"],
+        rows["recording_unreadable"],
+    )
     assert report["launcher_exit_code"] == 0
 
     # Glasses unplugged: one cue within the watchdog's timeout, then "Cameras back" and hazard cues again.
@@ -54,6 +61,17 @@ def test_fault_drill_every_fault_is_said_and_the_graph_recovers(tmp_path: Path, 
     assert "/nonexistent/yolo11n.pt not found" in model["error_logged"] and "'model' parameter" in model["error_logged"]
     assert {"Front camera not working", "Left camera not working", "Right camera not working"} <= set(model["heard"])
     assert model["after_error_s"] is not None and model["after_error_s"] <= 2.0, model
+
+    # The GPU lost under a perception node: the node says so itself, heard within 2 s of its first failed frame,
+    # and "back" once it works again, with hazard cues from that camera.
+    assert "Front camera not working" in gpu["heard"], gpu
+    assert gpu["after_failure_s"] is not None and gpu["after_failure_s"] <= 2.0, gpu
+    assert "Front camera back" in gpu["heard"] and gpu["next_hazard_s"] is not None, gpu
+
+    # The recording unreadable while it plays: said as such within 2 s of the driver finding out.
+    assert "Recording failed" in unreadable["heard"], unreadable
+    assert unreadable["after_failure_s"] is not None and unreadable["after_failure_s"] <= 2.0, unreadable
+    assert "is corrupt" in unreadable["error_logged"], unreadable
 
     # The launcher SIGKILLed: every process of the graph (6: no recorder) ends by itself, navigation saying so.
     assert launcher["processes"] == 6 and launcher["left_running"] == 0, launcher

@@ -345,10 +345,13 @@ def test_the_end_of_a_replay_can_be_silent_and_a_stopped_recorder_is_said() -> N
 
 def test_a_camera_whose_perception_cannot_work_is_said_at_once_then_not_again_and_back_when_it_delivers() -> None:
     policy = NavigationPolicy(CONFIG, "en")
-    said = policy.on_event(0.5, "camera_failed", "rgb")  # before the start: its model is missing
+    hold = CONFIG["camera_failure_hold_s"]
+    assert policy.on_event(0.5, "camera_failed", "rgb") == []  # before the start: its model is missing
+    assert policy.tick(0.5 + hold / 2) == []  # held a moment (a recovery may come with it)
+    said = policy.tick(0.5 + hold)
     policy.start(1.0, ["rgb", "slam_left", "slam_right"])
     assert [c.text for c in said] == ["Front camera not working"] and said[0].cameras == ("rgb",)
-    assert policy.on_event(0.6, "camera_failed", "rgb") == []  # once
+    assert policy.on_event(0.6, "camera_failed", "rgb") == [] and policy.tick(0.6 + hold) == []  # once
     # The other cameras deliver; past the start timeout the front camera is not said lost a second time.
     cues = run_cameras(policy, CONFIG["start_timeout"] + 5.0, lambda t, camera: camera == "rgb", lambda t: True)
     assert system_texts(cues) == ["System ready"]
@@ -356,4 +359,15 @@ def test_a_camera_whose_perception_cannot_work_is_said_at_once_then_not_again_an
     t = CONFIG["start_timeout"] + 5.0
     cues = [c for i in range(10) for c in policy.on_detections(t + i * STEP, "rgb", [])]
     assert system_texts(cues) == ["Front camera back"]
-    assert policy.on_event(t + 2.0, "camera_failed", "slam_left")[0].text == "Left camera not working"
+    policy.on_event(t + 2.0, "camera_failed", "slam_left")
+    assert "Left camera not working" in system_texts(policy.tick(t + 2.0 + hold + 1e-6))
+
+
+def test_a_camera_failure_replayed_with_its_recovery_is_not_said() -> None:
+    # A navigation restarted after a GPU hiccup hears the latched events: the failure, then the recovery.
+    policy = NavigationPolicy(CONFIG, "en")
+    policy.start(0.0, ["rgb", "slam_left", "slam_right"])
+    assert policy.on_event(5.0, "camera_failed", "rgb") == []
+    assert policy.on_event(5.001, "camera_recovered", "rgb") == []
+    cues = run_cameras(policy, 10.0, lambda t, camera: False, lambda t: True)
+    assert system_texts(cues) == ["System ready"]  # neither "not working" nor "back"

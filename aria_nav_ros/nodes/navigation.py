@@ -52,6 +52,7 @@ EVENTS = {  # SystemEvent -> what the policy says
     SystemEvent.SOURCE_FAILED: "source_failed",
     SystemEvent.RECORDING_STOPPED: "recording_stopped",
     SystemEvent.CAMERA_FAILED: "camera_failed",
+    SystemEvent.CAMERA_RECOVERED: "camera_recovered",
 }
 
 
@@ -190,8 +191,8 @@ class Navigation(Node):
         now = self._now()
         when = now if self._stamp_problem(msg.header.stamp, now) else _seconds(msg.header.stamp)
         camera = msg.camera if msg.camera in self.cameras else ""
-        if event == "camera_failed" and not camera:
-            self.refusals.refuse("event", f"camera_failed for an unknown camera {msg.camera[:32]!r}")
+        if event in ("camera_failed", "camera_recovered") and not camera:
+            self.refusals.refuse("event", f"{event} for an unknown camera {msg.camera[:32]!r}")
             return
         self._emit(self.policy.on_event(when, event, camera), msg)
 

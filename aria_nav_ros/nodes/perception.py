@@ -20,7 +20,9 @@ from dataclasses import replace
 import numpy as np
 import torch
 from diagnostic_msgs.msg import DiagnosticArray
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
@@ -55,6 +57,8 @@ from aria_nav_ros.ros.image import image_to_numpy, numpy_to_image
 from aria_nav_ros.ros.qos import EVENTS_QOS, RESULT_QOS, SENSOR_QOS
 from aria_nav_ros.ros.refusals import Refusals
 from aria_nav_ros.ros.spin import run_node
+
+FAILED_AFTER = 2  # frames failing in a row before the camera is said not working (one bad frame is no loss)
 
 FRAME_ENCODINGS = ("rgb8", "bgr8", "mono8")
 
@@ -99,6 +103,10 @@ class PerceptionNode(Node):
         rate = float(p("detect_rate", 0.0).value)
         self.min_gap_ns = int(0.9e9 / rate) if rate > 0 else 0
         self._last_accepted = 0
+        # For fault drills: "gpu_lost" makes every frame fail as frames do on a GPU that is gone (the CUDA
+        # error torch raises); "" ends it. Settable at run time (ros2 param set), like a real loss.
+        self.injected_fault = str(p("inject_fault", "").value)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
         model = str(p("model", "pkg:fall_detection/models/best.pt").value)
         depth_model = str(p("depth_model", "depth-anything/Depth-Anything-V2-Small-hf" if with_depth else "").value)
 
@@ -127,6 +135,7 @@ class PerceptionNode(Node):
         self._wake = threading.Condition()
         self._running = True
         self.stats = {"frames": 0, "dropped": 0, "errors": 0, "nominal_intrinsics": 0, "worker_restarts": 0}
+        self.failing = 0  # frames failed in a row: at FAILED_AFTER the wearer is told the camera is not working
         self._window: list[tuple[float, dict[str, float]]] = []
         self._start_worker()
         self.create_timer(1.0, self._report)
@@ -221,6 +230,10 @@ class PerceptionNode(Node):
             msg, received = taken
             try:
                 self._process(msg, received)
+                if self.failing >= FAILED_AFTER:  # it was said not working
+                    detail = f"{self.camera}: perception works again"
+                    self.events_pub.publish(system_event(self, SystemEvent.CAMERA_RECOVERED, detail, self.camera))
+                self.failing = 0
             except ImageFormatError as error:
                 self.refusals.refuse("image", f"{self.camera}: {error}")
                 self.trace.write(stamp=stamp_ns(msg.header.stamp), received=received, failed="refused")
@@ -231,8 +244,28 @@ class PerceptionNode(Node):
                     f"{self.camera}: frame failed: {error!r}\n{traceback.format_exc()}",
                     throttle_duration_sec=5.0,
                 )
+                self._failed(error)
+
+    def _failed(self, error: Exception) -> None:
+        """Frames keep failing (a GPU gone, a driver error): said now, not after the camera's silence runs out;
+        navigation says "back" once results flow again."""
+        self.failing += 1
+        if self.failing == FAILED_AFTER:
+            detail = f"{self.camera}: perception failing ({self.failing} frames in a row): {error}"
+            self.events_pub.publish(system_event(self, SystemEvent.CAMERA_FAILED, detail, camera=self.camera))
+
+    def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
+        for param in params:
+            if param.name == "inject_fault":
+                if param.value not in ("", "gpu_lost"):
+                    return SetParametersResult(successful=False, reason="inject_fault: '' or 'gpu_lost'")
+                self.injected_fault = str(param.value)
+                self.get_logger().warning(f"injected fault: {self.injected_fault or 'none'}")
+        return SetParametersResult(successful=True)
 
     def _process(self, msg: Image, received: int) -> None:
+        if self.injected_fault == "gpu_lost":
+            raise RuntimeError("CUDA error: unspecified launch failure (injected: inject_fault=gpu_lost)")
         started = now_ns()
         pixels = image_to_numpy(msg)
         if msg.encoding == "bgr8":

@@ -200,6 +200,7 @@ class NavigationPolicy:
         self.last_frame = -math.inf  # arrival of the newest camera frame (any camera)
         self.last_cue_time = -math.inf
         self.last_cue_urgency = -1
+        self.failures: dict[str, float] = {}  # camera -> when it was said to fail, not yet spoken (held)
 
     # -- inputs --------------------------------------------------------------------------------
 
@@ -227,19 +228,28 @@ class NavigationPolicy:
                     live.reset(arrived)
 
     def on_event(self, now: float, event: str, camera: str = "") -> list[Cue]:
-        """The aid tells something about itself: "recording_ended", "source_failed", "recording_stopped", or
-        "camera_failed" (a camera's perception cannot work: said now, not after its silence's timeout)."""
+        """The aid tells something about itself: "recording_ended", "source_failed", "recording_stopped";
+        "camera_failed" (a camera's perception cannot work: said at the next tick `camera_failure_hold_s` on,
+        not after its silence's timeout) or "camera_recovered" (it works again: a failure not yet said is not
+        said; one said is followed by "back" once its results flow)."""
         if event in ("recording_ended", "source_failed"):
             self.source_ended = True
             if event == "recording_ended" and not self.config.raw.get("say_recording_ended", True):
                 return []
+        if event == "camera_recovered":
+            if self.failures.pop(camera, None) is not None:
+                self.cameras[camera].reset(now)  # never said lost: nothing to say back
+            return []
         if event == "camera_failed":
             if camera not in self.cameras:
                 self.cameras[camera] = self._camera_liveness(camera, now)
             live = self.cameras[camera]
-            if live.lost:
-                return []  # said already
-            live.mark_lost()  # its results, if they ever come, are said "back"
+            if not live.lost:
+                live.mark_lost()  # its results, if they ever come, are said "back"
+                # Held a moment: a latched failure replayed to a restarted navigation comes with the recovery
+                # that followed it, and a failure gone that soon is no news.
+                self.failures[camera] = now
+            return []
         return [self._system(now, event, camera)]
 
     def on_detections(
@@ -259,6 +269,14 @@ class NavigationPolicy:
 
     def tick(self, now: float) -> list[Cue]:
         """Called regularly (say 10 Hz) with the arrival clock: notices silence."""
+        hold = float(self.config.raw.get("camera_failure_hold_s", 0.0))
+        failed = sorted(c for c, when in self.failures.items() if now - when >= hold)
+        for camera in failed:
+            del self.failures[camera]
+        said = [self._system(now, "camera_failed", camera) for camera in failed]
+        return said + self._silence(now)
+
+    def _silence(self, now: float) -> list[Cue]:
         if self.system is None or self.source_ended:
             return []
         if self.system.quiet(now):

@@ -1,0 +1,85 @@
+"""The cue rules as the README's table, written from config/navigation.yaml (the one place their numbers live).
+
+python -m aria_nav_ros.core.navigation.rules      # prints the table; test_cue_rules checks the README holds it
+"""
+
+from __future__ import annotations
+
+from aria_nav_ros.core.navigation.config import NavigationConfig
+from aria_nav_ros.core.navigation.policy import DEFAULT_HABITUATION
+
+BEGIN = "<!-- cue rules: written by python -m aria_nav_ros.core.navigation.rules -->"
+END = "<!-- end of cue rules -->"
+
+
+def _n(value: float) -> str:
+    return f"{value:g}"
+
+
+def table(config: NavigationConfig) -> str:
+    h = {**DEFAULT_HABITUATION, **config.raw.get("habituation", {})}
+    tiers, times = config["tiers"], config["time_to_contact"]
+    person, car = tiers["default"], tiers.get("car", tiers["default"])
+    ttc, ttc_car = times["default"], times.get("car", times["default"])
+    first, growth, most = _n(h["first_repeat_s"]), float(h["growth"]), _n(h["max_repeat_s"])
+    repeats = f"{first} s, then {_n(h['first_repeat_s'] * growth)} s, {_n(h['first_repeat_s'] * growth**2)} s ..."
+    standing = _n(config["motion"]["standing_info_cooldown_factor"])
+    per_object, global_s = _n(config["cooldown"]["per_object"]), _n(config["cooldown"]["global"])
+    hazards = ", ".join(config["class_priority"])
+    rows = [
+        ("what is said", "when", "how often"),
+        (
+            "hazard classes only",
+            f"{hazards}; a model's other classes (the person checkpoint's `Fall`) never",
+            "-",
+        ),
+        (
+            "urgency: info, warning, critical",
+            f"by distance (people and things {_n(person['info'])} / {_n(person['warning'])} / "
+            f"{_n(person['critical'])} m, vehicles {_n(car['info'])} / {_n(car['warning'])} / {_n(car['critical'])} m) "
+            f"or time to contact ({_n(ttc['warning'])} / {_n(ttc['critical'])} s, vehicles {_n(ttc_car['warning'])} / "
+            f"{_n(ttc_car['critical'])} s) within {_n(ttc['range_m'])} m (vehicles {_n(ttc_car['range_m'])} m)",
+            f"a tier is left {_n(config['hysteresis_m'])} m beyond its line",
+        ),
+        ('a new object: "Person ahead, two meters"', "as soon as a cue slot is free", "once"),
+        (
+            "the same object, unchanged",
+            "still there: same zone, no nearer, the wearer's motion the same",
+            f"again after {repeats} apart, at most {most} s (information cues while standing: x{standing})",
+        ),
+        (
+            "the object changed",
+            f"another zone (turned {_n(h['turn_deg'])} degrees), {_n(h['nearer_m'])} m or "
+            f"{_n(100 * h['nearer_ratio'])} % nearer, or the wearer starts to walk",
+            f"at once; at most every {per_object} s per object",
+        ),
+        (
+            'a higher tier; critical: "Careful! ..."',
+            "critical on its first frame (interrupting speech); a lesser tier once its distance holds "
+            f"{_n(h['steady_s'])} s",
+            f"at once; a critical object every {per_object} s",
+        ),
+        (
+            'several of one class: "Two people, left and right, three meters"',
+            "waiting at the same moment (the nearest distance said)",
+            "one cue for all",
+        ),
+        (
+            "several hazards at once",
+            "critical first, then one never said, then the one waiting longest, then the most pressing",
+            f"one cue per {global_s} s; a more urgent one does not wait",
+        ),
+        (
+            'the aid itself: "System ready", "Front camera lost / back / not working", "System paused / back", '
+            '"Cameras lost / back", "Recording ended / failed / stopped", "Navigation stopped"',
+            "when it happens (silence: after a timeout that follows the stream's pace)",
+            "once each; never holds back a hazard",
+        ),
+    ]
+    lines = [f"| {' | '.join(row)} |" for row in rows]
+    lines.insert(1, "| --- | --- | --- |")
+    return "\n".join([BEGIN, *lines, END])
+
+
+if __name__ == "__main__":
+    print(table(NavigationConfig.load()))
