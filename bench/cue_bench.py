@@ -190,11 +190,22 @@ def sees(camera: str, bearing: float) -> bool:
     return abs(bearing) <= 40.0 if camera == "rgb" else (bearing <= -30.0 if camera == "slam_left" else bearing >= 30.0)
 
 
+@dataclass(frozen=True)
+class Heard:
+    time: float  # when it was said
+    cue: Any
+    things: set[int]  # the scene's things it is about
+
+    @property
+    def urgency(self) -> int:
+        return self.cue.urgency
+
+
 @dataclass
 class Outcome:
     """One policy on one run of a scene: cues with the things they spoke of, and the truth beside them."""
 
-    cues: list[tuple[Any, set[int]]] = field(default_factory=list)  # (cue, things it is about)
+    cues: list[Heard] = field(default_factory=list)  # hazard cues as heard
     health: list[tuple[float, str]] = field(default_factory=list)  # (time, system sentence)
 
 
@@ -241,58 +252,57 @@ def play_scene(scene: Scene, contender: Contender, seed: int) -> Outcome:
 
 
 def record(out: Outcome, cues: list, owner: dict[int, int], now: float) -> None:
+    """Cues as heard: at `now` (when the policy said them), not at their image's stamp."""
     for cue in cues:
         if cue.kind == 1:  # KIND_SYSTEM
             out.health.append((now, cue.text))
         else:
             ids = getattr(cue, "track_ids", ()) or (cue.track_id,)
-            out.cues.append((cue, {owner[i] for i in ids if i in owner}))
+            out.cues.append(Heard(now, cue, {owner[i] for i in ids if i in owner}))
 
 
-def judge(scene: Scene, contender: Contender, runs: list[Outcome]) -> dict[str, Any]:
-    """The metrics of one policy on one scene over its seeds."""
-    config = contender.config
-    contact_times = config.raw["time_to_contact"]
-    global_s = float(config["cooldown"]["global"])
+def judge(scene: Scene, contender: Contender, runs: list[Outcome], truth: Any) -> dict[str, Any]:
+    """The metrics of one policy on one scene over its seeds, against one truth for every policy: the current
+    config's tiers and times to contact (`truth`) say when a thing qualifies and when a critical is false."""
+    contact_times = truth.raw["time_to_contact"]
+    global_s = float(truth["cooldown"]["global"])
     faults = {contender.system_texts[e] for e in HEALTH_FAULTS}
     leads, warning_leads, waits, gaps, per_minute, stop_delays = [], [], [], [], [], []
     missed = false_critical = false_paused = 0
     for out in runs:
         for thing in scene.things:
-            warning_m = config.tier_distances(thing.class_name)["warning"]
-            ttc_limits = contact_times.get(
-                config.canonical(thing.class_name), contact_times.get("default", contact_times)
-            )
-            critical_m = config.tier_distances(thing.class_name)["critical"] + config["hysteresis_m"]
-            truth = [(t, thing.where(t)) for t in (k * STEP for k in range(int(scene.seconds / STEP)))]
-            truth = [(t, p[0], closing(thing, t)) for t, p in truth if p is not None]
+            warning_m = truth.tier_distances(thing.class_name)["warning"]
+            ttc_limits = contact_times.get(truth.canonical(thing.class_name), contact_times["default"])
+            critical_m = truth.tier_distances(thing.class_name)["critical"] + truth["hysteresis_m"]
+            path = [(t, thing.where(t)) for t in (k * STEP for k in range(int(scene.seconds / STEP)))]
+            path = [(t, p[0], closing(thing, t)) for t, p in path if p is not None]
             qualify = next(
-                (t for t, d, v in truth if d <= warning_m or (v > 0.3 and d / v <= ttc_limits["warning"])), None
+                (t for t, d, v in path if d <= warning_m or (v > 0.3 and d / v <= ttc_limits["warning"])), None
             )
-            contact = next((t for t, d, _ in truth if d <= CONTACT_M), None)
-            about = [c for c, things in out.cues if thing.oid in things]
-            for cue in about:
-                place = thing.where(cue.time)
-                if cue.urgency == 2 and place is not None:
-                    v = closing(thing, cue.time)
+            contact = next((t for t, d, _ in path if d <= CONTACT_M), None)
+            about = [h for h in out.cues if thing.oid in h.things]
+            for heard in about:
+                place = thing.where(heard.time)
+                if heard.urgency == 2 and place is not None:
+                    v = closing(thing, heard.time)
                     ttc = place[0] / v if v > 0.1 else math.inf
                     false_critical += place[0] > critical_m and ttc > 2 * ttc_limits["critical"]
             if qualify is not None:
-                said = [c.time for c in about if c.time >= qualify - 3.0]  # told just before it qualified counts
+                said = [h.time for h in about if h.time >= qualify - 3.0]  # told just before it qualified counts
                 if not said or (contact is not None and said[0] > contact):
                     missed += 1
                 else:
                     waits.append(max(0.0, said[0] - qualify))
             if contact is not None and about:
                 leads.append(contact - about[0].time)
-                warned = [c.time for c in about if c.urgency >= 1]
+                warned = [h.time for h in about if h.urgency >= 1]
                 warning_leads.append(contact - warned[0] if warned else 0.0)
             if scene.static:
-                times = [c.time for c in about]
+                times = [h.time for h in about]
                 gaps += [b - a for a, b in zip(times, times[1:], strict=False)]
         if scene.static and out.cues:
-            first = out.cues[0][0].time
-            per_minute.append(sum(first <= c.time < first + 60.0 for c, _ in out.cues))
+            first = out.cues[0].time
+            per_minute.append(sum(first <= h.time < first + 60.0 for h in out.cues))
         working_until = min(scene.results_stop, scene.seconds)
         false_paused += sum(t < working_until and text in faults for t, text in out.health)
         if math.isfinite(scene.results_stop):
@@ -313,7 +323,7 @@ def judge(scene: Scene, contender: Contender, runs: list[Outcome]) -> dict[str, 
         "min_gap_same_object_s": min(gaps, default=None),
         "false_paused_per_hour": false_paused / hours if hours else None,
         "stop_said_after_s_max": max(stop_delays, default=None),
-        "example": [round(c.time, 1).__str__() + " " + c.text for c, _ in runs[0].cues[:12]],
+        "example": [f"{h.time:.1f} {h.cue.text}" for h in runs[0].cues[:12]],
     }
 
 
@@ -440,6 +450,7 @@ def main() -> int:
         make_footage(args.make_footage, args.footage_seconds)
         args.footage = args.make_footage
     contenders = [*(baseline(rev) for rev in args.baseline_rev or BASELINE_REVS), current()]
+    truth = contenders[-1].config  # one truth for all: this tree's tiers and times to contact
     report: dict[str, Any] = {
         "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
         "noise": "distance x N(1, 0.05), bearing + N(0, 1 deg), 5 % of detections missed; results at 10 Hz per camera",
@@ -448,7 +459,8 @@ def main() -> int:
     }
     for scene in scenes():
         report["scenes"][scene.name] = {
-            c.name: judge(scene, c, [play_scene(scene, c, seed) for seed in range(args.seeds)]) for c in contenders
+            c.name: judge(scene, c, [play_scene(scene, c, seed) for seed in range(args.seeds)], truth)
+            for c in contenders
         }
     if args.footage:
         events = footage_inputs(args.footage)

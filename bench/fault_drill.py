@@ -45,6 +45,7 @@ import time
 from pathlib import Path
 
 import rclpy
+import yaml
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.srv import SetParameters
 from rclpy.node import Node
@@ -161,7 +162,12 @@ def _hazard(camera: str = ""):
 
 
 def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
-    graph = Graph(run / "graph", [])
+    # The first graph's rgb_perception takes injected faults (off unless allowed at start).
+    params = yaml.safe_load((ROOT / "config" / "aria_nav.yaml").read_text())
+    params["rgb_perception"]["ros__parameters"]["allow_fault_injection"] = True
+    params_file = run / "aria_nav.yaml"
+    params_file.write_text(yaml.safe_dump(params))
+    graph = Graph(run / "graph", ["--params-file", str(params_file)])
     faults = []
     try:
         started = time.monotonic()

@@ -87,6 +87,19 @@ def test_a_static_crowd_is_at_most_ten_cues_a_minute_and_no_object_more_often_th
     assert len(said) >= len(crowd)  # every one of them was said
 
 
+def test_an_object_that_backs_off_and_comes_back_is_news_again() -> None:
+    policy = standing_policy()
+
+    def place(t: float) -> float:  # critical at 1.2 m; backs off to 5 m at 1 m/s and stands; comes back to 2.5 m
+        return min(1.2 + t, 5.0) if t < 14.0 else max(5.0 - (t - 14.0), 2.5)
+
+    cues = play(policy, 20.0, lambda t: [det("person", place(t), 0.0)])
+    warned = [c for c in cues if c.time >= 14.0 and c.urgency >= WARNING]
+    warning_line = 14.0 + 5.0 - CONFIG.tier_distances("person")["warning"]  # when it crosses 3 m again
+    assert warned, [(c.time, c.text) for c in cues]
+    assert warned[0].time <= warning_line + HABITUATION["steady_s"] + 2 * STEP
+
+
 def test_a_critical_cue_is_never_held_back_by_habituation() -> None:
     policy = standing_policy()
     cues = play(policy, 20.0, lambda t: [det("person", 1.0, 0.0)])
@@ -169,7 +182,7 @@ def test_grouped_phrases_in_spanish() -> None:
     [cue, *_] = play(
         policy, 0.1, lambda t: [det("person", 2.0, -40.0), det("person", 2.5, 0.0), det("person", 3.0, 45.0)]
     )
-    assert cue.text == "Tres personas, izquierda, delante y derecha, a dos metros"
+    assert cue.text == "Tres personas, a la izquierda, delante y a la derecha, a dos metros"
     [cue, *_] = play(NavigationPolicy(CONFIG, "en"), 0.1, lambda t: [det("bus", 7.0, 5.0), det("bus", 7.5, -5.0)])
     assert cue.text == "Two buses ahead, seven meters"
 
@@ -177,3 +190,16 @@ def test_grouped_phrases_in_spanish() -> None:
 def test_the_readme_holds_the_cue_rules_of_the_config() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert table(CONFIG) in readme, "README's cue rules differ: paste `python -m aria_nav_ros.core.navigation.rules`"
+
+
+def test_an_older_or_mistyped_config_cannot_start_and_names_the_key(tmp_path: Path) -> None:
+    import yaml
+
+    raw = {**CONFIG.raw, "cooldown": {"per_object": {"critical": 3.0}, "global": 1.5}}  # the older per-tier form
+    raw["tracking"] = {k: v for k, v in CONFIG["tracking"].items() if k != "speed_min_span_s"}
+    path = tmp_path / "navigation.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ValueError) as error:
+        NavigationConfig.load(path)
+    assert "cooldown.per_object must be a number" in str(error.value)
+    assert "tracking.speed_min_span_s must be a number (it is None)" in str(error.value)

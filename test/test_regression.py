@@ -93,7 +93,7 @@ def test_the_comparison_fails_when_the_output_drifts() -> None:
 
     assert any("no detections" in p for p in compare_detections(detections[1:], detections))
 
-    hazard = next(i for i, c in enumerate(cues) if c["class"])  # the first cue is "System ready"
+    hazard = next(i for i, c in enumerate(cues) if "meters" in c["text"])  # a hazard cue with a distance
     reworded = copy.deepcopy(cues)
     reworded[hazard]["text"] = reworded[hazard]["text"].replace("meters", "metres")
     assert any("text" in p for p in compare_cues(reworded, cues))

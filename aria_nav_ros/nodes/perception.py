@@ -103,9 +103,12 @@ class PerceptionNode(Node):
         rate = float(p("detect_rate", 0.0).value)
         self.min_gap_ns = int(0.9e9 / rate) if rate > 0 else 0
         self._last_accepted = 0
-        # For fault drills: "gpu_lost" makes every frame fail as frames do on a GPU that is gone (the CUDA
-        # error torch raises); "" ends it. Settable at run time (ros2 param set), like a real loss.
-        self.injected_fault = str(p("inject_fault", "").value)
+        # For fault drills, and only where allowed at start (anyone on the network could set it): "gpu_lost"
+        # makes every frame fail as frames do on a GPU that is gone (the CUDA error torch raises); "" ends it.
+        # Settable at run time (ros2 param set), like a real loss.
+        self.faults_allowed = bool(p("allow_fault_injection", False).value)
+        self.injected_fault = ""
+        self._inject(str(p("inject_fault", "").value))
         self.add_on_set_parameters_callback(self._on_set_parameters)
         model = str(p("model", "pkg:fall_detection/models/best.pt").value)
         depth_model = str(p("depth_model", "depth-anything/Depth-Anything-V2-Small-hf" if with_depth else "").value)
@@ -254,13 +257,23 @@ class PerceptionNode(Node):
             detail = f"{self.camera}: perception failing ({self.failing} frames in a row): {error}"
             self.events_pub.publish(system_event(self, SystemEvent.CAMERA_FAILED, detail, camera=self.camera))
 
+    def _inject(self, fault: str) -> str:
+        """Why `fault` cannot be injected ("" once it is)."""
+        if fault and not self.faults_allowed:
+            return "inject_fault: fault injection is off (allow_fault_injection:=true at start turns it on)"
+        if fault not in ("", "gpu_lost"):
+            return f"inject_fault {fault!r}: '' or 'gpu_lost'"
+        if fault or self.injected_fault:
+            self.get_logger().warning(f"injected fault: {fault or 'none'}")
+        self.injected_fault = fault
+        return ""
+
     def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
         for param in params:
             if param.name == "inject_fault":
-                if param.value not in ("", "gpu_lost"):
-                    return SetParametersResult(successful=False, reason="inject_fault: '' or 'gpu_lost'")
-                self.injected_fault = str(param.value)
-                self.get_logger().warning(f"injected fault: {self.injected_fault or 'none'}")
+                refused = self._inject(str(param.value))
+                if refused:
+                    return SetParametersResult(successful=False, reason=refused)
         return SetParametersResult(successful=True)
 
     def _process(self, msg: Image, received: int) -> None:

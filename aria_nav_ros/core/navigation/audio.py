@@ -239,10 +239,14 @@ class DeviceSink:
 
     def close(self, timeout_s: float = 3.0) -> None:
         """What is queued plays out (at most `timeout_s`), then the stream closes."""
+        drained = False
         try:
-            self.drained(timeout_s)
+            drained = self.drained(timeout_s)
         finally:
-            self.stream.stop()
+            if drained:
+                self.stream.stop()  # plays out what the device still holds
+            else:
+                self.stream.abort()  # a stuck device: stop() could wait on it
             self.stream.close()
 
     def __str__(self) -> str:

@@ -9,6 +9,18 @@ from typing import Any
 import yaml
 
 TIERS = ("info", "warning", "critical")  # in rising urgency; the index is the urgency number
+# What the policy reads without a default: checked when the file is loaded, so that an older or mistyped file
+# is "cannot start" with the key's name, not an error in the middle of a walk.
+NUMBERS = (
+    "default_priority", "hysteresis_m", "side_weight", "zones.ahead_half_width_deg", "cooldown.per_object",
+    "cooldown.global", "tracking.max_bearing_jump_deg", "tracking.max_distance_jump_m",
+    "tracking.max_distance_jump_ratio", "tracking.forget_after", "tracking.speed_window", "tracking.speed_min_span_s",
+    "motion.window", "motion.walking_accel_std", "motion.standing_info_cooldown_factor", "camera_timeout",
+    "camera_back_after", "watchdog_timeout", "start_timeout", "tiers.default.critical", "tiers.default.warning",
+    "tiers.default.info", "time_to_contact.default.critical", "time_to_contact.default.warning",
+    "time_to_contact.default.range_m",
+)  # fmt: skip
+MAPPINGS = ("class_priority", "tiers", "time_to_contact", "earcon")
 
 
 def default_config_path() -> Path:
@@ -22,6 +34,27 @@ def default_config_path() -> Path:
     raise FileNotFoundError("config/navigation.yaml not found")
 
 
+def check(data: Any) -> list[str]:
+    """What is missing or of the wrong type in a navigation config."""
+    if not isinstance(data, dict):
+        return ["not a mapping of settings"]
+
+    def value(dotted: str) -> Any:
+        node = data
+        for key in dotted.split("."):
+            if not isinstance(node, dict) or key not in node:
+                return None
+            node = node[key]
+        return node
+
+    problems = [f"{k} must be a mapping" for k in MAPPINGS if not isinstance(value(k), dict)]
+    for key in NUMBERS:
+        v = value(key)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            problems.append(f"{key} must be a number (it is {v!r})")
+    return problems
+
+
 @dataclass(frozen=True)
 class NavigationConfig:
     raw: dict[str, Any]
@@ -33,6 +66,9 @@ class NavigationConfig:
             data = yaml.safe_load(path.read_text())
         except (OSError, yaml.YAMLError) as error:
             raise ValueError(f"navigation config {path} cannot be read: {error}") from error
+        problems = check(data)
+        if problems:
+            raise ValueError(f"navigation config {path}: {'; '.join(problems)} (see config/navigation.yaml)")
         return NavigationConfig(data)
 
     def canonical(self, class_name: str) -> str:

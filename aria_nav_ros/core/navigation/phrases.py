@@ -25,7 +25,7 @@ _PLURALS = {
 _AND = {"en": "and", "es": "y"}
 _ZONE_WORDS = {  # a zone in a list of zones ("left and right")
     "en": {"ahead": "ahead", "left": "left", "right": "right"},
-    "es": {"ahead": "delante", "left": "izquierda", "right": "derecha"},
+    "es": {"ahead": "delante", "left": "a la izquierda", "right": "a la derecha"},
 }
 _ZONES = {
     "en": {"ahead": "ahead", "left": "on the left", "right": "on the right"},

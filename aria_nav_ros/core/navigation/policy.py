@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aria_nav_ros.core.detection import Detection
 from aria_nav_ros.core.navigation.config import TIERS, NavigationConfig
@@ -72,10 +72,7 @@ class Cue:
     track_id: int  # the track it is about (the nearest, for a grouped cue); -1 for system cues
     text: str
     track_ids: tuple[int, ...] = ()  # every track it is about (more than one: a grouped cue)
-
-    @property
-    def interrupts(self) -> bool:
-        return self.urgency == CRITICAL
+    interrupts: bool = False  # cuts what is playing and drops what waits (a critical cue after a lesser one)
 
 
 class Cadence:
@@ -201,6 +198,7 @@ class NavigationPolicy:
         self.last_cue_time = -math.inf
         self.last_cue_urgency = -1
         self.failures: dict[str, float] = {}  # camera -> when it was said to fail, not yet spoken (held)
+        self.last_cue_tracks: set[int] = set()  # the tracks the last hazard cue was about
 
     # -- inputs --------------------------------------------------------------------------------
 
@@ -339,7 +337,10 @@ class NavigationPolicy:
         waiting: list[tuple[tuple, Track, int, bool]] = []  # (order, track, tier, a repeat of the unchanged)
         resting: list[tuple[Track, int]] = []  # unchanged and habituated, but past the per-object cooldown
         for track in self.tracker.tracks.values():
-            tier = self._tier(track) if now - track.last_seen <= 0.5 else -1  # unseen just now: nothing new
+            seen = now - track.last_seen <= 0.5  # unseen just now: nothing new to say
+            tier = self._tier(track) if seen else -1
+            if seen:
+                self._retreated(track, tier)
             due = self._due(track, tier, now) if tier >= 0 else None
             if not due:
                 track.due_since = None
@@ -355,8 +356,11 @@ class NavigationPolicy:
             return None
         _, best, tier, repeat = max(waiting, key=lambda w: w[0])
         in_cooldown = now - self.last_cue_time < self.config["cooldown"]["global"]
-        if in_cooldown and tier <= self.last_cue_urgency:  # more urgent than the cue before: no waiting
-            return None
+        another_critical = tier == CRITICAL and best.track_id not in self.last_cue_tracks
+        if in_cooldown and tier <= self.last_cue_urgency and not another_critical:
+            return None  # (more urgent than the cue before, or critical about something else: no waiting)
+        # A critical cue cuts a lesser one; right after another critical one it follows it instead.
+        interrupts = tier == CRITICAL and (not in_cooldown or self.last_cue_urgency < CRITICAL)
         group = [(best, tier, repeat)]  # (track, its tier, unchanged)
         if self.habituation["group"]:
             # Others of its class waiting now go with it (critical only with critical); a repeat also takes along
@@ -374,9 +378,10 @@ class NavigationPolicy:
             self._said(track, k, now, unchanged)
         tier = max(k for _, k, _ in group)
         self.last_cue_time, self.last_cue_urgency = now, tier
-        return self._hazard_cue(now, tier, [t for t, _, _ in group])
+        self.last_cue_tracks = {t.track_id for t, _, _ in group}
+        return self._hazard_cue(now, tier, [t for t, _, _ in group], interrupts)
 
-    def _hazard_cue(self, now: float, tier: int, group: list[Track]) -> Cue:
+    def _hazard_cue(self, now: float, tier: int, group: list[Track], interrupts: bool) -> Cue:
         nearest, critical = group[0], tier == CRITICAL
         zone = self.zone(nearest.bearing_deg)
         if len(group) == 1:
@@ -391,14 +396,28 @@ class NavigationPolicy:
         ids = tuple(t.track_id for t in group)
         return Cue(
             now, KIND_HAZARD, tier, nearest.class_name, nearest.distance_m, bearing, zone, cameras,
-            nearest.track_id, text, ids,
+            nearest.track_id, text, ids, interrupts,
         )  # fmt: skip
+
+    def _retreated(self, track: Track, tier: int) -> None:
+        """What was said is measured from where the object went since: one that backs off to a lesser tier
+        (or out of every tier), or farther, and comes back is news again (a rise, or nearer)."""
+        said = track.said
+        if said is None:
+            return
+        steady = track.steady_distance(float(self.habituation["steady_s"]))
+        farther = (
+            math.isfinite(steady) and math.isfinite(said.distance_m) and steady > said.distance_m + self._nearer(said)
+        )
+        if tier < said.tier or farther:
+            track.said = replace(said, tier=min(said.tier, tier), distance_m=steady if farther else said.distance_m)
 
     def _said(self, track: Track, tier: int, now: float, unchanged: bool) -> None:
         """The wearer is told about `track` now: an unchanged one is told again later each time."""
         track.repeats = track.repeats + 1 if unchanged else 0
         track.due_since = None
         distance = track.steady_distance(float(self.habituation["steady_s"]))
+        distance = distance if math.isfinite(distance) else track.distance_m
         track.said = Said(now, tier, self.zone(track.bearing_deg), distance, track.bearing_deg, self.motion.walking)
 
     def _tier(self, track: Track) -> int:
@@ -469,9 +488,12 @@ class NavigationPolicy:
             return True
         distance = track.steady_distance(float(self.habituation["steady_s"]))
         if math.isfinite(distance) and math.isfinite(said.distance_m):
-            nearer = max(float(h["nearer_m"]), float(h["nearer_ratio"]) * said.distance_m)
-            return distance <= said.distance_m - nearer
+            return distance <= said.distance_m - self._nearer(said)
         return False
+
+    def _nearer(self, said: Said) -> float:
+        """How much nearer (or farther) than when it was said counts as a change, not a detector's jitter."""
+        return max(float(self.habituation["nearer_m"]), float(self.habituation["nearer_ratio"]) * said.distance_m)
 
     def _pressure(self, track: Track) -> float:
         """Within a tier: class priority x centrality x nearness."""

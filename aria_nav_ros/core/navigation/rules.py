@@ -44,7 +44,7 @@ def table(config: NavigationConfig) -> str:
         ('a new object: "Person ahead, two meters"', "as soon as a cue slot is free", "once"),
         (
             "the same object, unchanged",
-            "still there: same zone, no nearer, the wearer's motion the same",
+            "still there: same zone, no nearer, the wearer has not started to walk",
             f"again after {repeats} apart, at most {most} s (information cues while standing: x{standing})",
         ),
         (
@@ -55,8 +55,8 @@ def table(config: NavigationConfig) -> str:
         ),
         (
             'a higher tier; critical: "Careful! ..."',
-            "critical on its first frame (interrupting speech); a lesser tier once its distance holds "
-            f"{_n(h['steady_s'])} s",
+            "critical on its first frame (cutting a lesser cue; right after another critical one, following it); "
+            f"a lesser tier once its distance holds {_n(h['steady_s'])} s; an object that backed off and comes back",
             f"at once; a critical object every {per_object} s",
         ),
         (
