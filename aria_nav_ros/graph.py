@@ -9,10 +9,13 @@ settings below (the launch arguments) are set on top of that file.
 from __future__ import annotations
 
 import json
-import os
 import sys
-from dataclasses import dataclass, field, fields
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+from aria_nav_ros.core.share import share_path
 
 PACKAGE = "aria_nav_ros"
 CONTAINER = "aria_nav_container"  # the executable that spins several nodes in one process
@@ -20,15 +23,6 @@ MODULES = {CONTAINER: "container"}  # executable -> module under aria_nav_ros.no
 RESPAWN_DELAY_S = 2.0
 EXIT_SOURCE = 3  # the driver's exit code when its source cannot open or fails for good: the graph ends
 READY_FD_ENV = "ARIA_NAV_READY_FD"  # a pipe from the launcher: the driver writes "ready" or "failed: <why>"
-
-
-def config_dir() -> Path:
-    """The installed share/aria_nav_ros/config, else the source tree's config/."""
-    for prefix in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep):
-        candidate = Path(prefix) / "share" / PACKAGE / "config"
-        if prefix and (candidate / "aria_nav.yaml").is_file():
-            return candidate
-    return Path(__file__).resolve().parents[1] / "config"
 
 
 @dataclass(frozen=True)
@@ -114,7 +108,7 @@ class GraphSettings:
     compose: bool = False
     record: bool = True
     lockstep: bool = False
-    output: str = "outputs/latest"
+    output: str = ""  # empty: a fresh outputs/run_<date>_<time> (fresh_output)
     params_file: str = ""
     trace: str = ""
     torch_threads: int = 0
@@ -168,13 +162,29 @@ SETTING_HELP = {
     "compose": "rgb_perception and navigation in one process (then the voice dies with perception)",
     "record": "write a bag of the run (results and annotated images)",
     "lockstep": "deterministic replay: recorded clock, every frame, exit at the end",
-    "output": "the run folder",
+    "output": "the run folder (empty: a fresh outputs/run_<date>_<time>)",
     "params_file": "the nodes' parameters; empty: config/aria_nav.yaml",
     "trace": "folder for per-frame timing records (bench/graph_bench.py); empty: none",
     "torch_threads": "CPU threads per detector process (0: every core, torch's default)",
     "detect_rate": "most detections a second per camera; other frames are skipped (0: no limit)",
     "rgb_scale": "resize RGB in the driver (0.5: half the side) when the models need less",
 }
+
+
+def fresh_output(s: GraphSettings) -> GraphSettings:
+    """The settings with a run folder: the one given, else a new outputs/run_<date>_<time> (never an old one)."""
+    return s if s.output else replace(s, output=time.strftime("outputs/run_%Y%m%d_%H%M%S"))
+
+
+def dds_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The DDS settings the graph relies on (scripts/env.sh exports the same for the shell): Fast DDS with the
+    project's profile (a shared-memory segment that holds a whole 1408x1408 frame; without it such frames are
+    lost), and discovery on this machine unless `env` already chose a range."""
+    return {
+        "RMW_IMPLEMENTATION": "rmw_fastrtps_cpp",
+        "FASTDDS_DEFAULT_PROFILES_FILE": str(share_path("config", "fastdds_large_images.xml")),
+        "ROS_AUTOMATIC_DISCOVERY_RANGE": env.get("ROS_AUTOMATIC_DISCOVERY_RANGE") or "LOCALHOST",
+    }
 
 
 def _launch_string(value: object) -> str:
@@ -184,7 +194,7 @@ def _launch_string(value: object) -> str:
 def describe_graph(s: GraphSettings) -> list[Process]:
     """Every process of the graph, in start order."""
     out = Path(s.output)
-    params = s.params_file or str(config_dir() / "aria_nav.yaml")
+    params = s.params_file or str(share_path("config", "aria_nav.yaml"))
     sim = {"use_sim_time": True} if s.lockstep else {}  # follow the recording's /clock
     trace = {"trace_dir": s.trace} if s.trace else {}
     driver_params: dict[str, object] = {

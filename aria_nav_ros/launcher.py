@@ -31,7 +31,9 @@ from aria_nav_ros.graph import (
     SETTING_HELP,
     GraphSettings,
     Process,
+    dds_environment,
     describe_graph,
+    fresh_output,
 )
 from aria_nav_ros.process import RUNNING, STOP, STOPPING, child_env, start_process
 
@@ -62,7 +64,8 @@ class Worker:
 
     def start(self, ready_fd: int | None = None) -> None:
         # A process group of its own: Ctrl-C in the terminal reaches the launcher, which stops the rest in order.
-        env = child_env()
+        env = child_env({**os.environ, **dds_environment(os.environ)})
+        env.pop("FASTDDS_BUILTIN_TRANSPORTS", None)  # it would override the profile's transports
         if ready_fd is not None:
             env[READY_FD_ENV] = str(ready_fd)
         fds = () if ready_fd is None else (ready_fd,)
@@ -266,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
 
     start_process()
     settings, duration = parse_settings(argv)
+    settings = fresh_output(settings)
     run = Path(settings.output)
     if run.exists() and any(run.iterdir()):
         raise SystemExit(f"run folder {run} is not empty: choose a new --output")

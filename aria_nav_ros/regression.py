@@ -23,6 +23,7 @@ from rosbags.rosbag2 import Reader
 from aria_nav_ros.core.bag_types import typestore
 from aria_nav_ros.core.cameras import CAMERAS, detections_topic
 from aria_nav_ros.core.timebase import stamp_ns
+from aria_nav_ros.run_report import read_cues
 
 # The main job's CPU settings, on the recorded clock, one image at a time.
 REPLAY_ARGS = (
@@ -60,11 +61,6 @@ def detections_of(run: Path) -> list[dict]:
             ]
             frames.append({"camera": msg.camera, "stamp_ns": stamp_ns(msg.header.stamp), "detections": boxes})
     return sorted(frames, key=lambda f: (f["stamp_ns"], f["camera"]))
-
-
-def cues_of(run: Path) -> list[dict]:
-    path = run / "cues.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line] if path.exists() else []
 
 
 def iou(a: list[float], b: list[float]) -> float:
@@ -123,7 +119,7 @@ def _close(a: float | None, b: float | None, tolerance: float) -> bool:
 def check(run: Path, golden: Path) -> list[str]:
     want_detections = json.loads((golden / DETECTIONS_FILE).read_text())
     want_cues = json.loads((golden / CUES_FILE).read_text())
-    return compare_detections(detections_of(run), want_detections) + compare_cues(cues_of(run), want_cues)
+    return compare_detections(detections_of(run), want_detections) + compare_cues(read_cues(run), want_cues)
 
 
 def write_goldens(run: Path, golden: Path) -> int:
@@ -131,7 +127,7 @@ def write_goldens(run: Path, golden: Path) -> int:
     detections = detections_of(run)
     golden.mkdir(parents=True, exist_ok=True)
     (golden / DETECTIONS_FILE).write_text(json.dumps(detections, indent=1) + "\n")
-    (golden / CUES_FILE).write_text(json.dumps(cues_of(run), indent=1, ensure_ascii=False) + "\n")
+    (golden / CUES_FILE).write_text(json.dumps(read_cues(run), indent=1, ensure_ascii=False) + "\n")
     return len(detections)
 
 

@@ -4,7 +4,10 @@ The processes, node names, parameters and respawn policy come from
 `aria_nav_ros.graph.describe_graph`, the same description that
 `python -m aria_nav_ros.launcher` starts on machines without ROS 2 launch.
 Node parameters are read from config/aria_nav.yaml (or params_file:=...);
-the launch arguments (`--show-args`) are set on top of it. Perception
+the launch arguments (`--show-args`) are set on top of it. The DDS settings
+(Fast DDS with the project's profile, discovery on this machine) are set
+here, as the launcher sets them, and each run writes to a fresh run folder
+unless output:= names one. Perception
 workers and navigation are started again when they die; with
 exit_at_end:=true the end of a replay ends the launch, and a source that
 cannot open (the driver exits with EXIT_SOURCE: a missing file, no glasses)
@@ -13,8 +16,17 @@ always does.
     ros2 launch aria_nav_ros hybrid.launch.py path:=outputs/sample/walk device:=cuda compose:=true
 """
 
+import os
+
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction, RegisterEventHandler, Shutdown
+from launch.actions import (
+    DeclareLaunchArgument,
+    OpaqueFunction,
+    RegisterEventHandler,
+    SetEnvironmentVariable,
+    Shutdown,
+    UnsetEnvironmentVariable,
+)
 from launch.event_handlers import OnProcessExit
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
@@ -26,7 +38,9 @@ from aria_nav_ros.graph import (
     SETTING_HELP,
     GraphSettings,
     Process,
+    dds_environment,
     describe_graph,
+    fresh_output,
 )
 
 
@@ -72,8 +86,11 @@ def driver_exit(respawn: bool):
 
 def graph_actions(context: object) -> list:
     values = {name: LaunchConfiguration(name).perform(context) for name in SETTING_HELP}
-    actions = []
-    for process in describe_graph(GraphSettings.from_strings(values)):
+    settings = fresh_output(GraphSettings.from_strings(values))  # each node makes the folder it writes to
+    # The DDS settings the graph relies on, whatever shell ros2 launch was started from (as the launcher does).
+    actions: list = [SetEnvironmentVariable(name, value) for name, value in dds_environment(os.environ).items()]
+    actions.append(UnsetEnvironmentVariable("FASTDDS_BUILTIN_TRANSPORTS"))  # it would override the profile
+    for process in describe_graph(settings):
         action = node_action(process)
         actions.append(action)
         if process.executable == "aria_driver":

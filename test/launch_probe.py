@@ -14,7 +14,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "launch_shim"))
 
 from launch import LaunchContext  # noqa: E402  (the stand-in, found first)
-from launch.actions import DeclareLaunchArgument, OpaqueFunction, RegisterEventHandler, Shutdown  # noqa: E402
+from launch.actions import (  # noqa: E402
+    DeclareLaunchArgument,
+    OpaqueFunction,
+    RegisterEventHandler,
+    SetEnvironmentVariable,
+    Shutdown,
+    UnsetEnvironmentVariable,
+)
 
 from aria_nav_ros.graph import EXIT_SOURCE  # noqa: E402
 
@@ -42,12 +49,16 @@ def main() -> None:
             return []
         return [c for c in (0, 1, EXIT_SOURCE) if any(isinstance(x, Shutdown) for x in handler.actions_on_exit(c))]
 
+    environment = {a.name: a.value for a in actions if isinstance(a, SetEnvironmentVariable)}
+    unset = [a.name for a in actions if isinstance(a, UnsetEnvironmentVariable)]
+    settings = (RegisterEventHandler, SetEnvironmentVariable, UnsetEnvironmentVariable)
     processes = [
         {"command": a.command_line(), "respawn": a.respawn, "ends_launch_on": ends_launch_on(a)}
         for a in actions
-        if not isinstance(a, RegisterEventHandler)
+        if not isinstance(a, settings)
     ]
-    print(json.dumps({"arguments": sorted(declared), "processes": processes}))
+    print(json.dumps({"arguments": sorted(declared), "environment": environment, "unset": unset,
+                      "processes": processes}))  # fmt: skip
 
 
 if __name__ == "__main__":

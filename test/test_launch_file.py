@@ -10,15 +10,25 @@ applied, as rcl applies them.
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
 import yaml
 
-from aria_nav_ros.graph import EXIT_SOURCE, MODULES, PACKAGE, SETTING_HELP, GraphSettings, describe_graph
+from aria_nav_ros.graph import (
+    EXIT_SOURCE,
+    MODULES,
+    PACKAGE,
+    SETTING_HELP,
+    GraphSettings,
+    dds_environment,
+    describe_graph,
+)
 
 HERE = Path(__file__).resolve().parent
 EXECUTABLE_OF_MODULE = {module: executable for executable, module in MODULES.items()}
@@ -81,7 +91,17 @@ def launch_file_processes(arguments: dict[str, str]) -> dict:
 def test_launch_file_and_launcher_start_the_same_processes(arguments: dict[str, str]) -> None:
     launched = launch_file_processes(arguments)
     assert launched["arguments"] == sorted(f.name for f in fields(GraphSettings)) == sorted(SETTING_HELP)
-    described = describe_graph(GraphSettings.from_strings(arguments))
+    # The DDS settings, whatever shell ros2 launch ran in: the same the launcher gives its children.
+    assert launched["environment"] == dds_environment(os.environ)
+    assert Path(launched["environment"]["FASTDDS_DEFAULT_PROFILES_FILE"]).is_file()
+    assert launched["unset"] == ["FASTDDS_BUILTIN_TRANSPORTS"]
+    settings = GraphSettings.from_strings(arguments)
+    if not settings.output:  # a fresh run folder, named by the time: read back where navigation writes
+        navigation = next(p for p in launched["processes"] if "navigation" in " ".join(p["command"]))
+        wav = resolved(navigation["command"])["nodes"]["navigation"]["parameters"]["wav_path"]
+        assert re.fullmatch(r"outputs/run_\d{8}_\d{6}", str(Path(wav).parent)), wav
+        settings = replace(settings, output=str(Path(wav).parent))
+    described = describe_graph(settings)
     assert len(launched["processes"]) == len(described)
     for got, process in zip(launched["processes"], described, strict=True):
         assert resolved(got["command"]) == resolved(process.command())

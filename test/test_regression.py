@@ -22,10 +22,10 @@ from aria_nav_ros.regression import (
     check,
     compare_cues,
     compare_detections,
-    cues_of,
     detections_of,
     replay,
 )
+from aria_nav_ros.run_report import read_cues
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
@@ -71,7 +71,7 @@ def test_replay_matches_the_golden_files(tmp_path: Path, ros_env: dict[str, str]
         assert [d.class_name for d in msg.detections] == [d["class"] for d in frame["detections"]]
         assert [round(d.x_min, 1) for d in msg.detections] == [d["box"][0] for d in frame["detections"]]
     cues = _decoded(mcap, "/navigation/cues")
-    assert [c.text for c in cues] == [c["text"] for c in cues_of(run)]
+    assert [c.text for c in cues] == [c["text"] for c in read_cues(run)]
 
 
 def test_the_comparison_fails_when_the_output_drifts() -> None:

@@ -54,7 +54,11 @@ class StreamMonitor(Node):
     def destroy_node(self) -> None:
         if self.summary_path:
             summary = {camera: stats.summary() for camera, stats in self.stats.items()}
-            Path(self.summary_path).write_text(json.dumps(summary, indent=2))
+            try:
+                Path(self.summary_path).parent.mkdir(parents=True, exist_ok=True)
+                Path(self.summary_path).write_text(json.dumps(summary, indent=2))
+            except OSError as error:  # a full disk at the very end: the run is over, but say it
+                self.get_logger().error(f"cannot write {self.summary_path}: {error}")
         super().destroy_node()
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from aria_nav_ros.core.share import share_path
+
 TIERS = ("info", "warning", "critical")  # in rising urgency; the index is the urgency number
 # What the policy reads without a default: checked when the file is loaded, so that an older or mistyped file
 # is "cannot start" with the key's name, not an error in the middle of a walk.
@@ -21,17 +23,6 @@ NUMBERS = (
     "time_to_contact.default.range_m",
 )  # fmt: skip
 MAPPINGS = ("class_priority", "tiers", "time_to_contact", "earcon")
-
-
-def default_config_path() -> Path:
-    """config/navigation.yaml of the source tree, or of an install (share/aria_nav_ros/config)."""
-    here = Path(__file__).resolve()
-    candidates = [here.parents[3] / "config" / "navigation.yaml"]
-    candidates += [p / "share" / "aria_nav_ros" / "config" / "navigation.yaml" for p in here.parents]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError("config/navigation.yaml not found")
 
 
 def check(data: Any) -> list[str]:
@@ -61,7 +52,7 @@ class NavigationConfig:
 
     @staticmethod
     def load(path: str | Path | None = None) -> NavigationConfig:
-        path = Path(path) if path else default_config_path()
+        path = Path(path) if path else share_path("config", "navigation.yaml")
         try:
             data = yaml.safe_load(path.read_text())
         except (OSError, yaml.YAMLError) as error:

@@ -41,7 +41,6 @@ MODES = ("naive", "streams", "graphs")
 @dataclass(frozen=True)
 class EngineConfig:
     mode: str = "graphs"
-    device: str = "auto"  # "auto": CUDA when present
     half: bool = True  # fp16 on the GPU (the CPU always runs fp32)
     imgsz: int = 640  # YOLO input side
     depth_size: int = 518  # depth input side (a multiple of 14)

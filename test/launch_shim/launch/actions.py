@@ -26,3 +26,13 @@ class Shutdown:
 class RegisterEventHandler:
     def __init__(self, event_handler: object) -> None:
         self.event_handler = event_handler
+
+
+class SetEnvironmentVariable:
+    def __init__(self, name: str, value: str) -> None:
+        self.name, self.value = name, value
+
+
+class UnsetEnvironmentVariable:
+    def __init__(self, name: str) -> None:
+        self.name = name
