@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The tests: set up (quick when already done), lint, then pytest.
-# Extra arguments go to pytest.
+# The tests: set up (quick when already done), lint, then the suite as ROS 2 users run it: `colcon test`
+# (CMakeLists.txt registers test/ with ament_cmake_pytest) and `colcon test-result`.
+# Extra arguments go to pytest (through PYTEST_ADDOPTS), e.g. -q, -x, -k name.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$ROOT/scripts/setup.sh"
@@ -8,4 +9,21 @@ bash "$ROOT/scripts/setup.sh"
 source "$ROOT/scripts/env.sh"
 cd "$ROOT"
 ruff check .
-pytest "$@"  # not `python -m`: that would import the sources, not the build
+PYTEST_ADDOPTS=$(printf "%q " "$@")  # pytest splits it as a shell would
+export PYTEST_ADDOPTS
+status=0
+colcon --log-base "$ROOT/log" test --base-paths "$ROOT" --build-base "$ROOT/build" --install-base "$ROOT/install" \
+  --event-handlers console_direct+ summary- --return-code-on-test-failure || status=$?
+colcon test-result --test-result-base "$ROOT/build" --verbose || status=$?
+# pytest's own count, as the last line (from the JUnit file colcon test-result read).
+python - "$ROOT/build/aria_nav_ros/test_results/aria_nav_ros/pytest.xunit.xml" <<'PY'
+import sys
+import xml.etree.ElementTree as ElementTree
+
+suite = ElementTree.parse(sys.argv[1]).getroot()
+suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+total, failed = int(suite.get("tests", 0)), int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+skipped = int(suite.get("skipped", 0))
+print(f"pytest: {total - failed - skipped} passed, {failed} failed, {skipped} skipped")
+PY
+exit "$status"
