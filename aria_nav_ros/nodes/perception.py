@@ -12,7 +12,6 @@ worker thread that died is started again. The node itself keeps running.
 from __future__ import annotations
 
 import math
-import threading
 import time
 import traceback
 from dataclasses import replace
@@ -44,6 +43,7 @@ from aria_nav_ros.core.image import MAX_SIDE, ImageFormatError, ImageLayout, che
 from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine
 from aria_nav_ros.core.perception.fallback import FallbackEngine
 from aria_nav_ros.core.perception.models import ModelError, load_depth, load_detector
+from aria_nav_ros.core.perception.scheduler import NewestFrameWorker
 from aria_nav_ros.core.sources.base import PinholeCamera
 from aria_nav_ros.core.sources.upright import turn_clockwise
 from aria_nav_ros.core.timebase import stamp_ns
@@ -101,8 +101,7 @@ class PerceptionNode(Node):
         # a GPU, frames left alone on arrival cost nothing, where a detector that is always busy makes every
         # frame wait for the previous one. 10% slack, so that 7.5 Hz takes every 4th frame of a 30 Hz camera.
         rate = float(p("detect_rate", 0.0).value)
-        self.min_gap_ns = int(0.9e9 / rate) if rate > 0 else 0
-        self._last_accepted = 0
+        min_gap_ns = int(0.9e9 / rate) if rate > 0 else 0
         # For fault drills, and only where allowed at start (anyone on the network could set it): "gpu_lost"
         # makes every frame fail as frames do on a GPU that is gone (the CUDA error torch raises); "" ends it.
         # Settable at run time (ros2 param set), like a real loss.
@@ -134,13 +133,12 @@ class PerceptionNode(Node):
         self.pinhole: PinholeCamera | None = None
         self.create_subscription(CameraInfo, camera_info_topic(self.camera), self._on_info, SENSOR_QOS)
         self.create_subscription(Image, image_topic(self.camera), self._on_image, SENSOR_QOS)
-        self._slot: tuple[Image, int] | None = None  # the newest frame not yet started, and when it came
-        self._wake = threading.Condition()
-        self._running = True
         self.stats = {"frames": 0, "dropped": 0, "errors": 0, "nominal_intrinsics": 0, "worker_restarts": 0}
-        self.failing = 0  # frames failed in a row: at FAILED_AFTER the wearer is told the camera is not working
         self._window: list[tuple[float, dict[str, float]]] = []
-        self._start_worker()
+        self.worker = NewestFrameWorker(
+            self._take, self._skip, min_gap_ns, FAILED_AFTER, self._failing, self._recovered, self._frame_failed,
+            name=f"{self.get_name()}_worker",
+        )  # fmt: skip
         self.create_timer(1.0, self._report)
 
     def _load(self, model: str, depth_model: str, device_name: str) -> None:
@@ -207,55 +205,40 @@ class PerceptionNode(Node):
             self.refusals.refuse("image", f"{self.camera}: {error}")
             self.trace.write(stamp=stamp_ns(msg.header.stamp), received=received, failed="refused")
             return
-        if received - self._last_accepted < self.min_gap_ns:
-            self._skip(msg, received)
-            return
-        self._last_accepted = received
-        with self._wake:
-            skipped, self._slot = self._slot, (msg, received)
-            self._wake.notify()
-        if skipped is not None:  # a newer frame replaces one not yet started
-            self._skip(*skipped)
+        self.worker.offer(msg, received)
 
     def _skip(self, msg: Image, received: int) -> None:
         """A frame left alone on purpose (detect_rate, or a newer one came first): counted, never queued."""
         self.stats["dropped"] += 1
         self.trace.write(stamp=stamp_ns(msg.header.stamp), received=received, skipped=True)
 
-    def _work(self) -> None:
-        while self._running:
-            with self._wake:
-                while self._slot is None and self._running:
-                    self._wake.wait(0.5)
-                taken, self._slot = self._slot, None
-            if taken is None or self.engine is None:
-                continue
-            msg, received = taken
-            try:
-                self._process(msg, received)
-                if self.failing >= FAILED_AFTER:  # it was said not working
-                    detail = f"{self.camera}: perception works again"
-                    self.events_pub.publish(system_event(self, SystemEvent.CAMERA_RECOVERED, detail, self.camera))
-                self.failing = 0
-            except ImageFormatError as error:
-                self.refusals.refuse("image", f"{self.camera}: {error}")
-                self.trace.write(stamp=stamp_ns(msg.header.stamp), received=received, failed="refused")
-            except Exception as error:  # never let one bad frame (or a full GPU) end perception silently
-                self.stats["errors"] += 1
-                self.trace.write(stamp=stamp_ns(msg.header.stamp), received=received, failed=type(error).__name__)
-                self.get_logger().error(
-                    f"{self.camera}: frame failed: {error!r}\n{traceback.format_exc()}",
-                    throttle_duration_sec=5.0,
-                )
-                self._failed(error)
+    def _take(self, msg: Image, received: int) -> None:
+        """The worker's frame (in its thread)."""
+        if self.engine is None:
+            return  # no model: said at start, and in diagnostics every second
+        try:
+            self._process(msg, received)
+        except ImageFormatError as error:  # the frame's fault, not perception's
+            self.refusals.refuse("image", f"{self.camera}: {error}")
+            self.trace.write(stamp=stamp_ns(msg.header.stamp), received=received, failed="refused")
 
-    def _failed(self, error: Exception) -> None:
+    def _frame_failed(self, msg: Image, received: int, error: Exception) -> None:
+        self.stats["errors"] += 1
+        self.trace.write(stamp=stamp_ns(msg.header.stamp), received=received, failed=type(error).__name__)
+        self.get_logger().error(
+            f"{self.camera}: frame failed: {error!r}\n{''.join(traceback.format_exception(error))}",
+            throttle_duration_sec=5.0,
+        )
+
+    def _failing(self, error: Exception, count: int) -> None:
         """Frames keep failing (a GPU gone, a driver error): said now, not after the camera's silence runs out;
         navigation says "back" once results flow again."""
-        self.failing += 1
-        if self.failing == FAILED_AFTER:
-            detail = f"{self.camera}: perception failing ({self.failing} frames in a row): {error}"
-            self.events_pub.publish(system_event(self, SystemEvent.CAMERA_FAILED, detail, camera=self.camera))
+        detail = f"{self.camera}: perception failing ({count} frames in a row): {error}"
+        self.events_pub.publish(system_event(self, SystemEvent.CAMERA_FAILED, detail, camera=self.camera))
+
+    def _recovered(self) -> None:
+        detail = f"{self.camera}: perception works again"
+        self.events_pub.publish(system_event(self, SystemEvent.CAMERA_RECOVERED, detail, camera=self.camera))
 
     def _inject(self, fault: str) -> str:
         """Why `fault` cannot be injected ("" once it is)."""
@@ -330,10 +313,9 @@ class PerceptionNode(Node):
     def _report(self) -> None:
         now = time.monotonic()
         self._window = [(t, ms) for t, ms in self._window if now - t <= 5.0]
-        if self._running and not self._worker.is_alive():  # it should never end; if it did, say so and go on
-            self.stats["worker_restarts"] += 1
+        if self.worker.ensure_alive():  # it should never end; if it did, say so and go on
+            self.stats["worker_restarts"] = self.worker.restarts
             self.get_logger().error(f"{self.camera}: the perception worker thread had stopped: started again")
-            self._start_worker()
         values: dict[str, object] = {**self.stats, **self.refusals.values()}
         values["fps"] = len(self._window) / 5.0
         for stage in self._window[-1][1] if self._window else {}:
@@ -353,16 +335,9 @@ class PerceptionNode(Node):
             level, message = OK, "running"
         self.diagnostics_pub.publish(diagnostic(self, level, message, values))
 
-    def _start_worker(self) -> None:
-        self._worker = threading.Thread(target=self._work, name=f"{self.get_name()}_worker", daemon=True)
-        self._worker.start()
-
     def destroy_node(self) -> None:
-        if hasattr(self, "_worker"):  # may be called on a node whose start failed half-way
-            self._running = False
-            with self._wake:
-                self._wake.notify()
-            self._worker.join(5)
+        if hasattr(self, "worker"):  # may be called on a node whose start failed half-way
+            self.worker.stop(5.0)
         if hasattr(self, "trace"):
             self.trace.close()
         super().destroy_node()

@@ -1,0 +1,125 @@
+"""Perception's frame scheduling without ROS (core/perception/scheduler.py): the newest frame only, the rate gate,
+failures in a row told once and the recovery once, a worker that ended started again."""
+
+from __future__ import annotations
+
+import threading
+
+from aria_nav_ros.core.perception.scheduler import NewestFrameWorker
+
+TIMEOUT_S = 10.0
+
+
+class Recorder:
+    """What the worker did, with a gate that holds `process` until the test opens it."""
+
+    def __init__(self, fail: set[int] | None = None) -> None:
+        self.processed: list[int] = []
+        self.skipped: list[int] = []
+        self.news: list[str] = []
+        self.errors: list[int] = []
+        self.fail = fail or set()
+        self.gate = threading.Event()
+        self.started = threading.Event()
+        self.done = threading.Condition()
+
+    def process(self, frame: int, received: int) -> None:
+        self.started.set()
+        assert self.gate.wait(TIMEOUT_S)
+        with self.done:
+            self.processed.append(frame)
+            self.done.notify_all()
+        if frame in self.fail:
+            raise RuntimeError(f"CUDA error on frame {frame}")
+
+    def error(self, frame: int, received: int, error: Exception) -> None:
+        self.errors.append(frame)
+
+    def wait_processed(self, count: int) -> bool:
+        with self.done:
+            return self.done.wait_for(lambda: len(self.processed) >= count, TIMEOUT_S)
+
+
+def worker(recorder: Recorder, min_gap_ns: int = 0) -> NewestFrameWorker[int]:
+    return NewestFrameWorker(
+        recorder.process, lambda frame, received: recorder.skipped.append(frame), min_gap_ns, 2,
+        lambda error, count: recorder.news.append(f"failing {count}: {error}"),
+        lambda: recorder.news.append("recovered"), recorder.error,
+    )  # fmt: skip
+
+
+def test_a_busy_worker_takes_the_newest_frame_and_skips_the_ones_between() -> None:
+    recorder = Recorder()
+    frames = worker(recorder)
+    try:
+        frames.offer(1, 0)
+        assert recorder.started.wait(TIMEOUT_S)  # frame 1 is being processed (held at the gate)
+        for frame in (2, 3, 4):
+            frames.offer(frame, frame)
+        recorder.gate.set()
+        assert recorder.wait_processed(2)
+    finally:
+        frames.stop()
+    assert recorder.processed == [1, 4] and recorder.skipped == [2, 3]  # never a queue
+
+
+def test_frames_closer_than_the_rate_gap_are_skipped_on_arrival() -> None:
+    recorder = Recorder()
+    recorder.gate.set()
+    frames = worker(recorder, min_gap_ns=100)
+    try:
+        for frame, received in ((1, 1000), (2, 1050), (3, 1100), (4, 1150), (5, 1250)):
+            frames.offer(frame, received)
+            if received in (1000, 1100):  # let the worker take it before the next comes
+                assert recorder.wait_processed(len(recorder.processed) + 1)
+        assert recorder.wait_processed(3)
+    finally:
+        frames.stop()
+    assert recorder.processed == [1, 3, 5] and recorder.skipped == [2, 4]
+
+
+def test_failures_in_a_row_are_told_once_and_the_recovery_once() -> None:
+    recorder = Recorder(fail={2, 3, 4})
+    recorder.gate.set()
+    frames = worker(recorder)
+    try:
+        for frame in range(1, 7):
+            frames.offer(frame, frame * 1000)
+            assert recorder.wait_processed(frame)
+    finally:
+        frames.stop()
+    assert recorder.errors == [2, 3, 4]  # every failure heard (counted, logged by the node)
+    assert recorder.news == ["failing 2: CUDA error on frame 3", "recovered"]
+    assert frames.failing == 0
+
+
+def test_a_single_failed_frame_is_no_news() -> None:
+    recorder = Recorder(fail={2})
+    recorder.gate.set()
+    frames = worker(recorder)
+    try:
+        for frame in range(1, 4):
+            frames.offer(frame, frame * 1000)
+            assert recorder.wait_processed(frame)
+    finally:
+        frames.stop()
+    assert recorder.errors == [2] and recorder.news == []
+
+
+def test_a_worker_that_ended_is_started_again() -> None:
+    recorder = Recorder()
+    recorder.gate.set()
+    frames = worker(recorder)
+    frames._running = False  # it ends, as a thread killed by a bug would
+    with frames._wake:
+        frames._wake.notify()
+    frames._thread.join(TIMEOUT_S)
+    frames._running = True
+    assert frames.ensure_alive() and frames.restarts == 1
+    assert not frames.ensure_alive()  # running again: nothing to do
+    try:
+        frames.offer(7, 0)
+        assert recorder.wait_processed(1)
+    finally:
+        frames.stop()
+    assert recorder.processed == [7]
