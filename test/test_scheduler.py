@@ -48,6 +48,20 @@ def worker(recorder: Recorder, min_gap_ns: int = 0) -> NewestFrameWorker[int]:
     )  # fmt: skip
 
 
+def one_by_one(count: int, fail: set[int]) -> tuple[Recorder, NewestFrameWorker[int]]:
+    """Frames 1..count, each offered once the one before is processed; `fail` raise."""
+    recorder = Recorder(fail)
+    recorder.gate.set()
+    frames = worker(recorder)
+    try:
+        for frame in range(1, count + 1):
+            frames.offer(frame, frame * 1000)
+            assert recorder.wait_processed(frame)
+    finally:
+        frames.stop()
+    return recorder, frames
+
+
 def test_a_busy_worker_takes_the_newest_frame_and_skips_the_ones_between() -> None:
     recorder = Recorder()
     frames = worker(recorder)
@@ -79,30 +93,14 @@ def test_frames_closer_than_the_rate_gap_are_skipped_on_arrival() -> None:
 
 
 def test_failures_in_a_row_are_told_once_and_the_recovery_once() -> None:
-    recorder = Recorder(fail={2, 3, 4})
-    recorder.gate.set()
-    frames = worker(recorder)
-    try:
-        for frame in range(1, 7):
-            frames.offer(frame, frame * 1000)
-            assert recorder.wait_processed(frame)
-    finally:
-        frames.stop()
+    recorder, frames = one_by_one(6, fail={2, 3, 4})
     assert recorder.errors == [2, 3, 4]  # every failure heard (counted, logged by the node)
     assert recorder.news == ["failing 2: CUDA error on frame 3", "recovered"]
     assert frames.failing == 0
 
 
 def test_a_single_failed_frame_is_no_news() -> None:
-    recorder = Recorder(fail={2})
-    recorder.gate.set()
-    frames = worker(recorder)
-    try:
-        for frame in range(1, 4):
-            frames.offer(frame, frame * 1000)
-            assert recorder.wait_processed(frame)
-    finally:
-        frames.stop()
+    recorder, _ = one_by_one(3, fail={2})
     assert recorder.errors == [2] and recorder.news == []
 
 
