@@ -1,8 +1,9 @@
 """A node for test_dds_exchange.py, run in its own process.
 
-`dds_peer.py publish N`: once a subscriber is matched on every topic,
-publishes N distinct sets of three messages (1408x1408 rgb8, 640x480 mono8,
-a DetectionArray), 10 per second, with best-effort sensor QoS, then exits.
+`dds_peer.py publish N`: once the subscriber says it has matched every
+topic (a latched message on /dds_test/ready), publishes N distinct sets of
+three messages (1408x1408 rgb8, 640x480 mono8, a DetectionArray), 10 per
+second, with best-effort sensor QoS, then exits.
 `dds_peer.py receive N OUT`: receives them, checks each against what frame
 `frame_id` should hold, and writes a JSON report to OUT.
 """
@@ -16,14 +17,17 @@ import time
 import numpy as np
 import rclpy
 from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
-from std_msgs.msg import Header
+from std_msgs.msg import Empty, Header
 
 from aria_nav_ros.msg import Detection, DetectionArray
 from aria_nav_ros.ros.image import image_to_numpy, numpy_to_image
 from aria_nav_ros.ros.qos import SENSOR_QOS
 
 TOPICS = {"rgb": "/dds_test/rgb", "mono": "/dds_test/mono", "detections": "/dds_test/detections"}
+READY_TOPIC = "/dds_test/ready"  # the subscriber's word that it has matched the publisher on every topic
+READY_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 _BASE = np.random.default_rng(20261122)
 _RGB = _BASE.integers(0, 256, (1408, 1408, 3), dtype=np.uint8)
 _MONO = _BASE.integers(0, 256, (480, 640), dtype=np.uint8)
@@ -64,13 +68,14 @@ def publish(count: int) -> int:
         kind: node.create_publisher(DetectionArray if kind == "detections" else Image, topic, SENSOR_QOS)
         for kind, topic in TOPICS.items()
     }
+    ready: list[Empty] = []
+    node.create_subscription(Empty, READY_TOPIC, ready.append, READY_QOS)
     deadline = time.monotonic() + 30
-    while any(p.get_subscription_count() == 0 for p in publishers.values()):
+    while not ready:  # matching on our side is not enough: the subscriber must have matched us too
         if time.monotonic() > deadline:
-            print("no subscriber matched", file=sys.stderr)
+            print("the subscriber never said it matched", file=sys.stderr)
             return 1
-        time.sleep(0.05)
-    time.sleep(0.5)  # matched on our side; give the other side a moment too
+        rclpy.spin_once(node, timeout_sec=0.05)
     for i in range(count):
         header = Header(frame_id=str(i))
         publishers["rgb"].publish(numpy_to_image(expected_rgb(i), "rgb8", header))
@@ -101,7 +106,12 @@ def receive(count: int, out: str) -> int:
             lambda m, k=kind: check(k, m),
             SENSOR_QOS,
         )
+    subscriptions = list(node.subscriptions)
+    ready = node.create_publisher(Empty, READY_TOPIC, READY_QOS)
     deadline = time.monotonic() + 60
+    while any(sub.get_publisher_count() == 0 for sub in subscriptions) and time.monotonic() < deadline:
+        rclpy.spin_once(node, timeout_sec=0.05)
+    ready.publish(Empty())
     last_seen = {kind: -1 for kind in TOPICS}
     while time.monotonic() < deadline:
         rclpy.spin_once(node, timeout_sec=0.1)
