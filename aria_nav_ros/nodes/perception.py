@@ -1,8 +1,8 @@
 """rgb_perception and slam_detector: YOLO (and, for RGB, depth) on the newest frame of one camera.
 
 Publishes /aria/<camera>/detections (DetectionArray), /aria/<camera>/annotated
-(rgb8, for rqt_image_view), /aria/<camera>/markers (RViz), /aria/<camera>/depth
-(32FC1, the depth model's resolution) and /diagnostics. Frames are taken
+(rgb8, for rqt_image_view), /aria/<camera>/markers (RViz), /aria/<camera>/inverse_depth
+(32FC1 relative inverse depth, the depth model's resolution) and /diagnostics. Frames are taken
 newest-first: one waits at most, older ones are dropped and counted. A
 malformed frame or CameraInfo is refused on arrival, counted and logged; a
 GPU that runs out of memory makes the engine step down (FallbackEngine); a
@@ -116,7 +116,9 @@ class PerceptionNode(Node):
         self.detections_pub = self.create_publisher(DetectionArray, detections_topic(self.camera), RESULT_QOS)
         self.annotated_pub = self.create_publisher(Image, annotated_topic(self.camera), SENSOR_QOS)
         self.markers_pub = self.create_publisher(MarkerArray, f"{out}/markers", RESULT_QOS)
-        self.depth_pub = self.create_publisher(Image, f"{out}/depth", SENSOR_QOS)
+        # Depth Anything's relative inverse depth (larger is nearer, no unit): not a REP 118 depth image (metres),
+        # so not named one. Distances in metres are in the detections.
+        self.depth_pub = self.create_publisher(Image, f"{out}/inverse_depth", SENSOR_QOS)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)
         self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, EVENTS_QOS)
 
