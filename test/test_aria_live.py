@@ -23,7 +23,7 @@ from aria_nav_ros.core.sources.aria_live import (
 from aria_nav_ros.core.sources.runner import SourceRunner
 
 
-def test_observer_turns_rgb_upright_and_keeps_slam_and_imu() -> None:
+def test_observer_turns_every_camera_upright_and_keeps_the_imu() -> None:
     items: list = []
     observer = AriaObserver(items.append)
     for camera_id, image in ((sdk.CameraId.Rgb, sideways_rgb(3)), (sdk.CameraId.Slam2, sideways_slam(3))):
@@ -44,8 +44,8 @@ def test_observer_turns_rgb_upright_and_keeps_slam_and_imu() -> None:
     # The sensor's top-left block is at the top right once the image is turned clockwise.
     assert (rgb.pixels[:MARK, -MARK:] == 255).all()
     assert (rgb.pixels[:MARK, :MARK] == 3).all()
-    assert slam.camera == "slam_right" and slam.encoding == "mono8" and slam.pixels.shape == (480, 640)
-    assert (slam.pixels[:MARK, :MARK] == 255).all()  # SLAM images are published as delivered
+    assert slam.camera == "slam_right" and slam.encoding == "mono8" and slam.pixels.shape == (640, 480)
+    assert (slam.pixels[:MARK, -MARK:] == 255).all()  # the SLAM cameras are mounted sideways too: turned the same
     assert isinstance(imu, ImuSample) and imu.device_time_ns == 41_000
     assert imu.accel == (0.5, np.float32(-9.8), 0.25) and imu.gyro == (0.125, 0.0, -0.5)
     assert len(items) == 3  # the second IMU is left out

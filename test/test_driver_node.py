@@ -60,7 +60,8 @@ def test_live_driver_publishes_upright_frames_info_and_imu_and_survives_a_failur
     info = got["info"][-1]
     assert (info.width, info.height) == (1408, 1408) and info.header.frame_id == "aria_rgb_optical"
     assert info.k[0] > 0 and info.k[2] == pytest.approx(703.5)
-    assert got["slam_left"][-1].encoding == "mono8" and got["slam_left"][-1].width == 640
+    slam = got["slam_left"][-1]  # mounted sideways like the RGB camera: published upright (480 wide, 640 high)
+    assert slam.encoding == "mono8" and (slam.width, slam.height) == (480, 640)
     imu = got["imu"][-1]
     assert imu.header.frame_id == "aria_imu"
     assert imu.linear_acceleration.y == pytest.approx(-9.81, abs=1e-5)

@@ -157,3 +157,47 @@ def test_scaled_intrinsics_keep_pixel_centres() -> None:
     cam = PinholeCamera(1408, 1408, 610.0, 610.0, 703.5, 703.5)
     half = cam.scaled(0.5)
     assert (half.width, half.fx, half.cx) == (704, 305.0, 351.5)
+
+
+REAL_VRS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "aria" / "adt_video.vrs"
+
+
+@pytest.mark.skipif(not REAL_VRS.is_file(), reason=f"the real Aria recording {REAL_VRS} is absent (../shared)")
+def test_a_real_aria_recording_plays_every_camera_upright_with_its_intrinsics() -> None:
+    """adt_video.vrs (a real Aria Gen 1 recording, factory calibration): each camera's frames come turned upright
+    (the recording's own gravity, through its own calibration, points down the published image), and the
+    published intrinsics are those of the turned image."""
+    from projectaria_tools.core import data_provider
+
+    source = open_source(SourceSettings(kind="vrs", path=str(REAL_VRS)))
+    frames = {}
+    for item in source.items():
+        if isinstance(item, Frame) and item.camera not in frames:
+            frames[item.camera] = item
+    assert set(frames) == {"rgb", "slam_left", "slam_right"}
+    provider = data_provider.create_vrs_data_provider(str(REAL_VRS))
+    calibration = provider.get_device_calibration()
+    imu = provider.get_stream_id_from_label("imu-right")
+    accel = np.mean([provider.get_imu_data_by_index(imu, i).accel_msec2 for i in range(provider.get_num_data(imu))], 0)
+    up_in_device = calibration.get_imu_calib("imu-right").get_transform_device_imu().rotation().to_matrix() @ accel
+    intrinsics = source.calibration()
+    for camera, label in (
+        ("rgb", "camera-rgb"),
+        ("slam_left", "camera-slam-left"),
+        ("slam_right", "camera-slam-right"),
+    ):
+        sensor = calibration.get_camera_calib(label)
+        width, height = (int(v) for v in sensor.get_image_size())
+        frame = frames[camera]
+        assert frame.pixels.shape[:2] == (width, height)  # turned: the sensor's width is now the height
+        pinhole = intrinsics[camera]
+        assert (pinhole.width, pinhole.height) == (height, width)
+        cx, cy = (float(v) for v in sensor.get_principal_point())
+        assert (pinhole.cx, pinhole.cy) == pytest.approx((height - 1 - cy, cx), abs=1.0)
+        # Gravity in the sensor's frame (x right, y down, z forward), then in the turned image: x' = -y, y' = x.
+        rotation = sensor.get_transform_device_camera().rotation().to_matrix()
+        down = -(rotation.T @ up_in_device)
+        down_upright = np.array([-down[1], down[0]])
+        assert down_upright[1] > 0.8 * np.linalg.norm(down) and abs(down_upright[0]) < 0.4 * np.linalg.norm(down), (
+            camera
+        )

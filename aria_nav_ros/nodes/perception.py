@@ -45,7 +45,6 @@ from aria_nav_ros.core.perception.fallback import FallbackEngine
 from aria_nav_ros.core.perception.models import ModelError, load_depth, load_detector
 from aria_nav_ros.core.perception.scheduler import NewestFrameWorker
 from aria_nav_ros.core.sources.base import PinholeCamera
-from aria_nav_ros.core.sources.upright import turn_clockwise
 from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.core.trace import TraceLog, now_ns
 from aria_nav_ros.msg import DetectionArray, SystemEvent
@@ -72,7 +71,6 @@ class PerceptionNode(Node):
         if self.camera not in CAMERAS:
             raise ValueError(f"camera {self.camera!r}: choose one of {', '.join(CAMERAS)}")
         self.yaw_deg = float(p("yaw_deg", 0.0).value)  # where this camera looks, from straight ahead
-        self.turn = bool(p("turn_clockwise", False).value)  # raw sideways Aria frames: turn them upright
         self.config = EngineConfig(
             mode=str(p("mode", "graphs").value),
             half=bool(p("half", True).value),
@@ -195,8 +193,7 @@ class PerceptionNode(Node):
                 "camera_info", f"{self.camera}: fx {k[0]}, fy {k[4]} must be > 0, cx {k[2]}, cy {k[5]} in the image"
             )
         else:
-            pinhole = pinhole_of(msg)
-            self.pinhole = pinhole.rotated_clockwise() if self.turn else pinhole
+            self.pinhole = pinhole_of(msg)  # the driver publishes every camera upright, with its intrinsics
 
     def _on_image(self, msg: Image) -> None:
         received = now_ns()
@@ -268,8 +265,6 @@ class PerceptionNode(Node):
         pixels = image_to_numpy(msg)
         if msg.encoding == "bgr8":
             pixels = pixels[:, :, ::-1]
-        if self.turn:
-            pixels = turn_clockwise(pixels)
         pixels = np.ascontiguousarray(pixels)
         height, width = pixels.shape[:2]
         camera = self.pinhole

@@ -2,8 +2,10 @@
 
 The Aria cameras are fisheyes; the pinhole model keeps their focal lengths
 and principal point (the images are not undistorted), which is what bearing
-and ground-plane geometry need near the image centre. The RGB image is
-published turned upright, so its intrinsics are turned with it.
+and ground-plane geometry need near the image centre. Every camera is
+mounted sideways and published turned upright (90 degrees clockwise: the
+recording's gravity then points down the image, test_sources checks it on
+a real recording), so the intrinsics are turned with it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from aria_nav_ros.core.sources.base import PinholeCamera
 ARIA_LABELS = {RGB: "camera-rgb", SLAM_LEFT: "camera-slam-left", SLAM_RIGHT: "camera-slam-right"}
 
 
-def pinholes(device_calibration: Any, rgb_upright: bool = True) -> dict[str, PinholeCamera]:
+def pinholes(device_calibration: Any, upright: bool = True) -> dict[str, PinholeCamera]:
     """By camera name, from a projectaria_tools DeviceCalibration."""
     cameras = {}
     for camera, label in ARIA_LABELS.items():
@@ -27,11 +29,11 @@ def pinholes(device_calibration: Any, rgb_upright: bool = True) -> dict[str, Pin
         fx, fy = (float(v) for v in calib.get_focal_lengths())
         cx, cy = (float(v) for v in calib.get_principal_point())
         pinhole = PinholeCamera(width, height, fx, fy, cx, cy)
-        cameras[camera] = pinhole.rotated_clockwise() if camera == RGB and rgb_upright else pinhole
+        cameras[camera] = pinhole.rotated_clockwise() if upright else pinhole
     return cameras
 
 
-def pinholes_from_json(calibration_json: str, rgb_upright: bool = True) -> dict[str, PinholeCamera]:
+def pinholes_from_json(calibration_json: str, upright: bool = True) -> dict[str, PinholeCamera]:
     from projectaria_tools.core.calibration import device_calibration_from_json_string
 
-    return pinholes(device_calibration_from_json_string(calibration_json), rgb_upright)
+    return pinholes(device_calibration_from_json_string(calibration_json), upright)

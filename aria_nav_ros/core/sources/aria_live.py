@@ -47,7 +47,7 @@ class AriaLiveConfig:
     serial: str = ""  # pick one device when several are plugged in
     profile: str = "profile18"  # streaming profile: profile12/18 at 10 FPS, profile28 at 30 FPS
     cameras: tuple[str, ...] = CAMERAS
-    rgb_upright: bool = True
+    upright: bool = True  # every camera is mounted sideways: published turned upright
 
     def describe(self) -> str:
         where = f"Wi-Fi {self.ip}" if self.interface == "wifi" else "USB"
@@ -57,10 +57,10 @@ class AriaLiveConfig:
 class AriaObserver:
     """The SDK's StreamingClientObserver: its callbacks become Frames and ImuSamples."""
 
-    def __init__(self, emit: Emit, cameras: tuple[str, ...] = CAMERAS, rgb_upright: bool = True) -> None:
+    def __init__(self, emit: Emit, cameras: tuple[str, ...] = CAMERAS, upright: bool = True) -> None:
         self.emit = emit
         self.cameras = set(cameras)
-        self.rgb_upright = rgb_upright
+        self.upright = upright
         self.failed = threading.Event()
         self.failure = ""
 
@@ -69,10 +69,8 @@ class AriaObserver:
         if camera not in self.cameras:
             return
         t_ns = int(record.capture_timestamp_ns)
-        if camera == RGB:
-            self.emit(Frame(camera, turn_clockwise(image) if self.rgb_upright else image, "rgb8", t_ns))
-        else:
-            self.emit(Frame(camera, np.ascontiguousarray(image), "mono8", t_ns))
+        image = turn_clockwise(image) if self.upright else np.ascontiguousarray(image)
+        self.emit(Frame(camera, image, "rgb8" if camera == RGB else "mono8", t_ns))
 
     def on_imu_received(self, motion_data: list[Any], imu_idx: int) -> None:
         if imu_idx != 0:  # the glasses have two IMUs; one is enough for walking/standing
@@ -197,13 +195,13 @@ class AriaLiveSource:
 
     def _set_calibration(self, calibration_json: str) -> None:
         try:
-            self._calibration = pinholes_from_json(calibration_json, self.config.rgb_upright)
+            self._calibration = pinholes_from_json(calibration_json, self.config.upright)
         except Exception:  # an unreadable calibration leaves the nominal intrinsics in place
             self._calibration = {}
 
     def run(self, emit: Emit, stop: threading.Event) -> None:
         if self.session_factory is not None:
-            observer = AriaObserver(emit, self.config.cameras, self.config.rgb_upright)
+            observer = AriaObserver(emit, self.config.cameras, self.config.upright)
             run_session(self.session_factory(), observer, stop, self._set_calibration)
             return
         self._run_helper(emit, stop)
@@ -258,7 +256,7 @@ def _helper_main(config: AriaLiveConfig, results: Any, stop: Any) -> None:
 
     try:
         session = SdkSession(config)
-        observer = AriaObserver(emit, config.cameras, config.rgb_upright)
+        observer = AriaObserver(emit, config.cameras, config.upright)
         run_session(session, observer, stop, lambda j: results.put(("calibration", j), timeout=5))
         results.put(("ended", None), timeout=5)
     except SourceError as error:

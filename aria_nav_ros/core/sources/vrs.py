@@ -21,11 +21,11 @@ class VrsSource(Recording):
         speed: float = 1.0,
         loop: bool = False,
         cameras: tuple[str, ...] = CAMERAS,
-        rgb_upright: bool = True,
+        upright: bool = True,
     ) -> None:
         super().__init__(f"VRS recording {path}", speed, loop)
         self.path = Path(path)
-        self.rgb_upright = rgb_upright
+        self.upright = upright  # every camera is mounted sideways: published turned upright
         if not self.path.is_file():
             raise SourceError(f"VRS recording {self.path} does not exist")
         if self.path.stat().st_size == 0:
@@ -48,7 +48,7 @@ class VrsSource(Recording):
 
     def calibration(self) -> dict[str, PinholeCamera]:
         device_calibration = self.provider.get_device_calibration()
-        return pinholes(device_calibration, self.rgb_upright) if device_calibration else {}
+        return pinholes(device_calibration, self.upright) if device_calibration else {}
 
     def items(self) -> Iterator[Item]:
         from projectaria_tools.core.sensor_data import SensorDataType, TimeDomain
@@ -67,7 +67,5 @@ class VrsSource(Recording):
                 continue
             camera, _ = self.streams[str(data.stream_id())]
             pixels = data.image_data_and_record()[0].to_numpy_array()
-            if camera == RGB:
-                yield Frame(camera, turn_clockwise(pixels) if self.rgb_upright else pixels, "rgb8", t_ns)
-            else:
-                yield Frame(camera, pixels, "mono8", t_ns)
+            pixels = turn_clockwise(pixels) if self.upright else pixels
+            yield Frame(camera, pixels, "rgb8" if camera == RGB else "mono8", t_ns)
