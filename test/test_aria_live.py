@@ -100,3 +100,12 @@ def test_sdk_and_rclpy_load_side_by_side(ros_env) -> None:
     result = subprocess.run([sys.executable, str(peer)], env=ros_env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "received 20" in result.stdout
+
+
+def test_a_calibration_that_cannot_be_read_is_said_and_nominal_intrinsics_are_used() -> None:
+    source = AriaLiveSource(AriaLiveConfig())
+    source._set_calibration('{"not": "an Aria calibration"')
+    assert source.calibration() == {}
+    assert "calibration cannot be read" in source.calibration_problem and "nominal" in source.calibration_problem
+    source._set_calibration("")
+    assert source.calibration_problem == "the glasses sent no calibration: nominal intrinsics are used"

@@ -10,6 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from fake_glasses import MARK
 from processes import NodeProcess, node_command
 from rclpy.time import Time
@@ -37,9 +38,13 @@ def test_live_driver_publishes_upright_frames_info_and_imu_and_survives_a_failur
     node.create_subscription(CameraInfo, "/aria/rgb/camera_info", got["info"].append, SENSOR_QOS)
     node.create_subscription(Image, "/aria/slam_left/image_raw", got["slam_left"].append, SENSOR_QOS)
     node.create_subscription(Imu, "/aria/imu", got["imu"].append, SENSOR_QOS)
+    health: list = []  # the driver's /diagnostics
+    node.create_subscription(
+        DiagnosticArray, "/diagnostics", lambda m: health.extend(s for s in m.status if "aria_driver" in s.name), 10
+    )
     try:
         end = time.monotonic() + 40
-        while time.monotonic() < end and len(got["rgb"]) < 45:  # 30 before the failure, more after
+        while time.monotonic() < end and (len(got["rgb"]) < 45 or not health):  # 30 before the failure, more after
             rclpy.spin_once(listener, timeout_sec=0.1)
     finally:
         code = driver.stop()
@@ -57,6 +62,11 @@ def test_live_driver_publishes_upright_frames_info_and_imu_and_survives_a_failur
     first_session = stamps[:25]
     assert all(b > a for a, b in zip(first_session, first_session[1:], strict=False))
 
+    # The fake glasses send no factory calibration: nominal intrinsics, said as an error in the log and diagnostics.
+    assert "the glasses sent no calibration: nominal intrinsics are used" in log
+    status = health[-1]
+    assert status.level == DiagnosticStatus.ERROR and "no calibration" in status.message, status
+    assert {v.key: v.value for v in status.values}["rgb_intrinsics"].startswith("nominal")
     info = got["info"][-1]
     assert (info.width, info.height) == (1408, 1408) and info.header.frame_id == "aria_rgb_optical"
     assert info.k[0] > 0 and info.k[2] == pytest.approx(703.5)

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 
 import cv2
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.duration import Duration
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
@@ -57,6 +58,7 @@ from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
 from aria_nav_ros.graph import EXIT_SOURCE, READY_FD_ENV
 from aria_nav_ros.msg import DetectionArray, SystemEvent
 from aria_nav_ros.ros.camera_info import camera_info
+from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, diagnostic
 from aria_nav_ros.ros.events import system_event
 from aria_nav_ros.ros.image import numpy_to_image
 from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, SENSOR_QOS
@@ -121,6 +123,9 @@ class AriaDriver(Node):
         self.imu_pub = self.create_publisher(Imu, IMU_TOPIC, IMU_QOS)
         self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, EVENTS_QOS)
         self.published = dict.fromkeys(self.settings.cameras, 0)
+        self.intrinsics: dict[str, str] = {}  # camera -> "calibration" or what nominal intrinsics it got
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)
+        self.create_timer(1.0, self._report)
         self.wait_for = str(p("wait_for", "none").value)
         if self.wait_for not in WAIT_FOR:
             raise ValueError(f"wait_for {self.wait_for!r}: choose one of {', '.join(WAIT_FOR)}")
@@ -285,13 +290,27 @@ class AriaDriver(Node):
             self._await_result(frame.camera, stamp)
 
     def _pinhole(self, camera: str, image: Image) -> PinholeCamera:
-        """The source's calibration scaled to the published size, else a nominal one."""
+        """The source's calibration scaled to the published size, else a nominal one (said once per camera)."""
         source = self.runner.source
         known = source.calibration().get(camera) if source is not None else None
         if known is None:
             hfov = NOMINAL_HFOV_DEG[camera]
+            if camera not in self.intrinsics:
+                self.intrinsics[camera] = f"nominal ({hfov:g} degrees across)"
+                problem = getattr(source, "calibration_problem", "")
+                say = self.get_logger().error if problem else self.get_logger().info
+                why = problem or "the source has no calibration"
+                say(f"{camera}: {why}; nominal intrinsics, {hfov:g} degrees across")
             return PinholeCamera.from_fov(image.width, image.height, hfov)
+        self.intrinsics[camera] = "calibration"
         return known.scaled(image.width / known.width)
+
+    def _report(self) -> None:
+        """/diagnostics once a second: ERROR when a calibration the source should have cannot be read."""
+        problem = getattr(self.runner.source, "calibration_problem", "")
+        values: dict[str, object] = {f"{c}_published": n for c, n in self.published.items()}
+        values.update({f"{c}_intrinsics": how for c, how in self.intrinsics.items()})
+        self.diagnostics_pub.publish(diagnostic(self, ERROR if problem else OK, problem or "running", values))
 
     def _publish_imu(self, sample: ImuSample) -> None:
         stamp = self._stamp("imu", sample.device_time_ns)

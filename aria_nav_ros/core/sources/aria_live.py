@@ -189,15 +189,25 @@ class AriaLiveSource:
         self.name = config.describe()
         self.session_factory = session_factory
         self._calibration: dict[str, PinholeCamera] = {}
+        self.calibration_problem = ""  # why the intrinsics are nominal ("" while the calibration is read)
 
     def calibration(self) -> dict[str, PinholeCamera]:
         return self._calibration
 
     def _set_calibration(self, calibration_json: str) -> None:
+        """The glasses' factory calibration; one that is missing or unreadable leaves nominal intrinsics, and
+        `calibration_problem` says so (the driver logs it as an error and puts it on /diagnostics)."""
+        self._calibration = {}
+        if not calibration_json:
+            self.calibration_problem = "the glasses sent no calibration: nominal intrinsics are used"
+            return
         try:
             self._calibration = pinholes_from_json(calibration_json, self.config.upright)
-        except Exception:  # an unreadable calibration leaves the nominal intrinsics in place
-            self._calibration = {}
+            self.calibration_problem = ""
+        except Exception as error:  # any parse failure: the nominal intrinsics, said
+            self.calibration_problem = (
+                f"the glasses' calibration cannot be read ({error!r}): nominal intrinsics are used"
+            )
 
     def run(self, emit: Emit, stop: threading.Event) -> None:
         if self.session_factory is not None:
