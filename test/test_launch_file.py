@@ -86,6 +86,8 @@ def launch_file_processes(arguments: dict[str, str]) -> dict:
         {"compose": "false", "device": "cpu", "language": "es", "depth_every": "3", "two_streams": "false"},
         {"lockstep": "true", "record": "false", "path": "outputs/sample/walk", "slam_yaw_deg": "17.5"},
         {"source": "live", "audio_sink": "wav", "model": "yolo11n.engine", "output": "/tmp/run_x"},
+        {"source": "video", "path": "walk.mp4", "output": "/tmp/run_v"},
+        {"source": "images", "path": "photos", "stand_in_slam": "true", "output": "/tmp/run_i"},
     ],
 )
 def test_launch_file_and_launcher_start_the_same_processes(arguments: dict[str, str]) -> None:
@@ -128,3 +130,13 @@ def test_graph_settings_refuse_unknown_or_malformed_arguments() -> None:
         GraphSettings.from_strings({"devcie": "cpu"})
     with pytest.raises(ValueError, match="not true or false"):
         GraphSettings.from_strings({"compose": "yes"})
+
+
+def test_a_video_is_one_camera_unless_stand_in_slam_views_are_asked_for() -> None:
+    one = {p.name: resolved(p.command()) for p in describe_graph(GraphSettings(source="video", path="walk.mp4"))}
+    assert not [name for name in one if name.startswith("slam_detector")]
+    assert one["navigation"]["nodes"]["navigation"]["parameters"]["cameras"] == ["rgb"]
+    assert one["stream_monitor"]["nodes"]["stream_monitor"]["parameters"]["cameras"] == ["rgb"]
+    assert one["aria_driver"]["nodes"]["aria_driver"]["parameters"]["stand_in_slam"] is False
+    three = [p.name for p in describe_graph(GraphSettings(source="video", path="walk.mp4", stand_in_slam=True))]
+    assert {"slam_detector_left", "slam_detector_right"} <= set(three)

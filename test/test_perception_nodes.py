@@ -21,7 +21,7 @@ FAST = {"depth_model": "random:depth-anything-v2-small", "depth_size": 126}
 
 
 def photo_stream(photos: Path) -> dict[str, object]:
-    return {"path": photos, "image_fps": 2.0, "loop": True}
+    return {"path": photos, "image_fps": 2.0, "loop": True, "stand_in_slam": True}  # the SLAM detectors need views
 
 
 def driver(photos: Path, env: dict[str, str]) -> NodeProcess:

@@ -10,9 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
+from aria_nav_ros.core.cameras import CAMERAS
 from aria_nav_ros.core.photos import photo_folder
 from aria_nav_ros.core.sources import Frame, PinholeCamera, SourceError
-from aria_nav_ros.core.sources.factory import SourceSettings, open_source
+from aria_nav_ros.core.sources.factory import SourceSettings, open_source, source_cameras
 from aria_nav_ros.core.sources.media import ImageFolderSource, VideoSource
 
 
@@ -86,6 +87,13 @@ def test_video_file_frames(tmp_path: Path, photos: Path) -> None:
     assert len(rgb) == len(pictures)
     assert rgb[0].pixels.shape == (1408, 1408, 3)
     assert rgb[1].device_time_ns - rgb[0].device_time_ns == 100_000_000  # the video's 10 fps
+    # Opened as the driver opens it: one camera unless stand-in SLAM views are asked for.
+    alone = collect(open_source(SourceSettings(kind="video", path=str(video), speed=0, cameras=("rgb",))))
+    assert {i.camera for i in alone if isinstance(i, Frame)} == {"rgb"} and set(
+        source_cameras("video", CAMERAS, False)
+    ) == {"rgb"}
+    stand_ins = collect(open_source(SourceSettings(kind="video", path=str(video), speed=0)))
+    assert {i.camera for i in stand_ins if isinstance(i, Frame)} == {"rgb", "slam_left", "slam_right"}
 
 
 @pytest.mark.parametrize("kind", ["images", "video", "bag", "vrs"])

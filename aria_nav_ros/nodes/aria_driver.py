@@ -51,7 +51,7 @@ from aria_nav_ros.core.cameras import (
 from aria_nav_ros.core.image import ImageFormatError
 from aria_nav_ros.core.sources import Frame, FrameSource, ImuSample, Item, PinholeCamera
 from aria_nav_ros.core.sources.aria_live import AriaLiveConfig
-from aria_nav_ros.core.sources.factory import SourceSettings, open_source
+from aria_nav_ros.core.sources.factory import SourceSettings, open_source, source_cameras
 from aria_nav_ros.core.sources.runner import SourceRunner
 from aria_nav_ros.core.timebase import DeviceClock, stamp_ns
 from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
@@ -76,9 +76,12 @@ class AriaDriver(Node):
     def __init__(self, source_factory: Callable[[], FrameSource] | None = None) -> None:
         super().__init__("aria_driver")
         p = self.declare_parameter
-        cameras = tuple(p("cameras", list(CAMERAS)).value)
+        kind = str(p("source", "images").value)
+        # A video or photos is one camera: two stand-in SLAM views (the picture's halves) only when asked for.
+        stand_in_slam = bool(p("stand_in_slam", False).value)
+        cameras = source_cameras(kind, tuple(p("cameras", list(CAMERAS)).value), stand_in_slam)
         self.settings = SourceSettings(
-            kind=p("source", "images").value,
+            kind=kind,
             path=p("path", "").value,
             speed=float(p("rate", 1.0).value),
             loop=bool(p("loop", False).value),

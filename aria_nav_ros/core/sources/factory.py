@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aria_nav_ros.core.cameras import CAMERAS
+from aria_nav_ros.core.cameras import CAMERAS, RGB
 from aria_nav_ros.core.sources.aria_live import AriaLiveConfig, AriaLiveSource
 from aria_nav_ros.core.sources.base import FrameSource, SourceError
 
 SOURCE_KINDS = ("live", "vrs", "bag", "video", "images")
+MEDIA_KINDS = ("video", "images")  # one picture: one camera, unless stand-in SLAM views are asked for
+
+
+def source_cameras(kind: str, cameras: tuple[str, ...], stand_in_slam: bool) -> tuple[str, ...]:
+    """The cameras a source of `kind` publishes: a video or photos is one camera (the RGB one) unless
+    `stand_in_slam` asks for two stand-in SLAM views (the picture's halves)."""
+    if kind in MEDIA_KINDS and not stand_in_slam:
+        return (RGB,)
+    return cameras
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,9 @@ def open_source(settings: SourceSettings) -> FrameSource:
         return BagSource(path, settings.speed, settings.loop, settings.cameras)
     from aria_nav_ros.core.sources.media import ImageFolderSource, VideoSource
 
+    slam = any(c != RGB for c in settings.cameras)  # stand-in SLAM views (the picture's halves)
     if kind == "video":
-        return VideoSource(path, settings.speed, settings.loop, hfov_deg=settings.hfov_deg)
-    return ImageFolderSource(path, settings.image_fps, settings.speed, settings.loop, hfov_deg=settings.hfov_deg)
+        return VideoSource(path, settings.speed, settings.loop, with_slam=slam, hfov_deg=settings.hfov_deg)
+    return ImageFolderSource(
+        path, settings.image_fps, settings.speed, settings.loop, with_slam=slam, hfov_deg=settings.hfov_deg
+    )
