@@ -220,8 +220,10 @@ def describe_graph(s: GraphSettings) -> list[Process]:
         driver_params["exit_at_end"] = True
     if s.lockstep:
         driver_params.update(rate=0.0, loop=False, clock="recorded", lockstep=True)
+    readers = 1 + int(s.record) + int(s.lockstep)  # of each camera's detections: navigation, recorder, driver
     perception = {"model": s.model, "device": s.device, "mode": s.mode, "threads": s.torch_threads,
-                  "detect_rate": s.detect_rate, "download_models": s.download_models, **sim, **trace}  # fmt: skip
+                  "detect_rate": s.detect_rate, "download_models": s.download_models, "readers": readers,
+                  **sim, **trace}  # fmt: skip
     rgb = NodeProcess(
         "rgb_perception",
         "rgb_perception",

@@ -57,6 +57,7 @@ from aria_nav_ros.ros.qos import EVENTS_QOS, RESULT_QOS, SENSOR_QOS
 from aria_nav_ros.ros.refusals import Refusals
 from aria_nav_ros.ros.spin import run_node
 
+SETTLE_S = 1.0  # after the readers matched: for them to match this writer back
 FAILED_AFTER = 2  # frames failing in a row before the camera is said not working (one bad frame is no loss)
 
 FRAME_ENCODINGS = ("rgb8", "bgr8", "mono8")
@@ -128,7 +129,7 @@ class PerceptionNode(Node):
         self._load(model, depth_model, device)
         # Ready (images subscribed: a replay waiting for perception starts) only once the results have a
         # reader: a reliable message published before its reader has matched is lost to that reader.
-        self._await_reader(float(p("reader_timeout", 10.0).value))
+        self._await_reader(int(p("readers", 1).value), float(p("reader_timeout", 10.0).value))
 
         self.pinhole: PinholeCamera | None = None
         self.create_subscription(CameraInfo, camera_info_topic(self.camera), self._on_info, SENSOR_QOS)
@@ -173,10 +174,15 @@ class PerceptionNode(Node):
             f" classes {sorted(set(detector.names.values()))}"
         )
 
-    def _await_reader(self, timeout_s: float) -> None:
+    def _await_reader(self, readers: int, timeout_s: float) -> None:
+        """Until `readers` subscribers of the detections have matched (navigation, and the recorder in a graph
+        that records), and then SETTLE_S more: matching is two one-way messages, and a reliable result sent
+        before the reader has matched this writer back is lost to it."""
         end = time.monotonic() + timeout_s
-        while self.detections_pub.get_subscription_count() == 0 and time.monotonic() < end:
+        while self.detections_pub.get_subscription_count() < readers and time.monotonic() < end:
             time.sleep(0.05)
+        if self.detections_pub.get_subscription_count() > 0:
+            time.sleep(min(SETTLE_S, max(0.0, end - time.monotonic())))
 
     def _stepped_down(self, step: str) -> None:
         self.warning = f"{self.camera}: {step}"
