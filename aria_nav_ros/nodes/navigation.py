@@ -190,12 +190,12 @@ class Navigation(Node):
         # on another clock (or a broken stamp) would place it minutes away: then now.
         now = self._now()
         when = now if self._stamp_problem(msg.header.stamp, now) else _seconds(msg.header.stamp)
-        if event in ("camera_failed", "camera_recovered"):
-            when = now  # held on arrival: a latched failure replayed with its recovery cancels out
         camera = msg.camera if msg.camera in self.cameras else ""
-        if event in ("camera_failed", "camera_recovered") and not camera:
-            self.refusals.refuse("event", f"{event} for an unknown camera {msg.camera[:32]!r}")
-            return
+        if event in ("camera_failed", "camera_recovered"):
+            if not camera:
+                self.refusals.refuse("event", f"{event} for an unknown camera {msg.camera[:32]!r}")
+                return
+            when = now  # held on arrival: a latched failure replayed with its recovery cancels out
         self._emit(self.policy.on_event(when, event, camera), msg)
 
     @staticmethod

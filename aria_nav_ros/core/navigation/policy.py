@@ -3,13 +3,13 @@
 Hazards. Only hazard classes are said (those in `class_priority`; a model's
 other classes, such as the person checkpoint's "Fall", are not obstacles).
 A track's tier comes from its distance (per class) or its time to contact
-(counted only within `range_factor` x the class's info distance: far away,
-a detector's jitter looks like speed). A tier is entered at its threshold
-and left only beyond threshold + hysteresis. An object is said again at the
-same tier only after its per-object cooldown, and, while it is unchanged
-(same zone, no nearer, not approaching, no higher tier), only after a
-growing interval (habituation: 15 s, then 30 s, 60 s...). A critical cue is
-never held back by habituation.
+(counted only within the class's `range_m`: far away, a detector's jitter
+looks like speed). A tier is entered at its threshold and left only beyond
+threshold + hysteresis. A rise to a higher tier is said at once; an object
+that changed (another zone, nearer, the wearer started to walk) after its
+per-object cooldown; one unchanged only after a growing interval
+(habituation: 15 s, then 30 s, 60 s...). A critical cue is never held back
+by habituation.
 
 Per update at most one hazard cue is said: critical first, then within a
 tier the hazard not yet said, then the one waiting longest, then the most
@@ -341,14 +341,17 @@ class NavigationPolicy:
             tier = self._tier(track) if seen else -1
             if seen:
                 self._retreated(track, tier)
-            due = self._due(track, tier, now) if tier >= 0 else None
+            # News since it was last said (each judged once per update): a higher tier, or a change.
+            escalated = tier >= 0 and track.said is not None and self._escalated(track, tier)
+            changed = tier >= 0 and track.said is not None and not escalated and self._changed(track)
+            due = self._due(track, tier, now, escalated, changed) if tier >= 0 else None
             if not due:
                 track.due_since = None
                 if due is False:
                     resting.append((track, tier))
                 continue
             track.due_since = now if track.due_since is None else track.due_since
-            repeat = track.said is not None and not self._escalated(track, tier) and not self._changed(track)
+            repeat = track.said is not None and not escalated and not changed
             # Critical first; then what was never said; then what has waited longest; then the most pressing.
             order = (tier, track.said is None, now - track.due_since, self._pressure(track))
             waiting.append((order, track, tier, repeat))
@@ -447,15 +450,15 @@ class NavigationPolicy:
         ttc = d / speed if speed > 0.3 else math.inf
         return CRITICAL if ttc <= limits["critical"] else WARNING if ttc <= limits["warning"] else -1
 
-    def _due(self, track: Track, tier: int, now: float) -> bool | None:
+    def _due(self, track: Track, tier: int, now: float, escalated: bool, changed: bool) -> bool | None:
         """True: to be said now. False: unchanged, and its habituation interval is not over. None: said too
         recently (within the per-object cooldown; escalations do not wait for it)."""
         said = track.said
-        if said is None or self._escalated(track, tier):
+        if said is None or escalated:
             return True
         if now - said.time < float(self.config["cooldown"]["per_object"]):
             return None
-        if tier == CRITICAL or self._changed(track):
+        if tier == CRITICAL or changed:
             return True
         h = self.habituation
         interval = min(float(h["max_repeat_s"]), float(h["first_repeat_s"]) * float(h["growth"]) ** track.repeats)

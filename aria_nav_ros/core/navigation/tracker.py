@@ -18,6 +18,12 @@ from dataclasses import dataclass, field
 from aria_nav_ros.core.detection import Detection
 
 
+def _median(distances: list[float], default: float) -> float:
+    """The median of the finite ones, or `default` when there are none."""
+    values = sorted(d for d in distances if math.isfinite(d))
+    return values[len(values) // 2] if values else default
+
+
 @dataclass(frozen=True)
 class Said:
     """A track as it was when last said: what a later change is measured against."""
@@ -60,14 +66,12 @@ class Track:
 
     def steady_distance(self, window_s: float) -> float:
         """The median distance over the window: what it is, not one frame's jitter (NaN when unknown)."""
-        values = sorted(d for t, d in self.history if t >= self.last_seen - window_s and math.isfinite(d))
-        return values[len(values) // 2] if values else math.nan
+        return _median([d for t, d in self.history if t >= self.last_seen - window_s], math.nan)
 
     def recent_distance(self, frames: int = 5) -> float:
         """The median of its last few distances: what a new detection is matched against (one jittery frame
         must not push the next one out of the gate)."""
-        values = sorted(d for _, d in list(self.history)[-frames:] if math.isfinite(d))
-        return values[len(values) // 2] if values else self.distance_m
+        return _median([d for _, d in list(self.history)[-frames:]], self.distance_m)
 
     def recent_cameras(self, now: float, within_s: float = 0.5) -> list[str]:
         return sorted(c for c, t in self.cameras.items() if now - t <= within_s)
@@ -103,16 +107,19 @@ class Tracker:
         self.forgotten = {i: t for i, t in self.forgotten.items() if now - t.last_seen <= self.remember_after}
         # The closest pairs first over all of them (not each detection's nearest in turn): in a crowd, one
         # person's missed frame must not hand their track to a neighbour.
+        gates = {i: (self._bearing_gate(t, camera, now), t.recent_distance()) for i, t in self.tracks.items()}
         pairs = sorted(
             (cost, i, track_id)
             for i, (det, name) in enumerate(detections)
             for track_id, track in self.tracks.items()
-            if math.isfinite(cost := self._cost(track, det, name, self._bearing_gate(track, camera, now)))
+            if math.isfinite(cost := self._cost(track, det, name, *gates[track_id]))
         )
         matched: dict[int, int] = {}  # detection index -> track id
+        taken: set[int] = set()
         for _, i, track_id in pairs:
-            if i not in matched and track_id not in matched.values():
+            if i not in matched and track_id not in taken:
                 matched[i] = track_id
+                taken.add(track_id)
         touched: list[Track] = []
         for i, (det, name) in enumerate(detections):
             track_id = matched.get(i)
@@ -146,20 +153,22 @@ class Tracker:
 
     def _remembered(self, det: Detection, name: str) -> int | None:
         """The id of the nearest forgotten track at the detection's place, back among the tracks; or None."""
-        costs = [(self._cost(t, det, name, self.max_bearing_jump), i) for i, t in self.forgotten.items()]
+        costs = [
+            (self._cost(t, det, name, self.max_bearing_jump, t.recent_distance()), i) for i, t in self.forgotten.items()
+        ]
         cost, track_id = min(costs, default=(math.inf, -1))
         if not math.isfinite(cost):
             return None
         self.tracks[track_id] = self.forgotten.pop(track_id)
         return track_id
 
-    def _cost(self, track: Track, det: Detection, name: str, bearing_gate: float) -> float:
+    def _cost(self, track: Track, det: Detection, name: str, bearing_gate: float, distance: float) -> float:
+        """`distance`: the track's recent_distance (worked out once per update, not once per detection)."""
         if track.class_name != name:
             return math.inf
         bearing_jump = abs(track.bearing_deg - det.bearing_deg)
         if bearing_jump > bearing_gate:
             return math.inf
-        distance = track.recent_distance()
         if math.isfinite(distance) and math.isfinite(det.distance_m):
             # Against the recent median (one jittery frame does not break the track) or the newest distance
             # (a fast object is already far from its median), whichever is nearer.
