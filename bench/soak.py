@@ -40,8 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # The main job's settings (scripts/run_main.sh) on a machine without a GPU, looped, without the run's bag
 # (30 minutes of annotated images would fill gigabytes; the bag is a record, not what the wearer needs).
 CPU_MAIN_JOB = {"rate": 0.25, "rgb_imgsz": 480, "slam_imgsz": 320, "camera_timeout": 3.0, "torch_threads": 1,
-                "slam_yaw_deg": 17.5, "audio_sink": "wav", "record": False, "loop": True}  # fmt: skip
-GPU_MAIN_JOB = {"rate": 1.0, "slam_yaw_deg": 17.5, "audio_sink": "wav", "record": False, "loop": True}
+                "audio_sink": "wav", "record": False, "loop": True}  # fmt: skip
+GPU_MAIN_JOB = {"rate": 1.0, "audio_sink": "wav", "record": False, "loop": True}
 WINDOW_S = 300  # latency and memory compared over five-minute windows
 
 

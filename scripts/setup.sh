@@ -58,9 +58,15 @@ fi
 # shellcheck source=scripts/env.sh
 source "$ROOT/scripts/env.sh" --no-install
 cd "$ROOT"
-say "colcon build"
+# /tf_static needs tf2_msgs, which the PyPI ROS wheels lack: build its message from interfaces/ (its real name
+# and fields), unless the ROS underneath has it (a full ROS 2 install).
+BASE_PATHS=("$ROOT")
+if ! python -c "import tf2_msgs.msg" 2>/dev/null; then
+  BASE_PATHS+=("$ROOT/interfaces")
+fi
+say "colcon build (${BASE_PATHS[*]#$ROOT/})"
 colcon --log-base "$ROOT/log" build --symlink-install \
-  --base-paths "$ROOT" --build-base "$ROOT/build" --install-base "$ROOT/install" \
+  --base-paths "${BASE_PATHS[@]}" --build-base "$ROOT/build" --install-base "$ROOT/install" \
   --event-handlers console_cohesion- summary- status- >"$ROOT/log/colcon_build.txt" 2>&1 \
   || { cat "$ROOT/log/colcon_build.txt"; say "colcon build failed"; exit 1; }
 

@@ -108,4 +108,4 @@ def test_a_calibration_that_cannot_be_read_is_said_and_nominal_intrinsics_are_us
     assert source.calibration() == {}
     assert "calibration cannot be read" in source.calibration_problem and "nominal" in source.calibration_problem
     source._set_calibration("")
-    assert source.calibration_problem == "the glasses sent no calibration: nominal intrinsics are used"
+    assert source.calibration_problem == "the glasses sent no calibration: nominal intrinsics and mounting are used"

@@ -63,7 +63,7 @@ def test_live_driver_publishes_upright_frames_info_and_imu_and_survives_a_failur
     assert all(b > a for a, b in zip(first_session, first_session[1:], strict=False))
 
     # The fake glasses send no factory calibration: nominal intrinsics, said as an error in the log and diagnostics.
-    assert "the glasses sent no calibration: nominal intrinsics are used" in log
+    assert "the glasses sent no calibration: nominal intrinsics and mounting are used" in log
     status = health[-1]
     assert status.level == DiagnosticStatus.ERROR and "no calibration" in status.message, status
     assert {v.key: v.value for v in status.values}["rgb_intrinsics"].startswith("nominal")

@@ -30,9 +30,9 @@ from processes import NodeProcess, node_command
 from rosbags.rosbag2 import Reader
 from sensor_msgs.msg import CameraInfo, Image, Imu
 
+from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import CAMERAS, CUES_TOPIC, IMU_TOPIC, camera_info_topic, detections_topic, image_topic
 from aria_nav_ros.core.photos import real_photos
-from aria_nav_ros.core.sources.base import PinholeCamera
 from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.msg import Detection, DetectionArray, NavigationCue
 from aria_nav_ros.ros.camera_info import camera_info
@@ -96,7 +96,7 @@ def test_hostile_messages_are_refused_logged_and_survived(listener, ros_env, tmp
     def send_valid(now_msg, distance_m: float = 2.5) -> None:
         for camera, frame in frames.items():
             frame.header.stamp = now_msg
-            info = camera_info(PinholeCamera.from_fov(frame.width, frame.height, 90.0), frame.header)
+            info = camera_info(CameraModel.from_fov(frame.width, frame.height, 90.0), frame.header)
             pub[camera_info_topic(camera)].publish(info)
             pub[image_topic(camera)].publish(frame)
         person = Detection(class_name="person", score=0.9, x_min=1.0, y_min=1.0, x_max=9.0, y_max=30.0,

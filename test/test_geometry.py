@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.detection import (
     DISTANCE_CLASS_SIZE,
     DISTANCE_DEPTH,
@@ -13,25 +14,46 @@ from aria_nav_ros.core.detection import (
     DISTANCE_UNKNOWN,
     RawDetection,
 )
-from aria_nav_ros.core.geometry import GeometryConfig, bearing_deg, locate
-from aria_nav_ros.core.sources.base import PinholeCamera
+from aria_nav_ros.core.geometry import GeometryConfig, locate, why_no_distance
+from aria_nav_ros.core.mounting import looking
 
-CAMERA = PinholeCamera(1408, 1408, 600.0, 600.0, 703.5, 703.5)
+CAMERA = CameraModel(1408, 1408, 600.0, 600.0, 703.5, 703.5)
 CONFIG = GeometryConfig(eye_height_m=1.6, class_aliases={"Normal": "person"})
 
 
 def person_at(distance_m: float, u: float = 703.5, inverse_depth: float = math.nan) -> RawDetection:
-    """The box a 1.7 m person standing on level ground at `distance_m` makes in CAMERA."""
-    foot = CAMERA.cy + CAMERA.fy * 1.6 / distance_m
-    head = CAMERA.cy + CAMERA.fy * (1.6 - 1.7) / distance_m
-    half_width = CAMERA.fx * 0.25 / distance_m
+    """The box a 1.7 m person standing on level ground `distance_m` from the camera (horizontally), seen at
+    column `u`, makes in CAMERA (looking level)."""
+    bearing = math.atan2(u - CAMERA.cx, CAMERA.fx)
+    z = distance_m * math.cos(bearing)  # depth along the optical axis
+    foot = CAMERA.cy + CAMERA.fy * 1.6 / z
+    head = CAMERA.cy + CAMERA.fy * (1.6 - 1.7) / z
+    half_width = CAMERA.fx * 0.25 / z
     return RawDetection((u - half_width, head, u + half_width, foot), 0.9, 0, "Normal", inverse_depth)
 
 
+def bearing_of(u: float, camera: CameraModel = CAMERA, **mount) -> float:
+    v = camera.cy
+    [det] = locate([RawDetection((u - 1, v - 1, u + 1, v + 1), 0.9, 0, "Normal", math.nan)], camera, CONFIG,
+                   looking(**mount) if mount else looking(0.0))  # fmt: skip
+    return det.bearing_deg
+
+
 def test_bearing_follows_the_calibration_and_the_mounting() -> None:
-    assert bearing_deg(CAMERA.cx, CAMERA) == 0.0
-    assert bearing_deg(CAMERA.cx + CAMERA.fx, CAMERA) == pytest.approx(45.0)
-    assert bearing_deg(CAMERA.cx - CAMERA.fx, CAMERA, yaw_deg=-50.0) == pytest.approx(-95.0)
+    assert bearing_of(CAMERA.cx) == pytest.approx(0.0, abs=1e-9)
+    assert bearing_of(CAMERA.cx + CAMERA.fx) == pytest.approx(45.0)
+    assert bearing_of(CAMERA.cx - CAMERA.fx, yaw_deg=-50.0) == pytest.approx(-95.0)
+
+
+def test_a_camera_looking_down_sees_the_ground_nearer() -> None:
+    """The RGB camera of Aria looks about 8 degrees down: the same foot pixel is then nearer."""
+    foot = CAMERA.cy + CAMERA.fy * 1.6 / 5.0  # 5 m away for a level camera
+    box = RawDetection((653.5, foot - 80, 753.5, foot), 0.8, 3, "suitcase_like_thing", math.nan)
+    [level] = locate([box], CAMERA, CONFIG, looking(0.0))
+    [down] = locate([box], CAMERA, CONFIG, looking(0.0, pitch_deg=8.0))
+    below = math.atan2(1.6, 5.0) + math.radians(8.0)
+    assert level.distance_m == pytest.approx(5.0, rel=1e-6)
+    assert down.distance_m == pytest.approx(1.6 / math.tan(below), rel=1e-6)
 
 
 @pytest.mark.parametrize("distance", [2.0, 4.0, 8.0])
@@ -44,16 +66,22 @@ def test_person_distance_from_its_size(distance: float) -> None:
 
 def test_ground_plane_for_objects_without_a_known_size() -> None:
     foot = CAMERA.cy + CAMERA.fy * 1.6 / 5.0
-    box = RawDetection((600.0, foot - 80, 700.0, foot), 0.8, 3, "suitcase_like_thing", math.nan)
+    box = RawDetection((653.5, foot - 80, 753.5, foot), 0.8, 3, "suitcase_like_thing", math.nan)
     [det] = locate([box], CAMERA, CONFIG)
     assert det.distance_source == DISTANCE_GROUND_PLANE
     assert det.distance_m == pytest.approx(5.0, rel=1e-6)
 
 
-def test_cut_box_above_the_horizon_has_no_distance_without_depth() -> None:
+def test_cut_box_above_the_horizon_has_no_distance_without_depth_and_says_why() -> None:
     box = RawDetection((100.0, 0.0, 300.0, 600.0), 0.8, 0, "Normal", math.nan)  # cut at the top, foot above cy
     [det] = locate([box], CAMERA, CONFIG)
     assert det.distance_source == DISTANCE_UNKNOWN and math.isnan(det.distance_m)
+    assert (
+        why_no_distance(box, CAMERA, CONFIG)
+        == "'person' is cut by the image edge and its foot is not on the ground ahead"
+    )
+    bag = RawDetection((100.0, 900.0, 300.0, 1407.0), 0.8, 5, "Fall", math.nan)
+    assert why_no_distance(bag, CAMERA, CONFIG) == "no known height for 'Fall' and its foot is out of the image"
 
 
 def test_depth_is_scaled_by_the_geometric_estimates_and_reaches_cut_boxes() -> None:
@@ -67,7 +95,17 @@ def test_depth_is_scaled_by_the_geometric_estimates_and_reaches_cut_boxes() -> N
 
 
 def test_rotated_camera_keeps_the_geometry() -> None:
-    """A SLAM camera turned upright: its bearings come from the turned intrinsics."""
-    sideways = PinholeCamera(640, 480, 250.0, 260.0, 330.0, 240.0)
+    """A SLAM camera turned upright: its bearings come from the turned intrinsics and its mounting."""
+    sideways = CameraModel(640, 480, 250.0, 260.0, 330.0, 240.0)
     upright = sideways.rotated_clockwise()
-    assert bearing_deg(upright.cx, upright, yaw_deg=60.0) == pytest.approx(60.0)
+    assert bearing_of(upright.cx, upright, yaw_deg=60.0) == pytest.approx(60.0)
+    assert bearing_of(upright.cx + upright.fx, upright, yaw_deg=60.0) == pytest.approx(105.0)
+
+
+def test_a_crop_of_a_picture_keeps_each_pixels_bearing() -> None:
+    """Stand-in SLAM views are halves of a video frame, resized: a point has the same bearing in each view."""
+    picture = CameraModel.from_fov(1280, 720, 70.0)
+    right = picture.cropped(640, 0, 640, 720).resized(640 / 640, 480 / 720)
+    u = 1000.0  # a column of the right half
+    assert bearing_of(u - 640, right) == pytest.approx(bearing_of(u, picture), abs=1e-9)
+    assert bearing_of(1279.5, picture) == pytest.approx(35.0, abs=0.1)

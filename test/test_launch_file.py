@@ -84,7 +84,7 @@ def launch_file_processes(arguments: dict[str, str]) -> dict:
     [
         {},
         {"compose": "false", "device": "cpu", "language": "es", "depth_every": "3", "two_streams": "false"},
-        {"lockstep": "true", "record": "false", "path": "outputs/sample/walk", "slam_yaw_deg": "17.5"},
+        {"lockstep": "true", "record": "false", "path": "outputs/sample/walk"},
         {"source": "live", "audio_sink": "wav", "model": "yolo11n.engine", "output": "/tmp/run_x"},
         {"source": "video", "path": "walk.mp4", "output": "/tmp/run_v"},
         {"source": "images", "path": "photos", "stand_in_slam": "true", "output": "/tmp/run_i"},

@@ -10,9 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
+from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import CAMERAS
 from aria_nav_ros.core.photos import photo_folder
-from aria_nav_ros.core.sources import Frame, PinholeCamera, SourceError
+from aria_nav_ros.core.sources import Frame, SourceError
 from aria_nav_ros.core.sources.factory import SourceSettings, open_source, source_cameras
 from aria_nav_ros.core.sources.media import ImageFolderSource, VideoSource
 
@@ -145,7 +146,7 @@ def test_unknown_source_kind_is_refused() -> None:
 
 def test_rotated_intrinsics_follow_the_rotated_image() -> None:
     """A 3D point seen in the sideways image lands, after the turn, where the turned intrinsics say."""
-    cam = PinholeCamera(width=640, height=480, fx=300.0, fy=310.0, cx=330.0, cy=250.0)
+    cam = CameraModel(width=640, height=480, fx=300.0, fy=310.0, cx=330.0, cy=250.0)
     turned = cam.rotated_clockwise()
     assert (turned.width, turned.height) == (480, 640)
     point = np.array([0.3, -0.2, 2.0])  # x right, y down, z forward, in the sideways camera
@@ -162,7 +163,7 @@ def test_rotated_intrinsics_follow_the_rotated_image() -> None:
 
 
 def test_scaled_intrinsics_keep_pixel_centres() -> None:
-    cam = PinholeCamera(1408, 1408, 610.0, 610.0, 703.5, 703.5)
+    cam = CameraModel(1408, 1408, 610.0, 610.0, 703.5, 703.5)
     half = cam.scaled(0.5)
     assert (half.width, half.fx, half.cx) == (704, 305.0, 351.5)
 

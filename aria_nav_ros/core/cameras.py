@@ -9,6 +9,7 @@ CAMERAS = (RGB, SLAM_LEFT, SLAM_RIGHT)
 NOMINAL_HFOV_DEG = {RGB: 110.0, SLAM_LEFT: 150.0, SLAM_RIGHT: 150.0}
 IMU_TOPIC = "/aria/imu"
 IMU_FRAME = "aria_imu"
+TF_STATIC_TOPIC = "/tf_static"  # where each sensor sits on the head (core.mounting)
 CUES_TOPIC = "/navigation/cues"
 EVENTS_TOPIC = "/aria_nav/events"  # SystemEvent: what nodes tell the wearer about the aid itself
 

@@ -1,14 +1,18 @@
-"""Distance in metres and bearing in degrees from a box, the calibration and (optionally) depth.
+"""Distance in metres and bearing in degrees from a box, the camera, its mounting and (optionally) depth.
 
-Three estimates, each stating its source:
-- class size: a pinhole camera sees an object of real height H at distance
-  d as fy * H / d pixels tall (only when the box is not cut by the image edge);
-- ground plane: the box's bottom touches the ground; with the camera at the
-  wearer's eye height and level, a point v pixels below the principal point
-  lies at eye_height / tan(atan((v - cy) / fy));
+Every pixel is turned into a ray through the camera's own lens model
+(core.camera_model: pinhole or Aria's FISHEYE624) and rotated into the level
+head frame by the camera's mounting (core.mounting, /tf_static) and the head's
+tilt (`pitch_deg`). All estimates are horizontal distances from the head:
+- class size: an upright object of real height H whose top and bottom are seen
+  at elevations e_top and e_bottom stands at H / (tan e_top - tan e_bottom)
+  (only when the box is not cut by the image edge);
+- ground plane: the box's bottom touches the ground; a foot ray at elevation
+  e below the horizon meets it at eye_height / tan(-e);
 - depth: Depth Anything's relative inverse depth, turned into metres by the
   scale that best fits the geometric estimates of the same frame (median of
   the per-object ratios), so every box, also the cut ones, gets a distance.
+A box none of them fits has no distance; `why_no_distance` says why.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.detection import (
     DISTANCE_CLASS_SIZE,
     DISTANCE_DEPTH,
@@ -27,7 +32,7 @@ from aria_nav_ros.core.detection import (
     Detection,
     RawDetection,
 )
-from aria_nav_ros.core.sources.base import PinholeCamera
+from aria_nav_ros.core.mounting import Mount, looking
 
 # Typical real heights (m) of the COCO classes a walker meets.
 CLASS_HEIGHTS_M = {
@@ -40,45 +45,87 @@ CLASS_HEIGHTS_M = {
 @dataclass(frozen=True)
 class GeometryConfig:
     eye_height_m: float = 1.6  # the camera's height above the ground
-    pitch_deg: float = 0.0  # camera tilt below level (positive: looking down)
+    pitch_deg: float = 0.0  # the head's tilt below level (positive: looking down); cameras' own tilt is in TF
     class_heights_m: dict[str, float] = field(default_factory=lambda: dict(CLASS_HEIGHTS_M))
     class_aliases: dict[str, str] = field(default_factory=dict)  # model name -> a name above
     edge_margin_px: float = 2.0  # a box this close to an edge is cut by it
     max_distance_m: float = 50.0  # estimates beyond this are not believed
 
 
-def bearing_deg(u: float, camera: PinholeCamera, yaw_deg: float = 0.0) -> float:
-    """Horizontal angle of pixel column u, plus where the camera looks (its yaw on the head)."""
-    return math.degrees(math.atan2(u - camera.cx, camera.fx)) + yaw_deg
+AHEAD = looking(0.0)  # a camera looking straight ahead from the head (videos, photos, tests)
 
 
-def class_size_distance(box: Sequence[float], camera: PinholeCamera, height_m: float, margin: float) -> float:
+def head_rays(pixels: Sequence[Sequence[float]], camera: CameraModel, mount: Mount, pitch_deg: float) -> np.ndarray:
+    """Rays through `pixels` in the level head frame (x forward, y left, z up)."""
+    rays = mount.in_head(camera.unproject(np.asarray(pixels, dtype=np.float64)))
+    p = math.radians(pitch_deg)  # the head tilted down: every ray turns down with it
+    tilt = np.array([[math.cos(p), 0.0, math.sin(p)], [0.0, 1.0, 0.0], [-math.sin(p), 0.0, math.cos(p)]])
+    return rays @ tilt.T
+
+
+def bearing_deg(ray: np.ndarray) -> float:
+    """Horizontal angle of a head-frame ray: 0 straight ahead, positive to the right."""
+    return math.degrees(math.atan2(-ray[1], ray[0]))
+
+
+def rise(ray: np.ndarray) -> float:
+    """tan(elevation) of a head-frame ray: height gained per metre of horizontal distance."""
+    return float(ray[2] / max(math.hypot(ray[0], ray[1]), 1e-9))
+
+
+def class_size_distance(
+    box: Sequence[float], camera: CameraModel, rays: np.ndarray, height_m: float, margin: float
+) -> float:
+    """`rays`: the head rays of the box's top and bottom centre."""
     x1, y1, x2, y2 = box
     if y1 <= margin or y2 >= camera.height - 1 - margin or y2 - y1 < 4:
-        return math.nan  # cut at the top or bottom: its pixel height says nothing
-    return camera.fy * height_m / (y2 - y1)
+        return math.nan  # cut at the top or bottom: its size in the image says nothing
+    spread = rise(rays[0]) - rise(rays[1])
+    return height_m / spread if spread > 0 else math.nan
 
 
-def ground_plane_distance(box: Sequence[float], camera: PinholeCamera, config: GeometryConfig) -> float:
-    bottom = box[3]
-    if bottom >= camera.height - 1 - config.edge_margin_px:
+def ground_plane_distance(box: Sequence[float], camera: CameraModel, foot: np.ndarray, config: GeometryConfig) -> float:
+    """`foot`: the head ray of the box's bottom centre."""
+    if box[3] >= camera.height - 1 - config.edge_margin_px:
         return math.nan  # the foot point is out of the image
-    below_horizon = math.atan2(bottom - camera.cy, camera.fy) + math.radians(config.pitch_deg)
-    if below_horizon <= math.radians(0.5):
+    below = -rise(foot)
+    if below <= math.tan(math.radians(0.5)):
         return math.nan  # at or above the horizon: not on the ground ahead
-    return config.eye_height_m / math.tan(below_horizon)
+    return config.eye_height_m / below
+
+
+def why_no_distance(det: RawDetection, camera: CameraModel, config: GeometryConfig) -> str:
+    """Why `locate` found no distance for a box (for the log: said once per reason)."""
+    name = config.class_aliases.get(det.class_name, det.class_name)
+    cut = det.box[3] >= camera.height - 1 - config.edge_margin_px
+    if name not in config.class_heights_m and cut:
+        return f"no known height for {name!r} and its foot is out of the image"
+    if name not in config.class_heights_m:
+        return f"no known height for {name!r} and its foot is not on the ground ahead (at or above the horizon)"
+    if cut or det.box[1] <= config.edge_margin_px:
+        return f"{name!r} is cut by the image edge and its foot is not on the ground ahead"
+    return f"{name!r}: every estimate is beyond {config.max_distance_m:g} m or unusable"
 
 
 def locate(
-    raw: Sequence[RawDetection], camera: PinholeCamera, config: GeometryConfig, yaw_deg: float = 0.0
+    raw: Sequence[RawDetection], camera: CameraModel, config: GeometryConfig, mount: Mount = AHEAD
 ) -> list[Detection]:
     """Distances and bearings for one frame's detections."""
     geometric: list[tuple[float, int]] = []
+    centres = []
     for det in raw:
+        x1, y1, x2, y2 = det.box
+        u = (x1 + x2) / 2
+        top, bottom, centre = head_rays([(u, y1), (u, y2), (u, (y1 + y2) / 2)], camera, mount, config.pitch_deg)
+        centres.append(centre)
         name = config.class_aliases.get(det.class_name, det.class_name)
-        ground = ground_plane_distance(det.box, camera, config)
+        ground = ground_plane_distance(det.box, camera, bottom, config)
         height = config.class_heights_m.get(name)
-        size = class_size_distance(det.box, camera, height, config.edge_margin_px) if height else math.nan
+        size = (
+            class_size_distance(det.box, camera, np.stack([top, bottom]), height, config.edge_margin_px)
+            if height
+            else math.nan
+        )
         # People and vehicles have well known heights; the ground point is better for the rest.
         if not math.isnan(size) and (math.isnan(ground) or name == "person"):
             geometric.append((size, DISTANCE_CLASS_SIZE))
@@ -88,12 +135,11 @@ def locate(
             geometric.append((math.nan, DISTANCE_UNKNOWN))
     scale = depth_scale(raw, [d for d, _ in geometric], config.max_distance_m)
     located = []
-    for det, (distance, source) in zip(raw, geometric, strict=True):
+    for det, (distance, source), centre in zip(raw, geometric, centres, strict=True):
         if scale is not None and det.inverse_depth > 0:
             distance, source = 1.0 / (scale * det.inverse_depth), DISTANCE_DEPTH
         if not (0 < distance <= config.max_distance_m):
             distance, source = math.nan, DISTANCE_UNKNOWN
-        centre = (det.box[0] + det.box[2]) / 2
         located.append(
             Detection(
                 det.class_id,
@@ -102,7 +148,7 @@ def locate(
                 det.box,
                 distance,
                 source,
-                bearing_deg(centre, camera, yaw_deg),
+                bearing_deg(centre),
             )
         )
     return located

@@ -12,7 +12,7 @@ builds give the same messages.
 Topics, as `aria_driver` publishes them: upright RGB (704x704 rgb8, Aria's
 binned RGB size), two SLAM views (640x480 mono8: the photo's left and right
 halves, upright, standing in for the peripheral cameras), CameraInfo for
-each, and /aria/imu at 200 Hz.
+each, /aria/imu at 200 Hz and /tf_static (where each view looks: `mounts`).
 """
 
 from __future__ import annotations
@@ -30,18 +30,20 @@ import numpy as np
 
 from aria_nav_ros.core.bag_types import typestore
 from aria_nav_ros.core.bag_writer import BagWriter
+from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import (
     IMU_FRAME,
     IMU_TOPIC,
     RGB,
     SLAM_LEFT,
     SLAM_RIGHT,
+    TF_STATIC_TOPIC,
     camera_info_topic,
     image_topic,
     optical_frame,
 )
+from aria_nav_ros.core.mounting import HEAD_FRAME, Mount, looking
 from aria_nav_ros.core.photos import DARKNET_DATA, ultralytics_assets
-from aria_nav_ros.core.sources.base import PinholeCamera
 
 RGB_SIZE = 704
 SLAM_SIZE = (640, 480)  # width, height
@@ -155,11 +157,22 @@ def walk_imu(walk: tuple[Scene, ...] = WALK) -> Iterator[tuple[int, tuple[float,
             yield t0_ns + round(k * 1e9 / IMU_HZ), tuple(float(a + n) for a, n in zip(accel, noise, strict=True))
 
 
-def calibration() -> dict[str, PinholeCamera]:
+def calibration() -> dict[str, CameraModel]:
     return {
-        RGB: PinholeCamera.from_fov(RGB_SIZE, RGB_SIZE, HFOV_DEG),
-        SLAM_LEFT: PinholeCamera.from_fov(*SLAM_SIZE, HFOV_DEG / 2),
-        SLAM_RIGHT: PinholeCamera.from_fov(*SLAM_SIZE, HFOV_DEG / 2),
+        RGB: CameraModel.from_fov(RGB_SIZE, RGB_SIZE, HFOV_DEG),
+        SLAM_LEFT: CameraModel.from_fov(*SLAM_SIZE, HFOV_DEG / 2),
+        SLAM_RIGHT: CameraModel.from_fov(*SLAM_SIZE, HFOV_DEG / 2),
+    }
+
+
+def mounts() -> dict[str, Mount]:
+    """Recorded on /tf_static: the RGB view looks ahead; each SLAM view, half of the photo, looks at its half's
+    centre (a quarter of the field of view out); the IMU (gravity on +z) is level with the head."""
+    return {
+        optical_frame(RGB): looking(0.0),
+        optical_frame(SLAM_LEFT): looking(-HFOV_DEG / 4),
+        optical_frame(SLAM_RIGHT): looking(HFOV_DEG / 4),
+        IMU_FRAME: Mount(np.eye(3)),
     }
 
 
@@ -190,7 +203,7 @@ class _Messages:
         )
         return self.store.serialize_cdr(msg, "sensor_msgs/msg/Image")
 
-    def camera_info(self, camera: str, t_ns: int, pin: PinholeCamera) -> bytes:
+    def camera_info(self, camera: str, t_ns: int, pin: CameraModel) -> bytes:
         msg = self.types["sensor_msgs/msg/CameraInfo"](
             header=self.header(t_ns, optical_frame(camera)),
             height=pin.height,
@@ -207,6 +220,25 @@ class _Messages:
             ),
         )
         return self.store.serialize_cdr(msg, "sensor_msgs/msg/CameraInfo")
+
+    def tf_static(self, t_ns: int, frames: dict[str, Mount]) -> bytes:
+        types = self.types
+        transforms = []
+        for frame, mount in sorted(frames.items()):
+            x, y, z, w = mount.quaternion()
+            transforms.append(
+                types["geometry_msgs/msg/TransformStamped"](
+                    header=self.header(t_ns, HEAD_FRAME),
+                    child_frame_id=frame,
+                    transform=types["geometry_msgs/msg/Transform"](
+                        translation=types["geometry_msgs/msg/Vector3"](*mount.translation),
+                        rotation=types["geometry_msgs/msg/Quaternion"](x=x, y=y, z=z, w=w),
+                    ),
+                )
+            )
+        return self.store.serialize_cdr(
+            types["tf2_msgs/msg/TFMessage"](transforms=transforms), "tf2_msgs/msg/TFMessage"
+        )
 
     def imu(self, t_ns: int, accel: tuple[float, float, float]) -> bytes:
         vector = self.types["geometry_msgs/msg/Vector3"]
@@ -233,9 +265,11 @@ def write_sample(path: Path, walk: tuple[Scene, ...] = WALK) -> dict[str, int]:
         writer.add_topic(image_topic(camera), "sensor_msgs/msg/Image")
         writer.add_topic(camera_info_topic(camera), "sensor_msgs/msg/CameraInfo")
     writer.add_topic(IMU_TOPIC, "sensor_msgs/msg/Imu")
+    writer.add_topic(TF_STATIC_TOPIC, "tf2_msgs/msg/TFMessage")
     imu = list(walk_imu(walk))
     next_imu = 0
     try:
+        writer.write(TF_STATIC_TOPIC, START_NS, messages.tf_static(START_NS, mounts()))
         for frame in walk_frames(walk):
             while next_imu < len(imu) and imu[next_imu][0] <= frame.t_ns:
                 t_ns, accel = imu[next_imu]

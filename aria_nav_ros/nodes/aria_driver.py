@@ -2,7 +2,12 @@
 
 The source runs in a thread of its own (core.sources.runner); this node only
 turns its items into messages. Topics: /aria/<camera>/image_raw and
-/aria/<camera>/camera_info for rgb, slam_left, slam_right, and /aria/imu.
+/aria/<camera>/camera_info for rgb, slam_left, slam_right, /aria/imu, and
+/tf_static: where each camera's optical frame and the IMU sit in the head
+frame `aria_head` (core.mounting), from the source's calibration or, for
+Aria glasses or recordings without one, Aria Gen 1's nominal mounting (said
+once, and in diagnostics). Every camera is published upright, and its
+CameraInfo states its real lens model (Aria: fisheye624, not rectified).
 
 For replays that must come out the same every time (regression tests):
 `clock:=recorded` stamps with the recording's own times and publishes them
@@ -29,13 +34,16 @@ import time
 from collections.abc import Callable
 
 import cv2
+import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.duration import Duration
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image, Imu
 from std_msgs.msg import Header
+from tf2_msgs.msg import TFMessage
 
+from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import (
     CAMERAS,
     EVENTS_TOPIC,
@@ -43,15 +51,17 @@ from aria_nav_ros.core.cameras import (
     IMU_TOPIC,
     NOMINAL_HFOV_DEG,
     RGB,
+    TF_STATIC_TOPIC,
     camera_info_topic,
     detections_topic,
     image_topic,
     optical_frame,
 )
 from aria_nav_ros.core.image import ImageFormatError
-from aria_nav_ros.core.sources import Frame, FrameSource, ImuSample, Item, PinholeCamera
+from aria_nav_ros.core.mounting import Mount, nominal_mounts
+from aria_nav_ros.core.sources import Frame, FrameSource, ImuSample, Item
 from aria_nav_ros.core.sources.aria_live import AriaLiveConfig
-from aria_nav_ros.core.sources.factory import SourceSettings, open_source, source_cameras
+from aria_nav_ros.core.sources.factory import MEDIA_KINDS, SourceSettings, open_source, source_cameras
 from aria_nav_ros.core.sources.runner import SourceRunner
 from aria_nav_ros.core.timebase import DeviceClock, stamp_ns
 from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
@@ -61,8 +71,9 @@ from aria_nav_ros.ros.camera_info import camera_info
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, diagnostic
 from aria_nav_ros.ros.events import system_event
 from aria_nav_ros.ros.image import numpy_to_image
-from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, SENSOR_QOS
+from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, SENSOR_QOS, TF_STATIC_QOS
 from aria_nav_ros.ros.spin import run_node
+from aria_nav_ros.ros.transforms import tf_message
 
 CLOCKS = ("now", "recorded")
 WAIT_FOR = ("none", "subscribers", "perception")  # what a replay waits for before its first frame
@@ -127,6 +138,9 @@ class AriaDriver(Node):
         self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, EVENTS_QOS)
         self.published = dict.fromkeys(self.settings.cameras, 0)
         self.intrinsics: dict[str, str] = {}  # camera -> "calibration" or what nominal intrinsics it got
+        self.tf_pub = self.create_publisher(TFMessage, TF_STATIC_TOPIC, TF_STATIC_QOS)
+        self.mounting = ""  # where the published mounts come from: "calibration", "nominal ..."
+        self._mounts: dict[str, Mount] = {}
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)
         self.create_timer(1.0, self._report)
         self.wait_for = str(p("wait_for", "none").value)
@@ -204,6 +218,8 @@ class AriaDriver(Node):
 
     def _watch_source(self) -> None:
         runner = self.runner
+        if runner.opened.is_set():
+            self._publish_mounts()
         if runner.opened.is_set() and not self._ready_told:
             self._ready_told = True
             self._tell_launcher("ready")
@@ -224,6 +240,31 @@ class AriaDriver(Node):
         if runner.ended.is_set() and not self._end_told:
             self._end_told = True
             self._source_ended(runner.failure, opened=runner.opened.is_set())
+
+    def _publish_mounts(self) -> None:
+        """/tf_static, again whenever the source's mounts change (live glasses send their calibration late)."""
+        known = self.runner.source.mounts() if self.runner.source is not None else {}
+        frames = [*map(optical_frame, self.settings.cameras), IMU_FRAME]
+        mounts = {f: known[f] for f in frames if f in known}
+        # Media say where their one camera looks (ahead) and have no IMU; glasses and their recordings fall back
+        # on the nominal mounting of Aria Gen 1.
+        nominal = {} if self.settings.kind in MEDIA_KINDS else nominal_mounts(self.settings.cameras)
+        missing = [f for f in frames if f not in mounts and f in nominal]
+        mounts.update({f: nominal[f] for f in missing})
+        if mounts.keys() == self._mounts.keys() and all(
+            np.allclose(m.rotation, self._mounts[f].rotation) and m.translation == self._mounts[f].translation
+            for f, m in mounts.items()
+        ):
+            return
+        self._mounts = mounts
+        if missing:
+            problem = getattr(self.runner.source, "calibration_problem", "")
+            self.mounting = f"nominal Aria Gen 1 for {', '.join(missing)}"
+            say = self.get_logger().error if problem else self.get_logger().warning
+            say(f"{self.mounting}: {problem or 'the source does not say where its cameras look'}")
+        else:
+            self.mounting = "source"
+        self.tf_pub.publish(tf_message(mounts, self.get_clock().now().to_msg()))
 
     def _source_ended(self, failure: str, opened: bool) -> None:
         if failure and not opened:  # the runner has logged why
@@ -285,15 +326,15 @@ class AriaDriver(Node):
             self.get_logger().error(f"{frame.camera}: frame not published: {error}", throttle_duration_sec=5.0)
             return
         # CameraInfo first: a consumer then has the intrinsics when the image arrives.
-        self.info_pubs[frame.camera].publish(camera_info(self._pinhole(frame.camera, image), header))
+        self.info_pubs[frame.camera].publish(camera_info(self._camera_model(frame.camera, image), header))
         self.image_pubs[frame.camera].publish(image)
         self.published[frame.camera] += 1
         self.trace.write(camera=frame.camera, stamp=stamp, published=now_ns())
         if self.lockstep:
             self._await_result(frame.camera, stamp)
 
-    def _pinhole(self, camera: str, image: Image) -> PinholeCamera:
-        """The source's calibration scaled to the published size, else a nominal one (said once per camera)."""
+    def _camera_model(self, camera: str, image: Image) -> CameraModel:
+        """The source's calibration scaled to the published size, else a nominal pinhole (said once per camera)."""
         source = self.runner.source
         known = source.calibration().get(camera) if source is not None else None
         if known is None:
@@ -304,7 +345,7 @@ class AriaDriver(Node):
                 say = self.get_logger().error if problem else self.get_logger().info
                 why = problem or "the source has no calibration"
                 say(f"{camera}: {why}; nominal intrinsics, {hfov:g} degrees across")
-            return PinholeCamera.from_fov(image.width, image.height, hfov)
+            return CameraModel.from_fov(image.width, image.height, hfov)
         self.intrinsics[camera] = "calibration"
         return known.scaled(image.width / known.width)
 
@@ -313,6 +354,7 @@ class AriaDriver(Node):
         problem = getattr(self.runner.source, "calibration_problem", "")
         values: dict[str, object] = {f"{c}_published": n for c, n in self.published.items()}
         values.update({f"{c}_intrinsics": how for c, how in self.intrinsics.items()})
+        values["mounting"] = self.mounting
         self.diagnostics_pub.publish(diagnostic(self, ERROR if problem else OK, problem or "running", values))
 
     def _publish_imu(self, sample: ImuSample) -> None:

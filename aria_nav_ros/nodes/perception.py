@@ -1,10 +1,12 @@
 """rgb_perception and slam_detector: YOLO (and, for RGB, depth) on the newest frame of one camera.
 
 Publishes /aria/<camera>/detections (DetectionArray), /aria/<camera>/annotated
-(rgb8, for rqt_image_view), /aria/<camera>/markers (RViz), /aria/<camera>/inverse_depth
+(rgb8, for rqt_image_view), /aria/<camera>/markers (RViz, in the head frame), /aria/<camera>/inverse_depth
 (32FC1 relative inverse depth, the depth model's resolution) and /diagnostics. Frames are taken
 newest-first: one waits at most, older ones are dropped and counted. A
-malformed frame or CameraInfo is refused on arrival, counted and logged; a
+malformed frame or CameraInfo is refused on arrival, counted and logged. Bearings
+and distances come from the camera's CameraInfo (its lens model) and its mounting
+on /tf_static (core.geometry); a camera without either is said, and counted. A
 GPU that runs out of memory makes the engine step down (FallbackEngine); a
 worker thread that died is started again. The node itself keeps running.
 """
@@ -24,36 +26,40 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
+from tf2_msgs.msg import TFMessage
 from visualization_msgs.msg import MarkerArray
 
 from aria_nav_ros.core.annotate import annotate
+from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import (
     CAMERAS,
     EVENTS_TOPIC,
     NOMINAL_HFOV_DEG,
     RGB,
+    TF_STATIC_TOPIC,
     annotated_topic,
     camera_info_topic,
     detections_topic,
     image_topic,
+    optical_frame,
 )
 from aria_nav_ros.core.detection import DISTANCE_UNKNOWN
-from aria_nav_ros.core.geometry import GeometryConfig, locate
+from aria_nav_ros.core.geometry import AHEAD, GeometryConfig, locate, why_no_distance
 from aria_nav_ros.core.image import MAX_SIDE, ImageFormatError, ImageLayout, check_frame
+from aria_nav_ros.core.mounting import HEAD_FRAME, NOMINAL_ARIA, Mount, mounts_from_transforms
 from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine
 from aria_nav_ros.core.perception.fallback import FallbackEngine
 from aria_nav_ros.core.perception.models import ModelError, load_depth, load_detector
 from aria_nav_ros.core.perception.scheduler import NewestFrameWorker
-from aria_nav_ros.core.sources.base import PinholeCamera
 from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.core.trace import TraceLog, now_ns
 from aria_nav_ros.msg import DetectionArray, SystemEvent
-from aria_nav_ros.ros.camera_info import pinhole_of
+from aria_nav_ros.ros.camera_info import camera_model_of
 from aria_nav_ros.ros.detections import detection_array, markers
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, WARN, diagnostic
 from aria_nav_ros.ros.events import system_event
 from aria_nav_ros.ros.image import image_to_numpy, numpy_to_image
-from aria_nav_ros.ros.qos import EVENTS_QOS, RESULT_QOS, SENSOR_QOS
+from aria_nav_ros.ros.qos import EVENTS_QOS, RESULT_QOS, SENSOR_QOS, TF_STATIC_QOS
 from aria_nav_ros.ros.refusals import Refusals
 from aria_nav_ros.ros.spin import run_node
 
@@ -71,7 +77,6 @@ class PerceptionNode(Node):
         self.camera = str(p("camera", camera).value)
         if self.camera not in CAMERAS:
             raise ValueError(f"camera {self.camera!r}: choose one of {', '.join(CAMERAS)}")
-        self.yaw_deg = float(p("yaw_deg", 0.0).value)  # where this camera looks, from straight ahead
         self.config = EngineConfig(
             mode=str(p("mode", "graphs").value),
             half=bool(p("half", True).value),
@@ -131,10 +136,15 @@ class PerceptionNode(Node):
         # reader: a reliable message published before its reader has matched is lost to that reader.
         self._await_reader(int(p("readers", 1).value), float(p("reader_timeout", 10.0).value))
 
-        self.pinhole: PinholeCamera | None = None
+        self.camera_model: CameraModel | None = None
+        self.mounts: dict[str, Mount] = {}  # optical frame -> where it sits on the head (/tf_static)
+        self._no_distance_said: set[str] = set()
+        self.create_subscription(TFMessage, TF_STATIC_TOPIC, self._on_tf_static, TF_STATIC_QOS)
         self.create_subscription(CameraInfo, camera_info_topic(self.camera), self._on_info, SENSOR_QOS)
         self.create_subscription(Image, image_topic(self.camera), self._on_image, SENSOR_QOS)
-        self.stats = {"frames": 0, "dropped": 0, "errors": 0, "nominal_intrinsics": 0, "worker_restarts": 0}
+        self.stats = {
+            "frames": 0, "dropped": 0, "errors": 0, "nominal_intrinsics": 0, "nominal_mounting": 0, "worker_restarts": 0
+        }  # fmt: skip
         self._window: list[tuple[float, dict[str, float]]] = []
         self.worker = NewestFrameWorker(
             self._take, self._skip, min_gap_ns, FAILED_AFTER, self._failing, self._recovered, self._frame_failed,
@@ -199,7 +209,26 @@ class PerceptionNode(Node):
                 "camera_info", f"{self.camera}: fx {k[0]}, fy {k[4]} must be > 0, cx {k[2]}, cy {k[5]} in the image"
             )
         else:
-            self.pinhole = pinhole_of(msg)  # the driver publishes every camera upright, with its intrinsics
+            try:  # the driver publishes every camera upright, with its intrinsics and lens model
+                self.camera_model = camera_model_of(msg)
+            except ValueError as error:
+                self.refusals.refuse("camera_info", f"{self.camera}: {error}")
+
+    def _on_tf_static(self, msg: TFMessage) -> None:
+        self.mounts.update(mounts_from_transforms(msg.transforms))
+
+    def _mount(self, frame: str) -> Mount:
+        """Where the camera of `frame` looks; without /tf_static for it, Aria Gen 1's nominal mounting, said."""
+        mount = self.mounts.get(frame)
+        if mount is not None:
+            return mount
+        self.stats["nominal_mounting"] += 1
+        self.get_logger().warning(
+            f"{self.camera}: no {TF_STATIC_TOPIC} transform {HEAD_FRAME} -> {frame!r}:"
+            " bearings from Aria Gen 1's nominal mounting",
+            throttle_duration_sec=5.0,
+        )
+        return NOMINAL_ARIA.get(optical_frame(self.camera), AHEAD)
 
     def _on_image(self, msg: Image) -> None:
         received = now_ns()
@@ -273,7 +302,7 @@ class PerceptionNode(Node):
             pixels = pixels[:, :, ::-1]
         pixels = np.ascontiguousarray(pixels)
         height, width = pixels.shape[:2]
-        camera = self.pinhole
+        camera = self.camera_model
         guessed = camera is None or (camera.width, camera.height) != (width, height)
         if guessed:
             # Distances and bearings then rest on a guess: say so, and count it in the diagnostics.
@@ -284,13 +313,14 @@ class PerceptionNode(Node):
                 " bearing from a nominal field of view, no distance",
                 throttle_duration_sec=5.0,
             )
-            camera = PinholeCamera.from_fov(width, height, NOMINAL_HFOV_DEG[self.camera])
+            camera = CameraModel.from_fov(width, height, NOMINAL_HFOV_DEG[self.camera])
         want_depth = self.depth_pub.get_subscription_count() > 0
         out = self.engine.process(pixels, want_depth_map=want_depth)
         raw = out.detections
         if not self.depth_trusted:
             raw = [replace(d, inverse_depth=math.nan) for d in raw]
-        detections = locate(raw, camera, self.geometry, self.yaw_deg)
+        detections = locate(raw, camera, self.geometry, self._mount(msg.header.frame_id))
+        self._say_missing_distances(raw, detections, camera)
         if guessed:  # a distance from guessed intrinsics could raise a false alarm: say none
             detections = [replace(d, distance_m=math.nan, distance_source=DISTANCE_UNKNOWN) for d in detections]
         self.detections_pub.publish(detection_array(msg.header, self.camera, width, height, detections, out.timings_ms))
@@ -308,10 +338,19 @@ class PerceptionNode(Node):
                 numpy_to_image(annotate(pixels, detections, self.geometry.class_aliases), "rgb8", msg.header)
             )
         if self.markers_pub.get_subscription_count() > 0:
-            self.markers_pub.publish(markers(msg.header, self.camera, detections, self.yaw_deg))
+            self.markers_pub.publish(markers(msg.header, self.camera, detections, self.geometry.eye_height_m))
         if out.depth_map is not None:
             header = Header(stamp=msg.header.stamp, frame_id=msg.header.frame_id)
             self.depth_pub.publish(numpy_to_image(out.depth_map.astype(np.float32), "32FC1", header))
+
+    def _say_missing_distances(self, raw: list, detections: list, camera: CameraModel) -> None:
+        """A hazard without a distance is told without one ("person, left"): say why in the log, once per reason."""
+        for det, located in zip(raw, detections, strict=True):
+            if math.isnan(located.distance_m):
+                why = why_no_distance(det, camera, self.geometry)
+                if why not in self._no_distance_said:
+                    self._no_distance_said.add(why)
+                    self.get_logger().info(f"{self.camera}: no distance: {why}")
 
     def _report(self) -> None:
         now = time.monotonic()

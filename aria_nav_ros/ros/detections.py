@@ -9,6 +9,7 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
 
 from aria_nav_ros.core.detection import Detection
+from aria_nav_ros.core.mounting import HEAD_FRAME
 from aria_nav_ros.msg import Detection as DetectionMsg
 from aria_nav_ros.msg import DetectionArray, StageTiming
 
@@ -51,20 +52,19 @@ def detection_array(
     )  # fmt: skip
 
 
-def markers(header: Header, camera: str, detections: list[Detection], yaw_deg: float) -> MarkerArray:
-    """A cylinder and a label per detection with a distance, in the camera's optical frame."""
+def markers(header: Header, camera: str, detections: list[Detection], eye_height_m: float) -> MarkerArray:
+    """A cylinder and a label per detection with a distance, standing on the ground in the head frame
+    (x forward, y left, z up: RViz places it through /tf_static)."""
     out = MarkerArray()
+    header = Header(stamp=header.stamp, frame_id=HEAD_FRAME)
     out.markers.append(Marker(header=header, ns=camera, action=Marker.DELETEALL))
     lifetime = Duration(sec=0, nanosec=500_000_000)
     for i, det in enumerate(d for d in detections if not math.isnan(d.distance_m)):
-        angle = math.radians(det.bearing_deg - yaw_deg)  # within the camera's own view
-        x, z = det.distance_m * math.sin(angle), det.distance_m * math.cos(angle)
+        bearing = math.radians(det.bearing_deg)  # positive to the right: -y
+        x, y = det.distance_m * math.cos(bearing), -det.distance_m * math.sin(bearing)
         body = Marker(header=header, ns=camera, id=2 * i, type=Marker.CYLINDER, action=Marker.ADD, lifetime=lifetime)
-        body.pose.position.x, body.pose.position.z = x, z
-        body.pose.orientation.x, body.pose.orientation.w = (
-            -math.sqrt(0.5),
-            math.sqrt(0.5),
-        )  # axis along -y (up)
+        body.pose.position.x, body.pose.position.y, body.pose.position.z = x, y, 0.85 - eye_height_m
+        body.pose.orientation.w = 1.0  # a cylinder's axis is z: up
         body.scale.x = body.scale.y = 0.5
         body.scale.z = 1.7
         body.color.r, body.color.g, body.color.a = 1.0, 0.6, 0.8
@@ -77,7 +77,7 @@ def markers(header: Header, camera: str, detections: list[Detection], yaw_deg: f
             lifetime=lifetime,
             text=f"{det.class_name} {det.distance_m:.1f} m",
         )
-        label.pose.position.x, label.pose.position.y, label.pose.position.z = x, -1.2, z
+        label.pose.position.x, label.pose.position.y, label.pose.position.z = x, y, 2.0 - eye_height_m
         label.pose.orientation.w = 1.0
         label.scale.z = 0.3
         label.color.r = label.color.g = label.color.b = label.color.a = 1.0

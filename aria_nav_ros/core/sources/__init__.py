@@ -11,8 +11,7 @@ from aria_nav_ros.core.sources.base import (
     FrameSource,
     ImuSample,
     Item,
-    PinholeCamera,
     SourceError,
 )
 
-__all__ = ["Emit", "Frame", "FrameSource", "ImuSample", "Item", "PinholeCamera", "SourceError"]
+__all__ = ["Emit", "Frame", "FrameSource", "ImuSample", "Item", "SourceError"]

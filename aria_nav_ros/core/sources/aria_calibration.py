@@ -1,39 +1,75 @@
-"""Pinhole intrinsics of the published images from an Aria device calibration.
+"""Camera models and mounting of the published images from an Aria device calibration (projectaria-tools).
 
-The Aria cameras are fisheyes; the pinhole model keeps their focal lengths
-and principal point (the images are not undistorted), which is what bearing
-and ground-plane geometry need near the image centre. Every camera is
-mounted sideways and published turned upright (90 degrees clockwise: the
-recording's gravity then points down the image, test_sources checks it on
-a real recording), so the intrinsics are turned with it.
+Every camera is a FISHEYE624 lens, published as is (not rectified): its
+CameraModel carries the full model. Every camera is also mounted sideways
+and published turned upright (90 degrees clockwise: the recording's gravity
+then points down the image, test_sources checks it on a real recording), so
+models and optical frames are turned with it. Mounts are in the head frame
+(core.mounting), which sits at the calibration's central pupil frame (CPF).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aria_nav_ros.core.cameras import RGB, SLAM_LEFT, SLAM_RIGHT
-from aria_nav_ros.core.sources.base import PinholeCamera
+import numpy as np
+
+from aria_nav_ros.core.camera_model import CameraModel
+from aria_nav_ros.core.cameras import IMU_FRAME, RGB, SLAM_LEFT, SLAM_RIGHT, optical_frame
+from aria_nav_ros.core.mounting import Mount, mount_of
 
 ARIA_LABELS = {RGB: "camera-rgb", SLAM_LEFT: "camera-slam-left", SLAM_RIGHT: "camera-slam-right"}
+IMU_LABEL = "imu-right"  # the IMU the sources read
+# Axes as columns: the CPF (x left, y up, z forward) in the head frame (x forward, y left, z up), and an
+# upright image's optical axes in the raw sensor's (its x is the raw -y, its y the raw x).
+CPF_IN_HEAD = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+UPRIGHT_IN_RAW = np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
 
 
-def pinholes(device_calibration: Any, upright: bool = True) -> dict[str, PinholeCamera]:
+def camera_models(device_calibration: Any, upright: bool = True) -> dict[str, CameraModel]:
     """By camera name, from a projectaria_tools DeviceCalibration."""
     cameras = {}
     for camera, label in ARIA_LABELS.items():
         calib = device_calibration.get_camera_calib(label)
         if calib is None:
             continue
+        if calib.get_model_name().name != "FISHEYE624":
+            raise ValueError(f"{label}: lens model {calib.get_model_name().name}, expected FISHEYE624")
         width, height = (int(v) for v in calib.get_image_size())
-        fx, fy = (float(v) for v in calib.get_focal_lengths())
-        cx, cy = (float(v) for v in calib.get_principal_point())
-        pinhole = PinholeCamera(width, height, fx, fy, cx, cy)
-        cameras[camera] = pinhole.rotated_clockwise() if upright else pinhole
+        f, cx, cy, *distortion = (float(v) for v in calib.get_projection_params())
+        model = CameraModel(width, height, f, f, cx, cy, tuple(distortion))
+        cameras[camera] = model.rotated_clockwise() if upright else model
     return cameras
 
 
-def pinholes_from_json(calibration_json: str, upright: bool = True) -> dict[str, PinholeCamera]:
+def aria_mounts(device_calibration: Any, upright: bool = True) -> dict[str, Mount]:
+    """By frame: the cameras' optical frames (of the published images) and the IMU, in the head frame."""
+    head_from_device = _pose(CPF_IN_HEAD) @ np.linalg.inv(device_calibration.get_transform_device_cpf().to_matrix())
+    mounts = {}
+    for camera, label in ARIA_LABELS.items():
+        calib = device_calibration.get_camera_calib(label)
+        if calib is not None:
+            pose = head_from_device @ calib.get_transform_device_camera().to_matrix()
+            pose = pose @ _pose(UPRIGHT_IN_RAW) if upright else pose
+            mounts[optical_frame(camera)] = mount_of(pose[:3, :3], pose[:3, 3])
+    imu = device_calibration.get_imu_calib(IMU_LABEL)
+    if imu is not None:
+        pose = head_from_device @ imu.get_transform_device_imu().to_matrix()
+        mounts[IMU_FRAME] = mount_of(pose[:3, :3], pose[:3, 3])
+    return mounts
+
+
+def from_json(calibration_json: str, upright: bool = True) -> tuple[dict[str, CameraModel], dict[str, Mount]]:
+    """Camera models and mounts from the calibration JSON live glasses send."""
     from projectaria_tools.core.calibration import device_calibration_from_json_string
 
-    return pinholes(device_calibration_from_json_string(calibration_json), upright)
+    calibration = device_calibration_from_json_string(calibration_json)
+    if calibration is None:
+        raise ValueError("projectaria-tools could not parse it")
+    return camera_models(calibration, upright), aria_mounts(calibration, upright)
+
+
+def _pose(rotation: np.ndarray) -> np.ndarray:
+    m = np.eye(4)
+    m[:3, :3] = rotation
+    return m

@@ -30,9 +30,11 @@ from typing import Any
 
 import numpy as np
 
+from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import CAMERAS, RGB, SLAM_LEFT, SLAM_RIGHT
-from aria_nav_ros.core.sources.aria_calibration import pinholes_from_json
-from aria_nav_ros.core.sources.base import Emit, Frame, ImuSample, PinholeCamera, SourceError
+from aria_nav_ros.core.mounting import Mount
+from aria_nav_ros.core.sources.aria_calibration import from_json
+from aria_nav_ros.core.sources.base import Emit, Frame, ImuSample, SourceError
 from aria_nav_ros.core.sources.upright import turn_clockwise
 
 # aria.sdk.CameraId values, as ImageDataRecord.camera_id carries them.
@@ -188,25 +190,29 @@ class AriaLiveSource:
         self.config = config
         self.name = config.describe()
         self.session_factory = session_factory
-        self._calibration: dict[str, PinholeCamera] = {}
+        self._calibration: dict[str, CameraModel] = {}
+        self._mounts: dict[str, Mount] = {}
         self.calibration_problem = ""  # why the intrinsics are nominal ("" while the calibration is read)
 
-    def calibration(self) -> dict[str, PinholeCamera]:
+    def calibration(self) -> dict[str, CameraModel]:
         return self._calibration
+
+    def mounts(self) -> dict[str, Mount]:
+        return self._mounts
 
     def _set_calibration(self, calibration_json: str) -> None:
         """The glasses' factory calibration; one that is missing or unreadable leaves nominal intrinsics, and
         `calibration_problem` says so (the driver logs it as an error and puts it on /diagnostics)."""
-        self._calibration = {}
+        self._calibration, self._mounts = {}, {}
         if not calibration_json:
-            self.calibration_problem = "the glasses sent no calibration: nominal intrinsics are used"
+            self.calibration_problem = "the glasses sent no calibration: nominal intrinsics and mounting are used"
             return
         try:
-            self._calibration = pinholes_from_json(calibration_json, self.config.upright)
+            self._calibration, self._mounts = from_json(calibration_json, self.config.upright)
             self.calibration_problem = ""
         except Exception as error:  # any parse failure: the nominal intrinsics, said
             self.calibration_problem = (
-                f"the glasses' calibration cannot be read ({error!r}): nominal intrinsics are used"
+                f"the glasses' calibration cannot be read ({error!r}): nominal intrinsics and mounting are used"
             )
 
     def run(self, emit: Emit, stop: threading.Event) -> None:

@@ -9,9 +9,11 @@ from pathlib import Path
 from rosbags.rosbag2 import Reader
 
 from aria_nav_ros.core.bag_types import typestore
-from aria_nav_ros.core.cameras import CAMERAS, IMU_TOPIC, camera_info_topic, image_topic
+from aria_nav_ros.core.camera_model import CameraModel, from_camera_info
+from aria_nav_ros.core.cameras import CAMERAS, IMU_TOPIC, TF_STATIC_TOPIC, camera_info_topic, image_topic
 from aria_nav_ros.core.image import ImageFormatError, ImageLayout, to_array
-from aria_nav_ros.core.sources.base import Frame, ImuSample, Item, PinholeCamera, SourceError
+from aria_nav_ros.core.mounting import Mount, mounts_from_transforms
+from aria_nav_ros.core.sources.base import Frame, ImuSample, Item, SourceError
 from aria_nav_ros.core.sources.recording import Recording
 from aria_nav_ros.core.timebase import stamp_ns
 
@@ -31,7 +33,8 @@ class BagSource(Recording):
         if not topics & set(self.image_topics):
             found = sorted(topics) or "no topics"
             raise SourceError(f"bag {self.path} holds none of {sorted(self.image_topics)} (it has {found})")
-        self._calibration: dict[str, PinholeCamera] | None = None
+        self._calibration: dict[str, CameraModel] | None = None
+        self._mounts: dict[str, Mount] | None = None
 
     @contextmanager
     def _reader(self) -> Iterator[Reader]:
@@ -45,7 +48,7 @@ class BagSource(Recording):
         finally:
             reader.close()
 
-    def calibration(self) -> dict[str, PinholeCamera]:
+    def calibration(self) -> dict[str, CameraModel]:
         """The first CameraInfo recorded for each camera."""
         if self._calibration is None:
             self._calibration = {}
@@ -55,18 +58,26 @@ class BagSource(Recording):
                     camera = self.info_topics[connection.topic]
                     if camera not in self._calibration:
                         info = typestore().deserialize_cdr(raw, connection.msgtype)
-                        k = info.k
-                        self._calibration[camera] = PinholeCamera(
-                            int(info.width),
-                            int(info.height),
-                            float(k[0]),
-                            float(k[4]),
-                            float(k[2]),
-                            float(k[5]),
-                        )
+                        try:
+                            self._calibration[camera] = from_camera_info(
+                                info.width, info.height, info.k, info.distortion_model, info.d
+                            )
+                        except ValueError as error:
+                            raise SourceError(f"bag {self.path}: {connection.topic}: {error}") from error
                     if len(self._calibration) == len(self.info_topics):
                         break
         return self._calibration
+
+    def mounts(self) -> dict[str, Mount]:
+        """The head-frame transforms recorded on /tf_static ({} for a bag without them)."""
+        if self._mounts is None:
+            self._mounts = {}
+            with self._reader() as reader:
+                connections = [c for c in reader.connections if c.topic == TF_STATIC_TOPIC]
+                for connection, _, raw in reader.messages(connections=connections):
+                    msg = typestore().deserialize_cdr(raw, connection.msgtype)
+                    self._mounts.update(mounts_from_transforms(msg.transforms))
+        return self._mounts
 
     def items(self) -> Iterator[Item]:
         store = typestore()

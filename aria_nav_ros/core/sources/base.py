@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol, Union
 
 import numpy as np
+
+from aria_nav_ros.core.camera_model import CameraModel
+from aria_nav_ros.core.mounting import Mount
 
 
 class SourceError(RuntimeError):
@@ -35,60 +38,18 @@ Item = Union[Frame, ImuSample]  # noqa: UP007 (a runtime alias, also on Python 3
 Emit = Callable[[Item], None]
 
 
-@dataclass(frozen=True)
-class PinholeCamera:
-    """Intrinsics of a published image (pixels, no distortion)."""
-
-    width: int
-    height: int
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-
-    def rotated_clockwise(self) -> PinholeCamera:
-        """The same camera after its image is turned 90 degrees clockwise.
-
-        A pixel (u, v) of the W x H original lands at (H - 1 - v, u).
-        """
-        return PinholeCamera(
-            width=self.height,
-            height=self.width,
-            fx=self.fy,
-            fy=self.fx,
-            cx=self.height - 1 - self.cy,
-            cy=self.cx,
-        )
-
-    def scaled(self, factor: float) -> PinholeCamera:
-        """The same camera after its image is resized by `factor`."""
-        if factor == 1.0:
-            return self
-        return replace(
-            self,
-            width=round(self.width * factor),
-            height=round(self.height * factor),
-            fx=self.fx * factor,
-            fy=self.fy * factor,
-            cx=(self.cx + 0.5) * factor - 0.5,
-            cy=(self.cy + 0.5) * factor - 0.5,
-        )
-
-    @staticmethod
-    def from_fov(width: int, height: int, hfov_deg: float) -> PinholeCamera:
-        """A centred camera with the given horizontal field of view."""
-        f = (width / 2) / np.tan(np.radians(hfov_deg) / 2)
-        return PinholeCamera(width, height, float(f), float(f), (width - 1) / 2, (height - 1) / 2)
-
-
 class FrameSource(Protocol):
     """Anything that delivers frames: glasses, recordings, bags, videos, photos."""
 
     name: str  # what to name in errors: a file or a device
     reconnects: bool  # live sources are retried after a failure; recordings are not
 
-    def calibration(self) -> dict[str, PinholeCamera]:
-        """Intrinsics of each camera's published image, where the source knows them."""
+    def calibration(self) -> dict[str, CameraModel]:
+        """Intrinsics and lens model of each camera's published image, where the source knows them."""
+        ...
+
+    def mounts(self) -> dict[str, Mount]:
+        """Where each camera's optical frame (and the IMU) sits in the head frame, where the source knows it."""
         ...
 
     def run(self, emit: Emit, stop: threading.Event) -> None:

@@ -1,9 +1,12 @@
 """Ordinary pictures as an Aria-like stream: a folder of photos or a video file.
 
-Each picture becomes one upright RGB frame and, with `with_slam`, two grey
-640x480 views of its left and right part, standing in for the peripheral
-SLAM cameras that such media lack. Intrinsics come from a nominal field of
-view, since the media carry none.
+Each picture becomes one upright RGB frame (its centre square, resized) and,
+with `with_slam`, two grey 640x480 views of its left and right halves,
+standing in for the peripheral SLAM cameras that such media lack. Media carry
+no calibration: the picture is a pinhole camera with a stated horizontal
+field of view (`hfov_deg`, across the whole picture), looking straight ahead
+from the head. Each view is a crop of that one camera, so its intrinsics are
+the crop's and a pixel's bearing is the same in every view that shows it.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import RGB, SLAM_LEFT, SLAM_RIGHT
-from aria_nav_ros.core.sources.base import Frame, Item, PinholeCamera, SourceError
+from aria_nav_ros.core.mounting import Mount, ahead_mounts
+from aria_nav_ros.core.sources.base import Frame, Item, SourceError
 from aria_nav_ros.core.sources.recording import Recording
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -29,16 +34,33 @@ class _Pictures(Recording):
         self.rgb_size = rgb_size
         self.with_slam = with_slam
         self.hfov_deg = hfov_deg
+        self._calibration: dict[str, CameraModel] = {}
+        self._size = (0, 0)
 
-    def calibration(self) -> dict[str, PinholeCamera]:
-        cameras = {RGB: PinholeCamera.from_fov(self.rgb_size, self.rgb_size, self.hfov_deg)}
+    def calibration(self) -> dict[str, CameraModel]:
+        return self._calibration
+
+    def mounts(self) -> dict[str, Mount]:
+        return ahead_mounts((RGB, SLAM_LEFT, SLAM_RIGHT) if self.with_slam else (RGB,))
+
+    def _calibrate(self, width: int, height: int) -> None:
+        """The views' cameras for a picture of this size (photos of a folder may differ)."""
+        if self._size == (width, height):
+            return
+        self._size = (width, height)
+        picture = CameraModel.from_fov(width, height, self.hfov_deg)
+        side = min(width, height)
+        square = picture.cropped((width - side) // 2, (height - side) // 2, side, side)
+        cameras = {RGB: square.resized(self.rgb_size / side, self.rgb_size / side)}
         if self.with_slam:
-            # Each stand-in SLAM view is one half of the picture: about half the field of view.
-            for camera in (SLAM_LEFT, SLAM_RIGHT):
-                cameras[camera] = PinholeCamera.from_fov(*SLAM_SIZE, self.hfov_deg / 2)
-        return cameras
+            half = width // 2
+            for camera, left in ((SLAM_LEFT, 0), (SLAM_RIGHT, half)):
+                view = picture.cropped(left, 0, width - half if left else half, height)
+                cameras[camera] = view.resized(SLAM_SIZE[0] / view.width, SLAM_SIZE[1] / view.height)
+        self._calibration = cameras
 
     def frames_of(self, bgr: np.ndarray, t_ns: int) -> Iterator[Frame]:
+        self._calibrate(bgr.shape[1], bgr.shape[0])
         rgb = cv2.cvtColor(square(bgr, self.rgb_size), cv2.COLOR_BGR2RGB)
         yield Frame(RGB, rgb, "rgb8", t_ns)
         if self.with_slam:

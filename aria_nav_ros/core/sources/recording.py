@@ -7,7 +7,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
-from aria_nav_ros.core.sources.base import Emit, Item, PinholeCamera, SourceError
+from aria_nav_ros.core.camera_model import CameraModel
+from aria_nav_ros.core.mounting import Mount
+from aria_nav_ros.core.sources.base import Emit, Item, SourceError
 
 LOOP_GAP_NS = 100_000_000  # device time between the last item of a pass and the first of the next
 
@@ -33,7 +35,10 @@ class Recording:
         """One pass over the file, in device-time order."""
         raise NotImplementedError
 
-    def calibration(self) -> dict[str, PinholeCamera]:
+    def calibration(self) -> dict[str, CameraModel]:
+        return {}
+
+    def mounts(self) -> dict[str, Mount]:
         return {}
 
     def run(self, emit: Emit, stop: threading.Event) -> None:

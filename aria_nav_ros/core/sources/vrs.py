@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cached_property
 from pathlib import Path
 
+from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import CAMERAS, RGB
-from aria_nav_ros.core.sources.aria_calibration import ARIA_LABELS, pinholes
-from aria_nav_ros.core.sources.base import Frame, ImuSample, Item, PinholeCamera, SourceError
+from aria_nav_ros.core.mounting import Mount
+from aria_nav_ros.core.sources.aria_calibration import ARIA_LABELS, IMU_LABEL, aria_mounts, camera_models
+from aria_nav_ros.core.sources.base import Frame, ImuSample, Item, SourceError
 from aria_nav_ros.core.sources.recording import Recording
 from aria_nav_ros.core.sources.upright import turn_clockwise
-
-IMU_LABEL = "imu-right"
 
 
 class VrsSource(Recording):
@@ -46,9 +47,18 @@ class VrsSource(Recording):
             raise SourceError(f"VRS recording {self.path} holds none of the cameras {list(cameras)}")
         self.imu_stream = self.provider.get_stream_id_from_label(IMU_LABEL)
 
-    def calibration(self) -> dict[str, PinholeCamera]:
+    def calibration(self) -> dict[str, CameraModel]:
+        return self._calibrated[0]
+
+    def mounts(self) -> dict[str, Mount]:
+        return self._calibrated[1]
+
+    @cached_property
+    def _calibrated(self) -> tuple[dict[str, CameraModel], dict[str, Mount]]:
         device_calibration = self.provider.get_device_calibration()
-        return pinholes(device_calibration, self.upright) if device_calibration else {}
+        if device_calibration is None:
+            return {}, {}
+        return camera_models(device_calibration, self.upright), aria_mounts(device_calibration, self.upright)
 
     def items(self) -> Iterator[Item]:
         from projectaria_tools.core.sensor_data import SensorDataType, TimeDomain
