@@ -55,17 +55,14 @@ class GeometryConfig:
 AHEAD = looking(0.0)  # a camera looking straight ahead from the head (videos, photos, tests)
 
 
-def head_rays(pixels: Sequence[Sequence[float]], camera: CameraModel, mount: Mount, pitch_deg: float) -> np.ndarray:
-    """Rays through `pixels` in the level head frame (x forward, y left, z up)."""
-    rays = mount.in_head(camera.unproject(np.asarray(pixels, dtype=np.float64)))
-    p = math.radians(pitch_deg)  # the head tilted down: every ray turns down with it
+def head_rays(
+    pixels: Sequence[Sequence[float]], camera: CameraModel, mount: Mount, pitch_deg: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where the camera is and the rays through `pixels`, in the level head frame (x forward, y left, z up)."""
+    p = math.radians(pitch_deg)  # the head tilted down: the camera and every ray turn down with it
     tilt = np.array([[math.cos(p), 0.0, math.sin(p)], [0.0, 1.0, 0.0], [-math.sin(p), 0.0, math.cos(p)]])
-    return rays @ tilt.T
-
-
-def bearing_deg(ray: np.ndarray) -> float:
-    """Horizontal angle of a head-frame ray: 0 straight ahead, positive to the right."""
-    return math.degrees(math.atan2(-ray[1], ray[0]))
+    rays = mount.in_head(camera.unproject(np.asarray(pixels, dtype=np.float64)))
+    return tilt @ np.asarray(mount.translation), rays @ tilt.T
 
 
 def rise(ray: np.ndarray) -> float:
@@ -73,25 +70,37 @@ def rise(ray: np.ndarray) -> float:
     return float(ray[2] / max(math.hypot(ray[0], ray[1]), 1e-9))
 
 
+def reach(origin: np.ndarray, ray: np.ndarray, horizontal_m: float) -> np.ndarray:
+    """The head-frame point `horizontal_m` metres (horizontally) from the camera along `ray`."""
+    return origin + ray * (horizontal_m / max(math.hypot(ray[0], ray[1]), 1e-9))
+
+
+def bearing_deg(point: np.ndarray) -> float:
+    """Horizontal angle of a head-frame point or ray: 0 straight ahead, positive to the right."""
+    return math.degrees(math.atan2(-point[1], point[0]))
+
+
 def class_size_distance(
-    box: Sequence[float], camera: CameraModel, rays: np.ndarray, height_m: float, margin: float
+    box: Sequence[float], camera: CameraModel, top: np.ndarray, bottom: np.ndarray, height_m: float, margin: float
 ) -> float:
-    """`rays`: the head rays of the box's top and bottom centre."""
+    """Horizontal metres from the camera; `top`, `bottom`: the head rays of the box's top and bottom centre."""
     x1, y1, x2, y2 = box
     if y1 <= margin or y2 >= camera.height - 1 - margin or y2 - y1 < 4:
         return math.nan  # cut at the top or bottom: its size in the image says nothing
-    spread = rise(rays[0]) - rise(rays[1])
+    spread = rise(top) - rise(bottom)
     return height_m / spread if spread > 0 else math.nan
 
 
-def ground_plane_distance(box: Sequence[float], camera: CameraModel, foot: np.ndarray, config: GeometryConfig) -> float:
-    """`foot`: the head ray of the box's bottom centre."""
-    if box[3] >= camera.height - 1 - config.edge_margin_px:
+def ground_plane_distance(
+    box: Sequence[float], camera: CameraModel, camera_height_m: float, foot: np.ndarray, margin: float
+) -> float:
+    """Horizontal metres from the camera; `foot`: the head ray of the box's bottom centre."""
+    if box[3] >= camera.height - 1 - margin:
         return math.nan  # the foot point is out of the image
     below = -rise(foot)
     if below <= math.tan(math.radians(0.5)):
         return math.nan  # at or above the horizon: not on the ground ahead
-    return config.eye_height_m / below
+    return camera_height_m / below
 
 
 def why_no_distance(det: RawDetection, camera: CameraModel, config: GeometryConfig) -> str:
@@ -111,21 +120,19 @@ def locate(
     raw: Sequence[RawDetection], camera: CameraModel, config: GeometryConfig, mount: Mount = AHEAD
 ) -> list[Detection]:
     """Distances and bearings for one frame's detections."""
-    geometric: list[tuple[float, int]] = []
-    centres = []
+    geometric: list[tuple[float, int]] = []  # horizontal metres from the camera, and how they were found
+    sights = []  # (camera position, ray through the box's centre) in the level head frame
     for det in raw:
         x1, y1, x2, y2 = det.box
         u = (x1 + x2) / 2
-        top, bottom, centre = head_rays([(u, y1), (u, y2), (u, (y1 + y2) / 2)], camera, mount, config.pitch_deg)
-        centres.append(centre)
-        name = config.class_aliases.get(det.class_name, det.class_name)
-        ground = ground_plane_distance(det.box, camera, bottom, config)
-        height = config.class_heights_m.get(name)
-        size = (
-            class_size_distance(det.box, camera, np.stack([top, bottom]), height, config.edge_margin_px)
-            if height
-            else math.nan
+        origin, (top, bottom, centre) = head_rays(
+            [(u, y1), (u, y2), (u, (y1 + y2) / 2)], camera, mount, config.pitch_deg
         )
+        sights.append((origin, centre))
+        name = config.class_aliases.get(det.class_name, det.class_name)
+        ground = ground_plane_distance(det.box, camera, config.eye_height_m + origin[2], bottom, config.edge_margin_px)
+        height = config.class_heights_m.get(name)
+        size = class_size_distance(det.box, camera, top, bottom, height, config.edge_margin_px) if height else math.nan
         # People and vehicles have well known heights; the ground point is better for the rest.
         if not math.isnan(size) and (math.isnan(ground) or name == "person"):
             geometric.append((size, DISTANCE_CLASS_SIZE))
@@ -135,10 +142,15 @@ def locate(
             geometric.append((math.nan, DISTANCE_UNKNOWN))
     scale = depth_scale(raw, [d for d, _ in geometric], config.max_distance_m)
     located = []
-    for det, (distance, source), centre in zip(raw, geometric, centres, strict=True):
+    for det, (distance, source), (origin, centre) in zip(raw, geometric, sights, strict=True):
         if scale is not None and det.inverse_depth > 0:
             distance, source = 1.0 / (scale * det.inverse_depth), DISTANCE_DEPTH
-        if not (0 < distance <= config.max_distance_m):
+        # Where the object is, seen from the head: the cameras sit a few centimetres off it, which at 1 m
+        # turns a bearing by up to 4 degrees.
+        point = reach(origin, centre, distance) if 0 < distance <= config.max_distance_m else centre
+        if 0 < distance <= config.max_distance_m:
+            distance = math.hypot(point[0], point[1])
+        else:
             distance, source = math.nan, DISTANCE_UNKNOWN
         located.append(
             Detection(
@@ -148,7 +160,7 @@ def locate(
                 det.box,
                 distance,
                 source,
-                bearing_deg(centre),
+                bearing_deg(point),
             )
         )
     return located
