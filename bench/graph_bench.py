@@ -13,6 +13,12 @@ messages), result transport and navigation; "overhead" is end to end minus
 inference. Also CPU and memory per process, IMU and detections lost.
 Prints a table, writes JSON (with the command) and a latency plot (PNG).
 
+`--gpu` runs the GPU set instead (GPU_COMMON, GPU_VARIANTS: full-size frames,
+`--device cuda`, YOLO at 640 and depth at 518, every frame offered) and adds
+the GPU's memory, sampled through NVML: per process and for all of them
+together, peak over the window. `bash bench/gpu_graph.sh run` runs it on a
+GPU machine without ROS.
+
     source scripts/env.sh && python bench/graph_bench.py
 """
 
@@ -51,7 +57,6 @@ COMMON = {
     "rgb_imgsz": 96,
     "slam_imgsz": 96,
     "detect_rate": 5.0,
-    "slam_yaw_deg": 17.5,
     "record": False,
     "audio_sink": "wav",
     "camera_timeout": 3.0,
@@ -69,6 +74,59 @@ VARIANTS: dict[str, dict[str, dict]] = {
 }
 
 
+# The GPU set: the real person checkpoint (the runner points `model` at its copy), Depth Anything V2 Small's
+# architecture with random weights (no depth weights here; timing is real, distances are not used), every
+# frame offered (no rate gate), no sound device (navigation still decides; audio_sink none skips speech).
+GPU_COMMON = {
+    "model": "pkg:fall_detection/models/best.pt",
+    "depth_model": "random:depth-anything-v2-small",
+    "device": "cuda",
+    "rgb_imgsz": 640,
+    "slam_imgsz": 640,
+    "detect_rate": 0.0,
+    "record": False,
+    "audio_sink": "none",
+    "camera_timeout": 3.0,
+}
+GPU_VARIANTS: dict[str, dict[str, dict]] = {
+    # What a user gets with eager PyTorch: each model after the other, results fetched as they come,
+    # full-size RGB over DDS, every node in its own process.
+    "naive": {"env": {}, "settings": {"mode": "naive", "two_streams": False}},
+    # The engine as designed (CUDA graphs, YOLO and depth on two streams), the graph otherwise as naive.
+    "graphs": {"env": {}, "settings": {"mode": "graphs"}},
+    # Plus the RGB transport cut: the driver halves RGB (704x704 still exceeds YOLO's 640 and depth's 518),
+    # and navigation runs in perception's process (RGB results handed over without DDS).
+    "best": {"env": {}, "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True}},
+}
+
+
+class GpuSampler:
+    """GPU memory per process (pid -> MB) and of the whole device, through NVML; inert where NVML is missing."""
+
+    def __init__(self) -> None:
+        self.handle = None
+        self.info: dict[str, object] = {}
+        try:
+            import pynvml  # nvidia-ml-py
+
+            pynvml.nvmlInit()
+            self.nvml = pynvml
+            self.handle = pynvml.nvmlDeviceGetHandleByIndex(int(os.environ.get("CUDA_VISIBLE_DEVICES", "0") or 0))
+            memory = pynvml.nvmlDeviceGetMemoryInfo(self.handle)
+            self.info = {"name": pynvml.nvmlDeviceGetName(self.handle), "total_mb": memory.total / 2**20,
+                         "driver": pynvml.nvmlSystemGetDriverVersion()}  # fmt: skip
+        except Exception as error:  # no NVIDIA driver here (the CPU machine): no GPU figures
+            self.info = {"unavailable": f"{type(error).__name__}: {error}"}
+
+    def sample(self) -> tuple[dict[int, float], float] | None:
+        if self.handle is None:
+            return None
+        nvml = self.nvml
+        processes = nvml.nvmlDeviceGetComputeRunningProcesses(self.handle)
+        per_pid = {p.pid: (p.usedGpuMemory or 0) / 2**20 for p in processes}
+        return per_pid, nvml.nvmlDeviceGetMemoryInfo(self.handle).used / 2**20
+
+
 class ProcessSampler(threading.Thread):
     """CPU time and resident memory of every child process of this one, once a second (from /proc).
 
@@ -80,15 +138,27 @@ class ProcessSampler(threading.Thread):
         self.names = names
         self.samples: list[tuple[int, int, str, int, int]] = []  # (time ns, pid, name, cpu ticks, rss kB)
         self.system: list[tuple[int, int, int]] = []  # (time ns, busy ticks, all ticks) of the whole machine
+        self.gpu = GpuSampler()
+        self.gpu_samples: list[tuple[int, dict[str, float], float]] = []  # (time ns, name -> MB, device used MB)
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while not self.stopped.wait(1.0):
             t = now_ns()
+            names: dict[int, str] = {}
             for pid in _descendants(os.getpid()):
                 sample = _read_process(pid, self.names)
                 if sample is not None:
                     self.samples.append((t, pid, *sample))
+                    names[pid] = sample[0]
+            gpu = self.gpu.sample()
+            if gpu is not None:
+                per_pid, device_mb = gpu
+                by_name: dict[str, float] = {}
+                for pid, mb in per_pid.items():
+                    name = names.get(pid, f"other pid {pid}")  # not the graph's: said, not hidden
+                    by_name[name] = by_name.get(name, 0.0) + mb
+                self.gpu_samples.append((t, by_name, device_mb))
             ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
             self.system.append((t, sum(ticks) - ticks[3] - ticks[4], sum(ticks)))  # idle and iowait are not busy
 
@@ -140,7 +210,7 @@ def run_one(settings: GraphSettings, warmup_s: float, seconds: float, limit_s: f
         raise SystemExit(f"the driver published nothing within {limit_s:g} s: see {settings.output}")
     start = first[0] + int(warmup_s * 1e9)
     end = start + int(seconds * 1e9)
-    return start, end, {"samples": sampler.samples, "system": sampler.system}
+    return start, end, {"samples": sampler.samples, "system": sampler.system, "gpu": sampler.gpu_samples}
 
 
 def _load(trace: Path, name: str) -> list[dict]:
@@ -199,6 +269,23 @@ def analyse(trace: Path, start: int, end: int, load: dict) -> dict:
         "imu": {"published": len(imu_published), "lost": len(imu_published - imu_received)},
         "cues": sum(r.get("cues", 0) for r in navigation if "camera" in r and inside(r["stamp"])),
         "processes": _process_load(load, start, end),
+        **_gpu_memory(load.get("gpu", []), start, end),
+    }
+
+
+def _gpu_memory(samples: list[tuple[int, dict[str, float], float]], start: int, end: int) -> dict:
+    """Peak GPU memory over the window: the graph's processes together (gpu_total_mb), each one, the device."""
+    inside = [s for s in samples if start <= s[0] <= end]
+    if not inside:
+        return {}
+    per_process: dict[str, float] = {}
+    for _, by_name, _ in inside:
+        for name, mb in by_name.items():
+            per_process[name] = max(per_process.get(name, 0.0), mb)
+    return {
+        "gpu_total_mb": max(sum(by_name.values()) for _, by_name, _ in inside),
+        "gpu_process_mb": dict(sorted(per_process.items())),
+        "gpu_device_used_mb": max(device for _, _, device in inside),
     }
 
 
@@ -256,7 +343,11 @@ def print_table(name: str, hz: float, result: dict) -> None:
                   f" ms, slope {d['slope_ms_per_min']:+.2f} ms/min")  # fmt: skip
     for process, p in result["processes"].items():
         rss = f", RSS {p['rss_mb_mean']:.0f} MB (max {p['rss_mb_max']:.0f})" if "rss_mb_mean" in p else ""
-        print(f"  {process:36} CPU {p['cpu_percent']:6.1f} %{rss}")
+        gpu = result.get("gpu_process_mb", {}).get(process)
+        print(f"  {process:36} CPU {p['cpu_percent']:6.1f} %{rss}" + (f", GPU {gpu:.0f} MB" if gpu else ""))
+    if "gpu_total_mb" in result:
+        total, device = result["gpu_total_mb"], result["gpu_device_used_mb"]
+        print(f"  GPU memory, peak: graph {total:.0f} MB, device {device:.0f} MB")
 
 
 def summarise(results: dict) -> dict:
@@ -276,8 +367,20 @@ def summarise(results: dict) -> dict:
                 "processed": sum(c["processed"] for c in cams),
                 "imu_lost_percent": 100.0 * r["imu"]["lost"] / max(r["imu"]["published"], 1),
                 "machine_cpu_percent": r["processes"].get("machine", {}).get("cpu_percent", float("nan")),
+                # Per camera: the targets differ (RGB and SLAM), and the worst camera hides the others.
+                "processed_percent_min": min(100.0 * c["processed"] / max(c["published"], 1) for c in cams),
+                "end_to_end_ms": {
+                    camera: {k: c["latency_ms"]["end_to_end"].get(k, float("nan")) for k in ("p50", "p99")}
+                    for camera, c in r["cameras"].items()
+                },
             }
-    base = table.get("baseline", {})
+            if "gpu_total_mb" in r:
+                table[variant][hz].update(
+                    gpu_total_mb=r["gpu_total_mb"],
+                    gpu_process_mb=r["gpu_process_mb"],
+                    gpu_device_used_mb=r["gpu_device_used_mb"],
+                )
+    base = table.get("baseline", table.get("naive", {}))
     for by_rate in table.values():
         for hz, row in by_rate.items():
             if hz in base:
@@ -287,13 +390,18 @@ def summarise(results: dict) -> dict:
 
 def print_summary(table: dict) -> None:
     print(f"\n{'variant':20}{'Hz':>4}{'overhead p99':>13}{'x base':>7}{'e2e p99':>9}{'transp p99':>11}"
-          f"{'published':>10}{'lost':>6}{'skipped':>8}{'IMU lost %':>11}{'CPU %':>7}")  # fmt: skip
+          f"{'published':>10}{'lost':>6}{'skipped':>8}{'IMU lost %':>11}{'CPU %':>7}{'GPU MB':>8}")  # fmt: skip
     for variant, by_rate in table.items():
         for hz, r in by_rate.items():
             print(f"{variant:20}{hz:>4}{r['overhead_p99_ms']:13.1f}{r.get('overhead_p99_vs_baseline', 1.0):7.2f}"
                   f"{r['end_to_end_p99_ms']:9.1f}{r['transport_p99_ms']:11.1f}{r['published']:10d}"
                   f"{r['lost_in_transport']:6d}{r['skipped_newest_frame']:8d}{r['imu_lost_percent']:11.1f}"
-                  f"{r['machine_cpu_percent']:7.0f}")  # fmt: skip
+                  f"{r['machine_cpu_percent']:7.0f}{r.get('gpu_total_mb', float('nan')):8.0f}")  # fmt: skip
+    print(f"\n{'variant':20}{'Hz':>4}  end to end p50 / p99 ms per camera, processed % (worst camera)")
+    for variant, by_rate in table.items():
+        for hz, r in by_rate.items():
+            cams = "  ".join(f"{c} {v['p50']:.1f}/{v['p99']:.1f}" for c, v in r["end_to_end_ms"].items())
+            print(f"{variant:20}{hz:>4}  {cams}  processed {r['processed_percent_min']:.1f} %")
 
 
 def plot(results: dict, path: Path) -> None:
@@ -323,18 +431,34 @@ def plot(results: dict, path: Path) -> None:
     fig.savefig(path, dpi=90)
 
 
+def _torch_version() -> str:
+    try:
+        import torch
+    except ImportError:
+        return "not installed"
+    return f"{torch.__version__} (CUDA {torch.version.cuda})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bag", default="outputs/sample/walk", help="the sample walk (scripts/setup.sh builds it)")
     parser.add_argument("--rates", type=float, nargs="+", default=[10.0, 30.0], help="camera rates, Hz")
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--gpu", action="store_true", help="the GPU set (GPU_COMMON, GPU_VARIANTS)")
+    parser.add_argument("--variants", nargs="+", help=f"default: all of the set; CPU {list(VARIANTS)},"
+                        f" GPU {list(GPU_VARIANTS)}")  # fmt: skip
     parser.add_argument("--seconds", type=float, default=60.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds after the first frame left out")
-    parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="settings over the variants'")
-    parser.add_argument("--out", default="bench/results/graph_cpu.json")
+    parser.add_argument("--set", nargs="*", action="extend", default=[], metavar="NAME=VALUE",
+                        help="settings over the variants' (repeatable)")  # fmt: skip
+    parser.add_argument("--out", help="default: bench/results/graph_cpu.json (graph_gpu.json with --gpu)")
     parser.add_argument("--report-only", action="store_true", help="summary and plot again from --out's JSON")
     args = parser.parse_args(argv)
-    out = Path(args.out)
+    out = Path(args.out or f"bench/results/graph_{'gpu' if args.gpu else 'cpu'}.json")
+    common, variants = (GPU_COMMON, GPU_VARIANTS) if args.gpu else (COMMON, VARIANTS)
+    args.variants = args.variants or list(variants)
+    unknown = sorted(set(args.variants) - set(variants))
+    if unknown:
+        parser.error(f"variants {unknown} are not in the {'GPU' if args.gpu else 'CPU'} set {list(variants)}")
     if args.report_only:
         report = json.loads(out.read_text())
         report["summary"] = summarise(report["results"])
@@ -347,16 +471,16 @@ def main(argv: list[str] | None = None) -> int:
     chosen = dict(item.split("=", 1) for item in args.set)
     parsed = GraphSettings.from_strings(chosen)  # "false" is False, as in a launch argument
     typed = lambda values: {k: getattr(parsed, k) for k in values}  # noqa: E731
-    base = replace(GraphSettings(), **COMMON)
+    base = replace(GraphSettings(), **common)
     results: dict[str, dict[str, dict]] = {}
     with tempfile.TemporaryDirectory(prefix="graph_bench_") as tmp:
         for variant in args.variants:
             for hz in args.rates:
                 run = Path(tmp) / f"{variant}_{hz:g}hz"
-                variant_settings = VARIANTS[variant]["settings"]
+                variant_settings = variants[variant]["settings"]
                 settings = replace(base, **{**variant_settings, **typed(chosen)}, source="bag", path=args.bag,
                                    rate=hz / SAMPLE_HZ, loop=True, output=str(run), trace=f"{run}/trace")  # fmt: skip
-                os.environ.update(VARIANTS[variant]["env"])  # the graph's processes inherit it
+                os.environ.update(variants[variant]["env"])  # the graph's processes inherit it
                 print(f"{variant} at {hz:g} Hz: {args.warmup:g} s warm-up, {args.seconds:g} s measured", flush=True)
                 limit = 120.0 + args.warmup + args.seconds  # model loading included
                 start, end, load = run_one(settings, args.warmup, args.seconds, limit)
@@ -372,11 +496,16 @@ def main(argv: list[str] | None = None) -> int:
             "processor": platform.processor() or platform.machine(),
             "python": platform.python_version(),
         },  # fmt: skip
-        "variants": {name: VARIANTS[name] for name in args.variants},
-        "common_settings": {**COMMON, **typed(chosen)},
+        "variants": {name: variants[name] for name in args.variants},
+        "common_settings": {**common, **typed(chosen)},
         "summary": summarise(results),
         "results": results,
     }
+    if os.environ.get("GRAPH_BENCH_WRAPPER"):  # the one command that set this run up (bench/gpu_graph.sh)
+        report["wrapper_command"] = os.environ["GRAPH_BENCH_WRAPPER"]
+    if args.gpu:
+        report["machine"]["gpu"] = GpuSampler().info
+        report["machine"]["torch"] = _torch_version()
     out.write_text(json.dumps(report, indent=1) + "\n")
     print_summary(report["summary"])
     plot(results, out.with_suffix(".png"))
