@@ -66,10 +66,13 @@ def test_live_driver_publishes_upright_frames_info_and_imu_and_survives_a_failur
     assert "the glasses sent no calibration: nominal intrinsics and mounting are used" in log
     status = health[-1]
     assert status.level == DiagnosticStatus.ERROR and "no calibration" in status.message, status
-    assert {v.key: v.value for v in status.values}["rgb_intrinsics"].startswith("nominal")
+    values = {v.key: v.value for v in status.values}
+    assert values["rgb_intrinsics"] == "nominal Aria Gen 1 lens", values
+    assert values["mounting"].startswith("nominal Aria Gen 1 for aria_rgb_optical"), values
     info = got["info"][-1]
     assert (info.width, info.height) == (1408, 1408) and info.header.frame_id == "aria_rgb_optical"
-    assert info.k[0] > 0 and info.k[2] == pytest.approx(703.5)
+    # Aria Gen 1's own lens, turned upright with the image: cx = 1407 - 716.7, cy = 715.1.
+    assert info.distortion_model == "fisheye624" and info.k[2] == pytest.approx(690.3) and info.k[5] == 715.1
     slam = got["slam_left"][-1]  # mounted sideways like the RGB camera: published upright (480 wide, 640 high)
     assert slam.encoding == "mono8" and (slam.width, slam.height) == (480, 640)
     imu = got["imu"][-1]

@@ -20,6 +20,7 @@ from processes import NodeProcess, node_command
 from sensor_msgs.msg import CameraInfo, Image, Imu
 from test_aria_geometry import EYE_HEIGHT_M, LABELS, REAL_VRS, ground_points
 from tf2_msgs.msg import TFMessage
+from visualization_msgs.msg import MarkerArray
 
 from aria_nav_ros.core.cameras import CAMERAS, IMU_FRAME, optical_frame
 from aria_nav_ros.core.detection import RawDetection
@@ -38,6 +39,8 @@ def test_a_real_recording_through_the_driver_is_upright_calibrated_and_placed(li
     node = listener
     got: dict[str, list] = {"tf": [], "imu": []}
     node.create_subscription(TFMessage, "/tf_static", got["tf"].append, TF_STATIC_QOS)
+    got["frusta"] = []
+    node.create_subscription(MarkerArray, "/aria/frusta", got["frusta"].append, TF_STATIC_QOS)
     node.create_subscription(Imu, "/aria/imu", got["imu"].append, IMU_QOS)
     for camera in CAMERAS:
         got[camera], got[f"{camera}_info"] = [], []
@@ -48,7 +51,8 @@ def test_a_real_recording_through_the_driver_is_upright_calibrated_and_placed(li
 
     def enough() -> bool:
         cameras = all(got[c] and got[f"{c}_info"] for c in CAMERAS)
-        return bool(got["tf"]) and cameras and len(got["imu"]) >= 100
+        frusta = bool(got["frusta"]) and len(got["frusta"][-1].markers) == len(CAMERAS)
+        return bool(got["tf"]) and cameras and frusta and len(got["imu"]) >= 100
 
     try:
         end = time.monotonic() + 60
@@ -71,6 +75,14 @@ def test_a_real_recording_through_the_driver_is_upright_calibrated_and_placed(li
     at_rest = np.mean([[m.linear_acceleration.x, m.linear_acceleration.y, m.linear_acceleration.z] for m in imu], 0)
     down_in_head = -(mounts[IMU_FRAME].rotation @ at_rest)  # an accelerometer at rest reads "up"
     assert 9.0 < np.linalg.norm(down_in_head) < 10.6
+
+    # RViz's view of each camera: its field of view, drawn through its lens in its own optical frame.
+    frusta = {m.header.frame_id: m for m in got["frusta"][-1].markers}
+    assert set(frusta) == set(map(optical_frame, CAMERAS))
+    for frame, marker in frusta.items():
+        ends = np.array([[p.x, p.y, p.z] for p in marker.points])
+        widest = max(math.degrees(math.acos(np.clip(e[2] / np.linalg.norm(e), -1, 1))) for e in ends)  # off-axis
+        assert widest > (50 if frame == "aria_rgb_optical" else 70), (frame, widest)  # fisheyes: 110 and 150 across
 
     for camera in CAMERAS:
         image, info = got[camera][-1], got[f"{camera}_info"][-1]

@@ -24,7 +24,8 @@ import numpy as np
 PINHOLE = "pinhole"
 FISHEYE624 = "fisheye624"
 FISHEYE624_COEFFICIENTS = 12  # k0..k5, p0, p1, s0..s3
-NEWTON_STEPS = 20
+NEWTON_STEPS = 20  # at most; a few reach TOLERANCE
+TOLERANCE = 1e-12  # in normalised coordinates and radians: far below a pixel
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,10 @@ class CameraModel:
     def _unbend(self, theta_d: np.ndarray) -> np.ndarray:
         theta = theta_d.copy()
         for _ in range(NEWTON_STEPS):
-            theta = theta - (self._bend(theta) - theta_d) / self._bend_slope(theta)
+            step = (self._bend(theta) - theta_d) / self._bend_slope(theta)
+            theta = theta - step
+            if not np.any(np.abs(step) > TOLERANCE):
+                break
         return theta
 
     def _tangential_prism(self, uv: np.ndarray) -> np.ndarray:
@@ -110,9 +114,12 @@ class CameraModel:
         uv = target.copy()
         step = 1e-7
         for _ in range(NEWTON_STEPS):
-            residual = self._tangential_prism(uv) - target
-            du = (self._tangential_prism(uv + [step, 0.0]) - self._tangential_prism(uv)) / step
-            dv = (self._tangential_prism(uv + [0.0, step]) - self._tangential_prism(uv)) / step
+            here = self._tangential_prism(uv)
+            residual = here - target
+            if not np.any(np.abs(residual) > TOLERANCE):
+                break
+            du = (self._tangential_prism(uv + [step, 0.0]) - here) / step
+            dv = (self._tangential_prism(uv + [0.0, step]) - here) / step
             jac = np.stack([du, dv], axis=2)  # (N, 2 outputs, 2 inputs)
             uv = uv - np.linalg.solve(jac, residual[:, :, None])[:, :, 0]
         return uv

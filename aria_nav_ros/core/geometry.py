@@ -122,12 +122,12 @@ def locate(
     """Distances and bearings for one frame's detections."""
     geometric: list[tuple[float, int]] = []  # horizontal metres from the camera, and how they were found
     sights = []  # (camera position, ray through the box's centre) in the level head frame
-    for det in raw:
-        x1, y1, x2, y2 = det.box
+    pixels = []  # the top, bottom and centre of each box's middle column: one call for the whole frame
+    for x1, y1, x2, y2 in (d.box for d in raw):
         u = (x1 + x2) / 2
-        origin, (top, bottom, centre) = head_rays(
-            [(u, y1), (u, y2), (u, (y1 + y2) / 2)], camera, mount, config.pitch_deg
-        )
+        pixels += [(u, y1), (u, y2), (u, (y1 + y2) / 2)]
+    origin, rays = head_rays(pixels, camera, mount, config.pitch_deg) if raw else (None, np.zeros((0, 3)))
+    for det, (top, bottom, centre) in zip(raw, rays.reshape(-1, 3, 3), strict=True):
         sights.append((origin, centre))
         name = config.class_aliases.get(det.class_name, det.class_name)
         ground = ground_plane_distance(det.box, camera, config.eye_height_m + origin[2], bottom, config.edge_margin_px)

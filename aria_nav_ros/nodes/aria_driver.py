@@ -42,6 +42,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image, Imu
 from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
+from visualization_msgs.msg import Marker, MarkerArray
 
 from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import (
@@ -60,6 +61,7 @@ from aria_nav_ros.core.cameras import (
 from aria_nav_ros.core.image import ImageFormatError
 from aria_nav_ros.core.mounting import Mount, nominal_mounts
 from aria_nav_ros.core.sources import Frame, FrameSource, ImuSample, Item
+from aria_nav_ros.core.sources.aria_calibration import nominal_models
 from aria_nav_ros.core.sources.aria_live import AriaLiveConfig
 from aria_nav_ros.core.sources.factory import MEDIA_KINDS, SourceSettings, open_source, source_cameras
 from aria_nav_ros.core.sources.runner import SourceRunner
@@ -70,6 +72,7 @@ from aria_nav_ros.msg import DetectionArray, SystemEvent
 from aria_nav_ros.ros.camera_info import camera_info
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, diagnostic
 from aria_nav_ros.ros.events import system_event
+from aria_nav_ros.ros.frusta import FRUSTA_TOPIC, frustum_marker
 from aria_nav_ros.ros.image import numpy_to_image
 from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, SENSOR_QOS, TF_STATIC_QOS
 from aria_nav_ros.ros.spin import run_node
@@ -139,6 +142,9 @@ class AriaDriver(Node):
         self.published = dict.fromkeys(self.settings.cameras, 0)
         self.intrinsics: dict[str, str] = {}  # camera -> "calibration" or what nominal intrinsics it got
         self.tf_pub = self.create_publisher(TFMessage, TF_STATIC_TOPIC, TF_STATIC_QOS)
+        self.frusta_pub = self.create_publisher(MarkerArray, FRUSTA_TOPIC, TF_STATIC_QOS)  # for RViz, latched
+        self._frusta: dict[str, Marker] = {}
+        self._models: dict[str, CameraModel] = {}
         self.mounting = ""  # where the published mounts come from: "calibration", "nominal ..."
         self._mounts: dict[str, Mount] = {}
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)
@@ -326,28 +332,43 @@ class AriaDriver(Node):
             self.get_logger().error(f"{frame.camera}: frame not published: {error}", throttle_duration_sec=5.0)
             return
         # CameraInfo first: a consumer then has the intrinsics when the image arrives.
-        self.info_pubs[frame.camera].publish(camera_info(self._camera_model(frame.camera, image), header))
+        model = self._camera_model(frame.camera, image)
+        self.info_pubs[frame.camera].publish(camera_info(model, header))
+        self._publish_frustum(frame.camera, model)
         self.image_pubs[frame.camera].publish(image)
         self.published[frame.camera] += 1
         self.trace.write(camera=frame.camera, stamp=stamp, published=now_ns())
         if self.lockstep:
             self._await_result(frame.camera, stamp)
 
+    def _publish_frustum(self, camera: str, model: CameraModel) -> None:
+        """The camera's field of view for RViz, once per camera (again if its model changes)."""
+        if self._models.get(camera) == model:
+            return
+        self._models[camera] = model
+        self._frusta[camera] = frustum_marker(camera, model, self.get_clock().now().to_msg())
+        self.frusta_pub.publish(MarkerArray(markers=list(self._frusta.values())))
+
     def _camera_model(self, camera: str, image: Image) -> CameraModel:
-        """The source's calibration scaled to the published size, else a nominal pinhole (said once per camera)."""
+        """The source's calibration scaled to the published size, else a nominal one (said once per camera):
+        Aria Gen 1's lens for glasses and their recordings, a pinhole of the camera's nominal field otherwise."""
         source = self.runner.source
         known = source.calibration().get(camera) if source is not None else None
-        if known is None:
+        if known is not None:
+            self.intrinsics[camera] = "calibration"
+            return known.scaled(image.width / known.width)
+        lens = None if self.settings.kind in MEDIA_KINDS else nominal_models().get(camera)
+        if lens is not None and lens.width * image.height == lens.height * image.width:
+            model, how = lens.scaled(image.width / lens.width), "nominal Aria Gen 1 lens"
+        else:
             hfov = NOMINAL_HFOV_DEG[camera]
-            if camera not in self.intrinsics:
-                self.intrinsics[camera] = f"nominal ({hfov:g} degrees across)"
-                problem = getattr(source, "calibration_problem", "")
-                say = self.get_logger().error if problem else self.get_logger().info
-                why = problem or "the source has no calibration"
-                say(f"{camera}: {why}; nominal intrinsics, {hfov:g} degrees across")
-            return CameraModel.from_fov(image.width, image.height, hfov)
-        self.intrinsics[camera] = "calibration"
-        return known.scaled(image.width / known.width)
+            model, how = CameraModel.from_fov(image.width, image.height, hfov), f"nominal ({hfov:g} degrees across)"
+        if camera not in self.intrinsics:
+            self.intrinsics[camera] = how
+            problem = getattr(source, "calibration_problem", "")
+            say = self.get_logger().error if problem else self.get_logger().info
+            say(f"{camera}: {problem or 'the source has no calibration'}; {how}")
+        return model
 
     def _report(self) -> None:
         """/diagnostics once a second: ERROR when a calibration the source should have cannot be read."""

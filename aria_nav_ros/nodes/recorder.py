@@ -23,10 +23,10 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from aria_nav_ros.core.bag_writer import BagWriter
-from aria_nav_ros.core.cameras import EVENTS_TOPIC
+from aria_nav_ros.core.cameras import EVENTS_TOPIC, TF_STATIC_TOPIC
 from aria_nav_ros.msg import SystemEvent
 from aria_nav_ros.ros.events import system_event
-from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS
+from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, TF_STATIC_QOS
 from aria_nav_ros.ros.spin import run_node
 
 CHECK_EVERY_BYTES = 8 * 1024 * 1024
@@ -35,7 +35,7 @@ DEFAULT_TOPICS = [
     "/aria/rgb/image_raw", "/aria/rgb/camera_info",
     "/aria/slam_left/image_raw", "/aria/slam_left/camera_info",
     "/aria/slam_right/image_raw", "/aria/slam_right/camera_info",
-    "/aria/imu",
+    "/aria/imu", "/tf_static",
 ]  # fmt: skip
 
 
@@ -124,6 +124,8 @@ class Recorder(Node):
         """Reliable only when every publisher is: a reliable reader ignores best-effort writers."""
         if msgtype == "sensor_msgs/msg/Imu":
             return IMU_QOS  # bursts of small samples: a deeper queue
+        if topic == TF_STATIC_TOPIC:
+            return TF_STATIC_QOS  # latched: the transforms were published once, before the recorder came
         publishers = self.get_publishers_info_by_topic(topic)
         reliable = publishers and all(p.qos_profile.reliability == ReliabilityPolicy.RELIABLE for p in publishers)
         return RESULT_QOS if reliable else RECORD_SENSOR_QOS

@@ -26,6 +26,22 @@ CPF_IN_HEAD = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 UPRIGHT_IN_RAW = np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
 
 
+# Aria Gen 1's lenses, nominal (a factory calibration, ../shared/data/aria, rounded; the sensor's own sideways
+# image): for glasses whose calibration cannot be read, far nearer the truth than any pinhole at 150 degrees.
+NOMINAL_LENSES = {
+    RGB: CameraModel(1408, 1408, 610.9, 610.9, 715.1, 716.7,
+                     (0.406, -0.490, 0.175, 1.133, -1.702, 0.651, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)),
+    SLAM_LEFT: CameraModel(640, 480, 241.1, 241.1, 316.6, 237.0,
+                           (-0.0256, 0.0985, -0.0675, 0.00948, 0.00233, -0.000575, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)),
+    SLAM_RIGHT: CameraModel(640, 480, 241.1, 241.1, 317.9, 238.2,
+                            (-0.0253, 0.0975, -0.0669, 0.00969, 0.00204, -0.000503, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)),
+}  # fmt: skip
+
+
+def nominal_models(upright: bool = True) -> dict[str, CameraModel]:
+    return {c: m.rotated_clockwise() if upright else m for c, m in NOMINAL_LENSES.items()}
+
+
 def camera_models(device_calibration: Any, upright: bool = True) -> dict[str, CameraModel]:
     """By camera name, from a projectaria_tools DeviceCalibration."""
     cameras = {}
