@@ -27,7 +27,7 @@ from aria_nav_ros.run_report import read_cues
 
 # The main job's CPU settings, on the recorded clock, one image at a time.
 REPLAY_ARGS = (
-    "--lockstep", "--device", "cpu", "--audio-sink", "wav", "--slam-imgsz", "320", "--slam-yaw-deg", "17.5",
+    "--lockstep", "--device", "cpu", "--audio-sink", "wav", "--slam-imgsz", "320",
 )  # fmt: skip
 DETECTIONS_FILE = "sample_detections.json"
 CUES_FILE = "sample_cues.json"

@@ -59,7 +59,7 @@ from aria_nav_ros.ros.qos import RESULT_QOS
 ROOT = Path(__file__).resolve().parents[1]
 # Light inference, so that on a 2-core machine every camera delivers a few results a second.
 GRAPH = ["--rate", "1.0", "--rgb-imgsz", "160", "--slam-imgsz", "160", "--detect-rate", "4", "--torch-threads",
-         "1", "--slam-yaw-deg", "17.5", "--device", "cpu", "--depth-model", "", "--audio-sink", "wav",
+         "1", "--device", "cpu", "--depth-model", "", "--audio-sink", "wav",
          "--no-record"]  # fmt: skip
 MISSING_MODEL = "/nonexistent/yolo11n.pt"
 HAZARD = NavigationCue.KIND_HAZARD

@@ -15,13 +15,12 @@ cd "$ROOT"
 # Without a GPU each detector takes a good part of a second per frame: play
 # the walk at a quarter of its speed with smaller inputs, and allow three
 # seconds (not one) before a lagging camera is said to be lost; one torch
-# thread per detector (three processes on every core fight over them). The sample's
-# SLAM views are its photos' halves: they look 17.5 degrees to each side
-# (a quarter of the photos' 70-degree field of view), not Aria's 60.
+# thread per detector (three processes on every core fight over them). Where the
+# sample's views look (its SLAM views are the photos' halves) is in its /tf_static.
 if python -c "import sys, torch; sys.exit(not torch.cuda.is_available())"; then
   pace=(--rate 1.0)
 else
   pace=(--rate 0.25 --rgb-imgsz 480 --slam-imgsz 320 --camera-timeout 3.0 --torch-threads 1)
 fi
-python -m aria_nav_ros.launcher --path outputs/sample/walk --exit-at-end "${pace[@]}" --slam-yaw-deg 17.5 \
+python -m aria_nav_ros.launcher --path outputs/sample/walk --exit-at-end "${pace[@]}" \
   --output "outputs/run_$(date +%Y%m%d_%H%M%S)" "$@"

@@ -45,7 +45,7 @@ def test_main_job_restarts_a_killed_worker_stops_cleanly_and_leaves_the_run_fold
     run = tmp_path / "run"
     launcher = NodeProcess(launcher_command(
         "--path", sample_bag, "--loop", "--rate", "0.5", "--rgb-imgsz", "320", "--slam-imgsz", "320",
-        "--slam-yaw-deg", "17.5", "--camera-timeout", "3", "--device", "cpu", "--audio-sink", "wav", "--output", run,
+        "--camera-timeout", "3", "--device", "cpu", "--audio-sink", "wav", "--output", run,
     ), ros_env, with_stdout=True)  # fmt: skip
     try:
         assert launcher.wait_for("[cue ", timeout_s=90), launcher.log[-3000:]

@@ -23,7 +23,7 @@ from aria_nav_ros.graph import EXIT_SOURCE
 from aria_nav_ros.process import children, running
 
 LIGHT = ["--device", "cpu", "--rgb-imgsz", "160", "--slam-imgsz", "160", "--torch-threads", "1", "--depth-model", "",
-         "--audio-sink", "wav", "--slam-yaw-deg", "17.5"]  # fmt: skip
+         "--audio-sink", "wav"]  # fmt: skip
 # `trap "" INT` then exec: the launcher inherits SIGINT ignored, as from `nohup ... &` in a script.
 SIGINT_IGNORED = ["bash", "-c", 'trap "" INT; exec "$@"', "bash"]
 STOP_CEILING_S = 30.0  # the launcher's own grace is 10 s; this only keeps a hang from hanging the suite

@@ -249,7 +249,11 @@ class AriaDriver(Node):
 
     def _publish_mounts(self) -> None:
         """/tf_static, again whenever the source's mounts change (live glasses send their calibration late)."""
-        known = self.runner.source.mounts() if self.runner.source is not None else {}
+        try:
+            known = self.runner.source.mounts() if self.runner.source is not None else {}
+        except Exception as error:  # an unreadable calibration or /tf_static in a recording: nominal, said below
+            known = {}
+            self.get_logger().error(f"where the cameras sit cannot be read: {error!r}", once=True)
         frames = [*map(optical_frame, self.settings.cameras), IMU_FRAME]
         mounts = {f: known[f] for f in frames if f in known}
         # Media say where their one camera looks (ahead) and have no IMU; glasses and their recordings fall back

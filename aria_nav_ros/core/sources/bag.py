@@ -54,7 +54,7 @@ class BagSource(Recording):
             self._calibration = {}
             with self._reader() as reader:
                 connections = [c for c in reader.connections if c.topic in self.info_topics]
-                for connection, _, raw in reader.messages(connections=connections):
+                for connection, _, raw in reader.messages(connections=connections) if connections else ():
                     camera = self.info_topics[connection.topic]
                     if camera not in self._calibration:
                         info = typestore().deserialize_cdr(raw, connection.msgtype)
@@ -74,7 +74,8 @@ class BagSource(Recording):
             self._mounts = {}
             with self._reader() as reader:
                 connections = [c for c in reader.connections if c.topic == TF_STATIC_TOPIC]
-                for connection, _, raw in reader.messages(connections=connections):
+                # (no connections at all would read every message: rosbags takes an empty list as "all")
+                for connection, _, raw in reader.messages(connections=connections) if connections else ():
                     msg = typestore().deserialize_cdr(raw, connection.msgtype)
                     self._mounts.update(mounts_from_transforms(msg.transforms))
         return self._mounts
