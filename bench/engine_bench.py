@@ -141,6 +141,68 @@ def check_modes_agree(checkpoint: str) -> dict:
     return report
 
 
+def _user_depth_pipeline(device: torch.device):
+    """What a user writes for depth: transformers' depth-estimation pipeline around Depth Anything V2 Small
+    (random weights: no hub here), with the image processor the hub model ships (518, aspect kept, x14)."""
+    from transformers import DPTImageProcessor, pipeline
+
+    from aria_nav_ros.core.perception.models import random_depth_anything_small
+
+    processor = DPTImageProcessor(
+        do_resize=True,
+        size={"height": 518, "width": 518},
+        keep_aspect_ratio=True,
+        ensure_multiple_of=14,
+        resample=3,  # bicubic
+        do_rescale=True,
+        do_normalize=True,
+        image_mean=[0.485, 0.456, 0.406],
+        image_std=[0.229, 0.224, 0.225],
+    )
+    model = random_depth_anything_small().to(device).half().eval()
+    return pipeline("depth-estimation", model=model, image_processor=processor, device=device, dtype=torch.float16)
+
+
+def user_row(checkpoint: str, count: int, warmup: int) -> dict:
+    """'What a user would write' against our engine, same checkpoint, same 1408x1408 frames, host to host:
+    ultralytics `predict` on the full frame, then the transformers depth-estimation pipeline (sequential)."""
+    from PIL import Image
+    from ultralytics import YOLO
+
+    device = torch.device("cuda")
+    images = frames(count + warmup, (1408, 1408, 3))
+    yolo = YOLO(checkpoint)
+    depth_pipe = _user_depth_pipeline(device)
+
+    def user(image: np.ndarray) -> None:
+        result = yolo.predict(image[:, :, ::-1], imgsz=640, half=True, device=0, conf=0.25, iou=0.45, verbose=False)
+        result[0].boxes.data.cpu().numpy()
+        depth_pipe(Image.fromarray(image))["predicted_depth"].float().cpu().numpy()
+
+    rows: dict[str, dict] = {}
+    for name in ("user", "naive", "graphs"):
+        if name == "user":
+            run = user
+        else:
+            detector = load_detector(checkpoint, device, half=True)
+            engine = PerceptionEngine(detector, load_depth(RANDOM_DEPTH, device, half=True), EngineConfig(mode=name))
+            run = engine.process
+        for image in images[:warmup]:
+            run(image)
+        torch.cuda.synchronize()
+        times = []
+        for image in images[warmup:]:
+            start = time.perf_counter()
+            run(image)
+            times.append((time.perf_counter() - start) * 1000)
+        t = np.asarray(times)
+        rows[name] = {"median_ms": float(np.median(t)), "p99_ms": float(np.percentile(t, 99)), "frames": len(t)}
+    for name in ("naive", "graphs"):
+        rows[name]["user_over_this_median"] = rows["user"]["median_ms"] / rows[name]["median_ms"]
+        rows[name]["user_over_this_p99"] = rows["user"]["p99_ms"] / rows[name]["p99_ms"]
+    return rows
+
+
 def _worker(role: str, seconds: float, rate_hz: float, results, start_barrier) -> None:
     torch.cuda.init()
     if role == "rgb":
@@ -210,10 +272,35 @@ def main() -> int:
     parser.add_argument("--shared-seconds", type=float, default=20.0)
     parser.add_argument("--checkpoint", default="", help="a real YOLO .pt: check that all modes agree on it")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "engine.json"))
+    parser.add_argument("--user-row", action="store_true", help="only: what a user would write vs the engine"
+                        " (ultralytics predict + transformers depth pipeline; needs --checkpoint)")  # fmt: skip
     args = parser.parse_args()
     if not torch.cuda.is_available():
         print("engine_bench needs a CUDA GPU", file=sys.stderr)
         return 2
+    if args.user_row:
+        if not args.checkpoint:
+            parser.error("--user-row needs --checkpoint (a real YOLO .pt)")
+        rows = user_row(args.checkpoint, args.frames, args.warmup)
+        report = {
+            "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
+            "gpu": torch.cuda.get_device_name(),
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "detector": f"{args.checkpoint} at 640, fp16",
+            "depth": "Depth Anything V2 Small (random weights) at 518, fp16",
+            "frame": "1408x1408 rgb8 in host memory -> boxes and depth in host memory",
+            "user": "ultralytics YOLO.predict on the full frame, then transformers pipeline('depth-estimation')",
+            "rows": rows,
+        }
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+        print(f"\n{'':<10}{'median ms':>10}{'p99 ms':>9}{'user/this median':>18}{'user/this p99':>15}")
+        for name, r in rows.items():
+            ratios = f"{r['user_over_this_median']:>18.2f}{r['user_over_this_p99']:>15.2f}" if name != "user" else ""
+            print(f"{name:<10}{r['median_ms']:>10.2f}{r['p99_ms']:>9.2f}{ratios}")
+        print(f"\nwrote {args.out}")
+        return 0
     agreement = check_modes_agree(args.checkpoint) if args.checkpoint else None
     single = single_process(args)
     shared = three_processes(args.shared_seconds, 0.0)

@@ -21,6 +21,7 @@
 # Copy the repository with outputs/gpu_carry/ to the GPU machine (the lent one: carry outputs/gpu_carry) and
 # run `bash bench/gpu_graph.sh run` in its root. ARIA_GPU_WORK (default /tmp/aria_gpu) is where it unpacks.
 set -euo pipefail
+export LC_ALL=C # one order for globs everywhere (the carry's hash of msg/*.msg must match across machines)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CARRY="$ROOT/outputs/gpu_carry"
@@ -30,7 +31,11 @@ PY="${PYTHON:-python3}"
 say() { echo "[gpu_graph] $*"; }
 
 # What the carried message build was made from: the run refuses a carry older than msg/.
-msgs_hash() { cat "$ROOT"/msg/*.msg "$ROOT/CMakeLists.txt" "$ROOT/package.xml" | sha256sum | cut -d' ' -f1; }
+msgs_hash() {
+  cat "$ROOT"/msg/*.msg "$ROOT/CMakeLists.txt" "$ROOT/package.xml" \
+    "$ROOT"/interfaces/*/msg/*.msg "$ROOT"/interfaces/*/CMakeLists.txt "$ROOT"/interfaces/*/package.xml 2>/dev/null \
+    | sha256sum | cut -d' ' -f1
+}
 
 prepare() {
   local py312="${PYTHON312:-$(command -v python3.12 || ls -d "$HOME"/.pyenv/versions/3.12*/bin/python 2>/dev/null | tail -1 || true)}"
@@ -44,17 +49,20 @@ prepare() {
   "$venv/bin/python" -m pip install -q -r "$BUILD/ros_requirements.txt" "numpy>=2,<2.4" packaging
   "$venv/bin/python" "$ROOT/scripts/fix_ros_cmake_exports.py" "$venv"
 
-  say "colcon: the package's messages for 3.12"
+  # With the message packages the wheels lack (interfaces/: tf2_msgs), as scripts/setup.sh builds them.
+  local bases=("$ROOT")
+  [ -d "$ROOT/interfaces" ] && bases+=("$ROOT/interfaces")
+  say "colcon: the package's messages for 3.12 (${bases[*]#"$ROOT"/})"
   rm -rf "$BUILD/build" "$BUILD/install"
   (
     # shellcheck disable=SC1091
     source "$venv/bin/activate"
     export AMENT_PREFIX_PATH="$venv" CMAKE_PREFIX_PATH="$venv"
-    colcon --log-base "$BUILD/log" build --base-paths "$ROOT" --packages-select aria_nav_ros \
+    colcon --log-base "$BUILD/log" build --base-paths "${bases[@]}" \
       --build-base "$BUILD/build" --install-base "$BUILD/install" \
       --event-handlers console_cohesion- summary- status- >"$BUILD/colcon.txt" 2>&1
   ) || { cat "$BUILD/colcon.txt"; say "colcon build failed"; exit 1; }
-  tar -C "$BUILD/install" -cf - aria_nav_ros | xz -T0 -6 >"$CARRY/msgs312.tar.xz"
+  tar -C "$BUILD/install" --exclude='*/build' -cf - . | xz -T0 -6 >"$CARRY/msgs312.tar.xz"
   msgs_hash >"$CARRY/msgs312.sha256"
 
   say "the ROS 2 run-time prefix (rclpy, Fast DDS, messages)"
@@ -97,17 +105,22 @@ setup() {
       "$CARRY"/wheels/*.whl
     echo "$stamp" >"$WORK/.stamp"
   fi
-  local install="$WORK/install/aria_nav_ros" site
-  site="$install/lib/python3.12/site-packages"
+  local install="$WORK/install/aria_nav_ros"
   # The tree's code and config over the carried build: what runs is what is checked out.
-  cp -r "$ROOT/aria_nav_ros/." "$site/aria_nav_ros/"
+  cp -r "$ROOT/aria_nav_ros/." "$install/lib/python3.12/site-packages/aria_nav_ros/"
   cp -r "$ROOT/config/." "$install/share/aria_nav_ros/config/"
-  export PYTHONPATH="$site:$WORK/site:$WORK/ros312/lib/python3.12/site-packages"
-  local libs
-  libs=$(find "$WORK/ros312/lib/python3.12/site-packages" -maxdepth 1 -name 'ros_*.libs' -type d | tr '\n' ':')
-  export LD_LIBRARY_PATH="$install/lib:$WORK/ros312/lib:$libs${LD_LIBRARY_PATH:-}"
+  local packages=() sites="" libs="" prefixes="" package
+  for package in "$WORK"/install/*/; do packages+=("${package%/}"); done
+  for package in "${packages[@]}"; do
+    sites+="$package/lib/python3.12/site-packages:"
+    libs+="$package/lib:"
+    prefixes+="$package:"
+  done
+  export PYTHONPATH="$sites$WORK/site:$WORK/ros312/lib/python3.12/site-packages"
+  libs+=$(find "$WORK/ros312/lib/python3.12/site-packages" -maxdepth 1 -name 'ros_*.libs' -type d | tr '\n' ':')
+  export LD_LIBRARY_PATH="$libs$WORK/ros312/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   export _ROS_WHEELS_BOOTSTRAP_COMPLETE=1 # what the wheels' .pth would do, done above
-  export AMENT_PREFIX_PATH="$install:$WORK/ros312"
+  export AMENT_PREFIX_PATH="$prefixes$WORK/ros312"
   export RMW_IMPLEMENTATION=rmw_fastrtps_cpp
   export FASTDDS_DEFAULT_PROFILES_FILE="$install/share/aria_nav_ros/config/fastdds_large_images.xml"
   unset FASTDDS_BUILTIN_TRANSPORTS

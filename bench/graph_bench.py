@@ -452,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="settings over the variants' (repeatable)")  # fmt: skip
     parser.add_argument("--out", help="default: bench/results/graph_cpu.json (graph_gpu.json with --gpu)")
     parser.add_argument("--report-only", action="store_true", help="summary and plot again from --out's JSON")
+    parser.add_argument("--keep", help="keep each run's folder (logs, traces) under this folder (default: none)")
     args = parser.parse_args(argv)
     out = Path(args.out or f"bench/results/graph_{'gpu' if args.gpu else 'cpu'}.json")
     common, variants = (GPU_COMMON, GPU_VARIANTS) if args.gpu else (COMMON, VARIANTS)
@@ -473,7 +474,8 @@ def main(argv: list[str] | None = None) -> int:
     typed = lambda values: {k: getattr(parsed, k) for k in values}  # noqa: E731
     base = replace(GraphSettings(), **common)
     results: dict[str, dict[str, dict]] = {}
-    with tempfile.TemporaryDirectory(prefix="graph_bench_") as tmp:
+    with tempfile.TemporaryDirectory(prefix="graph_bench_") as temporary:
+        tmp = args.keep or temporary
         for variant in args.variants:
             for hz in args.rates:
                 run = Path(tmp) / f"{variant}_{hz:g}hz"
