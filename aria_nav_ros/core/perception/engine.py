@@ -36,6 +36,20 @@ from aria_nav_ros.core.perception.ops import (
 )
 
 MODES = ("naive", "streams", "graphs")
+OUT_OF_MEMORY_SIGNS = ("out of memory", "ALLOC_FAILED")  # the allocator's and the CUDA libraries' words
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """The allocator's OOM, or a CUDA library failing to allocate its workspace."""
+    if isinstance(error, torch.OutOfMemoryError):
+        return True
+    return isinstance(error, RuntimeError) and any(sign in str(error) for sign in OUT_OF_MEMORY_SIGNS)
+
+
+class CaptureError(RuntimeError):
+    """A CUDA graph could not be captured for a reason other than memory: an operation a graph cannot hold
+    (a host sync, a data-dependent branch), a library or driver that refuses capture. The same model still
+    runs eagerly; memory running out during a capture is raised as out of memory instead."""
 
 
 @dataclass(frozen=True)
@@ -183,6 +197,21 @@ class PerceptionEngine:
             pipe.out[:, 7] = sample_inverse_depth(pipe.boxes, pipe.depth_cache, pipe.height, pipe.width)
 
     def _capture(self, pipe: _Pipeline, run_depth: bool) -> torch.cuda.CUDAGraph:
+        """Capture the body as a graph. Memory running out is raised as it is (FallbackEngine steps the input
+        down); any other failure as CaptureError (FallbackEngine runs eager instead)."""
+        try:
+            return self._try_capture(pipe, run_depth)
+        except Exception as error:
+            # A capture that memory broke half-way can surface as a capture error ("operation not permitted
+            # when stream is capturing"): the cause chain says which it was.
+            cause: BaseException | None = error
+            while cause is not None:
+                if out_of_memory(cause):
+                    raise
+                cause = cause.__cause__ or cause.__context__
+            raise CaptureError(f"CUDA graph capture failed ({type(error).__name__}: {error})") from error
+
+    def _try_capture(self, pipe: _Pipeline, run_depth: bool) -> torch.cuda.CUDAGraph:
         side = torch.cuda.Stream(self.device)
         side.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(side), torch.inference_mode():

@@ -1,10 +1,14 @@
-"""When memory runs out, the engine steps down instead of stopping.
+"""When memory runs out, or a CUDA graph cannot be captured, the engine steps down instead of stopping.
 
-Steps, in order, each said through `on_step`: a smaller input (YOLO and
+Out of memory: in order, each said through `on_step`: a smaller input (YOLO and
 depth sides halved, down to MIN_IMGSZ / MIN_DEPTH_SIZE), then, from a GPU,
-the CPU. The frame that ran out is tried again after each step. Nothing
-steps back up by itself: a restart of the node does (memory that ran out once
-is likely to run out again).
+the CPU. A CUDA graph capture that fails for another reason (CaptureError:
+an operation a graph cannot hold, a driver that refuses) is no memory problem:
+the same input runs eagerly on two streams instead ("streams" mode), said
+through `on_step` with its own name. The frame is tried again after each step.
+Nothing steps back up by itself: a restart of the node does (memory that ran
+out once is likely to run out again; a model that cannot be captured will not
+be later).
 """
 
 from __future__ import annotations
@@ -16,20 +20,14 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from aria_nav_ros.core.perception.engine import EngineOutput, PerceptionEngine
+from aria_nav_ros.core.perception.engine import CaptureError, EngineOutput, PerceptionEngine, out_of_memory
 
 MIN_IMGSZ = 320  # YOLO below this misses people at a few metres
 MIN_DEPTH_SIZE = 266  # a multiple of 14 (the depth model's patch)
+OUT_OF_MEMORY = "out of memory"
+GRAPH_CAPTURE_FAILED = "CUDA graph capture failed"
 
-
-def out_of_memory(error: BaseException) -> bool:
-    """The allocator's OOM, a CUDA library failing to allocate its workspace, or a CUDA graph capture that
-    memory running out broke half-way (its stream is left capturing, and the next try says so)."""
-    if isinstance(error, torch.OutOfMemoryError):
-        return True
-    text = str(error)
-    signs = ("out of memory", "ALLOC_FAILED", "capturing stream", "StreamCapture")
-    return isinstance(error, RuntimeError) and any(sign in text for sign in signs)
+__all__ = ["FallbackEngine", "GRAPH_CAPTURE_FAILED", "OUT_OF_MEMORY", "out_of_memory"]
 
 
 class FallbackEngine:
@@ -42,21 +40,32 @@ class FallbackEngine:
         while True:
             try:
                 return self.engine.process(pixels, want_depth_map)
+            except CaptureError as error:
+                cause = error.__cause__ or error
+                said = (str(cause).strip().splitlines() or [""])[0][:200]  # CUDA's messages run to many lines
+                reason, capture = f"{GRAPH_CAPTURE_FAILED} ({type(cause).__name__}: {said})", True
             except Exception as error:
                 if not out_of_memory(error):
                     raise
-                reason = f"out of memory ({type(error).__name__})"
+                reason, capture = f"{OUT_OF_MEMORY} ({type(error).__name__})", False
             # Out of the except block: the failed try's tensors, held by its traceback, are free now.
-            step = self._step_down()
+            step = self._eager() if capture else self._step_down()
             if not step:  # nothing smaller left: the caller says so, frame by frame
                 raise torch.OutOfMemoryError(f"{reason} at the smallest input on {self.engine.device}")
             self.steps.append(step)
             self.on_step(f"{reason}: {step}")
 
+    def _eager(self) -> str:
+        """The same models and input, eager on two streams: no graph to capture."""
+        old = self.engine
+        _release(old)
+        self.engine = PerceptionEngine(old.detector, old.depth, replace(old.config, mode="streams"))
+        return f"running eager ({self.engine.mode}) at input {old.config.imgsz} px on {old.device}, slower per frame"
+
     def _step_down(self) -> str:
         old = self.engine
         config = old.config
-        old.release()
+        _release(old)
         if config.imgsz > MIN_IMGSZ:
             imgsz = max(MIN_IMGSZ, config.imgsz // 2 // 32 * 32)
             depth_size = max(MIN_DEPTH_SIZE, config.depth_size // 2 // 14 * 14)
@@ -71,6 +80,15 @@ class FallbackEngine:
             _free_gpu()
             return f"moved to the CPU at input {config.imgsz} px: expect a few frames per second"
         return ""
+
+
+def _release(engine: PerceptionEngine) -> None:
+    """Drop the engine's buffers and graphs (release() drops them first, then synchronises); a device that a
+    broken capture left unable to synchronise is said by the next frame's error, not here."""
+    try:
+        engine.release()
+    except RuntimeError:
+        pass
 
 
 def _free_gpu() -> None:
