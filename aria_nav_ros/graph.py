@@ -9,6 +9,7 @@ settings below (the launch arguments) are set on top of that file.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Mapping
@@ -45,6 +46,7 @@ class Process:
     nodes: tuple[NodeProcess, ...]
     params_file: str
     respawn: bool = False  # start it again when it dies
+    log_level: str = "info"
 
     @property
     def name(self) -> str:
@@ -69,8 +71,10 @@ class Process:
         module = MODULES.get(self.executable, self.executable)
         args = [sys.executable, "-m", f"{PACKAGE}.nodes.{module}"]
         if len(self.nodes) > 1:
-            return [*args, *(n.executable for n in self.nodes), "--ros-args", "--params-file", self.params_file,
-                    *self.composed_overrides()]  # fmt: skip
+            namespace = ["-r", f"__ns:={self.nodes[0].namespace}"] if self.nodes[0].namespace else []
+            return [*args, *(n.executable for n in self.nodes), "--ros-args", *namespace,
+                    "--params-file", self.params_file, *self.composed_overrides(),
+                    "--log-level", self.log_level]  # fmt: skip
         node = self.nodes[0]
         args += ["--ros-args", "-r", f"__node:={node.name}"]
         if node.namespace:
@@ -80,7 +84,7 @@ class Process:
             args += ["-r", f"{source}:={target}"]
         for key, value in node.parameters.items():
             args += ["-p", f"{key}:={json.dumps(value)}"]
-        return args
+        return [*args, "--log-level", self.log_level]
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,8 @@ class GraphSettings:
     torch_threads: int = 0
     detect_rate: float = 0.0
     rgb_scale: float = 1.0
+    namespace: str = ""  # every node and topic under it: two wearers (or a test beside a run) on one network
+    log_level: str = "info"
 
     @classmethod
     def from_strings(cls, values: dict[str, str]) -> GraphSettings:
@@ -168,6 +174,8 @@ SETTING_HELP = {
     "lockstep": "deterministic replay: recorded clock, every frame, exit at the end",
     "output": "the run folder (empty: a fresh outputs/run_<date>_<time>)",
     "params_file": "the nodes' parameters; empty: config/aria_nav.yaml",
+    "namespace": "a ROS namespace for every node and topic (e.g. wearer1); empty: none",
+    "log_level": "debug, info, warn, error or fatal",
     "trace": "folder for per-frame timing records (bench/graph_bench.py); empty: none",
     "torch_threads": "CPU threads per detector process (0: every core, torch's default)",
     "detect_rate": "most detections a second per camera; other frames are skipped (0: no limit)",
@@ -195,8 +203,26 @@ def _launch_string(value: object) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+LOG_LEVELS = ("debug", "info", "warn", "error", "fatal")
+NAMESPACE = re.compile(r"/?[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*")
+
+
 def describe_graph(s: GraphSettings) -> list[Process]:
-    """Every process of the graph, in start order."""
+    """Every process of the graph, in start order; ValueError for a namespace or log level ROS would refuse."""
+    if s.namespace and not NAMESPACE.fullmatch(s.namespace):
+        raise ValueError(
+            f"namespace {s.namespace!r}: letters, digits and _, in parts split by /, not starting with a digit"
+        )
+    if s.log_level not in LOG_LEVELS:
+        raise ValueError(f"log_level {s.log_level!r}: choose one of {', '.join(LOG_LEVELS)}")
+    namespace = "/" + s.namespace.strip("/") if s.namespace else ""  # absolute, as __ns:= wants it
+    return [
+        replace(p, nodes=tuple(replace(n, namespace=namespace) for n in p.nodes), log_level=s.log_level)
+        for p in _processes(s)
+    ]
+
+
+def _processes(s: GraphSettings) -> list[Process]:
     out = Path(s.output)
     cameras = source_cameras(s.source, CAMERAS, s.stand_in_slam)  # a video or photos: one camera unless asked
     params = s.params_file or str(share_path("config", "aria_nav.yaml"))

@@ -21,7 +21,7 @@ from pathlib import Path
 from rosbags.rosbag2 import Reader
 
 from aria_nav_ros.core.bag_types import typestore
-from aria_nav_ros.core.cameras import CAMERAS, detections_topic
+from aria_nav_ros.core.cameras import CAMERAS, detections_topic, in_bag
 from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.run_report import read_cues
 
@@ -45,9 +45,9 @@ def replay(bag: Path, run: Path) -> subprocess.CompletedProcess:
 def detections_of(run: Path) -> list[dict]:
     """Every DetectionArray the run recorded: camera, stamp and boxes, in stamp order."""
     store = typestore()
-    topics = {detections_topic(c) for c in CAMERAS}
     frames = []
     with Reader(run / "bag") as reader:
+        topics = in_bag(reader.topics, {detections_topic(c): c for c in CAMERAS})
         connections = [c for c in reader.connections if c.topic in topics]
         for connection, _, raw in reader.messages(connections=connections):
             msg = store.deserialize_cdr(raw, connection.msgtype)

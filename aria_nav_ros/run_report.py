@@ -20,7 +20,7 @@ import numpy as np
 from rosbags.rosbag2 import Reader
 
 from aria_nav_ros.core.bag_types import typestore
-from aria_nav_ros.core.cameras import CAMERAS, CUES_TOPIC, annotated_topic, detections_topic
+from aria_nav_ros.core.cameras import CAMERAS, CUES_TOPIC, annotated_topic, detections_topic, in_bag
 from aria_nav_ros.core.navigation.config import TIERS
 from aria_nav_ros.core.navigation.policy import KIND_HAZARD
 from aria_nav_ros.core.timebase import stamp_ns
@@ -52,17 +52,18 @@ class _BagDigest:
         self.latency_ms: list[float] = []
         self.videos: dict[str, str] = {}
         store = typestore()
-        topics = {detections_topic(c): c for c in CAMERAS}
-        annotated = {annotated_topic(c): c for c in CAMERAS}
         writers: dict[str, cv2.VideoWriter] = {}
         with Reader(bag) as reader:
-            wanted = [c for c in reader.connections if c.topic in {*topics, *annotated, CUES_TOPIC}]
+            topics = in_bag(reader.topics, {detections_topic(c): c for c in CAMERAS})
+            annotated = in_bag(reader.topics, {annotated_topic(c): c for c in CAMERAS})
+            cues = set(in_bag(reader.topics, {CUES_TOPIC: True}))
+            wanted = [c for c in reader.connections if c.topic in {*topics, *annotated, *cues}]
             for connection, received_ns, raw in reader.messages(connections=wanted):
                 if connection.topic in topics:
                     self.detections[topics[connection.topic]].append(received_ns)
                     continue
                 msg = store.deserialize_cdr(raw, connection.msgtype)
-                if connection.topic == CUES_TOPIC:
+                if connection.topic in cues:
                     if msg.kind == KIND_HAZARD:
                         self.latency_ms.append((received_ns - stamp_ns(msg.header.stamp)) / 1e6)
                     continue

@@ -53,20 +53,23 @@ def node_action(process: Process) -> Node:
         "respawn_delay": RESPAWN_DELAY_S,
         "output": "screen",
     }
+    namespace = process.nodes[0].namespace  # the graph's, the same for every node
+    if namespace:
+        common["namespace"] = namespace
     if len(process.nodes) > 1:  # composed: the container takes the node names; settings are per node name
         return Node(
             **common,
             arguments=[node.executable for node in process.nodes],
             parameters=[process.params_file],
-            ros_arguments=process.composed_overrides(),
+            ros_arguments=[*process.composed_overrides(), "--log-level", process.log_level],
         )
     node = process.nodes[0]
     return Node(
         **common,
         name=node.name,
-        **({"namespace": node.namespace} if node.namespace else {}),
         parameters=[process.params_file, node.parameters],
         remappings=list(node.remappings),
+        ros_arguments=["--log-level", process.log_level],
     )
 
 

@@ -52,6 +52,10 @@ def resolved(command: list[str]) -> dict:
     if None in nodes:
         nodes[executable] = nodes.pop(None)
     for flag, value in pairs:
+        if flag == "--log-level":
+            for name in nodes:
+                nodes[name]["log_level"] = value
+            continue
         if flag == "--params-file":
             entries = yaml.safe_load(Path(value).read_text())
             for name in nodes:
@@ -88,6 +92,8 @@ def launch_file_processes(arguments: dict[str, str]) -> dict:
         {"source": "live", "audio_sink": "wav", "model": "yolo11n.engine", "output": "/tmp/run_x"},
         {"source": "video", "path": "walk.mp4", "output": "/tmp/run_v"},
         {"source": "images", "path": "photos", "stand_in_slam": "true", "output": "/tmp/run_i"},
+        {"namespace": "wearer1", "log_level": "debug", "output": "/tmp/run_n"},
+        {"namespace": "/lab/wearer2", "compose": "true", "output": "/tmp/run_c"},
     ],
 )
 def test_launch_file_and_launcher_start_the_same_processes(arguments: dict[str, str]) -> None:
@@ -130,6 +136,16 @@ def test_graph_settings_refuse_unknown_or_malformed_arguments() -> None:
         GraphSettings.from_strings({"devcie": "cpu"})
     with pytest.raises(ValueError, match="not true or false"):
         GraphSettings.from_strings({"compose": "yes"})
+    with pytest.raises(ValueError, match="namespace '1st wearer'"):
+        describe_graph(GraphSettings(namespace="1st wearer"))
+    with pytest.raises(ValueError, match="log_level 'loud'"):
+        describe_graph(GraphSettings(log_level="loud"))
+
+
+def test_namespace_and_log_level_reach_every_node() -> None:
+    for process in describe_graph(GraphSettings(namespace="wearer1", log_level="warn", compose=True)):
+        for name, node in resolved(process.command())["nodes"].items():
+            assert (node["namespace"], node["log_level"]) == ("/wearer1", "warn"), (process.name, name)
 
 
 def test_a_video_is_one_camera_unless_stand_in_slam_views_are_asked_for() -> None:

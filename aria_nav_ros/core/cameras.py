@@ -1,4 +1,16 @@
-"""The camera names used everywhere: code, topics, frames and parameters."""
+"""The camera names used everywhere: code, topics, frames and parameters.
+
+Topic names are relative (the ROS 2 convention): a graph started in a namespace (`namespace:=wearer1`)
+publishes under it, and two graphs on one network do not mix. So is tf_static (/tf_static in the root
+namespace; in a namespace, /wearer1/tf_static, as multi-robot ROS 2 stacks do: two wearers' glasses use the same
+frame names with different calibrations). /diagnostics (statuses named with the node's namespace) and /clock
+stay absolute, where every ROS tool looks for them. A bag stores resolved names: `in_bag` matches them.
+"""
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 RGB = "rgb"
 SLAM_LEFT = "slam_left"
@@ -7,29 +19,48 @@ CAMERAS = (RGB, SLAM_LEFT, SLAM_RIGHT)
 # Nominal horizontal fields of view, for when no calibration is known: Aria's
 # RGB camera (110 degrees) and its fisheye SLAM cameras (150 degrees).
 NOMINAL_HFOV_DEG = {RGB: 110.0, SLAM_LEFT: 150.0, SLAM_RIGHT: 150.0}
-IMU_TOPIC = "/aria/imu"
+IMU_TOPIC = "aria/imu"
 IMU_FRAME = "aria_imu"
-TF_STATIC_TOPIC = "/tf_static"  # where each sensor sits on the head (core.mounting)
-CUES_TOPIC = "/navigation/cues"
-EVENTS_TOPIC = "/aria_nav/events"  # SystemEvent: what nodes tell the wearer about the aid itself
+TF_STATIC_TOPIC = "tf_static"  # where each sensor sits on the head (core.mounting); see above
+CUES_TOPIC = "navigation/cues"
+EVENTS_TOPIC = "aria_nav/events"  # SystemEvent: what nodes tell the wearer about the aid itself
 
 
 def image_topic(camera: str) -> str:
-    return f"/aria/{camera}/image_raw"
+    return f"aria/{camera}/image_raw"
 
 
 def camera_info_topic(camera: str) -> str:
-    return f"/aria/{camera}/camera_info"
+    return f"aria/{camera}/camera_info"
 
 
 def detections_topic(camera: str) -> str:
-    return f"/aria/{camera}/detections"
+    return f"aria/{camera}/detections"
 
 
 def annotated_topic(camera: str) -> str:
-    return f"/aria/{camera}/annotated"
+    return f"aria/{camera}/annotated"
 
 
 def optical_frame(camera: str) -> str:
     """REP 103 optical frame of a camera (z forward, x right, y down)."""
     return f"aria_{camera}_optical"
+
+
+def markers_topic(camera: str) -> str:
+    return f"aria/{camera}/markers"
+
+
+def inverse_depth_topic(camera: str) -> str:
+    return f"aria/{camera}/inverse_depth"
+
+
+def in_bag(bag_topics: Iterable[str], names: dict[str, T]) -> dict[str, T]:
+    """The topics of a bag (resolved names, e.g. /wearer1/aria/imu) that are `names` (relative, or absolute),
+    in whatever namespace the graph ran, each with the value `names` gives it."""
+    found = {}
+    for topic in bag_topics:
+        for name, value in names.items():
+            if topic == name or (not name.startswith("/") and (topic == f"/{name}" or topic.endswith(f"/{name}"))):
+                found[topic] = value
+    return found

@@ -262,24 +262,24 @@ def write_sample(path: Path, walk: tuple[Scene, ...] = WALK) -> dict[str, int]:
     cams = calibration()
     writer = BagWriter(path)
     for camera in cams:
-        writer.add_topic(image_topic(camera), "sensor_msgs/msg/Image")
-        writer.add_topic(camera_info_topic(camera), "sensor_msgs/msg/CameraInfo")
-    writer.add_topic(IMU_TOPIC, "sensor_msgs/msg/Imu")
-    writer.add_topic(TF_STATIC_TOPIC, "tf2_msgs/msg/TFMessage")
+        writer.add_topic(f"/{image_topic(camera)}", "sensor_msgs/msg/Image")
+        writer.add_topic(f"/{camera_info_topic(camera)}", "sensor_msgs/msg/CameraInfo")
+    writer.add_topic(f"/{IMU_TOPIC}", "sensor_msgs/msg/Imu")
+    writer.add_topic(f"/{TF_STATIC_TOPIC}", "tf2_msgs/msg/TFMessage")
     imu = list(walk_imu(walk))
     next_imu = 0
     try:
-        writer.write(TF_STATIC_TOPIC, START_NS, messages.tf_static(START_NS, mounts()))
+        writer.write(f"/{TF_STATIC_TOPIC}", START_NS, messages.tf_static(START_NS, mounts()))
         for frame in walk_frames(walk):
             while next_imu < len(imu) and imu[next_imu][0] <= frame.t_ns:
                 t_ns, accel = imu[next_imu]
-                writer.write(IMU_TOPIC, t_ns, messages.imu(t_ns, accel))
+                writer.write(f"/{IMU_TOPIC}", t_ns, messages.imu(t_ns, accel))
                 next_imu += 1
             info = messages.camera_info(frame.camera, frame.t_ns, cams[frame.camera])
-            writer.write(camera_info_topic(frame.camera), frame.t_ns, info)
-            writer.write(image_topic(frame.camera), frame.t_ns, messages.image(frame))
+            writer.write(f"/{camera_info_topic(frame.camera)}", frame.t_ns, info)
+            writer.write(f"/{image_topic(frame.camera)}", frame.t_ns, messages.image(frame))
         for t_ns, accel in imu[next_imu:]:
-            writer.write(IMU_TOPIC, t_ns, messages.imu(t_ns, accel))
+            writer.write(f"/{IMU_TOPIC}", t_ns, messages.imu(t_ns, accel))
     finally:
         writer.close()
     return dict(writer.counts)

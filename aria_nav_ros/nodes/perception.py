@@ -41,6 +41,8 @@ from aria_nav_ros.core.cameras import (
     camera_info_topic,
     detections_topic,
     image_topic,
+    inverse_depth_topic,
+    markers_topic,
     optical_frame,
 )
 from aria_nav_ros.core.detection import DISTANCE_UNKNOWN
@@ -48,7 +50,7 @@ from aria_nav_ros.core.geometry import AHEAD, GeometryConfig, locate, why_no_dis
 from aria_nav_ros.core.image import MAX_SIDE, ImageFormatError, ImageLayout, check_frame
 from aria_nav_ros.core.mounting import HEAD_FRAME, NOMINAL_ARIA, Mount, mounts_from_transforms
 from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine
-from aria_nav_ros.core.perception.fallback import FallbackEngine
+from aria_nav_ros.core.perception.fallback import GRAPH_CAPTURE_FAILED, FallbackEngine
 from aria_nav_ros.core.perception.models import ModelError, load_depth, load_detector
 from aria_nav_ros.core.perception.scheduler import NewestFrameWorker
 from aria_nav_ros.core.timebase import stamp_ns
@@ -116,17 +118,17 @@ class PerceptionNode(Node):
         model = str(p("model", "pkg:fall_detection/models/best.pt").value)
         depth_model = str(p("depth_model", "depth-anything/Depth-Anything-V2-Small-hf" if with_depth else "").value)
 
-        out = f"/aria/{self.camera}"
         self.detections_pub = self.create_publisher(DetectionArray, detections_topic(self.camera), RESULT_QOS)
         self.annotated_pub = self.create_publisher(Image, annotated_topic(self.camera), SENSOR_QOS)
-        self.markers_pub = self.create_publisher(MarkerArray, f"{out}/markers", RESULT_QOS)
+        self.markers_pub = self.create_publisher(MarkerArray, markers_topic(self.camera), RESULT_QOS)
         # Depth Anything's relative inverse depth (larger is nearer, no unit): not a REP 118 depth image (metres),
         # so not named one. Distances in metres are in the detections.
-        self.depth_pub = self.create_publisher(Image, f"{out}/inverse_depth", SENSOR_QOS)
+        self.depth_pub = self.create_publisher(Image, inverse_depth_topic(self.camera), SENSOR_QOS)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)
         self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, EVENTS_QOS)
 
         self.engine: FallbackEngine | None = None
+        self.fallbacks: list[str] = []  # each step down of the engine, by kind (diagnostics)
         self.refusals = Refusals(self.get_logger())
         self.depth_trusted = False
         self.problem = ""  # what keeps the node from working, said in logs and diagnostics
@@ -195,6 +197,8 @@ class PerceptionNode(Node):
             time.sleep(min(SETTLE_S, max(0.0, end - time.monotonic())))
 
     def _stepped_down(self, step: str) -> None:
+        """The engine stepped down: named as what happened (a graph capture that failed is not memory)."""
+        self.fallbacks.append("graph_capture" if step.startswith(GRAPH_CAPTURE_FAILED) else "out_of_memory")
         self.warning = f"{self.camera}: {step}"
         self.get_logger().warning(self.warning)
 
@@ -366,6 +370,7 @@ class PerceptionNode(Node):
             engine = self.engine.engine  # the one in use now (it may have stepped down)
             values["gpu_memory_mb"] = engine.gpu_memory_mb()
             values["mode"] = engine.mode
+            values["fallbacks"] = ",".join(self.fallbacks) or "none"
             values["imgsz"] = engine.config.imgsz
             values["device"] = str(engine.device)
         if self.problem:

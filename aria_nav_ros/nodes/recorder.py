@@ -32,10 +32,10 @@ from aria_nav_ros.ros.spin import run_node
 CHECK_EVERY_BYTES = 8 * 1024 * 1024
 
 DEFAULT_TOPICS = [
-    "/aria/rgb/image_raw", "/aria/rgb/camera_info",
-    "/aria/slam_left/image_raw", "/aria/slam_left/camera_info",
-    "/aria/slam_right/image_raw", "/aria/slam_right/camera_info",
-    "/aria/imu", "/tf_static",
+    "aria/rgb/image_raw", "aria/rgb/camera_info",
+    "aria/slam_left/image_raw", "aria/slam_left/camera_info",
+    "aria/slam_right/image_raw", "aria/slam_right/camera_info",
+    "aria/imu", "tf_static",
 ]  # fmt: skip
 
 
@@ -52,7 +52,8 @@ class Recorder(Node):
     def __init__(self) -> None:
         super().__init__("recorder")
         self.path = str(self.declare_parameter("path", "").value)
-        self.topics = list(self.declare_parameter("topics", DEFAULT_TOPICS).value)
+        # Relative names are in the recorder's namespace; the bag keeps the resolved names.
+        self.topics = [self.resolve_topic_name(t) for t in self.declare_parameter("topics", DEFAULT_TOPICS).value]
         self.min_free_mb = float(
             self.declare_parameter(
                 "min_free_mb",

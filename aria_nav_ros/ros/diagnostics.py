@@ -12,7 +12,7 @@ OK, WARN, ERROR = DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.E
 def diagnostic(node: Node, level: bytes, message: str, values: dict[str, object]) -> DiagnosticArray:
     status = DiagnosticStatus(
         level=level,
-        name=f"aria_nav_ros/{node.get_name()}",
+        name=f"aria_nav_ros{node.get_fully_qualified_name()}",  # two graphs in two namespaces stay apart
         message=message,
         hardware_id=node.get_fully_qualified_name(),
     )

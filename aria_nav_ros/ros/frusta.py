@@ -14,7 +14,7 @@ from visualization_msgs.msg import Marker
 from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import CAMERAS, optical_frame
 
-FRUSTA_TOPIC = "/aria/frusta"
+FRUSTA_TOPIC = "aria/frusta"
 BORDER_STEPS = 16  # points per image edge: the border of a fisheye's view is curved
 LENGTH_M = 1.0
 

@@ -10,7 +10,7 @@ from rosbags.rosbag2 import Reader
 
 from aria_nav_ros.core.bag_types import typestore
 from aria_nav_ros.core.camera_model import CameraModel, from_camera_info
-from aria_nav_ros.core.cameras import CAMERAS, IMU_TOPIC, TF_STATIC_TOPIC, camera_info_topic, image_topic
+from aria_nav_ros.core.cameras import CAMERAS, IMU_TOPIC, TF_STATIC_TOPIC, camera_info_topic, image_topic, in_bag
 from aria_nav_ros.core.image import ImageFormatError, ImageLayout, to_array
 from aria_nav_ros.core.mounting import Mount, mounts_from_transforms
 from aria_nav_ros.core.sources.base import Frame, ImuSample, Item, SourceError
@@ -24,15 +24,18 @@ class BagSource(Recording):
     ) -> None:
         super().__init__(f"bag {path}", speed, loop)
         self.path = Path(path)
-        self.image_topics = {image_topic(c): c for c in cameras}
-        self.info_topics = {camera_info_topic(c): c for c in cameras}
         if not self.path.exists():
             raise SourceError(f"bag {self.path} does not exist")
         with self._reader() as reader:
             topics = set(reader.topics)
-        if not topics & set(self.image_topics):
+        # The bag's own names for them: a graph recorded in a namespace has /<namespace>/aria/...
+        self.image_topics = in_bag(topics, {image_topic(c): c for c in cameras})
+        self.info_topics = in_bag(topics, {camera_info_topic(c): c for c in cameras})
+        self.imu_topics = set(in_bag(topics, {IMU_TOPIC: True}))
+        if not self.image_topics:
             found = sorted(topics) or "no topics"
-            raise SourceError(f"bag {self.path} holds none of {sorted(self.image_topics)} (it has {found})")
+            wanted = sorted(image_topic(c) for c in cameras)
+            raise SourceError(f"bag {self.path} holds none of {wanted} in any namespace (it has {found})")
         self._calibration: dict[str, CameraModel] | None = None
         self._mounts: dict[str, Mount] | None = None
 
@@ -73,7 +76,8 @@ class BagSource(Recording):
         if self._mounts is None:
             self._mounts = {}
             with self._reader() as reader:
-                connections = [c for c in reader.connections if c.topic == TF_STATIC_TOPIC]
+                tf_topics = in_bag(reader.topics, {TF_STATIC_TOPIC: True})
+                connections = [c for c in reader.connections if c.topic in tf_topics]
                 # (no connections at all would read every message: rosbags takes an empty list as "all")
                 for connection, _, raw in reader.messages(connections=connections) if connections else ():
                     msg = typestore().deserialize_cdr(raw, connection.msgtype)
@@ -83,13 +87,13 @@ class BagSource(Recording):
     def items(self) -> Iterator[Item]:
         store = typestore()
         with self._reader() as reader:
-            wanted = set(self.image_topics) | {IMU_TOPIC}
+            wanted = set(self.image_topics) | self.imu_topics
             connections = [c for c in reader.connections if c.topic in wanted]
             try:
                 for connection, _, raw in reader.messages(connections=connections):
                     msg = store.deserialize_cdr(raw, connection.msgtype)
                     t_ns = stamp_ns(msg.header.stamp)
-                    if connection.topic == IMU_TOPIC:
+                    if connection.topic in self.imu_topics:
                         a, w = msg.linear_acceleration, msg.angular_velocity
                         yield ImuSample(t_ns, (a.x, a.y, a.z), (w.x, w.y, w.z))
                         continue
