@@ -21,7 +21,7 @@ TOPICS = [image_topic(c) for c in CAMERAS] + ["/aria/rgb/camera_info", "/aria/im
 def frames_in(bag: Path) -> dict[str, list[np.ndarray]]:
     """Pixels per image topic, in bag order, read with rosbags (no rclpy)."""
     store = typestore()
-    frames: dict[str, list[np.ndarray]] = {image_topic(c): [] for c in CAMERAS}
+    frames: dict[str, list[np.ndarray]] = {f"/{image_topic(c)}": [] for c in CAMERAS}  # the bag's resolved names
     with Reader(bag) as reader:
         connections = [c for c in reader.connections if c.topic in frames]
         for connection, _, raw in reader.messages(connections=connections):
@@ -59,7 +59,7 @@ def test_recorded_bag_replays_bit_exactly(tmp_path: Path, ros_env: dict[str, str
             assert a.dtype == b.dtype and a.shape == b.shape
             assert np.array_equal(a, b)
     # The photos differ, so an exact match is not a match of empty frames.
-    rgb = recorded[image_topic("rgb")]
+    rgb = recorded[f"/{image_topic('rgb')}"]
     assert not np.array_equal(rgb[0], rgb[1])
 
 

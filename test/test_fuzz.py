@@ -199,5 +199,5 @@ def test_hostile_messages_are_refused_logged_and_survived(listener, ros_env, tmp
         assert 0 < streams[camera]["rejected"] <= sent["image"][camera] and streams[camera]["received"] > 0
     with Reader(tmp_path / "bag") as reader:
         topics = {c.topic: c.msgcount for c in reader.connections}
-    assert topics.get(IMU_TOPIC, 0) > 0, topics  # hostile IMU kept as it came (what arrived of it)
-    assert all(topics.get(image_topic(c), 0) > 0 for c in CAMERAS), topics
+    assert topics.get(f"/{IMU_TOPIC}", 0) > 0, topics  # hostile IMU kept as it came (what arrived of it)
+    assert all(topics.get(f"/{image_topic(c)}", 0) > 0 for c in CAMERAS), topics
