@@ -74,6 +74,7 @@ from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, diagnosti
 from aria_nav_ros.ros.events import system_event
 from aria_nav_ros.ros.frusta import FRUSTA_TOPIC, frustum_marker
 from aria_nav_ros.ros.image import numpy_to_image
+from aria_nav_ros.ros.params import Param, declare
 from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, SENSOR_QOS, TF_STATIC_QOS
 from aria_nav_ros.ros.spin import run_node
 from aria_nav_ros.ros.transforms import tf_message
@@ -86,46 +87,73 @@ WAITING_SAID_EVERY_S = 10.0
 SETTLE_S = 1.0
 
 
+PARAMETERS = (
+    Param("source", "images", "live, vrs, bag, video or images (one that cannot open is said, naming the file)"),
+    Param("path", "", "the recording, bag, video or photo folder"),
+    Param("cameras", list(CAMERAS), "the cameras to publish"),
+    Param("stand_in_slam", False, "videos and photos: also two stand-in SLAM views, the picture's halves"),
+    Param("hfov_deg", 70.0, "videos and photos: the picture's horizontal field of view (degrees)", low=10.0,
+          high=179.0),
+    Param("image_fps", 10.0, "photo folders: photos per second of recorded time", low=0.01, high=1000.0),
+    Param("rate", 1.0, "recordings: x recorded speed; 0: as fast as they are taken", low=0.0, high=100.0),
+    Param("loop", False, "recordings: start over at the end"),
+    Param("rgb_scale", 1.0, "resize the RGB image (its CameraInfo follows)", low=0.05, high=1.0),
+    Param("interface", "usb", "live glasses: usb or wifi", choices=("usb", "wifi")),
+    Param("ip", "", "live glasses over Wi-Fi: their address"),
+    Param("serial", "", "live glasses: which ones (empty: the first)"),
+    Param("profile", "profile18", "live glasses: the streaming profile (profile18: 10 Hz, profile28: 30 Hz)"),
+    Param("wait_for", "none", "replays: hold the first frame until every camera has a subscriber, or a ready "
+          "perception node", choices=WAIT_FOR),
+    Param("clock", "now", "stamps: now (ROS time) or recorded (the recording's, published on /clock)",
+          choices=CLOCKS),
+    Param("lockstep", False, "hold each image until its detections are out (deterministic replays)"),
+    Param("lockstep_timeout", 30.0, "lockstep: give up waiting after this long (s), saying so", low=0.1,
+          high=3600.0),
+    Param("exit_at_end", False, "end the process when a replay is over"),
+    Param("exit_on_open_failure", False, "end the process (code 3) when the source cannot open"),
+    Param("trace_dir", "", "per-frame timings into this folder (graph benchmark); empty: none"),
+)  # fmt: skip
+
+
 class AriaDriver(Node):
     def __init__(self, source_factory: Callable[[], FrameSource] | None = None) -> None:
         super().__init__("aria_driver")
-        p = self.declare_parameter
-        kind = str(p("source", "images").value)
+        v = declare(self, PARAMETERS)
+        kind = str(v["source"])
         # A video or photos is one camera: two stand-in SLAM views (the picture's halves) only when asked for.
-        stand_in_slam = bool(p("stand_in_slam", False).value)
-        cameras = source_cameras(kind, tuple(p("cameras", list(CAMERAS)).value), stand_in_slam)
+        cameras = source_cameras(kind, tuple(v["cameras"]), bool(v["stand_in_slam"]))
         self.settings = SourceSettings(
             kind=kind,
-            path=p("path", "").value,
-            speed=float(p("rate", 1.0).value),
-            loop=bool(p("loop", False).value),
+            path=str(v["path"]),
+            speed=float(v["rate"]),
+            loop=bool(v["loop"]),
             cameras=cameras,
-            image_fps=float(p("image_fps", 10.0).value),
-            hfov_deg=float(p("hfov_deg", 70.0).value),
+            image_fps=float(v["image_fps"]),
+            hfov_deg=float(v["hfov_deg"]),
             live=AriaLiveConfig(
-                interface=p("interface", "usb").value,
-                ip=p("ip", "").value,
-                serial=p("serial", "").value,
-                profile=p("profile", "profile18").value,
+                interface=str(v["interface"]),
+                ip=str(v["ip"]),
+                serial=str(v["serial"]),
+                profile=str(v["profile"]),
                 cameras=cameras,
             ),
         )
-        self.rgb_scale = float(p("rgb_scale", 1.0).value)
-        self.trace = TraceLog(str(p("trace_dir", "").value), "aria_driver")  # per-frame timings (graph benchmark)
+        self.rgb_scale = float(v["rgb_scale"])
+        self.trace = TraceLog(str(v["trace_dir"]), "aria_driver")  # per-frame timings (graph benchmark)
         self.imu_stamps = StampBatch(self.trace, "imu_published")
         if self.trace.enabled:
             self.create_timer(1.0, self.imu_stamps.flush)
         live = self.settings.kind == "live"
         self.clock_map = DeviceClock(live=live)
-        self.recorded_clock = self._choose_clock(str(p("clock", "now").value), live)
+        self.recorded_clock = self._choose_clock(str(v["clock"]), live)
         self.clock_pub = self.create_publisher(Clock, "/clock", RESULT_QOS) if self.recorded_clock else None
         self._clock_ns = -1  # the newest time published on /clock
         self.finished = threading.Event()  # set when the process should end (exit_at_end, a source that failed)
         self.exit_code = 0
-        self.exit_at_end = bool(p("exit_at_end", False).value)
-        self.exit_on_open_failure = bool(p("exit_on_open_failure", False).value)
-        self.lockstep = bool(p("lockstep", False).value)
-        self.lockstep_timeout = float(p("lockstep_timeout", 30.0).value)
+        self.exit_at_end = bool(v["exit_at_end"])
+        self.exit_on_open_failure = bool(v["exit_on_open_failure"])
+        self.lockstep = bool(v["lockstep"])
+        self.lockstep_timeout = float(v["lockstep_timeout"])
         self._results: dict[str, int] = {}  # camera -> stamp of its newest detections (lockstep)
         self._result_seen = threading.Condition()
         if self.lockstep:
@@ -149,9 +177,7 @@ class AriaDriver(Node):
         self._mounts: dict[str, Mount] = {}
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)
         self.create_timer(1.0, self._report)
-        self.wait_for = str(p("wait_for", "none").value)
-        if self.wait_for not in WAIT_FOR:
-            raise ValueError(f"wait_for {self.wait_for!r}: choose one of {', '.join(WAIT_FOR)}")
+        self.wait_for = str(v["wait_for"])
         if live:
             self.wait_for = "none"  # glasses do not wait: their frames are now or never
         self.runner = SourceRunner(

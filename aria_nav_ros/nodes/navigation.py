@@ -33,12 +33,14 @@ from aria_nav_ros.core.cameras import (
 from aria_nav_ros.core.detection import detection_problem
 from aria_nav_ros.core.navigation.audio import AudioPlayer, DeviceSink, Sink, WavSink
 from aria_nav_ros.core.navigation.config import TIERS, NavigationConfig
+from aria_nav_ros.core.navigation.phrases import LANGUAGES
 from aria_nav_ros.core.navigation.policy import Cue, NavigationPolicy
 from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
 from aria_nav_ros.msg import DetectionArray, NavigationCue, SystemEvent
 from aria_nav_ros.ros.detections import detection_from_msg
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, OK, WARN, diagnostic
+from aria_nav_ros.ros.params import Live, Param, declare
 from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, SENSOR_QOS
 from aria_nav_ros.ros.refusals import Refusals
 from aria_nav_ros.ros.spin import run_node
@@ -60,27 +62,41 @@ def _seconds(stamp: Time) -> float:
     return stamp_ns(stamp) / 1e9
 
 
+PARAMETERS = (
+    Param("language", "en", "en (\"Person ahead, two meters\") or es (\"Persona delante, a dos metros\")", live=True,
+          choices=LANGUAGES),
+    Param("volume", 1.0, "loudness of speech and earcons (1: as rendered; earcons still fall with distance)",
+          live=True, low=0.0, high=1.0),
+    Param("audio_sink", "auto", "device (PortAudio), wav, none; auto: the sound device if there is one, else the WAV "
+          "file (with a warning; a device that fails later hands over to the WAV file)", choices=SINKS),
+    Param("wav_path", "outputs/navigation.wav", "where the WAV sink writes"),
+    Param("cues_log", "", "a JSON-lines file of every cue; empty: none (one that cannot be written is said once, "
+          "WARN in diagnostics; every cue is still published and spoken)"),
+    Param("config", "", "the cue rules (config/navigation.yaml when empty)"),
+    Param("cameras", list(CAMERAS), "the cameras whose detections are read"),
+    Param("camera_timeout", 0.0, "seconds without results before a camera is said lost (0: the config's)",
+          low=0.0, high=3600.0),
+    Param("watchdog_timeout", 0.0, "seconds without any result before 'System paused' is said (0: the config's)",
+          low=0.0, high=3600.0),
+    Param("trace_dir", "", "per-result timings into this folder (graph benchmark); empty: none"),
+)  # fmt: skip
+
+
 class Navigation(Node):
     def __init__(self) -> None:
         super().__init__("navigation")
-        p = self.declare_parameter
-        language = str(p("language", "en").value)
-        config_path = str(p("config", "").value)
-        sink_kind = str(p("audio_sink", "auto").value)
-        wav_path = str(p("wav_path", "outputs/navigation.wav").value)
-        self.cues_log = str(p("cues_log", "").value)  # a JSON-lines file of every cue, when set
+        v = declare(self, PARAMETERS)
+        language, sink_kind, wav_path = str(v["language"]), str(v["audio_sink"]), str(v["wav_path"])
+        self.cues_log = str(v["cues_log"])  # a JSON-lines file of every cue, when set
         self.cue_log_problem = ""  # why the cue log cannot be written now ("" while it can)
         self.cue_log_failures = 0
-        cameras = list(p("cameras", list(CAMERAS)).value)
-        self.trace = TraceLog(str(p("trace_dir", "").value), "navigation")  # per-result timings (graph benchmark)
+        cameras = list(v["cameras"])
+        self.trace = TraceLog(str(v["trace_dir"]), "navigation")  # per-result timings (graph benchmark)
         self.imu_stamps = StampBatch(self.trace, "imu_received")
-        if sink_kind not in SINKS:
-            raise ValueError(f"audio_sink {sink_kind!r}: choose one of {', '.join(SINKS)}")
-        self.config = NavigationConfig.load(config_path or None)
+        self.config = NavigationConfig.load(str(v["config"]) or None)
         for key in ("camera_timeout", "watchdog_timeout"):
-            value = float(p(key, 0.0).value)  # 0: the config file's value
-            if value > 0:
-                self.config = NavigationConfig({**self.config.raw, key: value})
+            if v[key] > 0:  # 0: the config file's value
+                self.config = NavigationConfig({**self.config.raw, key: float(v[key])})
         self.policy = NavigationPolicy(self.config, language)
         self.cameras = cameras
         self.started = False  # the policy's clock starts at the first tick with a time (sim time may lag)
@@ -104,11 +120,25 @@ class Navigation(Node):
         self.create_subscription(Imu, IMU_TOPIC, self._on_imu, IMU_QOS)
         self.create_subscription(SystemEvent, EVENTS_TOPIC, self._on_event, EVENTS_QOS)
         self.player = self._player(sink_kind, wav_path, language)
+        if self.player is not None:
+            self.player.volume = float(v["volume"])
+        Live(self, PARAMETERS, self._change)
         self.create_timer(0.1, self._tick)
         self.create_timer(1.0, self._report)
         if self.trace.enabled:
             self.create_timer(1.0, self.imu_stamps.flush)
         self.get_logger().info(f"navigation: language {language}, cameras {cameras}, sound: {self.sink_name}")
+
+    def _change(self, name: str, value: object) -> str:
+        """A live parameter changed (ros2 param set): in effect from the next cue."""
+        if name == "language":
+            self.policy.language = str(value)
+            if self.player is not None:
+                self.player.language = str(value)
+        elif name == "volume" and self.player is not None:
+            self.player.volume = float(value)
+        self.get_logger().info(f"{name} is now {value!r}")
+        return ""
 
     def _player(self, kind: str, wav_path: str, language: str) -> AudioPlayer | None:
         settings = self.config["earcon"]

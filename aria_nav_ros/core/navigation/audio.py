@@ -271,6 +271,7 @@ class AudioPlayer:
         self.language = language
         self.settings = settings
         self.speak = speak
+        self.volume = 1.0  # scales everything played (the navigation node's live `volume`)
         self.on_error = on_error or (lambda message: None)
         self._queue: queue.Queue[Cue | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="audio", daemon=True)
@@ -298,7 +299,7 @@ class AudioPlayer:
     def _run(self) -> None:
         while (cue := self._queue.get()) is not None:
             try:
-                samples = render(cue, self.language, self.settings, self.speak)
+                samples = render(cue, self.language, self.settings, self.speak) * self.volume
                 self._play(samples, cue)
             except Exception as error:  # the wearer must not lose later cues to one failure; say it
                 self.on_error(f"audio failed for {cue.text!r}: {error}")

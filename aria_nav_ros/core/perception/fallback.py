@@ -55,6 +55,14 @@ class FallbackEngine:
             self.steps.append(step)
             self.on_step(f"{reason}: {step}")
 
+    def reconfigure(self, **changes: object) -> None:
+        """The engine in use, rebuilt with `changes` to its config (conf, iou, classes, depth_every: live
+        parameters): a captured CUDA graph holds the old values, so it is captured again on the next frame."""
+        old = self.engine
+        config = replace(old.config, **changes)
+        _release(old)
+        self.engine = PerceptionEngine(old.detector, old.depth, config)
+
     def _eager(self) -> str:
         """The same models and input, eager on two streams: no graph to capture."""
         old = self.engine

@@ -1,0 +1,89 @@
+"""Declared parameters: descriptors over DDS, live changes that take effect, bad values refused with the reason."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import rclpy
+from processes import NodeProcess, node_command
+from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
+from rcl_interfaces.srv import DescribeParameters, SetParameters
+
+from aria_nav_ros.core.photos import photo_folder
+from aria_nav_ros.msg import DetectionArray
+from aria_nav_ros.ros.params import README_BEGIN, README_END, readme_section
+from aria_nav_ros.ros.qos import RESULT_QOS
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_tables_are_the_declarations() -> None:
+    text = README.read_text()
+    written = text[text.index(README_BEGIN) : text.index(README_END) + len(README_END)]
+    assert written == readme_section(), "README is stale: python -m aria_nav_ros.ros.params --readme README.md"
+
+
+def call(node, service_type, name: str, request, timeout_s: float = 20.0):
+    client = node.create_client(service_type, name)
+    assert client.wait_for_service(timeout_sec=timeout_s), f"no service {name}"
+    future = client.call_async(request)
+    rclpy.spin_until_future_complete(node, future, timeout_sec=timeout_s)
+    assert future.done(), f"{name} did not answer"
+    return future.result()
+
+
+def set_double(node, target: str, name: str, value: float):
+    param = Parameter(name=name, value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=value))
+    return call(node, SetParameters, f"/{target}/set_parameters", SetParameters.Request(parameters=[param])).results[0]
+
+
+def test_perception_describes_refuses_and_applies_live_changes(listener, ros_env, tmp_path: Path) -> None:
+    photos = photo_folder(tmp_path / "photos", ("zidane.jpg", "bus.jpg"))
+    driver = NodeProcess(node_command("aria_driver", path=photos, image_fps=4.0, loop=True), ros_env)
+    perception = NodeProcess(node_command("rgb_perception", depth_model="''", imgsz=320, device="cpu"), ros_env)
+    arrays: list[DetectionArray] = []
+    listener.create_subscription(DetectionArray, "/aria/rgb/detections", arrays.append, RESULT_QOS)
+    try:
+        described = call(
+            listener, DescribeParameters, "/rgb_perception/describe_parameters",
+            DescribeParameters.Request(names=["conf", "imgsz", "mode"]), timeout_s=60,
+        ).descriptors  # fmt: skip
+        conf, imgsz, mode = described
+        assert not conf.read_only and conf.floating_point_range[0].to_value == 1.0 and conf.description
+        assert imgsz.read_only and imgsz.integer_range[0].from_value == 32
+        assert "graphs" in mode.additional_constraints
+
+        refused = set_double(listener, "rgb_perception", "conf", 1.5)
+        assert not refused.successful and "out of range" in refused.reason, refused  # rclpy checks the range
+        assert not set_double(listener, "rgb_perception", "imgsz", 480.0).successful  # read-only (and an int)
+
+        # Live: a threshold between the scores seen so far, in effect from the next frame (the engine is rebuilt).
+        def scores() -> list[float]:
+            return sorted(d.score for a in arrays for d in a.detections)
+
+        end = time.monotonic() + 90
+        while time.monotonic() < end and (len(scores()) < 4 or scores()[-1] - scores()[0] < 0.1):
+            rclpy.spin_once(listener, timeout_sec=0.1)
+        seen = scores()
+        assert len(seen) >= 4 and seen[-1] - seen[0] >= 0.1, (seen, perception.log[-2000:])
+        threshold = round((seen[0] + seen[-1]) / 2, 2)
+        assert set_double(listener, "rgb_perception", "conf", threshold).successful
+        arrays.clear()
+        end = time.monotonic() + 60
+        while time.monotonic() < end and sum(bool(a.detections) for a in arrays) < 4:
+            rclpy.spin_once(listener, timeout_sec=0.1)
+        later = [a for a in arrays if a.detections][1:]  # the frame in flight at the change may be the old engine's
+        assert later and all(d.score >= threshold for a in later for d in a.detections), (seen, threshold)
+        assert f"conf is now {threshold!r}" in perception.log
+    finally:
+        codes = [driver.stop(), perception.stop()]
+    assert codes == [0, 0], perception.log[-2000:]
+
+
+def test_a_bad_value_at_start_is_refused_with_the_reason(ros_env) -> None:
+    command = node_command("navigation", language="fr", audio_sink="none")
+    result = subprocess.run(command, env=ros_env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "language 'fr': choose one of 'en', 'es'" in result.stderr, result.stderr[-2000:]
