@@ -4,7 +4,13 @@ Publishes /aria/<camera>/detections (DetectionArray), /aria/<camera>/annotated
 (rgb8, for rqt_image_view), /aria/<camera>/markers (RViz, in the head frame), /aria/<camera>/inverse_depth
 (32FC1 relative inverse depth, the depth model's resolution) and /diagnostics. Frames are taken
 newest-first: one waits at most, older ones are dropped and counted. A
-malformed frame or CameraInfo is refused on arrival, counted and logged. Bearings
+malformed frame or CameraInfo is refused on arrival, counted and logged.
+
+A lifecycle node (rclpy.lifecycle, the standard change_state/get_state services): configure loads the
+models (a model that cannot load is said, and the node stays unconfigured), activate waits for the readers
+of its results and takes images, deactivate stops taking them (models kept), cleanup frees them and the GPU,
+an error in a transition frees them too and goes back to unconfigured. `autostart` (default) configures and
+activates at start, as the graph wants. Bearings
 and distances come from the camera's CameraInfo (its lens model) and its mounting
 on /tf_static (core.geometry); a camera without either is said, and counted. A
 GPU that runs out of memory makes the engine step down (FallbackEngine); a
@@ -22,7 +28,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.node import Node
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
@@ -104,6 +110,7 @@ PARAMETERS = (
     Param("reader_timeout", 10.0, "at most this long (s) for them", low=0.0, high=600.0),
     Param("trace_dir", "", "per-frame timings into this folder (graph benchmark); empty: none"),
     Param("allow_fault_injection", False, "fault drills only: lets inject_fault work"),
+    Param("autostart", True, "configure and activate at start (false: wait for lifecycle transitions)"),
     Param("inject_fault", "", "fault drills: gpu_lost makes every frame fail as on a lost GPU; empty ends it",
           live=True, choices=("", "gpu_lost")),
 )  # fmt: skip
@@ -115,7 +122,7 @@ def gap_ns(rate: float) -> int:
     return int(0.9e9 / rate) if rate > 0 else 0
 
 
-class PerceptionNode(Node):
+class PerceptionNode(LifecycleNode):
     def __init__(self, name: str, camera: str, with_depth: bool) -> None:
         super().__init__(name)
         v = declare(self, PARAMETERS, camera=camera, depth_model=DEPTH_MODEL if with_depth else "")
@@ -144,15 +151,18 @@ class PerceptionNode(Node):
         self._engine_changes: dict[str, object] = {}  # live changes for the worker to make before its next frame
         self._engine_lock = threading.Lock()
         Live(self, PARAMETERS, self._change)
-        model, depth_model, device = str(v["model"]), str(v["depth_model"]), str(v["device"])
+        self.models = (str(v["model"]), str(v["depth_model"]), str(v["device"]))
+        self.readers = (int(v["readers"]), float(v["reader_timeout"]))
         min_gap_ns = gap_ns(float(v["detect_rate"]))
 
-        self.detections_pub = self.create_publisher(DetectionArray, detections_topic(self.camera), RESULT_QOS)
-        self.annotated_pub = self.create_publisher(Image, annotated_topic(self.camera), SENSOR_QOS)
-        self.markers_pub = self.create_publisher(MarkerArray, markers_topic(self.camera), RESULT_QOS)
+        # Results go out only while active (lifecycle publishers).
+        lifecycle = self.create_lifecycle_publisher
+        self.detections_pub = lifecycle(DetectionArray, detections_topic(self.camera), RESULT_QOS)
+        self.annotated_pub = lifecycle(Image, annotated_topic(self.camera), SENSOR_QOS)
+        self.markers_pub = lifecycle(MarkerArray, markers_topic(self.camera), RESULT_QOS)
         # Depth Anything's relative inverse depth (larger is nearer, no unit): not a REP 118 depth image (metres),
         # so not named one. Distances in metres are in the detections.
-        self.depth_pub = self.create_publisher(Image, inverse_depth_topic(self.camera), SENSOR_QOS)
+        self.depth_pub = lifecycle(Image, inverse_depth_topic(self.camera), SENSOR_QOS)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)
         self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, EVENTS_QOS)
 
@@ -162,17 +172,13 @@ class PerceptionNode(Node):
         self.depth_trusted = False
         self.problem = ""  # what keeps the node from working, said in logs and diagnostics
         self.warning = ""
-        self._load(model, depth_model, device)
-        # Ready (images subscribed: a replay waiting for perception starts) only once the results have a
-        # reader: a reliable message published before its reader has matched is lost to that reader.
-        self._await_reader(int(v["readers"]), float(v["reader_timeout"]))
+        self.images = None  # the image subscription, while active
 
         self.camera_model: CameraModel | None = None
         self.mounts: dict[str, Mount] = {}  # optical frame -> where it sits on the head (/tf_static)
         self._no_distance_said: set[str] = set()
         self.create_subscription(TFMessage, TF_STATIC_TOPIC, self._on_tf_static, TF_STATIC_QOS)
         self.create_subscription(CameraInfo, camera_info_topic(self.camera), self._on_info, SENSOR_QOS)
-        self.create_subscription(Image, image_topic(self.camera), self._on_image, SENSOR_QOS)
         self.stats = {
             "frames": 0, "dropped": 0, "errors": 0, "nominal_intrinsics": 0, "nominal_mounting": 0, "worker_restarts": 0
         }  # fmt: skip
@@ -182,6 +188,56 @@ class PerceptionNode(Node):
             name=f"{self.get_name()}_worker",
         )  # fmt: skip
         self.create_timer(1.0, self._report)
+        if v["autostart"] and self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+            self.trigger_activate()
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._load(*self.models)
+        return TransitionCallbackReturn.SUCCESS if self.engine is not None else TransitionCallbackReturn.FAILURE
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        # Ready (images subscribed: a replay waiting for perception starts) only once the results have a
+        # reader: a reliable message published before its reader has matched is lost to that reader.
+        self._await_reader(*self.readers)
+        self.images = self.create_subscription(Image, image_topic(self.camera), self._on_image, SENSOR_QOS)
+        self.get_logger().info(f"{self.camera}: active")
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_images()
+        self.get_logger().info(f"{self.camera}: inactive (models kept)")
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_images()
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.get_logger().error(f"{self.camera}: a transition failed from {state.label}: models freed, unconfigured")
+        self._stop_images()
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _stop_images(self) -> None:
+        if self.images is not None:
+            self.destroy_subscription(self.images)
+            self.images = None
+
+    def _release(self) -> None:
+        """The models and the GPU memory they held (a frame still in flight finishes with its own reference)."""
+        with self._engine_lock:
+            self.engine, self._engine_changes = None, {}
+        self.problem = self.warning = ""
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        self.get_logger().info(f"{self.camera}: models freed")
 
     def _load(self, model: str, depth_model: str, device_name: str) -> None:
         if device_name == "auto":
@@ -281,14 +337,14 @@ class PerceptionNode(Node):
 
     def _take(self, msg: Image, received: int) -> None:
         """The worker's frame (in its thread)."""
-        if self.engine is None:
-            return  # no model: said at start, and in diagnostics every second
         with self._engine_lock:
-            changes, self._engine_changes = self._engine_changes, {}
+            engine, changes, self._engine_changes = self.engine, self._engine_changes, {}
+        if engine is None:
+            return  # no model (said at start, and in diagnostics every second), or cleaned up
         if changes:
-            self.engine.reconfigure(**changes)
+            engine.reconfigure(**changes)
         try:
-            self._process(msg, received)
+            self._process(msg, received, engine)
         except ImageFormatError as error:  # the frame's fault, not perception's
             self.refusals.refuse("image", f"{self.camera}: {error}")
             self.trace.write(stamp=stamp_ns(msg.header.stamp), received=received, failed="refused")
@@ -343,7 +399,7 @@ class PerceptionNode(Node):
         self.get_logger().info(f"{name} is now {value!r}")
         return ""
 
-    def _process(self, msg: Image, received: int) -> None:
+    def _process(self, msg: Image, received: int, engine: FallbackEngine) -> None:
         if self.injected_fault == "gpu_lost":
             raise RuntimeError("CUDA error: unspecified launch failure (injected: inject_fault=gpu_lost)")
         started = now_ns()
@@ -365,7 +421,7 @@ class PerceptionNode(Node):
             )
             camera = CameraModel.from_fov(width, height, NOMINAL_HFOV_DEG[self.camera])
         want_depth = self.depth_pub.get_subscription_count() > 0
-        out = self.engine.process(pixels, want_depth_map=want_depth)
+        out = engine.process(pixels, want_depth_map=want_depth)
         raw = out.detections
         if not self.depth_trusted:
             raw = [replace(d, inverse_depth=math.nan) for d in raw]

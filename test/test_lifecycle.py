@@ -1,0 +1,84 @@
+"""Lifecycle transitions through the standard services, over DDS, as `ros2 lifecycle set` makes them.
+
+rgb_perception is driven through deactivate, activate, cleanup, configure and
+activate again while the driver plays photos and navigation listens: results
+stop and come back with its state, and the wearer is told (navigation says
+"System paused" while perception is inactive, and "System back" once it is
+active again).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import rclpy
+from lifecycle_msgs.msg import State, Transition
+from lifecycle_msgs.srv import ChangeState, GetState
+from processes import NodeProcess, node_command
+
+from aria_nav_ros.core.photos import photo_folder
+from aria_nav_ros.msg import DetectionArray, NavigationCue
+from aria_nav_ros.ros.qos import RESULT_QOS
+
+
+def call(node, service_type, name: str, request, timeout_s: float = 60.0):
+    client = node.create_client(service_type, name)
+    assert client.wait_for_service(timeout_sec=timeout_s), f"no service {name}"
+    future = client.call_async(request)
+    rclpy.spin_until_future_complete(node, future, timeout_sec=timeout_s)
+    assert future.done(), f"{name} did not answer"
+    return future.result()
+
+
+def test_perception_lifecycle_over_dds(listener, ros_env, tmp_path: Path) -> None:
+    photos = photo_folder(tmp_path / "photos", ("zidane.jpg",))
+    processes = [
+        NodeProcess(node_command("aria_driver", path=photos, image_fps=4.0, loop=True), ros_env),
+        NodeProcess(node_command("rgb_perception", depth_model="''", imgsz=320, device="cpu"), ros_env),
+        NodeProcess(
+            node_command("navigation", audio_sink="none", cameras="[rgb]", camera_timeout=1.0, watchdog_timeout=2.0),
+            ros_env,
+        ),
+    ]
+    perception = processes[1]
+    arrays: list[DetectionArray] = []
+    cues: list[str] = []
+    listener.create_subscription(DetectionArray, "/aria/rgb/detections", arrays.append, RESULT_QOS)
+    listener.create_subscription(NavigationCue, "/navigation/cues", lambda c: cues.append(c.text), RESULT_QOS)
+
+    def state() -> int:
+        return call(listener, GetState, "/rgb_perception/get_state", GetState.Request()).current_state.id
+
+    def change(transition: int) -> bool:
+        request = ChangeState.Request(transition=Transition(id=transition))
+        return call(listener, ChangeState, "/rgb_perception/change_state", request).success
+
+    def until(condition, timeout_s: float = 60.0) -> bool:
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end and not condition():
+            rclpy.spin_once(listener, timeout_sec=0.1)
+        return condition()
+
+    try:
+        assert until(lambda: len(arrays) >= 3), perception.log[-2000:]
+        assert state() == State.PRIMARY_STATE_ACTIVE  # autostart
+
+        assert change(Transition.TRANSITION_DEACTIVATE) and state() == State.PRIMARY_STATE_INACTIVE
+        assert until(lambda: "System paused" in cues), cues  # the wearer is told, not left in silence
+        stopped = len(arrays)
+        assert not until(lambda: len(arrays) > stopped, timeout_s=3.0), "results while inactive"
+
+        assert change(Transition.TRANSITION_ACTIVATE) and state() == State.PRIMARY_STATE_ACTIVE
+        assert until(lambda: len(arrays) > stopped + 2), perception.log[-2000:]
+        assert until(lambda: "System back" in cues), (cues, processes[2].log[-2000:])
+
+        # Cleanup frees the models; configure loads them again; results come back once active.
+        assert change(Transition.TRANSITION_DEACTIVATE) and change(Transition.TRANSITION_CLEANUP)
+        assert state() == State.PRIMARY_STATE_UNCONFIGURED and "models freed" in perception.log
+        assert change(Transition.TRANSITION_CONFIGURE) and change(Transition.TRANSITION_ACTIVATE)
+        again = len(arrays)
+        assert until(lambda: len(arrays) > again + 2), perception.log[-2000:]
+    finally:
+        codes = [p.stop() for p in processes]
+    assert codes == [0, 0, 0], "\n".join(p.log[-1500:] for p in processes)
