@@ -4,7 +4,7 @@ rgb_perception is driven through deactivate, activate, cleanup, configure and
 activate again while the driver plays photos and navigation listens: results
 stop and come back with its state, and the wearer is told (navigation says
 "System paused" while perception is inactive, and "System back" once it is
-active again).
+active again); navigation itself says it stopped when it is deactivated.
 """
 
 from __future__ import annotations
@@ -47,12 +47,12 @@ def test_perception_lifecycle_over_dds(listener, ros_env, tmp_path: Path) -> Non
     listener.create_subscription(DetectionArray, "/aria/rgb/detections", arrays.append, RESULT_QOS)
     listener.create_subscription(NavigationCue, "/navigation/cues", lambda c: cues.append(c.text), RESULT_QOS)
 
-    def state() -> int:
-        return call(listener, GetState, "/rgb_perception/get_state", GetState.Request()).current_state.id
+    def state(node: str = "rgb_perception") -> int:
+        return call(listener, GetState, f"/{node}/get_state", GetState.Request()).current_state.id
 
-    def change(transition: int) -> bool:
+    def change(transition: int, node: str = "rgb_perception") -> bool:
         request = ChangeState.Request(transition=Transition(id=transition))
-        return call(listener, ChangeState, "/rgb_perception/change_state", request).success
+        return call(listener, ChangeState, f"/{node}/change_state", request).success
 
     def until(condition, timeout_s: float = 60.0) -> bool:
         end = time.monotonic() + timeout_s
@@ -79,6 +79,15 @@ def test_perception_lifecycle_over_dds(listener, ros_env, tmp_path: Path) -> Non
         assert change(Transition.TRANSITION_CONFIGURE) and change(Transition.TRANSITION_ACTIVATE)
         again = len(arrays)
         assert until(lambda: len(arrays) > again + 2), perception.log[-2000:]
+
+        # Navigation too: deactivated, it tells the wearer it stopped and says nothing more until active.
+        navigation = processes[2]
+        assert state("navigation") == State.PRIMARY_STATE_ACTIVE
+        assert change(Transition.TRANSITION_DEACTIVATE, "navigation")
+        assert state("navigation") == State.PRIMARY_STATE_INACTIVE and "Navigation stopped" in navigation.log
+        said = len(cues)
+        assert change(Transition.TRANSITION_ACTIVATE, "navigation")
+        assert until(lambda: len(cues) > said), navigation.log[-2000:]  # people in view again: said again
     finally:
         codes = [p.stop() for p in processes]
     assert codes == [0, 0, 0], "\n".join(p.log[-1500:] for p in processes)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.node import Node
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, Imu
 
 from aria_nav_ros.core.cameras import (
@@ -79,10 +79,11 @@ PARAMETERS = (
     Param("watchdog_timeout", 0.0, "seconds without any result before 'System paused' is said (0: the config's)",
           low=0.0, high=3600.0),
     Param("trace_dir", "", "per-result timings into this folder (graph benchmark); empty: none"),
+    Param("autostart", True, "configure and activate at start (false: wait for lifecycle transitions)"),
 )  # fmt: skip
 
 
-class Navigation(Node):
+class Navigation(LifecycleNode):
     def __init__(self) -> None:
         super().__init__("navigation")
         v = declare(self, PARAMETERS)
@@ -102,32 +103,88 @@ class Navigation(Node):
         self.started = False  # the policy's clock starts at the first tick with a time (sim time may lag)
         self.refusals = Refusals(self.get_logger())
         self.cue_count = 0
-        self.cue_pub = self.create_publisher(NavigationCue, CUES_TOPIC, RESULT_QOS)
+        self.cue_pub = self.create_lifecycle_publisher(NavigationCue, CUES_TOPIC, RESULT_QOS)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)
-        for camera in cameras:
-            self.create_subscription(
-                DetectionArray,
-                detections_topic(camera),
-                lambda msg, c=camera: self._on_detections(c, msg),
-                RESULT_QOS,
-            )
-            self.create_subscription(
-                CameraInfo,
-                camera_info_topic(camera),
-                lambda _, c=camera: self.policy.on_frame(self._now(), c),
-                SENSOR_QOS,
-            )
-        self.create_subscription(Imu, IMU_TOPIC, self._on_imu, IMU_QOS)
-        self.create_subscription(SystemEvent, EVENTS_TOPIC, self._on_event, EVENTS_QOS)
-        self.player = self._player(sink_kind, wav_path, language)
-        if self.player is not None:
-            self.player.volume = float(v["volume"])
+        self.sound = (sink_kind, wav_path, float(v["volume"]))
+        self.player: AudioPlayer | None = None
+        self.sink_name = "none (not configured)"
+        self.inputs: list = []  # subscriptions and the decision timer, while active
         Live(self, PARAMETERS, self._change)
-        self.create_timer(0.1, self._tick)
         self.create_timer(1.0, self._report)
         if self.trace.enabled:
             self.create_timer(1.0, self.imu_stamps.flush)
-        self.get_logger().info(f"navigation: language {language}, cameras {cameras}, sound: {self.sink_name}")
+        if v["autostart"] and self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+            self.trigger_activate()
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        kind, wav_path, volume = self.sound
+        self.player = self._player(kind, wav_path, self.policy.language)
+        if self.player is not None:
+            self.player.volume = volume
+        self.get_logger().info(
+            f"navigation: language {self.policy.language}, cameras {self.cameras}, sound: {self.sink_name}"
+        )
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        for camera in self.cameras:
+            self.inputs.append(self.create_subscription(
+                DetectionArray, detections_topic(camera), lambda msg, c=camera: self._on_detections(c, msg),
+                RESULT_QOS,
+            ))  # fmt: skip
+            self.inputs.append(self.create_subscription(
+                CameraInfo, camera_info_topic(camera), lambda _, c=camera: self.policy.on_frame(self._now(), c),
+                SENSOR_QOS,
+            ))  # fmt: skip
+        self.inputs.append(self.create_subscription(Imu, IMU_TOPIC, self._on_imu, IMU_QOS))
+        self.inputs.append(self.create_subscription(SystemEvent, EVENTS_TOPIC, self._on_event, EVENTS_QOS))
+        self.inputs.append(self.create_timer(0.1, self._tick))
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._say_stopped()  # the wearer must know the aid is off, not wonder why it went quiet
+        self._stop_inputs()
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._close_player()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_inputs()
+        self._close_player(say_stopped=True)
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.get_logger().error(f"navigation: a transition failed from {state.label}: sound closed, unconfigured")
+        self._stop_inputs()
+        self._close_player(say_stopped=True)
+        return TransitionCallbackReturn.SUCCESS
+
+    def _stop_inputs(self) -> None:
+        for entity in self.inputs:
+            if hasattr(entity, "cancel"):
+                self.destroy_timer(entity)
+            else:
+                self.destroy_subscription(entity)
+        self.inputs = []
+
+    def _say_stopped(self) -> None:
+        last = self.policy.stopping(self._now())
+        self.get_logger().info(f"[cue {TIERS[last.urgency]}] {last.text}")
+        if self.player is not None:
+            self.player.say(last)
+
+    def _close_player(self, say_stopped: bool = False) -> None:
+        if self.player is None:
+            return
+        last = self.policy.stopping(self._now()) if say_stopped else None
+        if last is not None:  # not a cue of the run's log
+            self.get_logger().info(f"[cue {TIERS[last.urgency]}] {last.text}")
+        self.player.close(last=last)
+        self.player, self.sink_name = None, "none (not configured)"
 
     def _change(self, name: str, value: object) -> str:
         """A live parameter changed (ros2 param set): in effect from the next cue."""
@@ -317,9 +374,7 @@ class Navigation(Node):
     def destroy_node(self) -> None:
         if getattr(self, "player", None) is not None:
             # The wearer must know the aid is off, not wonder why it went quiet (not a cue of the run's log).
-            last = self.policy.stopping(self._now())
-            self.get_logger().info(f"[cue {TIERS[last.urgency]}] {last.text}")
-            self.player.close(last=last)
+            self._close_player(say_stopped=True)
         if hasattr(self, "trace"):
             self.imu_stamps.flush()
             self.trace.close()
