@@ -1,10 +1,12 @@
 """Lifecycle transitions through the standard services, over DDS, as `ros2 lifecycle set` makes them.
 
-rgb_perception is driven through deactivate, activate, cleanup, configure and
-activate again while the driver plays photos and navigation listens: results
+rgb_perception, navigation and the driver are driven through deactivate,
+activate, cleanup, configure and activate again while the driver plays photos and navigation listens: results
 stop and come back with its state, and the wearer is told (navigation says
 "System paused" while perception is inactive, and "System back" once it is
-active again); navigation itself says it stopped when it is deactivated.
+active again); navigation itself says it stopped when it is deactivated; the
+driver publishes nothing while inactive ("Cameras lost") and reopens its
+source after a cleanup.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def call(node, service_type, name: str, request, timeout_s: float = 60.0):
     return future.result()
 
 
-def test_perception_lifecycle_over_dds(listener, ros_env, tmp_path: Path) -> None:
+def test_lifecycle_transitions_over_dds(listener, ros_env, tmp_path: Path) -> None:
     photos = photo_folder(tmp_path / "photos", ("zidane.jpg",))
     processes = [
         NodeProcess(node_command("aria_driver", path=photos, image_fps=4.0, loop=True), ros_env),
@@ -75,7 +77,8 @@ def test_perception_lifecycle_over_dds(listener, ros_env, tmp_path: Path) -> Non
 
         # Cleanup frees the models; configure loads them again; results come back once active.
         assert change(Transition.TRANSITION_DEACTIVATE) and change(Transition.TRANSITION_CLEANUP)
-        assert state() == State.PRIMARY_STATE_UNCONFIGURED and "models freed" in perception.log
+        assert state() == State.PRIMARY_STATE_UNCONFIGURED
+        assert perception.wait_for("models freed", timeout_s=10), perception.log[-2000:]
         assert change(Transition.TRANSITION_CONFIGURE) and change(Transition.TRANSITION_ACTIVATE)
         again = len(arrays)
         assert until(lambda: len(arrays) > again + 2), perception.log[-2000:]
@@ -84,10 +87,23 @@ def test_perception_lifecycle_over_dds(listener, ros_env, tmp_path: Path) -> Non
         navigation = processes[2]
         assert state("navigation") == State.PRIMARY_STATE_ACTIVE
         assert change(Transition.TRANSITION_DEACTIVATE, "navigation")
-        assert state("navigation") == State.PRIMARY_STATE_INACTIVE and "Navigation stopped" in navigation.log
+        assert state("navigation") == State.PRIMARY_STATE_INACTIVE
+        assert navigation.wait_for("Navigation stopped", timeout_s=10), navigation.log[-2000:]
         said = len(cues)
         assert change(Transition.TRANSITION_ACTIVATE, "navigation")
         assert until(lambda: len(cues) > said), navigation.log[-2000:]  # people in view again: said again
+
+        # The driver: inactive, it publishes nothing (perception has nothing to do); cleaned up, its source is
+        # closed; configured and active again, frames (and results) flow again.
+        assert change(Transition.TRANSITION_DEACTIVATE, "aria_driver")
+        assert until(lambda: "Cameras lost" in cues[said:]), (cues[said:], navigation.log[-1500:])  # no frames come
+        paused = len(arrays)
+        assert not until(lambda: len(arrays) > paused, timeout_s=3.0), "results while the driver is inactive"
+        assert change(Transition.TRANSITION_CLEANUP, "aria_driver")
+        assert state("aria_driver") == State.PRIMARY_STATE_UNCONFIGURED
+        assert change(Transition.TRANSITION_CONFIGURE, "aria_driver")
+        assert change(Transition.TRANSITION_ACTIVATE, "aria_driver")
+        assert until(lambda: len(arrays) > paused + 2), processes[0].log[-2000:]
     finally:
         codes = [p.stop() for p in processes]
     assert codes == [0, 0, 0], "\n".join(p.log[-1500:] for p in processes)

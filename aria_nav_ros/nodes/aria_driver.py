@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.duration import Duration
-from rclpy.node import Node
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image, Imu
 from std_msgs.msg import Header
@@ -112,10 +112,11 @@ PARAMETERS = (
     Param("exit_at_end", False, "end the process when a replay is over"),
     Param("exit_on_open_failure", False, "end the process (code 3) when the source cannot open"),
     Param("trace_dir", "", "per-frame timings into this folder (graph benchmark); empty: none"),
+    Param("autostart", True, "configure (open the source) and activate (publish) at start"),
 )  # fmt: skip
 
 
-class AriaDriver(Node):
+class AriaDriver(LifecycleNode):
     def __init__(self, source_factory: Callable[[], FrameSource] | None = None) -> None:
         super().__init__("aria_driver")
         v = declare(self, PARAMETERS)
@@ -180,22 +181,67 @@ class AriaDriver(Node):
         self.wait_for = str(v["wait_for"])
         if live:
             self.wait_for = "none"  # glasses do not wait: their frames are now or never
+        self._source_factory = source_factory or (lambda: open_source(self.settings))
+        self.runner: SourceRunner | None = None  # while configured
+        self.active = False
+        self.inactive_dropped = 0  # items the source delivered while the node was inactive
+        self._ready_told = False
+        self.create_timer(0.1, self._watch_source)
+        if v["autostart"] and self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+            self.trigger_activate()
+
+    # --- lifecycle: configure opens the source, activate publishes, deactivate stops publishing (a replay
+    # --- keeps its pace; what it plays meanwhile is dropped and counted), cleanup closes the source.
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.runner = SourceRunner(
-            source_factory or (lambda: open_source(self.settings)),
+            self._source_factory,
             self._on_item,
             self._log,
-            reconnect=live,
+            reconnect=self.settings.kind == "live",
             give_up_at_start=self.exit_on_open_failure,
             hold=self.wait_for != "none",
         )
         self.get_logger().info(f"source {self.settings.kind} {self.settings.path}".rstrip())
-        self._ready_told = False
         self._end_told = False
         self._waiting_since = time.monotonic()
         self._ready_since: float | None = None  # when every camera was first found ready (see SETTLE_S)
         self._waiting_said = 0.0
         self.runner.start()
-        self.create_timer(0.1, self._watch_source)
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.active = True
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.active = False
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_source()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.active = False
+        self._stop_source()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.get_logger().error(f"a transition failed from {state.label}: source closed, unconfigured")
+        self.active = False
+        self._stop_source()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _stop_source(self) -> None:
+        runner, self.runner = self.runner, None
+        if runner is None:
+            return
+        runner.stop_event.set()
+        with self._result_seen:  # a lockstep wait for detections that will not come ends now
+            self._result_seen.notify_all()
+        if runner.started and not runner.stop(5.0):
+            self.get_logger().warning("the frame source did not stop within 5 s")
 
     def _choose_clock(self, clock: str, live: bool) -> bool:
         if clock not in CLOCKS:
@@ -211,7 +257,8 @@ class AriaDriver(Node):
 
     def _await_result(self, camera: str, stamp: int) -> None:
         """Lockstep: wait until the detections of this image are out (or give up, saying so)."""
-        stop = self.runner.stop_event
+        runner = self.runner
+        stop = runner.stop_event if runner is not None else threading.Event()
         with self._result_seen:
             came = self._result_seen.wait_for(
                 lambda: self._results.get(camera, -1) >= stamp or stop.is_set(), self.lockstep_timeout
@@ -250,6 +297,8 @@ class AriaDriver(Node):
 
     def _watch_source(self) -> None:
         runner = self.runner
+        if runner is None:
+            return  # not configured
         if runner.opened.is_set():
             self._publish_mounts()
         if runner.opened.is_set() and not self._ready_told:
@@ -344,6 +393,9 @@ class AriaDriver(Node):
         return device_ns
 
     def _on_item(self, item: Item) -> None:
+        if not self.active:
+            self.inactive_dropped += 1
+            return
         if isinstance(item, ImuSample):
             self._publish_imu(item)
         elif item.camera in self.image_pubs:
@@ -402,8 +454,9 @@ class AriaDriver(Node):
 
     def _report(self) -> None:
         """/diagnostics once a second: ERROR when a calibration the source should have cannot be read."""
-        problem = getattr(self.runner.source, "calibration_problem", "")
+        problem = getattr(self.runner and self.runner.source, "calibration_problem", "")
         values: dict[str, object] = {f"{c}_published": n for c, n in self.published.items()}
+        values["inactive_dropped"] = self.inactive_dropped
         values.update({f"{c}_intrinsics": how for c, how in self.intrinsics.items()})
         values["mounting"] = self.mounting
         self.diagnostics_pub.publish(diagnostic(self, ERROR if problem else OK, problem or "running", values))
@@ -421,11 +474,7 @@ class AriaDriver(Node):
 
     def destroy_node(self) -> None:
         if hasattr(self, "runner"):
-            self.runner.stop_event.set()
-            with self._result_seen:  # a lockstep wait for detections that will not come ends now
-                self._result_seen.notify_all()
-            if self.runner.started and not self.runner.stop(5.0):
-                self.get_logger().warning("the frame source did not stop within 5 s")
+            self._stop_source()
         if hasattr(self, "trace"):
             self.imu_stamps.flush()
             self.trace.close()
