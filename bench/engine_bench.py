@@ -265,6 +265,16 @@ def three_processes(seconds: float, rate_hz: float) -> dict:
     return out
 
 
+def machine() -> dict[str, str]:
+    """What every result file starts with: the command that made it and where it ran."""
+    return {
+        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
+        "gpu": torch.cuda.get_device_name(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--frames", type=int, default=300)
@@ -283,10 +293,7 @@ def main() -> int:
             parser.error("--user-row needs --checkpoint (a real YOLO .pt)")
         rows = user_row(args.checkpoint, args.frames, args.warmup)
         report = {
-            "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
-            "gpu": torch.cuda.get_device_name(),
-            "torch": torch.__version__,
-            "python": platform.python_version(),
+            **machine(),
             "detector": f"{args.checkpoint} at 640, fp16",
             "depth": "Depth Anything V2 Small (random weights) at 518, fp16",
             "frame": "1408x1408 rgb8 in host memory -> boxes and depth in host memory",
@@ -307,10 +314,7 @@ def main() -> int:
     paced = three_processes(args.shared_seconds, 30.0)
     naive, graphs = single["naive"]["median_ms"], single["graphs"]["median_ms"]
     report = {
-        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
-        "gpu": torch.cuda.get_device_name(),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
+        **machine(),
         "detector": f"{DETECTOR} (random weights) at 640, fp16",
         "depth": "Depth Anything V2 Small (random) at 518, fp16",
         "frame": "1408x1408 rgb8 in host memory -> results in host memory",

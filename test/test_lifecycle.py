@@ -18,19 +18,11 @@ import rclpy
 from lifecycle_msgs.msg import State, Transition
 from lifecycle_msgs.srv import ChangeState, GetState
 from processes import NodeProcess, node_command
+from services import call
 
 from aria_nav_ros.core.photos import photo_folder
 from aria_nav_ros.msg import DetectionArray, NavigationCue
 from aria_nav_ros.ros.qos import RESULT_QOS
-
-
-def call(node, service_type, name: str, request, timeout_s: float = 60.0):
-    client = node.create_client(service_type, name)
-    assert client.wait_for_service(timeout_sec=timeout_s), f"no service {name}"
-    future = client.call_async(request)
-    rclpy.spin_until_future_complete(node, future, timeout_sec=timeout_s)
-    assert future.done(), f"{name} did not answer"
-    return future.result()
 
 
 def test_lifecycle_transitions_over_dds(listener, ros_env, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import rclpy
 from processes import NodeProcess, node_command
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import DescribeParameters, SetParameters
+from services import call
 
 from aria_nav_ros.core.photos import photo_folder
 from aria_nav_ros.msg import DetectionArray
@@ -23,15 +24,6 @@ def test_readme_tables_are_the_declarations() -> None:
     text = README.read_text()
     written = text[text.index(README_BEGIN) : text.index(README_END) + len(README_END)]
     assert written == readme_section(), "README is stale: python -m aria_nav_ros.ros.params --readme README.md"
-
-
-def call(node, service_type, name: str, request, timeout_s: float = 20.0):
-    client = node.create_client(service_type, name)
-    assert client.wait_for_service(timeout_sec=timeout_s), f"no service {name}"
-    future = client.call_async(request)
-    rclpy.spin_until_future_complete(node, future, timeout_sec=timeout_s)
-    assert future.done(), f"{name} did not answer"
-    return future.result()
 
 
 def set_double(node, target: str, name: str, value: float):
