@@ -359,12 +359,12 @@ def footage_inputs(run: Path) -> list[tuple[float, str, Any]]:
     from rosbags.rosbag2 import Reader
 
     from aria_nav_ros.core.bag_types import typestore
-    from aria_nav_ros.core.cameras import detections_topic
+    from aria_nav_ros.core.cameras import detections_topic, in_bag
 
     store = typestore()
-    topics = {detections_topic(c): c for c in CAMERAS}
     events = []
     with Reader(run / "bag") as reader:
+        topics = in_bag(reader.topics, {detections_topic(c): c for c in CAMERAS})
         wanted = [c for c in reader.connections if c.topic in topics or c.topic.endswith("/imu")]
         for connection, arrived_ns, raw in reader.messages(connections=wanted):
             msg = store.deserialize_cdr(raw, connection.msgtype)
