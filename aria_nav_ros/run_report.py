@@ -20,7 +20,8 @@ import numpy as np
 from rosbags.rosbag2 import Reader
 
 from aria_nav_ros.core.bag_types import typestore
-from aria_nav_ros.core.cameras import CAMERAS, CUES_TOPIC, annotated_topic, detections_topic, in_bag
+from aria_nav_ros.core.cameras import CAMERAS, CUES_TOPIC, annotated_topic, compressed_topic, detections_topic, in_bag
+from aria_nav_ros.core.jpeg import decompress
 from aria_nav_ros.core.navigation.config import TIERS
 from aria_nav_ros.core.navigation.policy import KIND_HAZARD
 from aria_nav_ros.core.timebase import stamp_ns
@@ -55,7 +56,9 @@ class _BagDigest:
         writers: dict[str, cv2.VideoWriter] = {}
         with Reader(bag) as reader:
             topics = in_bag(reader.topics, {detections_topic(c): c for c in CAMERAS})
-            annotated = in_bag(reader.topics, {annotated_topic(c): c for c in CAMERAS})
+            # Annotated images, as JPEG (what the graph records) or raw.
+            annotated = in_bag(reader.topics, {compressed_topic(annotated_topic(c)): c for c in CAMERAS})
+            annotated.update(in_bag(reader.topics, {annotated_topic(c): c for c in CAMERAS}))
             cues = set(in_bag(reader.topics, {CUES_TOPIC: True}))
             wanted = [c for c in reader.connections if c.topic in {*topics, *annotated, *cues}]
             for connection, received_ns, raw in reader.messages(connections=wanted):
@@ -68,12 +71,16 @@ class _BagDigest:
                         self.latency_ms.append((received_ns - stamp_ns(msg.header.stamp)) / 1e6)
                     continue
                 camera = annotated[connection.topic]
-                frame = np.asarray(msg.data, dtype=np.uint8).reshape(msg.height, msg.width, 3)[:, :, ::-1]
+                if connection.msgtype == "sensor_msgs/msg/CompressedImage":
+                    rgb, _ = decompress(bytes(msg.data), msg.format)
+                else:
+                    rgb = np.asarray(msg.data, dtype=np.uint8).reshape(msg.height, msg.width, 3)
+                frame = rgb[:, :, ::-1]  # the video writer takes BGR
                 if camera not in writers:
                     path = run / f"annotated_{camera}.mp4"
                     # 5 frames per second of video: about what a CPU graph annotates; GPU runs play faster.
                     writers[camera] = cv2.VideoWriter(
-                        str(path), cv2.VideoWriter_fourcc(*"mp4v"), 5.0, (msg.width, msg.height)
+                        str(path), cv2.VideoWriter_fourcc(*"mp4v"), 5.0, (frame.shape[1], frame.shape[0])
                     )
                     self.videos[camera] = path.name
                 writers[camera].write(np.ascontiguousarray(frame))

@@ -47,6 +47,11 @@ def optical_frame(camera: str) -> str:
     return f"aria_{camera}_optical"
 
 
+def compressed_topic(image: str) -> str:
+    """image_transport's name for the JPEG stream of an image topic."""
+    return f"{image}/compressed"
+
+
 def markers_topic(camera: str) -> str:
     return f"aria/{camera}/markers"
 

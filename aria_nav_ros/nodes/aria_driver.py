@@ -39,7 +39,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.duration import Duration
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rosgraph_msgs.msg import Clock
-from sensor_msgs.msg import CameraInfo, Image, Imu
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, Imu
 from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
 from visualization_msgs.msg import Marker, MarkerArray
@@ -54,11 +54,13 @@ from aria_nav_ros.core.cameras import (
     RGB,
     TF_STATIC_TOPIC,
     camera_info_topic,
+    compressed_topic,
     detections_topic,
     image_topic,
     optical_frame,
 )
 from aria_nav_ros.core.image import ImageFormatError
+from aria_nav_ros.core.jpeg import JpegError
 from aria_nav_ros.core.mounting import Mount, nominal_mounts
 from aria_nav_ros.core.sources import Frame, FrameSource, ImuSample, Item
 from aria_nav_ros.core.sources.aria_calibration import nominal_models
@@ -70,6 +72,7 @@ from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
 from aria_nav_ros.graph import EXIT_SOURCE, READY_FD_ENV
 from aria_nav_ros.msg import DetectionArray, SystemEvent
 from aria_nav_ros.ros.camera_info import camera_info
+from aria_nav_ros.ros.compressed import compressed_image
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, diagnostic
 from aria_nav_ros.ros.events import system_event
 from aria_nav_ros.ros.frusta import FRUSTA_TOPIC, frustum_marker
@@ -111,6 +114,9 @@ PARAMETERS = (
           high=3600.0),
     Param("exit_at_end", False, "end the process when a replay is over"),
     Param("exit_on_open_failure", False, "end the process (code 3) when the source cannot open"),
+    Param("transport", "raw", "camera images as raw image_raw, JPEG image_raw/compressed (image_transport's "
+          "compressed: for a link that cannot carry raw frames), or both", choices=("raw", "compressed", "both")),
+    Param("jpeg_quality", 80, "JPEG quality of image_raw/compressed", low=1, high=100),
     Param("trace_dir", "", "per-frame timings into this folder (graph benchmark); empty: none"),
     Param("autostart", True, "configure (open the source) and activate (publish) at start"),
 )  # fmt: skip
@@ -165,6 +171,12 @@ class AriaDriver(LifecycleNode):
         self.image_pubs = {c: self.create_publisher(Image, image_topic(c), SENSOR_QOS) for c in self.settings.cameras}
         self.info_pubs = {
             c: self.create_publisher(CameraInfo, camera_info_topic(c), SENSOR_QOS) for c in self.settings.cameras
+        }
+        self.transport, self.jpeg_quality = str(v["transport"]), int(v["jpeg_quality"])
+        self.compressed_pubs = {
+            c: self.create_publisher(CompressedImage, compressed_topic(image_topic(c)), SENSOR_QOS)
+            for c in self.settings.cameras
+            if self.transport != "raw"
         }
         self.imu_pub = self.create_publisher(Imu, IMU_TOPIC, IMU_QOS)
         self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, EVENTS_QOS)
@@ -417,7 +429,15 @@ class AriaDriver(LifecycleNode):
         model = self._camera_model(frame.camera, image)
         self.info_pubs[frame.camera].publish(camera_info(model, header))
         self._publish_frustum(frame.camera, model)
-        self.image_pubs[frame.camera].publish(image)
+        if self.transport != "compressed":
+            self.image_pubs[frame.camera].publish(image)
+        if self.transport != "raw":  # JPEG, for a link that cannot carry raw frames (image_transport's compressed)
+            try:
+                compressed = compressed_image(pixels, frame.encoding, header, self.jpeg_quality)
+            except JpegError as error:
+                self.get_logger().error(f"{frame.camera}: not compressed: {error}", throttle_duration_sec=5.0)
+            else:
+                self.compressed_pubs[frame.camera].publish(compressed)
         self.published[frame.camera] += 1
         self.trace.write(camera=frame.camera, stamp=stamp, published=now_ns())
         if self.lockstep:

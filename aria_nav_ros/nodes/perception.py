@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from sensor_msgs.msg import CameraInfo, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
 from visualization_msgs.msg import MarkerArray
@@ -44,6 +44,7 @@ from aria_nav_ros.core.cameras import (
     TF_STATIC_TOPIC,
     annotated_topic,
     camera_info_topic,
+    compressed_topic,
     detections_topic,
     image_topic,
     inverse_depth_topic,
@@ -62,6 +63,7 @@ from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.core.trace import TraceLog, now_ns
 from aria_nav_ros.msg import DetectionArray, SystemEvent
 from aria_nav_ros.ros.camera_info import camera_model_of
+from aria_nav_ros.ros.compressed import compressed_image
 from aria_nav_ros.ros.detections import detection_array, markers
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, WARN, diagnostic
 from aria_nav_ros.ros.events import system_event
@@ -108,6 +110,7 @@ PARAMETERS = (
     Param("readers", 1, "readers of the detections to wait for before taking images (the graph: navigation, "
           "recorder, a lockstep driver), then 1 s for them to match back", low=0, high=16),
     Param("reader_timeout", 10.0, "at most this long (s) for them", low=0.0, high=600.0),
+    Param("jpeg_quality", 80, "JPEG quality of annotated/compressed", low=1, high=100),
     Param("trace_dir", "", "per-frame timings into this folder (graph benchmark); empty: none"),
     Param("allow_fault_injection", False, "fault drills only: lets inject_fault work"),
     Param("autostart", True, "configure and activate at start (false: wait for lifecycle transitions)"),
@@ -142,6 +145,7 @@ class PerceptionNode(LifecycleNode):
             # Three detector processes each using every core fight over them: on a CPU give each its share.
             torch.set_num_threads(int(v["threads"]))
         self.download = bool(v["download_models"])
+        self.jpeg_quality = int(v["jpeg_quality"])
         self.trace = TraceLog(str(v["trace_dir"]), self.get_name())  # per-frame timings (graph benchmark)
         self.faults_allowed = bool(v["allow_fault_injection"])
         self.injected_fault = ""
@@ -159,6 +163,8 @@ class PerceptionNode(LifecycleNode):
         lifecycle = self.create_lifecycle_publisher
         self.detections_pub = lifecycle(DetectionArray, detections_topic(self.camera), RESULT_QOS)
         self.annotated_pub = lifecycle(Image, annotated_topic(self.camera), SENSOR_QOS)
+        # The same as JPEG (image_transport's compressed): what the run's bag keeps, and what a remote viewer takes.
+        self.annotated_jpeg_pub = lifecycle(CompressedImage, compressed_topic(annotated_topic(self.camera)), SENSOR_QOS)
         self.markers_pub = lifecycle(MarkerArray, markers_topic(self.camera), RESULT_QOS)
         # Depth Anything's relative inverse depth (larger is nearer, no unit): not a REP 118 depth image (metres),
         # so not named one. Distances in metres are in the detections.
@@ -439,10 +445,13 @@ class PerceptionNode(LifecycleNode):
         )
         self.stats["frames"] += 1
         self._window.append((time.monotonic(), out.timings_ms))
-        if self.annotated_pub.get_subscription_count() > 0:
-            self.annotated_pub.publish(
-                numpy_to_image(annotate(pixels, detections, self.geometry.class_aliases), "rgb8", msg.header)
-            )
+        raw_readers = self.annotated_pub.get_subscription_count() > 0
+        if raw_readers or self.annotated_jpeg_pub.get_subscription_count() > 0:
+            drawn = annotate(pixels, detections, self.geometry.class_aliases)
+            if raw_readers:
+                self.annotated_pub.publish(numpy_to_image(drawn, "rgb8", msg.header))
+            if self.annotated_jpeg_pub.get_subscription_count() > 0:
+                self.annotated_jpeg_pub.publish(compressed_image(drawn, "rgb8", msg.header, self.jpeg_quality))
         if self.markers_pub.get_subscription_count() > 0:
             self.markers_pub.publish(markers(msg.header, self.camera, detections, self.geometry.eye_height_m))
         if out.depth_map is not None:

@@ -1,0 +1,47 @@
+"""JPEG images as image_transport's "compressed" transport carries them (sensor_msgs/CompressedImage).
+
+`format` follows image_transport's compressed plugin: "<the image's encoding>; jpeg compressed <what the JPEG
+holds>", a colour JPEG holding bgr8 (as OpenCV writes it) and a grey one mono8, so rqt_image_view, RViz and
+`ros2 bag` tools decode what we publish and record. A mono8 camera stays one channel.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+ENCODINGS = ("rgb8", "bgr8", "mono8")
+
+
+class JpegError(ValueError):
+    """An image that cannot be compressed or decompressed; the message says why."""
+
+
+def compress(pixels: np.ndarray, encoding: str, quality: int) -> tuple[bytes, str]:
+    """(JPEG bytes, format) of an rgb8, bgr8 or mono8 image."""
+    if encoding not in ENCODINGS:
+        raise JpegError(f"cannot compress {encoding!r} as JPEG: {', '.join(ENCODINGS)} only")
+    if not 1 <= quality <= 100:
+        raise JpegError(f"JPEG quality {quality}: from 1 to 100")
+    image = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR) if encoding == "rgb8" else pixels
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise JpegError(f"OpenCV could not encode a {pixels.shape} {encoding} image")
+    held = "mono8" if encoding == "mono8" else "bgr8"
+    return data.tobytes(), f"{encoding}; jpeg compressed {held}"
+
+
+def decompress(data: bytes, fmt: str) -> tuple[np.ndarray, str]:
+    """(pixels, encoding) of a CompressedImage's data and format, in the encoding it was published from."""
+    original = fmt.split(";", 1)[0].strip() if ";" in fmt else ""
+    if "jpeg" not in fmt and "jpg" not in fmt:
+        raise JpegError(f"format {fmt!r}: not a JPEG")
+    grey = original == "mono8" or fmt.rstrip().endswith("mono8")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE if grey else cv2.IMREAD_COLOR)
+    if image is None:
+        raise JpegError(f"a {len(data)}-byte {fmt!r} image that OpenCV cannot decode")
+    if grey:
+        return image, "mono8"
+    if original == "bgr8":
+        return image, "bgr8"
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB), "rgb8"
