@@ -79,3 +79,32 @@ def test_driver_publishes_raw_and_compressed_alike(listener, ros_env, tmp_path: 
         assert decoded == raw.encoding == encoding
         assert psnr(pixels, image_to_numpy(raw)) > 30  # the same picture (one photo, looped)
         assert len(jpeg.data) * 3 < len(raw.data)  # a detailed street half: about 4x for mono, more for colour
+
+
+def test_perception_takes_jpeg_frames_when_raw_ones_cannot_travel(listener, ros_env, tmp_path: Path) -> None:
+    """The driver sends JPEG only (a Wi-Fi link); perception, told so, decodes and finds the people."""
+    from aria_nav_ros.msg import DetectionArray
+    from aria_nav_ros.ros.qos import RESULT_QOS
+
+    photos = photo_folder(tmp_path / "photos", ("zidane.jpg",))
+    driver = NodeProcess(
+        node_command("aria_driver", path=photos, image_fps=4.0, loop=True, transport="compressed"), ros_env
+    )
+    perception = NodeProcess(
+        node_command("rgb_perception", depth_model="''", imgsz=320, device="cpu", compressed_input=True), ros_env
+    )
+    arrays: list[DetectionArray] = []
+    listener.create_subscription(DetectionArray, "/aria/rgb/detections", arrays.append, RESULT_QOS)
+    try:
+        end = time.monotonic() + 90
+        while time.monotonic() < end and sum(bool(a.detections) for a in arrays) < 2:
+            rclpy.spin_once(listener, timeout_sec=0.1)
+        raw_writers = listener.get_publishers_info_by_topic("/aria/rgb/image_raw")
+    finally:
+        codes = [driver.stop(), perception.stop()]
+    assert codes == [0, 0], perception.log[-2000:]
+    assert not raw_writers  # nothing raw travelled
+    found = [a for a in arrays if a.detections]
+    assert len(found) >= 2, perception.log[-2000:]
+    assert (found[-1].image_width, found[-1].image_height) == (1408, 1408)
+    assert sum(d.class_name in ("Normal", "Fall") for d in found[-1].detections) >= 2  # the two people

@@ -168,11 +168,14 @@ class AriaDriver(LifecycleNode):
                 self.create_subscription(
                     DetectionArray, detections_topic(camera), lambda m, c=camera: self._on_result(c, m), RESULT_QOS
                 )
-        self.image_pubs = {c: self.create_publisher(Image, image_topic(c), SENSOR_QOS) for c in self.settings.cameras}
+        self.transport, self.jpeg_quality = str(v["transport"]), int(v["jpeg_quality"])
+        raw = self.transport != "compressed"  # with JPEG only, no raw image topic exists at all
+        self.image_pubs = {
+            c: self.create_publisher(Image, image_topic(c), SENSOR_QOS) for c in self.settings.cameras if raw
+        }
         self.info_pubs = {
             c: self.create_publisher(CameraInfo, camera_info_topic(c), SENSOR_QOS) for c in self.settings.cameras
         }
-        self.transport, self.jpeg_quality = str(v["transport"]), int(v["jpeg_quality"])
         self.compressed_pubs = {
             c: self.create_publisher(CompressedImage, compressed_topic(image_topic(c)), SENSOR_QOS)
             for c in self.settings.cameras
@@ -289,10 +292,13 @@ class AriaDriver(LifecycleNode):
 
         missing = []
         for camera in self.settings.cameras:
-            readers = nodes(self.get_subscriptions_info_by_topic(image_topic(camera)))
+            jpeg = self.transport == "compressed"
+            topic = compressed_topic(image_topic(camera)) if jpeg else image_topic(camera)
+            readers = nodes(self.get_subscriptions_info_by_topic(topic))
             if self.wait_for == "perception":  # a perception node publishes the detections of what it reads
                 readers &= nodes(self.get_publishers_info_by_topic(detections_topic(camera)))
-            if not readers or self.image_pubs[camera].get_subscription_count() == 0:  # matched by this side too
+            publisher = (self.compressed_pubs if jpeg else self.image_pubs)[camera]
+            if not readers or publisher.get_subscription_count() == 0:  # matched by this side too
                 missing.append(camera)
         return missing
 
@@ -410,7 +416,7 @@ class AriaDriver(LifecycleNode):
             return
         if isinstance(item, ImuSample):
             self._publish_imu(item)
-        elif item.camera in self.image_pubs:
+        elif item.camera in self.published:
             self._publish_frame(item)
 
     def _publish_frame(self, frame: Frame) -> None:

@@ -54,6 +54,7 @@ from aria_nav_ros.core.cameras import (
 from aria_nav_ros.core.detection import DISTANCE_UNKNOWN
 from aria_nav_ros.core.geometry import AHEAD, GeometryConfig, locate, why_no_distance
 from aria_nav_ros.core.image import MAX_SIDE, ImageFormatError, ImageLayout, check_frame
+from aria_nav_ros.core.jpeg import JpegError
 from aria_nav_ros.core.mounting import HEAD_FRAME, NOMINAL_ARIA, Mount, mounts_from_transforms
 from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine
 from aria_nav_ros.core.perception.fallback import GRAPH_CAPTURE_FAILED, FallbackEngine
@@ -63,7 +64,7 @@ from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.core.trace import TraceLog, now_ns
 from aria_nav_ros.msg import DetectionArray, SystemEvent
 from aria_nav_ros.ros.camera_info import camera_model_of
-from aria_nav_ros.ros.compressed import compressed_image
+from aria_nav_ros.ros.compressed import compressed_image, pixels_of
 from aria_nav_ros.ros.detections import detection_array, markers
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, WARN, diagnostic
 from aria_nav_ros.ros.events import system_event
@@ -111,6 +112,8 @@ PARAMETERS = (
           "recorder, a lockstep driver), then 1 s for them to match back", low=0, high=16),
     Param("reader_timeout", 10.0, "at most this long (s) for them", low=0.0, high=600.0),
     Param("jpeg_quality", 80, "JPEG quality of annotated/compressed", low=1, high=100),
+    Param("compressed_input", False, "take JPEG frames from image_raw/compressed (the driver's transport:=compressed, "
+          "for a link that cannot carry raw frames; decoded on the CPU)"),
     Param("trace_dir", "", "per-frame timings into this folder (graph benchmark); empty: none"),
     Param("allow_fault_injection", False, "fault drills only: lets inject_fault work"),
     Param("autostart", True, "configure and activate at start (false: wait for lifecycle transitions)"),
@@ -146,6 +149,7 @@ class PerceptionNode(LifecycleNode):
             torch.set_num_threads(int(v["threads"]))
         self.download = bool(v["download_models"])
         self.jpeg_quality = int(v["jpeg_quality"])
+        self.compressed_input = bool(v["compressed_input"])
         self.trace = TraceLog(str(v["trace_dir"]), self.get_name())  # per-frame timings (graph benchmark)
         self.faults_allowed = bool(v["allow_fault_injection"])
         self.injected_fault = ""
@@ -207,7 +211,11 @@ class PerceptionNode(LifecycleNode):
         # Ready (images subscribed: a replay waiting for perception starts) only once the results have a
         # reader: a reliable message published before its reader has matched is lost to that reader.
         self._await_reader(*self.readers)
-        self.images = self.create_subscription(Image, image_topic(self.camera), self._on_image, SENSOR_QOS)
+        if self.compressed_input:  # JPEG from image_raw/compressed: a link that cannot carry raw frames
+            topic = compressed_topic(image_topic(self.camera))
+            self.images = self.create_subscription(CompressedImage, topic, self._on_jpeg, SENSOR_QOS)
+        else:
+            self.images = self.create_subscription(Image, image_topic(self.camera), self._on_image, SENSOR_QOS)
         self.get_logger().info(f"{self.camera}: active")
         return super().on_activate(state)
 
@@ -336,6 +344,13 @@ class PerceptionNode(LifecycleNode):
             return
         self.worker.offer(msg, received)
 
+    def _on_jpeg(self, msg: CompressedImage) -> None:
+        """A JPEG frame: decoded by the worker (decoding is work, and only the newest frame is worth it)."""
+        if "jpeg" not in msg.format and "jpg" not in msg.format:
+            self.refusals.refuse("image", f"{self.camera}: compressed format {msg.format!r}: JPEG only")
+            return
+        self.worker.offer(msg, now_ns())
+
     def _skip(self, msg: Image, received: int) -> None:
         """A frame left alone on purpose (detect_rate, or a newer one came first): counted, never queued."""
         self.stats["dropped"] += 1
@@ -409,8 +424,14 @@ class PerceptionNode(LifecycleNode):
         if self.injected_fault == "gpu_lost":
             raise RuntimeError("CUDA error: unspecified launch failure (injected: inject_fault=gpu_lost)")
         started = now_ns()
-        pixels = image_to_numpy(msg)
-        if msg.encoding == "bgr8":
+        if isinstance(msg, CompressedImage):
+            try:
+                pixels, encoding = pixels_of(msg)
+            except JpegError as error:
+                raise ImageFormatError(str(error)) from error  # the frame's fault: refused, not a failure
+        else:
+            pixels, encoding = image_to_numpy(msg), msg.encoding
+        if encoding == "bgr8":
             pixels = pixels[:, :, ::-1]
         pixels = np.ascontiguousarray(pixels)
         height, width = pixels.shape[:2]
