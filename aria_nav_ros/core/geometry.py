@@ -80,12 +80,17 @@ def bearing_deg(point: np.ndarray) -> float:
     return math.degrees(math.atan2(-point[1], point[0]))
 
 
+def foot_cut(box: Sequence[float], camera: CameraModel, margin: float) -> bool:
+    """Whether the box's bottom (where it meets the ground) is at the image's lower edge, or past it."""
+    return box[3] >= camera.height - 1 - margin
+
+
 def class_size_distance(
     box: Sequence[float], camera: CameraModel, top: np.ndarray, bottom: np.ndarray, height_m: float, margin: float
 ) -> float:
     """Horizontal metres from the camera; `top`, `bottom`: the head rays of the box's top and bottom centre."""
     x1, y1, x2, y2 = box
-    if y1 <= margin or y2 >= camera.height - 1 - margin or y2 - y1 < 4:
+    if y1 <= margin or foot_cut(box, camera, margin) or y2 - y1 < 4:
         return math.nan  # cut at the top or bottom: its size in the image says nothing
     spread = rise(top) - rise(bottom)
     return height_m / spread if spread > 0 else math.nan
@@ -95,7 +100,7 @@ def ground_plane_distance(
     box: Sequence[float], camera: CameraModel, camera_height_m: float, foot: np.ndarray, margin: float
 ) -> float:
     """Horizontal metres from the camera; `foot`: the head ray of the box's bottom centre."""
-    if box[3] >= camera.height - 1 - margin:
+    if foot_cut(box, camera, margin):
         return math.nan  # the foot point is out of the image
     below = -rise(foot)
     if below <= math.tan(math.radians(0.5)):
@@ -106,7 +111,7 @@ def ground_plane_distance(
 def why_no_distance(det: RawDetection, camera: CameraModel, config: GeometryConfig) -> str:
     """Why `locate` found no distance for a box (for the log: said once per reason)."""
     name = config.class_aliases.get(det.class_name, det.class_name)
-    cut = det.box[3] >= camera.height - 1 - config.edge_margin_px
+    cut = foot_cut(det.box, camera, config.edge_margin_px)
     if name not in config.class_heights_m and cut:
         return f"no known height for {name!r} and its foot is out of the image"
     if name not in config.class_heights_m:
@@ -121,14 +126,14 @@ def locate(
 ) -> list[Detection]:
     """Distances and bearings for one frame's detections."""
     geometric: list[tuple[float, int]] = []  # horizontal metres from the camera, and how they were found
-    sights = []  # (camera position, ray through the box's centre) in the level head frame
+    centres = []  # the ray through each box's centre, in the level head frame
     pixels = []  # the top, bottom and centre of each box's middle column: one call for the whole frame
     for x1, y1, x2, y2 in (d.box for d in raw):
         u = (x1 + x2) / 2
         pixels += [(u, y1), (u, y2), (u, (y1 + y2) / 2)]
     origin, rays = head_rays(pixels, camera, mount, config.pitch_deg) if raw else (None, np.zeros((0, 3)))
     for det, (top, bottom, centre) in zip(raw, rays.reshape(-1, 3, 3), strict=True):
-        sights.append((origin, centre))
+        centres.append(centre)
         name = config.class_aliases.get(det.class_name, det.class_name)
         ground = ground_plane_distance(det.box, camera, config.eye_height_m + origin[2], bottom, config.edge_margin_px)
         height = config.class_heights_m.get(name)
@@ -142,16 +147,16 @@ def locate(
             geometric.append((math.nan, DISTANCE_UNKNOWN))
     scale = depth_scale(raw, [d for d, _ in geometric], config.max_distance_m)
     located = []
-    for det, (distance, source), (origin, centre) in zip(raw, geometric, sights, strict=True):
+    for det, (distance, source), centre in zip(raw, geometric, centres, strict=True):
         if scale is not None and det.inverse_depth > 0:
             distance, source = 1.0 / (scale * det.inverse_depth), DISTANCE_DEPTH
-        # Where the object is, seen from the head: the cameras sit a few centimetres off it, which at 1 m
-        # turns a bearing by up to 4 degrees.
-        point = reach(origin, centre, distance) if 0 < distance <= config.max_distance_m else centre
         if 0 < distance <= config.max_distance_m:
+            # Where the object is, seen from the head (`origin`: the camera, the same for every box): the cameras
+            # sit a few centimetres off the head, which at 1 m turns a bearing by up to 4 degrees.
+            point = reach(origin, centre, distance)
             distance = math.hypot(point[0], point[1])
         else:
-            distance, source = math.nan, DISTANCE_UNKNOWN
+            point, distance, source = centre, math.nan, DISTANCE_UNKNOWN
         located.append(
             Detection(
                 det.class_id,

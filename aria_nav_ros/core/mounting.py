@@ -43,14 +43,6 @@ class Mount:
         """(x, y, z, w) of the rotation, as geometry_msgs wants it."""
         return quaternion_of(self.rotation)
 
-    def yaw_pitch_roll_deg(self) -> tuple[float, float, float]:
-        """Where an optical frame looks in the head: yaw (right positive), pitch (down positive), roll."""
-        forward, right = self.rotation[:, 2], self.rotation[:, 0]
-        yaw = math.degrees(math.atan2(-forward[1], forward[0]))
-        pitch = math.degrees(math.atan2(-forward[2], math.hypot(forward[0], forward[1])))
-        roll = math.degrees(math.asin(max(-1.0, min(1.0, -right[2]))))
-        return yaw, pitch, roll
-
 
 def looking(yaw_deg: float, pitch_deg: float = 0.0, roll_deg: float = 0.0, at=(0.0, 0.0, 0.0)) -> Mount:
     """An optical frame that looks `yaw_deg` right and `pitch_deg` down of straight ahead, rolled clockwise."""

@@ -34,7 +34,6 @@ import time
 from collections.abc import Callable
 
 import cv2
-import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.duration import Duration
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
@@ -61,7 +60,7 @@ from aria_nav_ros.core.cameras import (
 )
 from aria_nav_ros.core.image import ImageFormatError
 from aria_nav_ros.core.jpeg import JpegError
-from aria_nav_ros.core.mounting import Mount, nominal_mounts
+from aria_nav_ros.core.mounting import nominal_mounts
 from aria_nav_ros.core.sources import Frame, FrameSource, ImuSample, Item
 from aria_nav_ros.core.sources.aria_calibration import nominal_models
 from aria_nav_ros.core.sources.aria_live import AriaLiveConfig
@@ -88,6 +87,7 @@ WAITING_SAID_EVERY_S = 10.0
 # Discovery is two one-way messages: this publisher can have matched a reader before that reader has
 # matched it back, and a best-effort frame sent in between is lost to it. Readiness must hold this long.
 SETTLE_S = 1.0
+NO_MOUNTS: dict = {}  # a source that says nothing of where its cameras sit (one mapping: see _publish_mounts)
 
 
 PARAMETERS = (
@@ -190,7 +190,7 @@ class AriaDriver(LifecycleNode):
         self._frusta: dict[str, Marker] = {}
         self._models: dict[str, CameraModel] = {}
         self.mounting = ""  # where the published mounts come from: "calibration", "nominal ..."
-        self._mounts: dict[str, Mount] = {}
+        self._source_mounts: object = None  # the source's mapping /tf_static was last made from
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)
         self.create_timer(1.0, self._report)
         self.wait_for = str(v["wait_for"])
@@ -244,9 +244,7 @@ class AriaDriver(LifecycleNode):
 
     def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.get_logger().error(f"a transition failed from {state.label}: source closed, unconfigured")
-        self.active = False
-        self._stop_source()
-        return TransitionCallbackReturn.SUCCESS
+        return self.on_shutdown(state)
 
     def _stop_source(self) -> None:
         runner, self.runner = self.runner, None
@@ -343,10 +341,13 @@ class AriaDriver(LifecycleNode):
     def _publish_mounts(self) -> None:
         """/tf_static, again whenever the source's mounts change (live glasses send their calibration late)."""
         try:
-            known = self.runner.source.mounts() if self.runner.source is not None else {}
+            known = self.runner.source.mounts() if self.runner.source is not None else NO_MOUNTS
         except Exception as error:  # an unreadable calibration or /tf_static in a recording: nominal, said below
-            known = {}
+            known = NO_MOUNTS
             self.get_logger().error(f"where the cameras sit cannot be read: {error!r}", once=True)
+        if known is self._source_mounts:
+            return  # unchanged: a source hands out the same mapping until it learns more
+        self._source_mounts = known
         frames = [*map(optical_frame, self.settings.cameras), IMU_FRAME]
         mounts = {f: known[f] for f in frames if f in known}
         # Media say where their one camera looks (ahead) and have no IMU; glasses and their recordings fall back
@@ -354,12 +355,6 @@ class AriaDriver(LifecycleNode):
         nominal = {} if self.settings.kind in MEDIA_KINDS else nominal_mounts(self.settings.cameras)
         missing = [f for f in frames if f not in mounts and f in nominal]
         mounts.update({f: nominal[f] for f in missing})
-        if mounts.keys() == self._mounts.keys() and all(
-            np.allclose(m.rotation, self._mounts[f].rotation) and m.translation == self._mounts[f].translation
-            for f, m in mounts.items()
-        ):
-            return
-        self._mounts = mounts
         if missing:
             problem = getattr(self.runner.source, "calibration_problem", "")
             self.mounting = f"nominal Aria Gen 1 for {', '.join(missing)}"

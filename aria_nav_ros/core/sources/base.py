@@ -49,7 +49,11 @@ class FrameSource(Protocol):
         ...
 
     def mounts(self) -> dict[str, Mount]:
-        """Where each camera's optical frame (and the IMU) sits in the head frame, where the source knows it."""
+        """Where each camera's optical frame (and the IMU) sits in the head frame, where the source knows it.
+
+        The same mapping every call until the source learns more (live glasses' calibration): the driver
+        republishes /tf_static only when it gets another one.
+        """
         ...
 
     def run(self, emit: Emit, stop: threading.Event) -> None:

@@ -36,12 +36,13 @@ class _Pictures(Recording):
         self.hfov_deg = hfov_deg
         self._calibration: dict[str, CameraModel] = {}
         self._size = (0, 0)
+        self._mounts = ahead_mounts((RGB, SLAM_LEFT, SLAM_RIGHT) if with_slam else (RGB,))
 
     def calibration(self) -> dict[str, CameraModel]:
         return self._calibration
 
     def mounts(self) -> dict[str, Mount]:
-        return ahead_mounts((RGB, SLAM_LEFT, SLAM_RIGHT) if self.with_slam else (RGB,))
+        return self._mounts
 
     def _calibrate(self, width: int, height: int) -> None:
         """The views' cameras for a picture of this size (photos of a folder may differ)."""
