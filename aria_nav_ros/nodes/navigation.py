@@ -105,7 +105,8 @@ class Navigation(LifecycleNode):
         self.cue_count = 0
         self.cue_pub = self.create_lifecycle_publisher(NavigationCue, CUES_TOPIC, RESULT_QOS)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)
-        self.sound = (sink_kind, wav_path, float(v["volume"]))
+        self.sound = (sink_kind, wav_path)
+        self.volume = float(v["volume"])  # kept here too: a change while unconfigured holds for the next sound
         self.player: AudioPlayer | None = None
         self.sink_name = "none (not configured)"
         self.inputs: list = []  # subscriptions and the decision timer, while active
@@ -119,10 +120,9 @@ class Navigation(LifecycleNode):
     # --- lifecycle -------------------------------------------------------------------------------------
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        kind, wav_path, volume = self.sound
-        self.player = self._player(kind, wav_path, self.policy.language)
+        self.player = self._player(*self.sound, self.policy.language)
         if self.player is not None:
-            self.player.volume = volume
+            self.player.volume = self.volume
         self.get_logger().info(
             f"navigation: language {self.policy.language}, cameras {self.cameras}, sound: {self.sink_name}"
         )
@@ -144,7 +144,9 @@ class Navigation(LifecycleNode):
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._say_stopped()  # the wearer must know the aid is off, not wonder why it went quiet
+        stopped = self._stopping_cue()
+        if self.player is not None:
+            self.player.say(stopped)
         self._stop_inputs()
         return super().on_deactivate(state)
 
@@ -159,9 +161,7 @@ class Navigation(LifecycleNode):
 
     def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.get_logger().error(f"navigation: a transition failed from {state.label}: sound closed, unconfigured")
-        self._stop_inputs()
-        self._close_player(say_stopped=True)
-        return TransitionCallbackReturn.SUCCESS
+        return self.on_shutdown(state)
 
     def _stop_inputs(self) -> None:
         for entity in self.inputs:
@@ -171,19 +171,17 @@ class Navigation(LifecycleNode):
                 self.destroy_subscription(entity)
         self.inputs = []
 
-    def _say_stopped(self) -> None:
+    def _stopping_cue(self) -> Cue:
+        """ "Navigation stopped": the wearer must know the aid is off, not wonder why it went quiet (logged; not a
+        cue of the run's log)."""
         last = self.policy.stopping(self._now())
         self.get_logger().info(f"[cue {TIERS[last.urgency]}] {last.text}")
-        if self.player is not None:
-            self.player.say(last)
+        return last
 
     def _close_player(self, say_stopped: bool = False) -> None:
         if self.player is None:
             return
-        last = self.policy.stopping(self._now()) if say_stopped else None
-        if last is not None:  # not a cue of the run's log
-            self.get_logger().info(f"[cue {TIERS[last.urgency]}] {last.text}")
-        self.player.close(last=last)
+        self.player.close(last=self._stopping_cue() if say_stopped else None)
         self.player, self.sink_name = None, "none (not configured)"
 
     def _change(self, name: str, value: object) -> str:
@@ -192,8 +190,10 @@ class Navigation(LifecycleNode):
             self.policy.language = str(value)
             if self.player is not None:
                 self.player.language = str(value)
-        elif name == "volume" and self.player is not None:
-            self.player.volume = float(value)
+        elif name == "volume":
+            self.volume = float(value)
+            if self.player is not None:
+                self.player.volume = self.volume
         self.get_logger().info(f"{name} is now {value!r}")
         return ""
 

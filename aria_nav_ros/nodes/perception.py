@@ -235,9 +235,7 @@ class PerceptionNode(LifecycleNode):
 
     def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.get_logger().error(f"{self.camera}: a transition failed from {state.label}: models freed, unconfigured")
-        self._stop_images()
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
+        return self.on_shutdown(state)
 
     def _stop_images(self) -> None:
         if self.images is not None:
@@ -407,14 +405,14 @@ class PerceptionNode(LifecycleNode):
             self.worker.min_gap_ns = gap_ns(float(value))
         elif name in ("eye_height_m", "pitch_deg"):
             self.geometry = replace(self.geometry, **{name: float(value)})
-        elif name == "classes":
-            names = set(self.engine.engine.detector.names.values()) if self.engine else set()
-            unknown = sorted(set(value) - names - {""})
-            if unknown:
-                return f"classes {unknown}: the model knows {sorted(names)}"
-            with self._engine_lock:
-                self._engine_changes["classes"] = tuple(c for c in value if c)
-        else:  # conf, iou, depth_every: the engine is rebuilt with them before the next frame
+        else:  # conf, iou, classes, depth_every: the engine is rebuilt with them before the next frame
+            if name == "classes":
+                value = tuple(c for c in value if c)
+                names = set(self.engine.engine.detector.names.values()) if self.engine else set()
+                unknown = sorted(set(value) - names)
+                if unknown:
+                    return f"classes {unknown}: the model knows {sorted(names)}"
+            self.config = replace(self.config, **{name: value})  # a later configure loads with it too
             with self._engine_lock:
                 self._engine_changes[name] = value
         self.get_logger().info(f"{name} is now {value!r}")
