@@ -24,6 +24,8 @@ PACKAGE = "aria_nav_ros"
 CONTAINER = "aria_nav_container"  # the executable that spins several nodes in one process
 MODULES = {CONTAINER: "container"}  # executable -> module under aria_nav_ros.nodes, where they differ
 RESPAWN_DELAY_S = 2.0
+MAX_RESPAWN_DELAY_S = 15.0
+QUICK_EXIT_S = 10.0  # a process that dies sooner after its start is likely misconfigured: back off
 EXIT_SOURCE = 3  # the driver's exit code when its source cannot open or fails for good: the graph ends
 READY_FD_ENV = "ARIA_NAV_READY_FD"  # a pipe from the launcher: the driver writes "ready" or "failed: <why>"
 
@@ -197,6 +199,22 @@ def dds_environment(env: Mapping[str, str]) -> dict[str, str]:
         "FASTDDS_DEFAULT_PROFILES_FILE": str(share_path("config", "fastdds_large_images.xml")),
         "ROS_AUTOMATIC_DISCOVERY_RANGE": env.get("ROS_AUTOMATIC_DISCOVERY_RANGE") or "LOCALHOST",
     }
+
+
+def respawn_delay(previous_s: float, ran_for_s: float) -> float:
+    """The wait before a dead process is started again (the launcher and the launch file alike): RESPAWN_DELAY_S
+    after one that ran a while; after one that died right after starting, twice the previous wait, at most
+    MAX_RESPAWN_DELAY_S, rather than spin."""
+    return min(previous_s * 2, MAX_RESPAWN_DELAY_S) if ran_for_s < QUICK_EXIT_S else RESPAWN_DELAY_S
+
+
+def restarted(process: Process) -> Process:
+    """The process as it is started again after it died: a driver then waits for glasses missing just now
+    (they may be reconnecting) rather than end the graph."""
+    if process.executable != "aria_driver":
+        return process
+    node = process.nodes[0]
+    return replace(process, nodes=(replace(node, parameters={**node.parameters, "exit_on_open_failure": False}),))
 
 
 def _launch_string(value: object) -> str:

@@ -34,12 +34,13 @@ from aria_nav_ros.graph import (
     dds_environment,
     describe_graph,
     fresh_output,
+    respawn_delay,
+    restarted,
 )
 from aria_nav_ros.process import RUNNING, STOP, STOPPING, child_env, start_process
 
 STOP_GRACE_S = 10.0  # the documented time for the whole graph to stop
 DRAIN_S = 3.0  # after a replay ends: time for the last results and cues
-MAX_RESPAWN_DELAY_S = 15.0
 PROGRESS_EVERY_S = 5.0
 SOURCE_OPEN_TIMEOUT_S = 60.0  # live glasses may take a while to connect
 
@@ -69,10 +70,7 @@ class Worker:
         if ready_fd is not None:
             env[READY_FD_ENV] = str(ready_fd)
         fds = () if ready_fd is None else (ready_fd,)
-        command = self.process.command()
-        if self.restarts and self.process.executable == "aria_driver":
-            # Restarted (it crashed): glasses missing just now are waited for, not a reason to end the graph.
-            command += ["-p", "exit_on_open_failure:=false"]
+        command = (restarted(self.process) if self.restarts else self.process).command()
         self.child = subprocess.Popen(command, start_new_session=True, env=env, pass_fds=fds)
         self.started_at = time.monotonic()
         self.restart_at = None
@@ -94,8 +92,7 @@ class Worker:
         code = self.child.returncode
         if not self.process.respawn or code == EXIT_SOURCE:  # a source that cannot open will not by retrying
             return code
-        # A process that dies right after starting is likely misconfigured: back off rather than spin.
-        self.delay = min(self.delay * 2, MAX_RESPAWN_DELAY_S) if now - self.started_at < 10.0 else RESPAWN_DELAY_S
+        self.delay = respawn_delay(self.delay, now - self.started_at)
         self.say(f"{self.process.name} exited with code {code}: restarting in {self.delay:g} s")
         self.restart_at = now + self.delay
         return None

@@ -8,7 +8,8 @@ the launch arguments (`--show-args`) are set on top of it. The DDS settings
 (Fast DDS with the project's profile, discovery on this machine) are set
 here, as the launcher sets them, and each run writes to a fresh run folder
 unless output:= names one. Perception
-workers and navigation are started again when they die; with
+workers and navigation are started again when they die, with the launcher's
+backoff (graph.respawn_delay); with
 exit_at_end:=true the end of a replay ends the launch, and a source that
 cannot open (the driver exits with EXIT_SOURCE: a missing file, no glasses)
 always does.
@@ -17,14 +18,17 @@ always does.
 """
 
 import os
+import time
 
 from launch import LaunchDescription
 from launch.actions import (
     DeclareLaunchArgument,
+    LogInfo,
     OpaqueFunction,
     RegisterEventHandler,
     SetEnvironmentVariable,
     Shutdown,
+    TimerAction,
     UnsetEnvironmentVariable,
 )
 from launch.event_handlers import OnProcessExit
@@ -41,6 +45,8 @@ from aria_nav_ros.graph import (
     dds_environment,
     describe_graph,
     fresh_output,
+    respawn_delay,
+    restarted,
 )
 
 
@@ -49,8 +55,6 @@ def node_action(process: Process) -> Node:
     common = {
         "package": PACKAGE,
         "executable": process.executable,
-        "respawn": process.respawn,
-        "respawn_delay": RESPAWN_DELAY_S,
         "output": "screen",
     }
     namespace = process.nodes[0].namespace  # the graph's, the same for every node
@@ -73,18 +77,31 @@ def node_action(process: Process) -> Node:
     )
 
 
-def driver_exit(respawn: bool):
-    """What the driver's exit does: a source that cannot open ends the launch; so does a replay's end."""
+def supervised(process: Process, delay_s: float = RESPAWN_DELAY_S) -> list:
+    """The process's action and what its exit does, by the launcher's rules: a driver whose source cannot open
+    ends the launch, as does the end of a replay that is not restarted; a process marked respawn is started
+    again after `respawn_delay` (backing off while it keeps dying right after its start, where launch_ros's
+    own respawn would wait a fixed time), unless the launch is shutting down."""
+    action = node_action(process)
+    started = time.monotonic()
+    driver = process.executable == "aria_driver"
 
-    def on_exit(event: object, _context: object) -> list:
+    def on_exit(event: object, context: object) -> list:
         code = event.returncode
-        if code == EXIT_SOURCE:
+        if driver and code == EXIT_SOURCE:
             return [Shutdown(reason="the source cannot open or failed (the driver's log says why)")]
-        if not respawn:
-            return [Shutdown(reason="the source has ended")]
-        return []
+        if not process.respawn:
+            return [Shutdown(reason="the source has ended")] if driver else []
+        if context.is_shutdown:
+            return []
+        delay = respawn_delay(delay_s, time.monotonic() - started)
+        again = restarted(process)
+        return [
+            LogInfo(msg=f"{process.name} exited with code {code}: restarting in {delay:g} s"),
+            TimerAction(period=delay, actions=[OpaqueFunction(function=lambda _context: supervised(again, delay))]),
+        ]
 
-    return on_exit
+    return [action, RegisterEventHandler(OnProcessExit(target_action=action, on_exit=on_exit))]
 
 
 def graph_actions(context: object) -> list:
@@ -94,11 +111,7 @@ def graph_actions(context: object) -> list:
     actions: list = [SetEnvironmentVariable(name, value) for name, value in dds_environment(os.environ).items()]
     actions.append(UnsetEnvironmentVariable("FASTDDS_BUILTIN_TRANSPORTS"))  # it would override the profile
     for process in describe_graph(settings):
-        action = node_action(process)
-        actions.append(action)
-        if process.executable == "aria_driver":
-            end = OnProcessExit(target_action=action, on_exit=driver_exit(process.respawn))
-            actions.append(RegisterEventHandler(end))
+        actions += supervised(process)
     return actions
 
 

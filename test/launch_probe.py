@@ -20,8 +20,10 @@ from launch.actions import (  # noqa: E402
     RegisterEventHandler,
     SetEnvironmentVariable,
     Shutdown,
+    TimerAction,
     UnsetEnvironmentVariable,
 )
+from launch_ros.actions import Node  # noqa: E402
 
 from aria_nav_ros.graph import EXIT_SOURCE  # noqa: E402
 
@@ -37,25 +39,46 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"not launch arguments: {sorted(unknown)}")
     context = LaunchContext({**declared, **given})
+    stopping = LaunchContext(context.launch_configurations, is_shutdown=True)
     actions = [a for e in description.entities if isinstance(e, OpaqueFunction) for a in e.execute(context)]
-    handlers = {
-        id(a.event_handler.target_action): a.event_handler for a in actions if isinstance(a, RegisterEventHandler)
-    }
+    handlers: dict[int, object] = {}
 
-    def ends_launch_on(action: object) -> list[int]:
-        """The exit codes (of 0, 1 and EXIT_SOURCE) on which this process's exit shuts the launch down."""
+    def register(started: list) -> None:
+        handlers.update({id(a.event_handler.target_action): a.event_handler for a in started
+                         if isinstance(a, RegisterEventHandler)})  # fmt: skip
+
+    def on_exit(action: object, code: int, in_context: object = context) -> list:
         handler = handlers.get(id(action))
-        if handler is None:
-            return []
-        return [c for c in (0, 1, EXIT_SOURCE) if any(isinstance(x, Shutdown) for x in handler.actions_on_exit(c))]
+        return [] if handler is None else handler.actions_on_exit(code, in_context)
 
+    def restart_timer(action: object, in_context: object = context) -> TimerAction | None:
+        return next((a for a in on_exit(action, 1, in_context) if isinstance(a, TimerAction)), None)
+
+    def restarts(action: object, count: int = 4) -> list[dict]:
+        """The process dying right after each start, `count` times: each wait and the command started again."""
+        out = []
+        for _ in range(count):
+            timer = restart_timer(action)
+            started = [a for function in timer.actions for a in function.execute(context)]
+            register(started)
+            action = next(a for a in started if isinstance(a, Node))
+            out.append({"after_s": timer.period, "command": action.command_line()})
+        return out
+
+    register(actions)
     environment = {a.name: a.value for a in actions if isinstance(a, SetEnvironmentVariable)}
     unset = [a.name for a in actions if isinstance(a, UnsetEnvironmentVariable)]
-    settings = (RegisterEventHandler, SetEnvironmentVariable, UnsetEnvironmentVariable)
     processes = [
-        {"command": a.command_line(), "respawn": a.respawn, "ends_launch_on": ends_launch_on(a)}
+        {
+            "command": a.command_line(),
+            "respawn": restart_timer(a) is not None,
+            # The exit codes (of 0, 1 and EXIT_SOURCE) on which this process's exit shuts the launch down.
+            "ends_launch_on": [c for c in (0, 1, EXIT_SOURCE) if any(isinstance(x, Shutdown) for x in on_exit(a, c))],
+            "restarts": restarts(a) if restart_timer(a) is not None else [],
+            "restarts_while_stopping": restart_timer(a, stopping) is not None,
+        }
         for a in actions
-        if not isinstance(a, settings)
+        if isinstance(a, Node)
     ]
     print(json.dumps({"arguments": sorted(declared), "environment": environment, "unset": unset,
                       "processes": processes}))  # fmt: skip

@@ -28,10 +28,14 @@ from aria_nav_ros.graph import (
     GraphSettings,
     dds_environment,
     describe_graph,
+    respawn_delay,
+    restarted,
 )
+from aria_nav_ros.launcher import Worker
 
 HERE = Path(__file__).resolve().parent
 EXECUTABLE_OF_MODULE = {module: executable for executable, module in MODULES.items()}
+QUICK_DEATHS = [4.0, 8.0, 15.0, 15.0]  # the waits before each restart of a process that dies right after starting
 
 
 def resolved(command: list[str]) -> dict:
@@ -114,10 +118,37 @@ def test_launch_file_and_launcher_start_the_same_processes(arguments: dict[str, 
     for got, process in zip(launched["processes"], described, strict=True):
         assert resolved(got["command"]) == resolved(process.command())
         assert got["respawn"] == process.respawn
+        # Restarted as the launcher restarts it: the same backoff while it keeps dying at once, the same command.
+        assert [r["after_s"] for r in got["restarts"]] == (QUICK_DEATHS if process.respawn else [])
+        for restart in got["restarts"]:
+            assert resolved(restart["command"]) == resolved(restarted(process).command())
+        assert not got["restarts_while_stopping"]  # a launch shutting down starts nothing again
         if process.executable != "aria_driver":
             assert got["ends_launch_on"] == []
         else:  # a source that cannot open always ends the launch; its normal end only when it is not restarted
             assert got["ends_launch_on"] == ([EXIT_SOURCE] if process.respawn else [0, 1, EXIT_SOURCE])
+
+
+def test_the_launcher_backs_off_as_the_launch_file_does() -> None:
+    """The launcher's Worker, on a process that dies at once again and again, then on one that ran a while."""
+    assert [respawn_delay(d, 0.0) for d in (2.0, 4.0, 8.0, 15.0)] == QUICK_DEATHS
+    assert respawn_delay(15.0, 60.0) == 2.0
+    driver = describe_graph(GraphSettings(source="live"))[0]
+    worker = Worker(driver, say=lambda _message: None)
+    worker.child = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
+    worker.child.wait()
+    waits = []
+    for _ in QUICK_DEATHS:
+        worker.started_at = now = 100.0
+        assert worker.check(now + 1.0) is None  # dead, not for good: a restart is due
+        waits.append(worker.restart_at - (now + 1.0))
+        worker.restart_at = None  # as if it had been started again and died at once
+    assert waits == QUICK_DEATHS
+    worker.started_at = 100.0
+    worker.check(100.0 + 60.0)
+    assert worker.delay == 2.0
+    # The driver started again waits for glasses missing just now, rather than end the graph.
+    assert resolved(restarted(driver).command())["nodes"]["aria_driver"]["parameters"]["exit_on_open_failure"] is False
 
 
 def test_the_resolution_sees_every_setting() -> None:

@@ -11,5 +11,6 @@ class LaunchDescription:
 class LaunchContext:
     """Holds the launch configurations, as the real context does after arguments are declared."""
 
-    def __init__(self, launch_configurations: dict[str, str]) -> None:
+    def __init__(self, launch_configurations: dict[str, str], *, is_shutdown: bool = False) -> None:
         self.launch_configurations = dict(launch_configurations)
+        self.is_shutdown = is_shutdown  # the real context's property: a Shutdown event has been seen

@@ -23,6 +23,16 @@ class Shutdown:
         self.reason = reason
 
 
+class TimerAction:
+    def __init__(self, *, period: float | str, actions: list, cancel_on_shutdown: bool = True) -> None:
+        self.period, self.actions, self.cancel_on_shutdown = float(period), list(actions), cancel_on_shutdown
+
+
+class LogInfo:
+    def __init__(self, *, msg: str) -> None:
+        self.msg = msg
+
+
 class RegisterEventHandler:
     def __init__(self, event_handler: object) -> None:
         self.event_handler = event_handler

@@ -12,11 +12,11 @@ class OnProcessExit:
         self.target_action = target_action
         self.on_exit = on_exit if callable(on_exit) else list(on_exit or [])
 
-    def actions_on_exit(self, returncode: int) -> list:
-        """What the handler does when its target exits with `returncode`."""
+    def actions_on_exit(self, returncode: int, context: object) -> list:
+        """What the handler does when its target exits with `returncode` (in `context`: a LaunchContext)."""
         if not callable(self.on_exit):
             return self.on_exit
-        return list(self.on_exit(ProcessExited(returncode), None) or [])
+        return list(self.on_exit(ProcessExited(returncode), context) or [])
 
 
 class ProcessExited:
