@@ -14,6 +14,7 @@ from sensor_msgs.msg import Image
 from visualization_msgs.msg import MarkerArray
 
 from aria_nav_ros.core.photos import photo_folder
+from aria_nav_ros.graph import GraphSettings, describe_graph
 from aria_nav_ros.msg import Detection, DetectionArray
 from aria_nav_ros.ros.qos import RESULT_QOS, SENSOR_QOS
 
@@ -120,3 +121,31 @@ def test_driver_and_rgb_perception_composed_in_one_process(listener, ros_env, tm
     arrays = [a for a in got["/aria/rgb/detections"] if a.detections]
     assert len(arrays) >= 2, proc.log[-2000:]
     assert all(math.isfinite(d.bearing_deg) for a in arrays for d in a.detections)
+
+
+def test_every_detector_in_one_process_as_the_graph_starts_it(listener, ros_env, tmp_path) -> None:
+    """one_detector_process: the graph's own command for rgb_perception and both slam_detectors in one process
+    (one CUDA context on a GPU); each node keeps its name, its camera and its parameters."""
+    photos = photo_folder(tmp_path / "photos", ("bus.jpg",))
+    settings = GraphSettings(source="images", path=str(photos), stand_in_slam=True, one_detector_process=True,
+                             record=False, depth_model="", output=str(tmp_path / "run"))  # fmt: skip
+    detectors = next(p for p in describe_graph(settings) if p.name.startswith("rgb_perception"))
+    assert [n.name for n in detectors.nodes] == ["rgb_perception", "slam_detector_left", "slam_detector_right"]
+    procs = [driver(photos, ros_env), NodeProcess(detectors.command(), ros_env)]
+    topics = {f"/aria/{camera}/detections": DetectionArray for camera in ("rgb", "slam_left", "slam_right")}
+    try:
+        got = collect(listener, topics, lambda g: all(any(a.detections for a in g[t]) for t in topics))
+    finally:
+        codes = [p.stop() for p in procs]
+    logs = "\n".join(p.log[-1500:] for p in procs)
+    assert codes == [0, 0], logs
+    for topic, arrays in got.items():
+        camera = topic.split("/")[2]
+        seen = [a for a in arrays if a.detections]
+        assert seen and {a.camera for a in seen} == {camera}, (topic, logs)
+    # The stand-in SLAM views are the photo's halves: each detector, with its view's CameraInfo (a frame that
+    # comes before it gets a nominal guess and no distance), sees its own side.
+    for camera, side in (("slam_left", -1), ("slam_right", 1)):
+        located = [d for a in got[f"/aria/{camera}/detections"] for d in a.detections
+                   if d.distance_source != Detection.DISTANCE_UNKNOWN]  # fmt: skip
+        assert located and all(side * d.bearing_deg > -0.5 for d in located), (camera, logs)

@@ -5,6 +5,8 @@ MultiThreadedExecutor is its form of composition (shared process, no
 transport between them).
 
     python -m aria_nav_ros.nodes.container rgb_perception navigation --ros-args --params-file config/x.yaml
+    python -m aria_nav_ros.nodes.container rgb_perception slam_detector:slam_detector_left \
+        slam_detector:slam_detector_right --ros-args --params-file config/aria_nav.yaml   # one CUDA context
 """
 
 from __future__ import annotations
@@ -35,19 +37,31 @@ def factories() -> dict[str, Callable[[], Node]]:
     }
 
 
+NAMEABLE = ("rgb_perception", "slam_detector")  # the nodes made under another name (two SLAM detectors in one)
+
+
+def maker(argument: str, known: dict[str, Callable[..., Node]]) -> Callable[[], Node] | None:
+    """The node an argument asks for: EXECUTABLE, or EXECUTABLE:NAME (a perception node under that name)."""
+    executable, _, name = argument.partition(":")
+    if executable not in known or (name and executable not in NAMEABLE):
+        return None
+    return (lambda: known[executable](name)) if name else known[executable]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
-    names = rclpy.utilities.remove_ros_args(argv)[1:]
+    arguments = rclpy.utilities.remove_ros_args(argv)[1:]
     known = factories()
-    unknown = [n for n in names if n not in known]
-    if not names or unknown:
+    makers = [maker(argument, known) for argument in arguments]
+    unknown = [a for a, m in zip(arguments, makers, strict=True) if m is None]
+    if not arguments or unknown:
         print(
-            f"usage: container NODE... [--ros-args ...]; nodes: {', '.join(known)}"
-            + (f" (unknown: {', '.join(unknown)})" if unknown else ""),
+            f"usage: container NODE[:NAME]... [--ros-args ...]; nodes: {', '.join(known)}"
+            f" (NAME: {', '.join(NAMEABLE)} only)" + (f" (unknown: {', '.join(unknown)})" if unknown else ""),
             file=sys.stderr,
         )
         return 2
-    return run_nodes([known[n] for n in names], argv)
+    return run_nodes(makers, argv)
 
 
 if __name__ == "__main__":

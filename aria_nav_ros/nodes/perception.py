@@ -300,14 +300,16 @@ class PerceptionNode(LifecycleNode):
         self.get_logger().warning(self.warning)
 
     def _on_info(self, msg: CameraInfo) -> None:
-        k = msg.k
+        k, w, h = msg.k, msg.width, msg.height
         if not (0 < msg.width <= MAX_SIDE and 0 < msg.height <= MAX_SIDE):
             self.refusals.refuse("camera_info", f"{self.camera}: size {msg.width}x{msg.height}")
         elif not all(math.isfinite(v) for v in (*k, *msg.d)):
             self.refusals.refuse("camera_info", f"{self.camera}: K or D holds NaN or infinity")
-        elif not (k[0] > 0 and k[4] > 0 and 0 <= k[2] <= msg.width and 0 <= k[5] <= msg.height):
+        # A crop of a wider picture (a stand-in SLAM view: its half) has its principal point at or past its edge.
+        elif not (k[0] > 0 and k[4] > 0 and -w <= k[2] <= 2 * w and -h <= k[5] <= 2 * h):
             self.refusals.refuse(
-                "camera_info", f"{self.camera}: fx {k[0]}, fy {k[4]} must be > 0, cx {k[2]}, cy {k[5]} in the image"
+                "camera_info",
+                f"{self.camera}: fx {k[0]}, fy {k[4]} must be > 0, cx {k[2]}, cy {k[5]} within an image size of it",
             )
         else:
             try:  # the driver publishes every camera upright, with its intrinsics and lens model
@@ -521,13 +523,13 @@ class PerceptionNode(LifecycleNode):
 
 
 class RgbPerception(PerceptionNode):
-    def __init__(self) -> None:
-        super().__init__("rgb_perception", RGB, with_depth=True)
+    def __init__(self, name: str = "rgb_perception") -> None:
+        super().__init__(name, RGB, with_depth=True)
 
 
 class SlamDetector(PerceptionNode):
-    def __init__(self) -> None:
-        super().__init__("slam_detector", "slam_left", with_depth=False)
+    def __init__(self, name: str = "slam_detector") -> None:
+        super().__init__(name, "slam_left", with_depth=False)
 
 
 def rgb_main() -> None:

@@ -219,7 +219,9 @@ class PerceptionEngine:
                 self._body(pipe, run_depth)
         torch.cuda.current_stream(self.device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph), torch.inference_mode():
+        # thread_local: the other engines of a process (every detector in one) go on while this one captures;
+        # under the default ("global") their allocations and syncs would break this capture or fail themselves.
+        with torch.cuda.graph(graph, capture_error_mode="thread_local"), torch.inference_mode():
             self._body(pipe, run_depth)
         if run_depth:
             pipe.graph_with_depth = graph
