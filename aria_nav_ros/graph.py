@@ -27,6 +27,7 @@ RESPAWN_DELAY_S = 2.0
 MAX_RESPAWN_DELAY_S = 15.0
 QUICK_EXIT_S = 10.0  # a process that dies sooner after its start is likely misconfigured: back off
 EXIT_SOURCE = 3  # the driver's exit code when its source cannot open or fails for good: the graph ends
+EXIT_NETWORK = 4  # the launcher's when discovery would leave this machine without DDS security (network_guard)
 READY_FD_ENV = "ARIA_NAV_READY_FD"  # a pipe from the launcher: the driver writes "ready" or "failed: <why>"
 
 
@@ -130,6 +131,7 @@ class GraphSettings:
     def from_strings(cls, values: dict[str, str]) -> GraphSettings:
         """Settings from launch-argument strings ("true", "0.5", ...); unknown names are an error."""
         known = {f.name: f for f in fields(cls)}
+    insecure_network: bool = False  # network discovery without DDS security (network_guard)
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise ValueError(f"unknown graph settings {unknown}; known: {sorted(known)}")
@@ -185,6 +187,8 @@ SETTING_HELP = {
 }
 
 
+    "insecure_network": "allow network discovery without DDS security: anyone on the network can then speak"
+    " to the wearer (fake cues, detections, events)",
 def fresh_output(s: GraphSettings) -> GraphSettings:
     """The settings with a run folder: the one given, else a new outputs/run_<date>_<time> (never an old one)."""
     return s if s.output else replace(s, output=time.strftime("outputs/run_%Y%m%d_%H%M%S"))

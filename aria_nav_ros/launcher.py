@@ -25,6 +25,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from aria_nav_ros.graph import (
+    EXIT_NETWORK,
     EXIT_SOURCE,
     READY_FD_ENV,
     RESPAWN_DELAY_S,
@@ -37,6 +38,7 @@ from aria_nav_ros.graph import (
     respawn_delay,
     restarted,
 )
+from aria_nav_ros.network_guard import graph_network_verdict, security_environment
 from aria_nav_ros.process import RUNNING, STOP, STOPPING, child_env, start_process
 
 STOP_GRACE_S = 10.0  # the documented time for the whole graph to stop
@@ -67,6 +69,8 @@ class Worker:
         # A process group of its own: Ctrl-C in the terminal reaches the launcher, which stops the rest in order.
         env = child_env({**os.environ, **dds_environment(os.environ)})
         env.pop("FASTDDS_BUILTIN_TRANSPORTS", None)  # it would override the profile's transports
+        nodes = self.process.nodes
+        env.update(security_environment(env, nodes[0].namespace, tuple(n.name for n in nodes)))  # SROS2: its enclave
         if ready_fd is not None:
             env[READY_FD_ENV] = str(ready_fd)
         fds = () if ready_fd is None else (ready_fd,)
@@ -266,6 +270,12 @@ def main(argv: list[str] | None = None) -> int:
 
     start_process()
     settings, duration = parse_settings(argv)
+    # Discovery beyond this machine only where DDS security guards it, or when asked (network_guard).
+    verdict = graph_network_verdict({**os.environ, **dds_environment(os.environ)}, settings.insecure_network)
+    if verdict.line:
+        _say(verdict.line if verdict.allowed else f"cannot start: {verdict.line}")
+    if not verdict.allowed:
+        return EXIT_NETWORK
     settings = fresh_output(settings)
     run = Path(settings.output)
     if run.exists() and any(run.iterdir()):

@@ -48,6 +48,7 @@ from aria_nav_ros.graph import (
     respawn_delay,
     restarted,
 )
+from aria_nav_ros.network_guard import graph_network_verdict, security_environment
 
 
 def node_action(process: Process) -> Node:
@@ -60,6 +61,9 @@ def node_action(process: Process) -> Node:
     namespace = process.nodes[0].namespace  # the graph's, the same for every node
     if namespace:
         common["namespace"] = namespace
+    enclave = security_environment(os.environ, namespace, tuple(n.name for n in process.nodes))
+    if enclave:  # SROS2 on: the process's own enclave (scripts/sros2_keystore.sh), as the launcher gives it
+        common["additional_env"] = enclave
     if len(process.nodes) > 1:  # composed: the container takes the node names; settings are per node name
         return Node(
             **common,
@@ -107,9 +111,15 @@ def supervised(process: Process, delay_s: float = RESPAWN_DELAY_S) -> list:
 def graph_actions(context: object) -> list:
     values = {name: LaunchConfiguration(name).perform(context) for name in SETTING_HELP}
     settings = fresh_output(GraphSettings.from_strings(values))  # each node makes the folder it writes to
+    # Discovery beyond this machine only where DDS security guards it, or when asked (as the launcher decides).
+    verdict = graph_network_verdict({**os.environ, **dds_environment(os.environ)}, settings.insecure_network)
+    if not verdict.allowed:  # nothing starts; launch reports the error and exits non-zero
+        raise RuntimeError(verdict.line)
     # The DDS settings the graph relies on, whatever shell ros2 launch was started from (as the launcher does).
     actions: list = [SetEnvironmentVariable(name, value) for name, value in dds_environment(os.environ).items()]
     actions.append(UnsetEnvironmentVariable("FASTDDS_BUILTIN_TRANSPORTS"))  # it would override the profile
+    if verdict.line:
+        actions.append(LogInfo(msg=verdict.line))
     for process in describe_graph(settings):
         actions += supervised(process)
     return actions

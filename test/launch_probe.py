@@ -40,7 +40,11 @@ def main() -> None:
         raise SystemExit(f"not launch arguments: {sorted(unknown)}")
     context = LaunchContext({**declared, **given})
     stopping = LaunchContext(context.launch_configurations, is_shutdown=True)
-    actions = [a for e in description.entities if isinstance(e, OpaqueFunction) for a in e.execute(context)]
+    try:
+        actions = [a for e in description.entities if isinstance(e, OpaqueFunction) for a in e.execute(context)]
+    except RuntimeError as refused:  # the launch file refuses to start the graph (network_guard): nothing starts
+        print(json.dumps({"arguments": sorted(declared), "refused": str(refused)}))
+        return
     handlers: dict[int, object] = {}
 
     def register(started: list) -> None:
