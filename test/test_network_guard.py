@@ -1,0 +1,214 @@
+"""Who may speak to the wearer: the network guard's decisions, the launcher's and the launch file's refusal, and,
+over real DDS, an outsider on another network namespace that the graph's localhost discovery does not hear."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from processes import NodeProcess, launcher_command, node_command, spawn, stop_group
+
+from aria_nav_ros.graph import EXIT_NETWORK, EXIT_SOURCE, dds_environment
+from aria_nav_ros.network_guard import (
+    dds_has_security,
+    enclave,
+    has_security_plugins,
+    network_verdict,
+    security_environment,
+)
+
+HERE = Path(__file__).resolve().parent
+REFUSED = "cannot start: refusing network discovery"
+WINDOW_S = 8.0  # how long an outsider keeps talking (heard within about a second when it can be)
+
+
+def secured(tmp_path: Path) -> dict[str, str]:
+    return {"ROS_SECURITY_ENABLE": "true", "ROS_SECURITY_STRATEGY": "Enforce", "ROS_SECURITY_KEYSTORE": str(tmp_path)}
+
+
+@pytest.mark.parametrize(
+    ("env", "insecure", "security", "allowed", "said"),
+    [
+        ({}, False, False, True, ""),
+        ({"ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}, False, False, True, ""),
+        ({"ROS_AUTOMATIC_DISCOVERY_RANGE": "OFF"}, False, False, True, ""),
+        ({"ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET"}, False, False, False, "this ROS install's DDS has no security"),
+        ({"ROS_AUTOMATIC_DISCOVERY_RANGE": "SYSTEM_DEFAULT"}, False, False, False, "insecure_network:=true"),
+        ({"ROS_STATIC_PEERS": "192.168.1.20"}, False, False, False, "ROS_STATIC_PEERS=192.168.1.20"),
+        ({"ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET"}, True, False, True, "warning: ROS_AUTOMATIC_DISCOVERY_RANGE"),
+        ({"ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET"}, False, True, False, "SROS2 is not enforced"),
+        ({"ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET", "secured": ""}, False, True, True, "SROS2 keys"),
+        ({"ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET", "secured": ""}, False, False, False, "DDS has no security"),
+    ],
+)
+def test_the_guard_allows_the_network_only_with_dds_security_or_when_told(
+    env: dict[str, str], insecure: bool, security: bool, allowed: bool, said: str, tmp_path: Path
+) -> None:
+    if env.pop("secured", None) is not None:
+        env.update(secured(tmp_path))
+    verdict = network_verdict(env, insecure, security)
+    assert verdict.allowed == allowed
+    assert said in verdict.line if said else verdict.line == ""
+    if not allowed:  # one line: what is exposed and how to allow it
+        assert "\n" not in verdict.line and "anyone on the network can publish" in verdict.line
+        assert "SROS2" in verdict.line and "--insecure-network" in verdict.line
+
+
+def test_sros2_needs_enforce_and_an_existing_keystore(tmp_path: Path) -> None:
+    subnet = {"ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET"}
+    assert network_verdict({**subnet, **secured(tmp_path)}, False, True).allowed
+    permissive = {**subnet, **secured(tmp_path), "ROS_SECURITY_STRATEGY": "Permissive"}
+    assert not network_verdict(permissive, False, True).allowed  # a node without keys would run open
+    missing = {**subnet, **secured(tmp_path / "missing")}
+    assert not network_verdict(missing, False, True).allowed
+
+
+def test_the_detection_reads_the_plugins_and_agrees_with_fast_dds_itself(tmp_path: Path, ros_env) -> None:
+    """The wheels' libfastdds has no builtin security plugins, and Fast DDS refuses a secured participant so."""
+    with_plugins = tmp_path / "libfastdds.so.9"
+    with_plugins.write_bytes(b"\0builtin.PKI-DH\0builtin.Access-Permissions\0builtin.AES-GCM-GMAC\0")
+    assert has_security_plugins(with_plugins)
+    with_plugins.write_bytes(b"\0' since security is disabled\0")
+    assert not has_security_plugins(with_plugins)
+    keys = tmp_path / "keystore" / "enclaves" / "probe"  # files in place, so that only the library can refuse
+    keys.mkdir(parents=True)
+    for name in ("identity_ca.cert.pem", "cert.pem", "key.pem", "permissions_ca.cert.pem", "governance.p7s",
+                 "permissions.p7s"):  # fmt: skip
+        (keys / name).write_text("not a real key\n")
+    probe = "import rclpy; rclpy.init(args=['p', '--ros-args', '--enclave', '/probe']); rclpy.create_node('probe')"
+    env = {**ros_env, **secured(tmp_path / "keystore")}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+    without = "This Fast DDS version doesn't have the security libraries" in out.stderr
+    assert without == (not dds_has_security(ros_env)), out.stderr[-2000:]
+
+
+def test_each_process_gets_its_own_enclave_when_sros2_is_on() -> None:
+    on = {"ROS_SECURITY_ENABLE": "true"}
+    assert security_environment({}, "", ("navigation",)) == {}
+    assert security_environment(on, "", ("navigation",)) == {"ROS_SECURITY_ENCLAVE_OVERRIDE": "/navigation"}
+    assert enclave("/wearer1", ("rgb_perception", "navigation")) == "/wearer1/aria_nav_container"
+    assert security_environment({**on, "ROS_SECURITY_ENCLAVE_OVERRIDE": "/mine"}, "", ("navigation",)) == {}
+
+
+def probe_launch_file(env: dict[str, str], arguments: dict[str, str]) -> dict:
+    probe = subprocess.run([sys.executable, str(HERE / "launch_probe.py"), json.dumps(arguments)], env=env,
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert probe.returncode == 0, probe.stderr
+    return json.loads(probe.stdout)
+
+
+def test_the_launch_file_refuses_subnet_discovery_without_security(ros_env) -> None:
+    subnet = {**ros_env, "ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET"}
+    refused = probe_launch_file(subnet, {})
+    assert "processes" not in refused and refused["refused"].startswith("refusing network discovery"), refused
+    allowed = probe_launch_file(subnet, {"insecure_network": "true"})
+    assert len(allowed["processes"]) > 3 and allowed["environment"]["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "SUBNET"
+    assert "refused" not in probe_launch_file(ros_env, {})  # this machine only: as before
+
+
+@pytest.mark.parametrize("reach", [{"ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET"}, {"ROS_STATIC_PEERS": "10.9.8.7"}])
+def test_the_launcher_refuses_network_discovery_before_any_node_starts(
+    reach: dict[str, str], tmp_path: Path, ros_env
+) -> None:
+    run = NodeProcess(launcher_command("--output", tmp_path / "run"), {**ros_env, **reach}, with_stdout=True)
+    try:
+        code = run.process.wait(timeout=60)
+    finally:
+        stop_group(run.process)
+    run._reader.join(5)
+    assert code == EXIT_NETWORK, run.log
+    assert REFUSED in run.lines[-1] and "anyone on the network can publish" in run.lines[-1], run.log
+    for never in ("aria_driver", "rgb_perception", "navigation", "run folder"):
+        assert never not in run.log, run.log  # nothing was started, not even the run folder
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_insecure_flag_lets_the_launcher_go_on_with_a_warning(tmp_path: Path, ros_env) -> None:
+    """Past the guard: the missing source ends it (exit 3), after the warning."""
+    missing = tmp_path / "walk"
+    env = {**ros_env, "ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET"}
+    command = launcher_command("--insecure-network", "--path", missing, "--output", tmp_path / "run")
+    run = NodeProcess(command, env, with_stdout=True)
+    try:
+        code = run.process.wait(timeout=60)
+    finally:
+        stop_group(run.process)
+    run._reader.join(5)
+    assert code == EXIT_SOURCE, run.log
+    assert "warning: ROS_AUTOMATIC_DISCOVERY_RANGE=SUBNET without DDS security" in run.log
+    assert REFUSED not in run.log
+
+
+@pytest.fixture
+def other_namespace() -> Iterator[str]:
+    """A network namespace joined to this one by a veth pair (10.213.<n>.1 here, .2 there): another host."""
+    name, n = f"aria_out{os.getpid() % 10000}", os.getpid() % 200 + 20
+    here, there = f"aria_h{os.getpid() % 10000}", f"aria_p{os.getpid() % 10000}"
+    steps = [
+        ["ip", "netns", "add", name],
+        ["ip", "link", "add", here, "type", "veth", "peer", "name", there],
+        ["ip", "link", "set", there, "netns", name],
+        ["ip", "addr", "add", f"10.213.{n}.1/24", "dev", here],
+        ["ip", "link", "set", here, "up"],
+        ["ip", "-n", name, "addr", "add", f"10.213.{n}.2/24", "dev", there],
+        ["ip", "-n", name, "link", "set", there, "up"],
+        ["ip", "-n", name, "link", "set", "lo", "up"],
+        ["ip", "-n", name, "route", "add", "default", "dev", there],
+    ]
+    try:
+        for step in steps:
+            done = subprocess.run(step, capture_output=True, text=True, timeout=30)
+            if done.returncode != 0:
+                pytest.skip(f"network namespaces not permitted here ({' '.join(step)}: {done.stderr.strip()})")
+        yield name
+    finally:
+        subprocess.run(["ip", "link", "del", here], capture_output=True, timeout=30)
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
+
+
+def navigation(tmp_path: Path, env: dict[str, str]) -> NodeProcess:
+    command = node_command("navigation", audio_sink="none", wav_path=tmp_path / "n.wav", cues_log=tmp_path / "c.jsonl")
+    nav = NodeProcess(command, env)
+    assert nav.wait_for("navigation: language en", timeout_s=60), nav.log
+    return nav
+
+
+def outsider(detail: str, env: dict[str, str], namespace: str = "") -> int:
+    """A fake "source failed" event from `namespace` (another host) or this one; its exit code."""
+    prefix = ["ip", "netns", "exec", namespace] if namespace else []
+    peer = spawn([*prefix, sys.executable, str(HERE / "outsider_peer.py"), detail, str(WINDOW_S)], env)
+    try:
+        return peer.wait(timeout=WINDOW_S + 60)
+    finally:
+        stop_group(peer)
+
+
+def test_an_outsider_on_the_network_is_not_heard_by_the_graphs_localhost_discovery(
+    other_namespace: str, tmp_path: Path, ros_env
+) -> None:
+    base = {k: v for k, v in ros_env.items() if k not in ("ROS_AUTOMATIC_DISCOVERY_RANGE", "ROS_STATIC_PEERS")}
+    graph_env = {**base, **dds_environment(base)}  # what the launcher gives navigation: LOCALHOST
+    assert graph_env["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "LOCALHOST"
+    subnet = {**base, **dds_environment({"ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET"})}
+    nav = navigation(tmp_path / "local", graph_env)
+    try:
+        assert outsider("intruder on the network", subnet, other_namespace) == 0
+        # Control: the same outsider on this machine, with localhost discovery, is heard (the test can fail).
+        assert outsider("a program on this machine", graph_env) == 0
+        assert nav.wait_for("outsider: a program on this machine", timeout_s=30), nav.log[-3000:]
+    finally:
+        assert nav.stop() == 0, nav.log[-3000:]
+    assert "intruder on the network" not in nav.log, nav.log[-3000:]
+    assert "[cue warning] Recording failed" in nav.log  # what the fake event made the wearer hear
+    # Control: with network discovery (what insecure_network allows), the outsider on the network is heard.
+    open_nav = navigation(tmp_path / "open", subnet)
+    try:
+        assert outsider("intruder on an open graph", subnet, other_namespace) == 0
+        assert open_nav.wait_for("outsider: intruder on an open graph", timeout_s=30), open_nav.log[-3000:]
+    finally:
+        assert open_nav.stop() == 0, open_nav.log[-3000:]
