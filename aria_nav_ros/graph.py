@@ -41,6 +41,11 @@ class NodeProcess:
     namespace: str = ""
     remappings: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def in_container(self) -> str:
+        """How the container is told to make this node: its executable, and `:name` where the name differs."""
+        return self.executable if self.name == self.executable else f"{self.executable}:{self.name}"
+
 
 @dataclass(frozen=True)
 class Process:
@@ -75,7 +80,7 @@ class Process:
         args = [sys.executable, "-m", f"{PACKAGE}.nodes.{module}"]
         if len(self.nodes) > 1:
             namespace = ["-r", f"__ns:={self.nodes[0].namespace}"] if self.nodes[0].namespace else []
-            return [*args, *(n.executable for n in self.nodes), "--ros-args", *namespace,
+            return [*args, *(n.in_container for n in self.nodes), "--ros-args", *namespace,
                     "--params-file", self.params_file, *self.composed_overrides(),
                     "--log-level", self.log_level]  # fmt: skip
         node = self.nodes[0]
@@ -116,6 +121,7 @@ class GraphSettings:
     camera_timeout: float = 0.0
     watchdog_timeout: float = 0.0
     compose: bool = False
+    one_detector_process: bool = False
     record: bool = True
     lockstep: bool = False
     output: str = ""  # empty: a fresh outputs/run_<date>_<time> (fresh_output)
@@ -125,13 +131,13 @@ class GraphSettings:
     detect_rate: float = 0.0
     rgb_scale: float = 1.0
     namespace: str = ""  # every node and topic under it: two wearers (or a test beside a run) on one network
+    insecure_network: bool = False  # network discovery without DDS security (network_guard)
     log_level: str = "info"
 
     @classmethod
     def from_strings(cls, values: dict[str, str]) -> GraphSettings:
         """Settings from launch-argument strings ("true", "0.5", ...); unknown names are an error."""
         known = {f.name: f for f in fields(cls)}
-    insecure_network: bool = False  # network discovery without DDS security (network_guard)
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise ValueError(f"unknown graph settings {unknown}; known: {sorted(known)}")
@@ -174,11 +180,15 @@ SETTING_HELP = {
     "camera_timeout": "seconds without results before a camera is said lost (0: config)",
     "watchdog_timeout": "seconds without any result before 'system paused' is said (0: config)",
     "compose": "rgb_perception and navigation in one process (then the voice dies with perception)",
+    "one_detector_process": "rgb_perception and both slam_detectors in one process: one CUDA context, not three"
+    " (a crash then takes every camera)",
     "record": "write a bag of the run (results and annotated images)",
     "lockstep": "deterministic replay: recorded clock, every frame, exit at the end",
     "output": "the run folder (empty: a fresh outputs/run_<date>_<time>)",
     "params_file": "the nodes' parameters; empty: config/aria_nav.yaml",
     "namespace": "a ROS namespace for every node and topic (e.g. wearer1); empty: none",
+    "insecure_network": "allow network discovery without DDS security: anyone on the network can then speak"
+    " to the wearer (fake cues, detections, events)",
     "log_level": "debug, info, warn, error or fatal",
     "trace": "folder for per-frame timing records (bench/graph_bench.py); empty: none",
     "torch_threads": "CPU threads per detector process (0: every core, torch's default)",
@@ -187,8 +197,6 @@ SETTING_HELP = {
 }
 
 
-    "insecure_network": "allow network discovery without DDS security: anyone on the network can then speak"
-    " to the wearer (fake cues, detections, events)",
 def fresh_output(s: GraphSettings) -> GraphSettings:
     """The settings with a run folder: the one given, else a new outputs/run_<date>_<time> (never an old one)."""
     return s if s.output else replace(s, output=time.strftime("outputs/run_%Y%m%d_%H%M%S"))
@@ -322,11 +330,13 @@ def _processes(s: GraphSettings) -> list[Process]:
     processes = [Process((NodeProcess("aria_driver", "aria_driver", driver_params),), params, respawn=not ends)]
     if s.record:  # before the producers, so that the bag misses nothing
         processes.append(Process((recorder,), params))
-    if s.compose:
-        processes.append(Process((rgb, navigation), params, respawn=True))
+    # Each GPU process pays a CUDA context (612 MB on the H200's driver): one process for every detector pays it once.
+    detectors = [(rgb, *slam)] if s.one_detector_process else [(rgb,), *((node,) for node in slam)]
+    if s.compose:  # navigation in the RGB detector's process
+        detectors[0] = (*detectors[0], navigation)
     else:
-        processes += [Process((rgb,), params, respawn=True), Process((navigation,), params, respawn=True)]
-    processes += [Process((node,), params, respawn=True) for node in slam]
+        detectors.insert(1, (navigation,))
+    processes += [Process(nodes, params, respawn=True) for nodes in detectors]
     if not s.lockstep:  # ages on arrival mean nothing on a recorded clock
         processes.append(Process((monitor,), params, respawn=True))
     return processes

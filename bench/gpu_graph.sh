@@ -38,7 +38,12 @@ msgs_hash() {
 }
 
 prepare() {
-  local py312="${PYTHON312:-$(command -v python3.12 || ls -d "$HOME"/.pyenv/versions/3.12*/bin/python 2>/dev/null | tail -1 || true)}"
+  local py312="${PYTHON312:-}" candidate
+  if [ -z "$py312" ]; then # the first that runs (a pyenv shim for 3.12 exists but fails unless 3.12 is selected)
+    for candidate in "$(command -v python3.12 || true)" "$HOME"/.pyenv/versions/3.12*/bin/python; do
+      if [ -n "$candidate" ] && "$candidate" -V >/dev/null 2>&1; then py312=$candidate && break; fi
+    done
+  fi
   [ -n "$py312" ] || { say "no Python 3.12 found: set PYTHON312 to one"; exit 1; }
   local venv="${ARIA_NAV_VENV312:-$HOME/.cache/aria_nav_ros/venv312}" # outside the tree: CMake refuses includes inside
   mkdir -p "$CARRY" "$BUILD"

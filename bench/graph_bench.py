@@ -97,6 +97,11 @@ GPU_VARIANTS: dict[str, dict[str, dict]] = {
     # Plus the RGB transport cut: the driver halves RGB (704x704 still exceeds YOLO's 640 and depth's 518),
     # and navigation runs in perception's process (RGB results handed over without DDS).
     "best": {"env": {}, "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True}},
+    # Plus every detector (and navigation) in one process: one CUDA context instead of three.
+    "one_process": {
+        "env": {},
+        "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True, "one_detector_process": True},
+    },
 }
 
 

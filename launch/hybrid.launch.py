@@ -67,7 +67,7 @@ def node_action(process: Process) -> Node:
     if len(process.nodes) > 1:  # composed: the container takes the node names; settings are per node name
         return Node(
             **common,
-            arguments=[node.executable for node in process.nodes],
+            arguments=[node.in_container for node in process.nodes],
             parameters=[process.params_file],
             ros_arguments=[*process.composed_overrides(), "--log-level", process.log_level],
         )

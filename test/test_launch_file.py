@@ -47,7 +47,7 @@ def resolved(command: list[str]) -> dict:
         executable, rest = command[0], command[1:]
     split = rest.index("--ros-args")
     composed, ros_args = rest[:split], rest[split + 1 :]
-    names = composed or [None]
+    names = [argument.rpartition(":")[2] for argument in composed] or [None]  # EXECUTABLE[:NAME]
     nodes = {n: {"namespace": "", "remappings": [], "parameters": {}} for n in names}
     pairs = list(zip(ros_args[::2], ros_args[1::2], strict=True))
     for flag, value in pairs:  # node name and namespace first: parameters are looked up by the final name
@@ -98,6 +98,8 @@ def launch_file_processes(arguments: dict[str, str]) -> dict:
         {"source": "images", "path": "photos", "stand_in_slam": "true", "output": "/tmp/run_i"},
         {"namespace": "wearer1", "log_level": "debug", "output": "/tmp/run_n"},
         {"namespace": "/lab/wearer2", "compose": "true", "output": "/tmp/run_c"},
+        {"one_detector_process": "true", "output": "/tmp/run_o"},
+        {"one_detector_process": "true", "compose": "true", "output": "/tmp/run_oc"},
     ],
 )
 def test_launch_file_and_launcher_start_the_same_processes(arguments: dict[str, str]) -> None:
