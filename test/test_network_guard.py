@@ -9,11 +9,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from processes import NodeProcess, launcher_command, node_command, spawn, stop_group
 
-from aria_nav_ros.graph import EXIT_NETWORK, EXIT_SOURCE, dds_environment
+from aria_nav_ros.graph import EXIT_NETWORK, EXIT_SOURCE, GraphSettings, dds_environment, describe_graph
 from aria_nav_ros.network_guard import (
     dds_has_security,
     enclave,
@@ -212,3 +213,42 @@ def test_an_outsider_on_the_network_is_not_heard_by_the_graphs_localhost_discove
         assert open_nav.wait_for("outsider: intruder on an open graph", timeout_s=30), open_nav.log[-3000:]
     finally:
         assert open_nav.stop() == 0, open_nav.log[-3000:]
+
+
+def policy_profiles() -> dict[str, dict[str, dict[str, set[str]]]]:
+    """config/sros2_policy.xml as enclave -> node -> publish/subscribe/reply -> names."""
+    root = ElementTree.parse(HERE.parent / "config" / "sros2_policy.xml").getroot()
+    out: dict[str, dict[str, dict[str, set[str]]]] = {}
+    for enclave_element in root.iter("enclave"):
+        for profile in enclave_element.iter("profile"):
+            modes = {m: set() for m in ("publish", "subscribe", "reply")}
+            for group in profile:
+                for mode in modes:
+                    if group.get(mode) == "ALLOW":
+                        modes[mode] |= {item.text for item in group}
+            out.setdefault(enclave_element.get("path"), {})[profile.get("node")] = modes
+    return out
+
+
+def test_the_sros2_policy_lets_exactly_the_graphs_nodes_publish_what_they_publish(tmp_path: Path, ros_env) -> None:
+    made: dict[str, dict[str, set[str]]] = {}
+    for variant in ([], ["lockstep"]):  # lockstep: the driver also publishes the recorded clock
+        probe = subprocess.run([sys.executable, str(HERE / "publishers_probe.py"), str(tmp_path / f"run{variant}"),
+                                *variant], env=ros_env, capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert probe.returncode == 0, probe.stderr[-3000:]
+        for node, modes in json.loads(probe.stdout).items():
+            for mode, names in modes.items():
+                made.setdefault(node, {}).setdefault(mode, set()).update(names)
+    policy = policy_profiles()
+    for process in describe_graph(GraphSettings(compose=True, one_detector_process=True)) + describe_graph(
+        GraphSettings()
+    ):
+        names = tuple(n.name for n in process.nodes)
+        assert set(names) <= set(policy[enclave("", names)]), (process.name, sorted(policy))
+    for path, profiles in policy.items():
+        for node, allowed in profiles.items():
+            built_in = {"rosout"} | ({"~/transition_event"} if "~/change_state" in allowed["reply"] else set())
+            assert allowed["publish"] - built_in == made[node]["publish"], (path, node)  # rclpy's own: built_in
+            assert made[node]["subscribe"] <= allowed["subscribe"], (path, node)
+            assert made[node]["reply"] <= allowed["reply"], (path, node)
+    assert set(made) == {node for profiles in policy.values() for node in profiles}
