@@ -252,3 +252,10 @@ def test_the_sros2_policy_lets_exactly_the_graphs_nodes_publish_what_they_publis
             assert made[node]["subscribe"] <= allowed["subscribe"], (path, node)
             assert made[node]["reply"] <= allowed["reply"], (path, node)
     assert set(made) == {node for profiles in policy.values() for node in profiles}
+
+
+def test_the_keystore_script_says_so_and_fails_without_the_ros2_cli(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin"}  # no ros2 here
+    out = subprocess.run(["bash", str(HERE.parent / "scripts" / "sros2_keystore.sh"), str(tmp_path / "ks")], env=env,
+                         capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert out.returncode != 0 and "no ros2 CLI" in out.stderr and not (tmp_path / "ks").exists()
