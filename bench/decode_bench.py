@@ -4,9 +4,10 @@
 
 Frames are real photos made into the driver's sizes (RGB 1408x1408 and 704x704 colour, SLAM 640x480 grey)
 and compressed as the driver does (core/jpeg.py, quality 80). Per frame size it times, on the same bytes:
-OpenCV on the CPU (what perception does now: `jpeg.decompress`), and where a CUDA GPU is present, torchvision's
-`decode_jpeg` on the GPU (nvJPEG) with the result left on the GPU, as the engine wants it, plus the copy of the
-bytes up. It prints a table and writes JSON (median and p99 ms, the GPU's ratio to the CPU on the same frames).
+OpenCV on the CPU (perception on a CPU: `jpeg.decompress`), and where a CUDA GPU is present, nvJPEG on the GPU
+(`jpeg.decompress_on`, as perception decodes on a GPU: torchvision's `decode_jpeg`, the bytes copied up, the
+result left on the GPU for the engine). It prints a table and writes JSON (median and p99 ms, and the CPU's
+time over the GPU's on the same frames).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from aria_nav_ros.core.jpeg import compress, decompress
+from aria_nav_ros.core.jpeg import compress, decompress, decompress_on
 
 SIZES = {"rgb_1408": ((1408, 1408), "rgb8"), "rgb_704": ((704, 704), "rgb8"), "slam_640x480": ((640, 480), "mono8")}
 
@@ -61,22 +62,16 @@ def stats(times: list[float]) -> dict[str, float]:
 
 
 def gpu_decoder():
-    """decode(bytes, fmt) -> a CUDA tensor (HWC uint8), or None where no CUDA GPU or torchvision is present."""
+    """decode(item) -> a CUDA tensor (core.jpeg.decompress_on, what perception uses on a GPU), and a sync;
+    (None, None) where no CUDA GPU or torchvision is present."""
     try:
         import torch
-        from torchvision.io import ImageReadMode, decode_jpeg
+        import torchvision  # noqa: F401  (decompress_on's)
     except ImportError:
         return None, None
     if not torch.cuda.is_available():
         return None, None
-
-    def decode(item: tuple[bytes, str]):
-        data, fmt = item
-        mode = ImageReadMode.GRAY if fmt.endswith("mono8") else ImageReadMode.RGB
-        raw = torch.frombuffer(bytearray(data), dtype=torch.uint8)  # nvJPEG reads the bytes from the host
-        return decode_jpeg(raw, mode=mode, device="cuda").permute(1, 2, 0)
-
-    return decode, torch.cuda.synchronize
+    return (lambda item: decompress_on(item[0], item[1], "cuda")[0]), torch.cuda.synchronize
 
 
 def main() -> int:

@@ -9,10 +9,11 @@ import cv2
 import numpy as np
 import pytest
 import rclpy
+import torch
 from processes import NodeProcess, node_command
 from sensor_msgs.msg import CompressedImage, Image
 
-from aria_nav_ros.core.jpeg import JpegError, compress, decompress
+from aria_nav_ros.core.jpeg import JpegError, compress, decompress, decompress_on
 from aria_nav_ros.core.photos import photo_folder, real_photos
 from aria_nav_ros.ros.compressed import pixels_of
 from aria_nav_ros.ros.image import image_to_numpy
@@ -41,6 +42,22 @@ def test_jpeg_round_trip_keeps_encoding_colours_and_one_channel_for_mono(bus: np
     back, encoding = decompress(data, fmt)
     assert fmt == "mono8; jpeg compressed mono8" and encoding == "mono8" and back.shape == grey.shape
     assert psnr(back, grey) > 30
+
+
+def test_the_device_decoder_gives_the_picture_the_cpu_decoder_gives(bus: np.ndarray) -> None:
+    """decompress_on is what perception decodes with on a GPU (nvJPEG there; bench/decode_bench.py ran it on the
+    H200); torchvision's same call on the CPU checks its formats, channels and errors here."""
+    data, fmt = compress(bus, "rgb8", 80)
+    tensor, encoding = decompress_on(data, fmt, "cpu")
+    assert encoding == "rgb8" and tuple(tensor.shape) == bus.shape and tensor.dtype == torch.uint8
+    assert psnr(tensor.numpy(), decompress(data, fmt)[0]) > 35  # two decoders round apart, no more
+    grey = cv2.cvtColor(bus, cv2.COLOR_RGB2GRAY)
+    tensor, encoding = decompress_on(*compress(grey, "mono8", 80), "cpu")
+    assert encoding == "mono8" and tuple(tensor.shape) == grey.shape  # one channel, as the engine takes grey
+    with pytest.raises(JpegError, match="cannot decode"):
+        decompress_on(data[: len(data) // 3] + b"\x00" * 64, fmt, "cpu")
+    with pytest.raises(JpegError, match="not a JPEG"):
+        decompress_on(data, "rgb8; png compressed bgr8", "cpu")
 
 
 def test_bad_input_is_refused_with_the_reason(bus: np.ndarray) -> None:

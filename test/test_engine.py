@@ -70,6 +70,15 @@ def test_engine_finds_the_people_ultralytics_finds(detector, name: str) -> None:
     assert all(math.isnan(d.inverse_depth) for d in out.detections)  # no depth model
 
 
+def test_a_frame_already_on_the_device_gives_the_same_people(detector) -> None:
+    """A JPEG decoded where the engine runs (perception on a GPU) arrives as a tensor: nothing to upload."""
+    image = photo("bus.jpg")
+    engine = PerceptionEngine(detector, None, EngineConfig())
+    from_host = engine.process(image).detections
+    on_device = engine.process(torch.from_numpy(image)).detections
+    assert len(from_host) >= 2 and [d.box for d in on_device] == [d.box for d in from_host]
+
+
 def test_class_filter_keeps_only_named_classes(detector) -> None:
     image = photo("bus.jpg")
     everything = PerceptionEngine(detector, None, EngineConfig()).process(image).detections

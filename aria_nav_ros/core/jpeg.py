@@ -45,3 +45,21 @@ def decompress(data: bytes, fmt: str) -> tuple[np.ndarray, str]:
     if original == "bgr8":
         return image, "bgr8"
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB), "rgb8"
+
+
+def decompress_on(data: bytes, fmt: str, device: object) -> tuple[object, str]:
+    """(pixels as a uint8 tensor on `device`, "rgb8" or "mono8") of a CompressedImage's data and format, decoded
+    on a CUDA device by nvJPEG (torchvision's decode_jpeg): the frame never waits for the CPU, and lies where
+    the engine wants it. `bench/decode_bench.py` measures it against `decompress` on the same bytes."""
+    import torch
+    from torchvision.io import ImageReadMode, decode_jpeg
+
+    if "jpeg" not in fmt and "jpg" not in fmt:
+        raise JpegError(f"format {fmt!r}: not a JPEG")
+    grey = fmt.split(";", 1)[0].strip() == "mono8" or fmt.rstrip().endswith("mono8")
+    raw = torch.frombuffer(bytearray(data), dtype=torch.uint8)  # nvJPEG reads the bytes from the host
+    try:
+        image = decode_jpeg(raw, mode=ImageReadMode.GRAY if grey else ImageReadMode.RGB, device=device)
+    except RuntimeError as error:  # torchvision's word for bytes that are no JPEG it can decode
+        raise JpegError(f"a {len(data)}-byte {fmt!r} image that nvJPEG cannot decode: {error}") from error
+    return (image[0], "mono8") if grey else (image.permute(1, 2, 0), "rgb8")

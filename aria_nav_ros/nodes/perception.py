@@ -56,7 +56,7 @@ from aria_nav_ros.core.geometry import AHEAD, GeometryConfig, locate, why_no_dis
 from aria_nav_ros.core.image import MAX_SIDE, ImageFormatError, ImageLayout, check_frame
 from aria_nav_ros.core.jpeg import JpegError
 from aria_nav_ros.core.mounting import HEAD_FRAME, NOMINAL_ARIA, Mount, mounts_from_transforms
-from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine
+from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine, gpu_turn
 from aria_nav_ros.core.perception.fallback import GRAPH_CAPTURE_FAILED, FallbackEngine
 from aria_nav_ros.core.perception.models import ModelError, load_depth, load_detector
 from aria_nav_ros.core.perception.scheduler import NewestFrameWorker
@@ -113,7 +113,8 @@ PARAMETERS = (
     Param("reader_timeout", 10.0, "at most this long (s) for them", low=0.0, high=600.0),
     Param("jpeg_quality", 80, "JPEG quality of annotated/compressed", low=1, high=100),
     Param("compressed_input", False, "take JPEG frames from image_raw/compressed (the driver's transport:=compressed, "
-          "for a link that cannot carry raw frames; decoded on the CPU)"),
+          "for a link that cannot carry raw frames; decoded on the GPU by nvJPEG where the models run on one, "
+          "else on the CPU)"),
     Param("trace_dir", "", "per-frame timings into this folder (graph benchmark); empty: none"),
     Param("allow_fault_injection", False, "fault drills only: lets inject_fault work"),
     Param("autostart", True, "configure and activate at start (false: wait for lifecycle transitions)"),
@@ -425,15 +426,18 @@ class PerceptionNode(LifecycleNode):
             raise RuntimeError("CUDA error: unspecified launch failure (injected: inject_fault=gpu_lost)")
         started = now_ns()
         if isinstance(msg, CompressedImage):
+            device = engine.engine.device  # the models' GPU, where they run on one: the frame lies where it is used
             try:
-                pixels, encoding = pixels_of(msg)
+                with gpu_turn(device):  # not while another engine of this process captures its CUDA graph
+                    pixels, encoding = pixels_of(msg, device)
             except JpegError as error:
                 raise ImageFormatError(str(error)) from error  # the frame's fault: refused, not a failure
         else:
             pixels, encoding = image_to_numpy(msg), msg.encoding
         if encoding == "bgr8":
             pixels = pixels[:, :, ::-1]
-        pixels = np.ascontiguousarray(pixels)
+        if isinstance(pixels, np.ndarray):
+            pixels = np.ascontiguousarray(pixels)
         height, width = pixels.shape[:2]
         camera = self.camera_model
         guessed = camera is None or (camera.width, camera.height) != (width, height)
@@ -468,7 +472,8 @@ class PerceptionNode(LifecycleNode):
         self._window.append((time.monotonic(), out.timings_ms))
         raw_readers = self.annotated_pub.get_subscription_count() > 0
         if raw_readers or self.annotated_jpeg_pub.get_subscription_count() > 0:
-            drawn = annotate(pixels, detections, self.geometry.class_aliases)
+            host = pixels.cpu().numpy() if isinstance(pixels, torch.Tensor) else pixels  # decoded on the GPU
+            drawn = annotate(host, detections, self.geometry.class_aliases)
             if raw_readers:
                 self.annotated_pub.publish(numpy_to_image(drawn, "rgb8", msg.header))
             if self.annotated_jpeg_pub.get_subscription_count() > 0:

@@ -14,7 +14,9 @@ CUDA every mode runs the naive path on the CPU.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -75,6 +77,18 @@ class EngineOutput:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
+# The engines of one process (one_detector_process: every camera's detector in one CUDA context) take turns on
+# the GPU, a frame at a time. Measured on the H200 without it: one engine's CUDA graph capture broke the others'
+# work and captures ("operation not permitted when stream is capturing"), and all fell back to eager. A frame's
+# GPU work is a few milliseconds with graphs, so turns cost little; one engine per process never waits.
+GPU_TURN = threading.Lock()
+
+
+def gpu_turn(device: torch.device) -> contextlib.AbstractContextManager:
+    """The process's turn on `device` (GPU_TURN) for work outside an engine's own (a JPEG decoded there)."""
+    return GPU_TURN if device.type == "cuda" else contextlib.nullcontext()
+
+
 class PerceptionEngine:
     def __init__(self, detector: Detector, depth: DepthModel | None, config: EngineConfig) -> None:
         if config.mode not in MODES:
@@ -102,18 +116,23 @@ class PerceptionEngine:
     def names(self) -> dict[int, str]:
         return self.detector.names
 
-    def process(self, pixels: np.ndarray, want_depth_map: bool = False) -> EngineOutput:
-        pipe = self._pipeline(pixels.shape)
-        run_depth = self.depth is not None and self.frames % self.config.depth_every == 0
-        self.frames += 1
+    def process(self, pixels: np.ndarray | torch.Tensor, want_depth_map: bool = False) -> EngineOutput:
+        """One frame: (H, W, 3) rgb or (H, W) grey uint8, on the host (numpy) or already on a device (a tensor:
+        a JPEG decoded there, nothing to upload)."""
         start = time.perf_counter()
-        if self.mode == "naive":
-            out, timings = self._naive(pipe, pixels, run_depth)
-        else:
-            out, timings = self._overlapped(pipe, pixels, run_depth)
-        depth_map = None
-        if want_depth_map and run_depth:
-            depth_map = pipe.depth_cache[0].float().cpu().numpy()
+        with gpu_turn(self.device):
+            waited = time.perf_counter()
+            pipe = self._pipeline(pixels.shape)
+            run_depth = self.depth is not None and self.frames % self.config.depth_every == 0
+            self.frames += 1
+            if self.mode == "naive":
+                out, timings = self._naive(pipe, pixels, run_depth)
+            else:
+                out, timings = self._overlapped(pipe, pixels, run_depth)
+            depth_map = None
+            if want_depth_map and run_depth:
+                depth_map = pipe.depth_cache[0].float().cpu().numpy()
+        timings["gpu_turn_wait"] = (waited - start) * 1000
         timings["total"] = (time.perf_counter() - start) * 1000
         return EngineOutput(self._detections(out), run_depth, depth_map, timings)
 
@@ -121,7 +140,8 @@ class PerceptionEngine:
 
     def _naive(self, pipe: _Pipeline, pixels: np.ndarray, run_depth: bool) -> tuple[np.ndarray, dict]:
         t0 = time.perf_counter()
-        frame = torch.from_numpy(np.ascontiguousarray(pixels)).to(self.device)
+        host = pixels if isinstance(pixels, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(pixels))
+        frame = host.to(self.device)
         x = to_nchw(frame, self.dtype)
         t1 = time.perf_counter()
         with torch.inference_mode():
@@ -146,11 +166,15 @@ class PerceptionEngine:
     def _overlapped(self, pipe: _Pipeline, pixels: np.ndarray, run_depth: bool) -> tuple[np.ndarray, dict]:
         main = torch.cuda.current_stream(self.device)
         t0 = time.perf_counter()
-        if self.config.pinned_upload:
+        on_device = isinstance(pixels, torch.Tensor)
+        if self.config.pinned_upload and not on_device:
             pipe.host_frame.copy_(torch.from_numpy(pixels))  # into pinned memory: a DMA can then read it
         host_copy_ms = (time.perf_counter() - t0) * 1000
         pipe.events[0].record(main)
-        source = pipe.host_frame if self.config.pinned_upload else torch.from_numpy(pixels)
+        if on_device:
+            source = pixels
+        else:
+            source = pipe.host_frame if self.config.pinned_upload else torch.from_numpy(pixels)
         pipe.frame.copy_(source, non_blocking=True)
         pipe.events[1].record(main)
         if self.mode == "graphs":

@@ -36,7 +36,7 @@ class FallbackEngine:
         self.on_step = on_step
         self.steps: list[str] = []
 
-    def process(self, pixels: np.ndarray, want_depth_map: bool = False) -> EngineOutput:
+    def process(self, pixels: np.ndarray | torch.Tensor, want_depth_map: bool = False) -> EngineOutput:
         while True:
             try:
                 return self.engine.process(pixels, want_depth_map)
