@@ -46,6 +46,7 @@ def test_main_job_restarts_a_killed_worker_stops_cleanly_and_leaves_the_run_fold
     launcher = NodeProcess(launcher_command(
         "--path", sample_bag, "--loop", "--rate", "0.5", "--rgb-imgsz", "320", "--slam-imgsz", "320",
         "--camera-timeout", "3", "--device", "cpu", "--audio-sink", "wav", "--output", run,
+        "--trace", tmp_path / "trace",
     ), ros_env, with_stdout=True)  # fmt: skip
     try:
         assert launcher.wait_for("[cue ", timeout_s=90), launcher.log[-3000:]
@@ -79,6 +80,16 @@ def test_main_job_restarts_a_killed_worker_stops_cleanly_and_leaves_the_run_fold
     assert ok and frame.shape == (704, 704, 3)
     assert len(detections_of(run)) >= summary["frames_processed"]["rgb"]["frames"]
     assert "camera to cue" in log and "cues:" in log
+
+    # The replay waited for perception: the first frame the driver published of each camera is the first
+    # its perception node processed (per-frame traces of the driver and each perception node, by stamp; the
+    # killed slam_detector_left may have died before its first).
+    traces = (tmp_path / "trace").glob("*.jsonl")
+    trace = {f.stem: [json.loads(line) for line in f.read_text().splitlines()] for f in traces}
+    for camera, node in (("rgb", "rgb_perception"), ("slam_right", "slam_detector_right")):
+        first = next(r["stamp"] for r in trace["aria_driver"] if r.get("camera") == camera)
+        processed = [r["stamp"] for r in trace[node] if "published" in r]
+        assert processed and processed[0] == first, (camera, first, processed[:3])
 
 
 def test_launcher_help_lists_the_launch_arguments() -> None:

@@ -23,6 +23,7 @@ KEYS = {
     "rosbags": "python3-rosbags-pip",
     "sounddevice": "python3-sounddevice-pip",
     "torch": "python3-torch-pip",
+    "torchvision": "python3-torchvision-pip",  # nvJPEG: JPEG frames decoded on the GPU
     "transformers": "python3-transformers-pip",
     "ultralytics": "python3-ultralytics-pip",
     "yaml": "python3-yaml",
