@@ -84,3 +84,31 @@ def test_recorder_stops_before_the_disk_is_full_and_navigation_says_so(tmp_path:
     assert "Traceback" not in recorder.log + nav.log
     with Reader(bag) as reader:  # what was written before the stop is a readable bag
         assert reader.message_count > 0 and [c.topic for c in reader.connections] == [TOPIC]
+
+
+def test_recorder_keeps_the_latched_tf_static_published_before_it_came(tmp_path: Path, ros_env, listener) -> None:
+    """/tf_static is published once (latched), before the recorder may start: a bag of the run still holds it."""
+    from geometry_msgs.msg import TransformStamped
+    from tf2_msgs.msg import TFMessage
+
+    from aria_nav_ros.ros.qos import TF_STATIC_QOS
+
+    pub = listener.create_publisher(TFMessage, "/tf_static", TF_STATIC_QOS)
+    mount = TransformStamped(child_frame_id="aria_rgb_optical")
+    mount.header.frame_id = "aria_head"
+    pub.publish(TFMessage(transforms=[mount]))  # once, before the recorder exists
+    bag = tmp_path / "bag"
+    recorder = NodeProcess(node_command("recorder", path=bag, topics='["tf_static"]'), ros_env)
+    try:
+        assert recorder.wait_for("recording /tf_static", timeout_s=30), recorder.log[-2000:]
+        # Then until it has matched this publisher: a latched message comes with the match.
+        end = time.monotonic() + 10
+        while time.monotonic() < end and pub.get_subscription_count() == 0:
+            rclpy.spin_once(listener, timeout_sec=0.05)
+        code = recorder.stop()
+    finally:
+        recorder.stop()
+    assert code == 0, recorder.log[-2000:]
+    with Reader(bag) as reader:
+        [connection] = reader.connections
+        assert connection.topic == "/tf_static" and connection.msgcount == 1, recorder.log[-2000:]

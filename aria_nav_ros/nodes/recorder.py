@@ -128,7 +128,7 @@ class Recorder(Node):
         """Reliable only when every publisher is: a reliable reader ignores best-effort writers."""
         if msgtype == "sensor_msgs/msg/Imu":
             return IMU_QOS  # bursts of small samples: a deeper queue
-        if topic == TF_STATIC_TOPIC:
+        if topic == self.resolve_topic_name(TF_STATIC_TOPIC):  # `topic` is resolved, the constant relative
             return TF_STATIC_QOS  # latched: the transforms were published once, before the recorder came
         publishers = self.get_publishers_info_by_topic(topic)
         reliable = publishers and all(p.qos_profile.reliability == ReliabilityPolicy.RELIABLE for p in publishers)
