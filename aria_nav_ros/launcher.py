@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     start_process()
     settings, duration = parse_settings(argv)
     # Discovery beyond this machine only where DDS security guards it, or when asked (network_guard).
-    verdict = graph_network_verdict({**os.environ, **dds_environment(os.environ)}, settings.insecure_network)
+    verdict = graph_network_verdict(os.environ, settings.insecure_network)
     if verdict.line:
         _say(verdict.line if verdict.allowed else f"cannot start: {verdict.line}")
     if not verdict.allowed:

@@ -17,7 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-LOCAL_RANGES = ("", "LOCALHOST", "OFF", "0")  # rcl's values that keep discovery on this machine (or off)
+# rcl's ranges that leave this machine; unset or empty is rcl's default, SUBNET, and a value rcl does not know
+# (a lower-case "subnet") it reads as LOCALHOST.
+NETWORK_RANGES = ("", "SUBNET", "SYSTEM_DEFAULT")
 # Plugin names a Fast DDS built with security (-DSECURITY=ON) holds; a build without has none of them.
 SECURITY_PLUGINS = (b"builtin.PKI-DH", b"builtin.Access-Permissions")
 ENCLAVE_OVERRIDE = "ROS_SECURITY_ENCLAVE_OVERRIDE"
@@ -34,7 +36,7 @@ def network_scope(env: Mapping[str, str]) -> str:
     """What takes discovery beyond this machine, in words ("" when nothing does)."""
     reach = env.get("ROS_AUTOMATIC_DISCOVERY_RANGE", "")
     peers = env.get("ROS_STATIC_PEERS", "").strip(" ;")
-    scope = [f"ROS_AUTOMATIC_DISCOVERY_RANGE={reach}"] if reach not in LOCAL_RANGES else []
+    scope = [f"ROS_AUTOMATIC_DISCOVERY_RANGE={reach or '(unset: SUBNET)'}"] if reach in NETWORK_RANGES else []
     return ", ".join(scope + ([f"ROS_STATIC_PEERS={peers}"] if peers else []))
 
 
@@ -96,7 +98,12 @@ def dds_has_security(env: Mapping[str, str]) -> bool:
 
 
 def graph_network_verdict(env: Mapping[str, str], insecure_network: bool) -> NetworkVerdict:
-    """The verdict for the graph about to start in `env` (the library is only looked at when it matters)."""
+    """The verdict for the graph about to start from `env` (os.environ), with the DDS settings the graph sets on
+    top of it (graph.dds_environment: this machine only unless `env` chose a range); the library is only looked
+    at when it matters."""
+    from aria_nav_ros.graph import dds_environment
+
+    env = {**env, **dds_environment(env)}
     if not network_scope(env):
         return NetworkVerdict(True, "")
     return network_verdict(env, insecure_network, dds_has_security(env))

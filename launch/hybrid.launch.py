@@ -112,7 +112,7 @@ def graph_actions(context: object) -> list:
     values = {name: LaunchConfiguration(name).perform(context) for name in SETTING_HELP}
     settings = fresh_output(GraphSettings.from_strings(values))  # each node makes the folder it writes to
     # Discovery beyond this machine only where DDS security guards it, or when asked (as the launcher decides).
-    verdict = graph_network_verdict({**os.environ, **dds_environment(os.environ)}, settings.insecure_network)
+    verdict = graph_network_verdict(os.environ, settings.insecure_network)
     if not verdict.allowed:  # nothing starts; launch reports the error and exits non-zero
         raise RuntimeError(verdict.line)
     # The DDS settings the graph relies on, whatever shell ros2 launch was started from (as the launcher does).

@@ -35,7 +35,8 @@ def secured(tmp_path: Path) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("env", "insecure", "security", "allowed", "said"),
     [
-        ({}, False, False, True, ""),
+        ({}, False, False, False, "ROS_AUTOMATIC_DISCOVERY_RANGE=(unset: SUBNET)"),  # rcl's default: SUBNET
+        ({"ROS_AUTOMATIC_DISCOVERY_RANGE": "subnet"}, False, False, True, ""),  # rcl reads it as LOCALHOST
         ({"ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}, False, False, True, ""),
         ({"ROS_AUTOMATIC_DISCOVERY_RANGE": "OFF"}, False, False, True, ""),
         ({"ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET"}, False, False, False, "this ROS install's DDS has no security"),

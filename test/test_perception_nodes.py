@@ -133,8 +133,11 @@ def test_every_detector_in_one_process_as_the_graph_starts_it(listener, ros_env,
     assert [n.name for n in detectors.nodes] == ["rgb_perception", "slam_detector_left", "slam_detector_right"]
     procs = [driver(photos, ros_env), NodeProcess(detectors.command(), ros_env)]
     topics = {f"/aria/{camera}/detections": DetectionArray for camera in ("rgb", "slam_left", "slam_right")}
+    def located(arrays: list) -> list:  # with its view's CameraInfo (one frame before it: a guess, no distance)
+        return [d for a in arrays for d in a.detections if d.distance_source != Detection.DISTANCE_UNKNOWN]
+
     try:
-        got = collect(listener, topics, lambda g: all(any(a.detections for a in g[t]) for t in topics))
+        got = collect(listener, topics, lambda g: all(located(g[t]) for t in topics))
     finally:
         codes = [p.stop() for p in procs]
     logs = "\n".join(p.log[-1500:] for p in procs)
@@ -143,9 +146,7 @@ def test_every_detector_in_one_process_as_the_graph_starts_it(listener, ros_env,
         camera = topic.split("/")[2]
         seen = [a for a in arrays if a.detections]
         assert seen and {a.camera for a in seen} == {camera}, (topic, logs)
-    # The stand-in SLAM views are the photo's halves: each detector, with its view's CameraInfo (a frame that
-    # comes before it gets a nominal guess and no distance), sees its own side.
+    # The stand-in SLAM views are the photo's halves: each detector sees its own side.
     for camera, side in (("slam_left", -1), ("slam_right", 1)):
-        located = [d for a in got[f"/aria/{camera}/detections"] for d in a.detections
-                   if d.distance_source != Detection.DISTANCE_UNKNOWN]  # fmt: skip
-        assert located and all(side * d.bearing_deg > -0.5 for d in located), (camera, logs)
+        seen = located(got[f"/aria/{camera}/detections"])
+        assert seen and all(side * d.bearing_deg > -0.5 for d in seen), (camera, logs)
