@@ -94,7 +94,8 @@ class Worker:
         if self.child is None or self.child.poll() is None:
             return None
         code = self.child.returncode
-        if not self.process.respawn or code == EXIT_SOURCE:  # a source that cannot open will not by retrying
+        if not self.process.respawn or (code == EXIT_SOURCE and self.process.executable == "aria_driver"):
+            # a source that cannot open will not by retrying (the launch file's rule too)
             return code
         self.delay = respawn_delay(self.delay, now - self.started_at)
         self.say(f"{self.process.name} exited with code {code}: restarting in {self.delay:g} s")

@@ -21,7 +21,7 @@ bytes on the wire (the veth's counters over the measured window). The shaped
 link uses netem (rate and delay) where the kernel has it, else tbf (rate
 only, no delay): the JSON says which.
 
-    source scripts/env.sh && python bench/two_hosts.py    # about 12 min; root (ip netns)
+    source scripts/env.sh && python bench/two_hosts.py    # about 6 min; root (ip netns)
 """
 
 from __future__ import annotations

@@ -105,7 +105,8 @@ def supervised(process: Process, delay_s: float = RESPAWN_DELAY_S) -> list:
             TimerAction(period=delay, actions=[OpaqueFunction(function=lambda _context: supervised(again, delay))]),
         ]
 
-    return [action, RegisterEventHandler(OnProcessExit(target_action=action, on_exit=on_exit))]
+    # handle_once: a process exits once; its handler goes with it (a restart registers its own).
+    return [action, RegisterEventHandler(OnProcessExit(target_action=action, on_exit=on_exit, handle_once=True))]
 
 
 def graph_actions(context: object) -> list:

@@ -60,6 +60,20 @@ def test_the_device_decoder_gives_the_picture_the_cpu_decoder_gives(bus: np.ndar
         decompress_on(data, "rgb8; png compressed bgr8", "cpu")
 
 
+def test_a_device_that_cannot_decode_is_its_own_error_not_the_frames(bus: np.ndarray) -> None:
+    """Good bytes and a failing device raise the device's error (perception then decodes on the CPU and says
+    so); bad bytes stay the frame's fault (JpegError: refused and counted). Here the failing device is CUDA
+    on a machine without a GPU driver."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine's CUDA works: the failing device is a CUDA build without a GPU")
+    data, fmt = compress(bus, "rgb8", 80)
+    with pytest.raises(RuntimeError) as failed:
+        decompress_on(data, fmt, "cuda")
+    assert not isinstance(failed.value, JpegError)
+    with pytest.raises(JpegError, match="cannot decode"):
+        decompress_on(data[:64] + b"\x00" * 64, fmt, "cuda")
+
+
 def test_bad_input_is_refused_with_the_reason(bus: np.ndarray) -> None:
     with pytest.raises(JpegError, match="32FC1"):
         compress(bus.astype(np.float32), "32FC1", 80)

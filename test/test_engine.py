@@ -79,6 +79,20 @@ def test_a_frame_already_on_the_device_gives_the_same_people(detector) -> None:
     assert len(from_host) >= 2 and [d.box for d in on_device] == [d.box for d in from_host]
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (the frame decoded there by nvJPEG)")
+@pytest.mark.parametrize("mode", ["naive", "streams", "graphs"])
+def test_a_jpeg_decoded_on_the_gpu_gives_every_mode_the_boxes_of_its_host_copy(mode: str) -> None:
+    from aria_nav_ros.core.jpeg import compress, decompress_on
+
+    gpu = torch.device("cuda")
+    engine = PerceptionEngine(load_detector(CHECKPOINT, gpu, half=True), None, EngineConfig(mode=mode))
+    for pixels, encoding in ((photo("bus.jpg"), "rgb8"), (cv2.cvtColor(photo("bus.jpg"), cv2.COLOR_RGB2GRAY), "mono8")):
+        frame, _ = decompress_on(*compress(pixels, encoding, 80), gpu)  # colour: a permuted, strided view
+        on_device = engine.process(frame).detections
+        from_host = engine.process(frame.cpu().numpy()).detections
+        assert on_device and [d.box for d in on_device] == [d.box for d in from_host], (mode, encoding)
+
+
 def test_class_filter_keeps_only_named_classes(detector) -> None:
     image = photo("bus.jpg")
     everything = PerceptionEngine(detector, None, EngineConfig()).process(image).detections

@@ -31,12 +31,17 @@ def compress(pixels: np.ndarray, encoding: str, quality: int) -> tuple[bytes, st
     return data.tobytes(), f"{encoding}; jpeg compressed {held}"
 
 
-def decompress(data: bytes, fmt: str) -> tuple[np.ndarray, str]:
-    """(pixels, encoding) of a CompressedImage's data and format, in the encoding it was published from."""
-    original = fmt.split(";", 1)[0].strip() if ";" in fmt else ""
+def _read_format(fmt: str) -> tuple[str, bool]:
+    """(the encoding it was published from, or "" where the format does not say; grey) of a JPEG's format."""
     if "jpeg" not in fmt and "jpg" not in fmt:
         raise JpegError(f"format {fmt!r}: not a JPEG")
-    grey = original == "mono8" or fmt.rstrip().endswith("mono8")
+    original = fmt.split(";", 1)[0].strip() if ";" in fmt else ""
+    return original, original == "mono8" or fmt.rstrip().endswith("mono8")
+
+
+def decompress(data: bytes, fmt: str) -> tuple[np.ndarray, str]:
+    """(pixels, encoding) of a CompressedImage's data and format, in the encoding it was published from."""
+    original, grey = _read_format(fmt)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE if grey else cv2.IMREAD_COLOR)
     if image is None:
         raise JpegError(f"a {len(data)}-byte {fmt!r} image that OpenCV cannot decode")
@@ -50,16 +55,16 @@ def decompress(data: bytes, fmt: str) -> tuple[np.ndarray, str]:
 def decompress_on(data: bytes, fmt: str, device: object) -> tuple[object, str]:
     """(pixels as a uint8 tensor on `device`, "rgb8" or "mono8") of a CompressedImage's data and format, decoded
     on a CUDA device by nvJPEG (torchvision's decode_jpeg): the frame never waits for the CPU, and lies where
-    the engine wants it. `bench/decode_bench.py` measures it against `decompress` on the same bytes."""
+    the engine wants it. Bytes that are no JPEG raise JpegError; a device that fails on good bytes raises its
+    own error (RuntimeError). `bench/decode_bench.py` measures it against `decompress` on the same bytes."""
     import torch
     from torchvision.io import ImageReadMode, decode_jpeg
 
-    if "jpeg" not in fmt and "jpg" not in fmt:
-        raise JpegError(f"format {fmt!r}: not a JPEG")
-    grey = fmt.split(";", 1)[0].strip() == "mono8" or fmt.rstrip().endswith("mono8")
+    _, grey = _read_format(fmt)
     raw = torch.frombuffer(bytearray(data), dtype=torch.uint8)  # nvJPEG reads the bytes from the host
     try:
         image = decode_jpeg(raw, mode=ImageReadMode.GRAY if grey else ImageReadMode.RGB, device=device)
-    except RuntimeError as error:  # torchvision's word for bytes that are no JPEG it can decode
-        raise JpegError(f"a {len(data)}-byte {fmt!r} image that nvJPEG cannot decode: {error}") from error
+    except RuntimeError:  # bad bytes, or the device failed (out of memory, a lost GPU, no nvJPEG)
+        decompress(data, fmt)  # JpegError where the bytes themselves are no JPEG: the frame's fault
+        raise  # they decode on the CPU: the device failed, not the frame
     return (image[0], "mono8") if grey else (image.permute(1, 2, 0), "rgb8")

@@ -15,7 +15,9 @@ import sys
 from collections.abc import Callable
 
 import rclpy
+from rclpy.exceptions import InvalidNodeNameException
 from rclpy.node import Node
+from rclpy.validate_node_name import validate_node_name
 
 from aria_nav_ros.ros.spin import exit_now, run_nodes
 
@@ -45,6 +47,11 @@ def maker(argument: str, known: dict[str, Callable[..., Node]]) -> Callable[[], 
     executable, _, name = argument.partition(":")
     if executable not in known or (name and executable not in NAMEABLE):
         return None
+    if name:
+        try:
+            validate_node_name(name)
+        except InvalidNodeNameException:  # said with the usage line, not as a traceback
+            return None
     return (lambda: known[executable](name)) if name else known[executable]
 
 

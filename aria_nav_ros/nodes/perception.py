@@ -151,6 +151,7 @@ class PerceptionNode(LifecycleNode):
         self.download = bool(v["download_models"])
         self.jpeg_quality = int(v["jpeg_quality"])
         self.compressed_input = bool(v["compressed_input"])
+        self.gpu_decode = True  # JPEG frames on the models' GPU until it fails once (then on the CPU)
         self.trace = TraceLog(str(v["trace_dir"]), self.get_name())  # per-frame timings (graph benchmark)
         self.faults_allowed = bool(v["allow_fault_injection"])
         self.injected_fault = ""
@@ -421,15 +422,28 @@ class PerceptionNode(LifecycleNode):
         self.get_logger().info(f"{name} is now {value!r}")
         return ""
 
+    def _decode(self, msg: CompressedImage, device: torch.device) -> tuple[object, str]:
+        """A JPEG frame's pixels: on the models' GPU where they run on one (nvJPEG: the frame then lies where the
+        engine uses it), else on the CPU. A GPU that fails on good bytes (out of memory, no nvJPEG) is said once,
+        in the log and diagnostics, and the CPU decodes from then on; bytes that are no JPEG raise JpegError."""
+        if device.type == "cuda" and self.gpu_decode:
+            try:
+                with gpu_turn(device):  # not while another engine of this process captures its CUDA graph
+                    return pixels_of(msg, device)
+            except RuntimeError as error:
+                self.gpu_decode = False
+                said = (str(error).strip().splitlines() or [""])[0][:200]
+                self.warning = f"{self.camera}: JPEG decoding on {device} failed ({type(error).__name__}: {said})"
+                self.get_logger().warning(f"{self.warning}: decoding on the CPU from now on")
+        return pixels_of(msg)
+
     def _process(self, msg: Image, received: int, engine: FallbackEngine) -> None:
         if self.injected_fault == "gpu_lost":
             raise RuntimeError("CUDA error: unspecified launch failure (injected: inject_fault=gpu_lost)")
         started = now_ns()
         if isinstance(msg, CompressedImage):
-            device = engine.engine.device  # the models' GPU, where they run on one: the frame lies where it is used
             try:
-                with gpu_turn(device):  # not while another engine of this process captures its CUDA graph
-                    pixels, encoding = pixels_of(msg, device)
+                pixels, encoding = self._decode(msg, engine.engine.device)
             except JpegError as error:
                 raise ImageFormatError(str(error)) from error  # the frame's fault: refused, not a failure
         else:
@@ -472,8 +486,10 @@ class PerceptionNode(LifecycleNode):
         self._window.append((time.monotonic(), out.timings_ms))
         raw_readers = self.annotated_pub.get_subscription_count() > 0
         if raw_readers or self.annotated_jpeg_pub.get_subscription_count() > 0:
-            host = pixels.cpu().numpy() if isinstance(pixels, torch.Tensor) else pixels  # decoded on the GPU
-            drawn = annotate(host, detections, self.geometry.class_aliases)
+            if isinstance(pixels, torch.Tensor):  # decoded on the GPU: copied back in the process's GPU turn
+                with gpu_turn(pixels.device):
+                    pixels = pixels.cpu().numpy()
+            drawn = annotate(pixels, detections, self.geometry.class_aliases)
             if raw_readers:
                 self.annotated_pub.publish(numpy_to_image(drawn, "rgb8", msg.header))
             if self.annotated_jpeg_pub.get_subscription_count() > 0:

@@ -144,6 +144,9 @@ class Recorder(Node):
             self.bag.write(topic, self.get_clock().now().nanoseconds, data)
         except OSError as error:
             self._stop_recording(f"writing {self.path} failed: {error}")
+            return
+        if self.bag.counts.get(topic) == 1:  # once per topic: what flows into the bag, as it starts to
+            self.get_logger().info(f"first message on {topic} written")
 
     def destroy_node(self) -> None:
         if getattr(self, "bag", None) is not None:

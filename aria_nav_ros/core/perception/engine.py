@@ -78,15 +78,23 @@ class EngineOutput:
 
 
 # The engines of one process (one_detector_process: every camera's detector in one CUDA context) take turns on
-# the GPU, a frame at a time. Measured on the H200 without it: one engine's CUDA graph capture broke the others'
-# work and captures ("operation not permitted when stream is capturing"), and all fell back to eager. A frame's
-# GPU work is a few milliseconds with graphs, so turns cost little; one engine per process never waits.
-GPU_TURN = threading.Lock()
+# a GPU, a frame at a time, and so does other work on it (a JPEG decoded there, an engine rebuilt). Measured on
+# the H200 without turns: one engine's CUDA graph capture broke the others' work and captures ("operation not
+# permitted when stream is capturing"), and all fell back to eager. A frame's GPU work is a few milliseconds
+# with graphs, so turns cost little; one engine per process never waits. Re-entrant: an engine's step-down
+# (FallbackEngine) holds the turn around the engine's own.
+_TURNS: dict[str, threading.RLock] = {}
+_TURNS_LOCK = threading.Lock()
 
 
-def gpu_turn(device: torch.device) -> contextlib.AbstractContextManager:
-    """The process's turn on `device` (GPU_TURN) for work outside an engine's own (a JPEG decoded there)."""
-    return GPU_TURN if device.type == "cuda" else contextlib.nullcontext()
+def gpu_turn(device: torch.device | str) -> contextlib.AbstractContextManager:
+    """The process's turn on a CUDA `device` (a no-op for the CPU)."""
+    device = torch.device(device)
+    if device.type != "cuda":
+        return contextlib.nullcontext()
+    key = f"cuda:{device.index if device.index is not None else torch.cuda.current_device()}"
+    with _TURNS_LOCK:
+        return _TURNS.setdefault(key, threading.RLock())
 
 
 class PerceptionEngine:
@@ -243,8 +251,8 @@ class PerceptionEngine:
                 self._body(pipe, run_depth)
         torch.cuda.current_stream(self.device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
-        # thread_local: the other engines of a process (every detector in one) go on while this one captures;
-        # under the default ("global") their allocations and syncs would break this capture or fail themselves.
+        # thread_local: work of this process's other threads outside the GPU turn (none is meant to be) cannot
+        # break this capture; under the default ("global") it would.
         with torch.cuda.graph(graph, capture_error_mode="thread_local"), torch.inference_mode():
             self._body(pipe, run_depth)
         if run_depth:

@@ -20,7 +20,13 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from aria_nav_ros.core.perception.engine import CaptureError, EngineOutput, PerceptionEngine, out_of_memory
+from aria_nav_ros.core.perception.engine import (
+    CaptureError,
+    EngineOutput,
+    PerceptionEngine,
+    gpu_turn,
+    out_of_memory,
+)
 
 MIN_IMGSZ = 320  # YOLO below this misses people at a few metres
 MIN_DEPTH_SIZE = 266  # a multiple of 14 (the depth model's patch)
@@ -37,6 +43,10 @@ class FallbackEngine:
         self.steps: list[str] = []
 
     def process(self, pixels: np.ndarray | torch.Tensor, want_depth_map: bool = False) -> EngineOutput:
+        with gpu_turn(self.engine.device):  # a step-down (synchronise, free, rebuild) in the same turn
+            return self._process(pixels, want_depth_map)
+
+    def _process(self, pixels: np.ndarray | torch.Tensor, want_depth_map: bool) -> EngineOutput:
         while True:
             try:
                 return self.engine.process(pixels, want_depth_map)
@@ -60,8 +70,9 @@ class FallbackEngine:
         parameters): a captured CUDA graph holds the old values, so it is captured again on the next frame."""
         old = self.engine
         config = replace(old.config, **changes)
-        _release(old)
-        self.engine = PerceptionEngine(old.detector, old.depth, config)
+        with gpu_turn(old.device):
+            _release(old)
+            self.engine = PerceptionEngine(old.detector, old.depth, config)
 
     def _eager(self) -> str:
         """The same models and input, eager on two streams: no graph to capture."""

@@ -8,8 +8,10 @@ from collections.abc import Callable
 class OnProcessExit:
     """`on_exit`: actions, or a callable (event, context) -> actions, as the real handler accepts."""
 
-    def __init__(self, *, target_action: object = None, on_exit: list | Callable | None = None) -> None:
-        self.target_action = target_action
+    def __init__(
+        self, *, target_action: object = None, on_exit: list | Callable | None = None, handle_once: bool = False
+    ) -> None:
+        self.target_action, self.handle_once = target_action, handle_once
         self.on_exit = on_exit if callable(on_exit) else list(on_exit or [])
 
     def actions_on_exit(self, returncode: int, context: object) -> list:
