@@ -12,7 +12,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The venv lives outside the source tree: CMake refuses exported include
 # folders (numpy's, inside the venv) that lie under the package's sources.
 VENV="${ARIA_NAV_VENV:-$HOME/.cache/aria_nav_ros/venv}"
-APT_PACKAGES=(cmake g++ make git espeak-ng libportaudio2 darknet)
+APT_PACKAGES=(cmake g++ make git espeak-ng libportaudio2 darknet iproute2) # iproute2: the two-host tests (ip netns)
 
 say() { echo "[setup] $*"; }
 
