@@ -17,13 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from aria_nav_ros.graph import CONTAINER, dds_environment
+
 # rcl's ranges that leave this machine; unset or empty is rcl's default, SUBNET, and a value rcl does not know
 # (a lower-case "subnet") it reads as LOCALHOST.
 NETWORK_RANGES = ("", "SUBNET", "SYSTEM_DEFAULT")
 # Plugin names a Fast DDS built with security (-DSECURITY=ON) holds; a build without has none of them.
 SECURITY_PLUGINS = (b"builtin.PKI-DH", b"builtin.Access-Permissions")
 ENCLAVE_OVERRIDE = "ROS_SECURITY_ENCLAVE_OVERRIDE"
-CONTAINER_ENCLAVE = "aria_nav_container"  # the enclave of a process that composes several nodes
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,6 @@ def graph_network_verdict(env: Mapping[str, str], insecure_network: bool) -> Net
     """The verdict for the graph about to start from `env` (os.environ), with the DDS settings the graph sets on
     top of it (graph.dds_environment: this machine only unless `env` chose a range); the library is only looked
     at when it matters."""
-    from aria_nav_ros.graph import dds_environment
-
     env = {**env, **dds_environment(env)}
     if not network_scope(env):
         return NetworkVerdict(True, "")
@@ -111,7 +110,7 @@ def graph_network_verdict(env: Mapping[str, str], insecure_network: bool) -> Net
 
 def enclave(namespace: str, node_names: tuple[str, ...]) -> str:
     """A process's SROS2 enclave: /<namespace>/<node>, or .../aria_nav_container for several nodes in one."""
-    leaf = node_names[0] if len(node_names) == 1 else CONTAINER_ENCLAVE
+    leaf = node_names[0] if len(node_names) == 1 else CONTAINER  # the container's enclave for several nodes
     return f"{namespace.rstrip('/')}/{leaf}" if namespace else f"/{leaf}"
 
 

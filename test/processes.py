@@ -66,6 +66,14 @@ class NodeProcess:
             time.sleep(0.05)
         return self.count(text) >= times
 
+    def ended(self, timeout_s: float) -> int:
+        """The exit code of a process that ends by itself within `timeout_s` (stopped, and the test failed,
+        if it does not), with every line it wrote read."""
+        try:
+            return self.process.wait(timeout=timeout_s)
+        finally:
+            self.stop()
+
     def stop(self, timeout_s: float = 15.0) -> int:
         """Ctrl-C, as a user would; the exit code (the test fails if it hangs)."""
         code = stop_group(self.process, timeout_s)

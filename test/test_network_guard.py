@@ -118,11 +118,7 @@ def test_the_launcher_refuses_network_discovery_before_any_node_starts(
     reach: dict[str, str], tmp_path: Path, ros_env
 ) -> None:
     run = NodeProcess(launcher_command("--output", tmp_path / "run"), {**ros_env, **reach}, with_stdout=True)
-    try:
-        code = run.process.wait(timeout=60)
-    finally:
-        stop_group(run.process)
-    run._reader.join(5)
+    code = run.ended(timeout_s=60)
     assert code == EXIT_NETWORK, run.log
     assert REFUSED in run.lines[-1] and "anyone on the network can publish" in run.lines[-1], run.log
     for never in ("aria_driver", "rgb_perception", "navigation", "run folder"):
@@ -136,11 +132,7 @@ def test_the_insecure_flag_lets_the_launcher_go_on_with_a_warning(tmp_path: Path
     env = {**ros_env, "ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET"}
     command = launcher_command("--insecure-network", "--path", missing, "--output", tmp_path / "run")
     run = NodeProcess(command, env, with_stdout=True)
-    try:
-        code = run.process.wait(timeout=60)
-    finally:
-        stop_group(run.process)
-    run._reader.join(5)
+    code = run.ended(timeout_s=60)
     assert code == EXIT_SOURCE, run.log
     assert "warning: ROS_AUTOMATIC_DISCOVERY_RANGE=SUBNET without DDS security" in run.log
     assert REFUSED not in run.log

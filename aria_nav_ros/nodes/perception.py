@@ -303,8 +303,8 @@ class PerceptionNode(LifecycleNode):
 
     def _on_info(self, msg: CameraInfo) -> None:
         k, w, h = msg.k, msg.width, msg.height
-        if not (0 < msg.width <= MAX_SIDE and 0 < msg.height <= MAX_SIDE):
-            self.refusals.refuse("camera_info", f"{self.camera}: size {msg.width}x{msg.height}")
+        if not (0 < w <= MAX_SIDE and 0 < h <= MAX_SIDE):
+            self.refusals.refuse("camera_info", f"{self.camera}: size {w}x{h}")
         elif not all(math.isfinite(v) for v in (*k, *msg.d)):
             self.refusals.refuse("camera_info", f"{self.camera}: K or D holds NaN or infinity")
         # A crop of a wider picture (a stand-in SLAM view: its half) has its principal point at or past its edge.

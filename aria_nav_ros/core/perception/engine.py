@@ -129,7 +129,6 @@ class PerceptionEngine:
         a JPEG decoded there, nothing to upload)."""
         start = time.perf_counter()
         with gpu_turn(self.device):
-            waited = time.perf_counter()
             pipe = self._pipeline(pixels.shape)
             run_depth = self.depth is not None and self.frames % self.config.depth_every == 0
             self.frames += 1
@@ -140,7 +139,6 @@ class PerceptionEngine:
             depth_map = None
             if want_depth_map and run_depth:
                 depth_map = pipe.depth_cache[0].float().cpu().numpy()
-        timings["gpu_turn_wait"] = (waited - start) * 1000
         timings["total"] = (time.perf_counter() - start) * 1000
         return EngineOutput(self._detections(out), run_depth, depth_map, timings)
 

@@ -14,6 +14,7 @@ be later).
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -43,8 +44,12 @@ class FallbackEngine:
         self.steps: list[str] = []
 
     def process(self, pixels: np.ndarray | torch.Tensor, want_depth_map: bool = False) -> EngineOutput:
+        start = time.perf_counter()
         with gpu_turn(self.engine.device):  # a step-down (synchronise, free, rebuild) in the same turn
-            return self._process(pixels, want_depth_map)
+            waited_ms = (time.perf_counter() - start) * 1000  # for the other engines of this process
+            out = self._process(pixels, want_depth_map)
+        out.timings_ms["gpu_turn_wait"] = waited_ms
+        return out
 
     def _process(self, pixels: np.ndarray | torch.Tensor, want_depth_map: bool) -> EngineOutput:
         while True:
