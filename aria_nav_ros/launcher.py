@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 
+from aria_nav_ros.dds_shm import make_room
 from aria_nav_ros.graph import (
     EXIT_NETWORK,
     EXIT_SOURCE,
@@ -283,7 +284,10 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"run folder {run} is not empty: choose a new --output")
     run.mkdir(parents=True, exist_ok=True)
     _say(f"run folder {run}")
-    code = run_graph(describe_graph(settings), duration, progress=lambda _: cue_progress(run))
+    processes = describe_graph(settings)
+    for line in make_room(len(processes)):  # shared memory that crashed DDS programs left (dds_shm)
+        _say(line)
+    code = run_graph(processes, duration, progress=lambda _: cue_progress(run))
     if not any(run.iterdir()):
         return code  # nothing ran (the source did not open, or a stop came first): no summary to write
     print(write_report(run, settings), flush=True)

@@ -363,8 +363,9 @@ def main(argv: list[str] | None = None) -> int:
                     row = point_summary(result, wire, args.cameras)
                     summary.setdefault(name, {})[f"{hz:g}"] = row
                     results.setdefault(name, {})[f"{hz:g}"] = {
-                        "cameras": {c: {k: v for k, v in result["cameras"][c].items() if k != "series"}
-                                    for c in args.cameras},  # fmt: skip
+                        "cameras": {
+                            c: {k: v for k, v in result["cameras"][c].items() if k != "series"} for c in args.cameras
+                        },  # fmt: skip
                         "processes": result["processes"],
                         "cues": result["cues"],
                         "wire": wire,
@@ -381,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
             "profile": str(PROFILE.relative_to(ROOT)),
             "discovery": "ROS_AUTOMATIC_DISCOVERY_RANGE=SUBNET, ROS_STATIC_PEERS=<the other side's address>",
             "shaped_with": shaped,
-            "netem": "available" if shaped.startswith("netem") else f"not available in kernel {kernel}"
+            "netem": "available"
+            if shaped.startswith("netem")
+            else f"not available in kernel {kernel}"
             " (tc: 'Specified qdisc kind is unknown'): the shaped link limits the rate only (tbf), no delay",
             "wire": "bytes through the glasses side's veth, both directions, over the measured window",
         },
@@ -390,8 +393,13 @@ def main(argv: list[str] | None = None) -> int:
         "glasses_side": ["aria_driver"],
         "gpu_side": [p.name for p in split_graph(base, Link("x"), "raw", args.cameras) if p.name != "aria_driver"],
         "not_started": ["recorder", "stream_monitor (it reads raw images: they would cross the link twice)"],
-        "settings": {**SETTINGS, "ARIA_NAV_EXECUTOR": EVENTS["ARIA_NAV_EXECUTOR"], "seconds": args.seconds,
-                     "warmup": args.warmup, "jpeg_quality": "80 (the driver's default)"},  # fmt: skip
+        "settings": {
+            **SETTINGS,
+            "ARIA_NAV_EXECUTOR": EVENTS["ARIA_NAV_EXECUTOR"],
+            "seconds": args.seconds,
+            "warmup": args.warmup,
+            "jpeg_quality": "80 (the driver's default)",
+        },  # fmt: skip
         "headline": "RGB: delivered_fraction, camera_to_decision_p50/p99_ms; per_camera holds every camera",
         "summary": summary,
         "results": results,

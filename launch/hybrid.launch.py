@@ -35,6 +35,7 @@ from launch.event_handlers import OnProcessExit
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
+from aria_nav_ros.dds_shm import make_room
 from aria_nav_ros.graph import (
     EXIT_SOURCE,
     PACKAGE,
@@ -121,7 +122,9 @@ def graph_actions(context: object) -> list:
     actions.append(UnsetEnvironmentVariable("FASTDDS_BUILTIN_TRANSPORTS"))  # it would override the profile
     if verdict.line:
         actions.append(LogInfo(msg=verdict.line))
-    for process in describe_graph(settings):
+    processes = describe_graph(settings)
+    actions += [LogInfo(msg=line) for line in make_room(len(processes))]  # what crashed DDS programs left
+    for process in processes:
         actions += supervised(process)
     return actions
 

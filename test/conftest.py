@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from aria_nav_ros.dds_shm import free_stale_segments
 from aria_nav_ros.process import become_subreaper, children, command_line, running
 
 # Tests talk over real DDS; a domain of their own keeps a graph running on the
@@ -38,11 +39,23 @@ def _describe(pid: int) -> str | None:
     return None if not text or any(helper in text for helper in SESSION_HELPERS) else text
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_memory_given_back():
+    """Frees what DDS participants that died left in /dev/shm, before the session and after it: tests kill
+    processes on purpose, and on a machine that runs the suite often those segments filled its RAM
+    (aria_nav_ros.dds_shm)."""
+    free_stale_segments()
+    yield
+    free_stale_segments()
+
+
 @pytest.fixture(autouse=True)
 def no_process_outlives_the_test():
-    """Fails the test, loudly, when any process it started is still alive after it; kills those."""
+    """Fails the test, loudly, when any process it started is still alive after it; kills those (and gives
+    back the shared memory of what it killed, as of earlier tests)."""
     before = set(children(os.getpid()))
     yield
+    free_stale_segments()
     left = {pid: text for pid in set(children(os.getpid())) - before if (text := _describe(pid)) is not None}
     for pid in left:
         for kill in (os.killpg, os.kill):  # its group (what it started too), then itself

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 from aria_nav_ros.process import child_env
 
@@ -87,7 +88,8 @@ def spawn(command: list[str], env: dict[str, str] | None = None, **popen: object
 
 
 def stop_group(process: subprocess.Popen, timeout_s: float = 15.0, sig: int = signal.SIGINT) -> int:
-    """Signal the child's process group, wait; past the timeout, SIGKILL the group and fail."""
+    """Signal the child's process group, wait; past the timeout, SIGKILL the group and fail (or, where a test is
+    already failing, add that to its failure rather than hide it)."""
     if process.poll() is None:
         os.killpg(process.pid, sig)
     try:
@@ -95,8 +97,11 @@ def stop_group(process: subprocess.Popen, timeout_s: float = 15.0, sig: int = si
     except subprocess.TimeoutExpired as late:
         kill_group(process.pid)
         process.wait()
-        name = signal.Signals(sig).name
-        raise AssertionError(f"{process.args} did not stop within {timeout_s:g} s of {name}") from late
+        said = f"{process.args} did not stop within {timeout_s:g} s of {signal.Signals(sig).name}"
+        if late.__context__ is not None:  # called while a test's failure is on its way: that failure says why
+            late.__context__.add_note(said)
+            return process.returncode
+        raise AssertionError(said) from late
 
 
 def kill_group(pgid: int) -> None:
@@ -104,3 +109,24 @@ def kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def owned_segments(pids: list[int]) -> dict[int, list[Path]]:
+    """Each process's own Fast DDS shared-memory segments: those whose `_el` lock it holds (/proc/locks)."""
+    from aria_nav_ros.dds_shm import LOCK_SUFFIX, SEGMENT, SHM_DIR
+
+    segments: dict[int, Path] = {}  # the lock file's inode: its segment
+    for name in filter(SEGMENT.fullmatch, os.listdir(SHM_DIR)):
+        try:
+            segments[(SHM_DIR / (name + LOCK_SUFFIX)).stat().st_ino] = SHM_DIR / name
+        except OSError:  # no lock (yet, or any more)
+            pass
+    owned: dict[int, list[Path]] = {pid: [] for pid in pids}
+    for line in Path("/proc/locks").read_text().splitlines():
+        words = line.split()
+        if "->" in words or len(words) < 6 or words[1] != "FLOCK":  # a waiter, or another kind of lock
+            continue
+        pid, inode = int(words[4]), int(words[5].rsplit(":", 1)[1])
+        if pid in owned and inode in segments:
+            owned[pid].append(segments[inode])
+    return owned

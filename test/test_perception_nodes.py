@@ -133,6 +133,7 @@ def test_every_detector_in_one_process_as_the_graph_starts_it(listener, ros_env,
     assert [n.name for n in detectors.nodes] == ["rgb_perception", "slam_detector_left", "slam_detector_right"]
     procs = [driver(photos, ros_env), NodeProcess(detectors.command(), ros_env)]
     topics = {f"/aria/{camera}/detections": DetectionArray for camera in ("rgb", "slam_left", "slam_right")}
+
     def located(arrays: list) -> list:  # with its view's CameraInfo (one frame before it: a guess, no distance)
         return [d for a in arrays for d in a.detections if d.distance_source != Detection.DISTANCE_UNKNOWN]
 

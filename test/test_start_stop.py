@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SUBREAPER
-from processes import NodeProcess, launcher_command, stop_group
+from processes import NodeProcess, launcher_command, owned_segments, stop_group
 
 from aria_nav_ros.core.photos import photo_folder
 from aria_nav_ros.graph import EXIT_SOURCE
@@ -31,6 +31,14 @@ STOP_CEILING_S = 30.0  # the launcher's own grace is 10 s; this only keeps a han
 
 def graph(run: Path, env: dict[str, str], *arguments: object, prefix: list[str] | None = None) -> NodeProcess:
     return NodeProcess([*(prefix or []), *launcher_command(*arguments, *LIGHT, "--output", run)], env, with_stdout=True)
+
+
+def assert_shared_memory_given_back(segments: dict[int, list[Path]]) -> None:
+    """Every process that stopped cleanly deleted its DDS participant, and with it its shared-memory segment (a
+    lifecycle node did not: aria_nav_ros.ros.lifecycle); each process had one while it ran."""
+    assert all(segments.values()), segments  # the check below is worth something only if there were some
+    left = {pid: [s.name for s in owned if s.exists()] for pid, owned in segments.items()}
+    assert not any(left.values()), f"left in /dev/shm by their processes: {left}"
 
 
 def test_the_wrapper_really_starts_programs_with_sigint_ignored() -> None:
@@ -51,6 +59,7 @@ def test_one_signal_stops_the_whole_graph_and_every_node_exits_0(
         assert run.wait_for("[cue warning] System ready", timeout_s=120), run.log[-3000:]
         processes = children(run.process.pid)
         assert len(processes) == 7, run.log[-3000:]  # driver, recorder, 3 perception, navigation, monitor
+        segments = owned_segments(processes)
         os.kill(run.process.pid, signal.SIGINT if background else signal.SIGTERM)  # the launcher alone
         code = run.process.wait(timeout=STOP_CEILING_S)
     finally:
@@ -58,6 +67,7 @@ def test_one_signal_stops_the_whole_graph_and_every_node_exits_0(
     log = run.log
     assert code == 0, log[-3000:]
     assert not [p for p in processes if running(p)], "processes outlived the launcher"
+    assert_shared_memory_given_back(segments)
     # Every node stopped on the first signal: none needed the launcher's SIGTERM or SIGKILL ("still running").
     for bad in ("Traceback", "FATAL", "exited with code", "did not stop", "still running"):
         assert bad not in log, log[-3000:]
@@ -72,6 +82,7 @@ def test_graph_processes_die_with_a_sigkilled_launcher(tmp_path: Path, ros_env: 
         assert run.wait_for("[cue warning] System ready", timeout_s=120), run.log[-3000:]
         processes = children(run.process.pid)
         assert len(processes) == 7, run.log[-3000:]
+        segments = owned_segments(processes)
         run.process.kill()
         run.process.wait()
         # The orphans come to this process (the test session is their subreaper): wait for each.
@@ -87,6 +98,7 @@ def test_graph_processes_die_with_a_sigkilled_launcher(tmp_path: Path, ros_env: 
         stop_group(run.process)
     assert len(codes) == len(processes), f"still running: {set(processes) - set(codes)}\n{run.log[-3000:]}"
     assert set(codes.values()) == {0}, f"{codes}\n{run.log[-3000:]}"  # each stopped cleanly on its SIGTERM
+    assert_shared_memory_given_back(segments)
     assert "Traceback" not in run.log and "FATAL" not in run.log, run.log[-3000:]
 
 

@@ -36,7 +36,7 @@ from collections.abc import Callable
 import cv2
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.duration import Duration
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, Imu
 from std_msgs.msg import Header
@@ -76,6 +76,7 @@ from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, diagnosti
 from aria_nav_ros.ros.events import system_event
 from aria_nav_ros.ros.frusta import FRUSTA_TOPIC, frustum_marker
 from aria_nav_ros.ros.image import numpy_to_image
+from aria_nav_ros.ros.lifecycle import ManagedNode
 from aria_nav_ros.ros.params import Param, declare
 from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, SENSOR_QOS, TF_STATIC_QOS
 from aria_nav_ros.ros.spin import run_node
@@ -122,7 +123,7 @@ PARAMETERS = (
 )  # fmt: skip
 
 
-class AriaDriver(LifecycleNode):
+class AriaDriver(ManagedNode):
     def __init__(self, source_factory: Callable[[], FrameSource] | None = None) -> None:
         super().__init__("aria_driver")
         v = declare(self, PARAMETERS)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, Imu
 
 from aria_nav_ros.core.cameras import (
@@ -40,6 +40,7 @@ from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
 from aria_nav_ros.msg import DetectionArray, NavigationCue, SystemEvent
 from aria_nav_ros.ros.detections import detection_from_msg
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, OK, WARN, diagnostic
+from aria_nav_ros.ros.lifecycle import ManagedNode
 from aria_nav_ros.ros.params import Live, Param, declare
 from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, SENSOR_QOS
 from aria_nav_ros.ros.refusals import Refusals
@@ -83,7 +84,7 @@ PARAMETERS = (
 )  # fmt: skip
 
 
-class Navigation(LifecycleNode):
+class Navigation(ManagedNode):
     def __init__(self) -> None:
         super().__init__("navigation")
         v = declare(self, PARAMETERS)

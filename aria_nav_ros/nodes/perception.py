@@ -28,7 +28,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
@@ -69,6 +69,7 @@ from aria_nav_ros.ros.detections import detection_array, markers
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, WARN, diagnostic
 from aria_nav_ros.ros.events import system_event
 from aria_nav_ros.ros.image import image_to_numpy, numpy_to_image
+from aria_nav_ros.ros.lifecycle import ManagedNode
 from aria_nav_ros.ros.params import Live, Param, declare
 from aria_nav_ros.ros.qos import EVENTS_QOS, RESULT_QOS, SENSOR_QOS, TF_STATIC_QOS
 from aria_nav_ros.ros.refusals import Refusals
@@ -129,7 +130,7 @@ def gap_ns(rate: float) -> int:
     return int(0.9e9 / rate) if rate > 0 else 0
 
 
-class PerceptionNode(LifecycleNode):
+class PerceptionNode(ManagedNode):
     def __init__(self, name: str, camera: str, with_depth: bool) -> None:
         super().__init__(name)
         v = declare(self, PARAMETERS, camera=camera, depth_model=DEPTH_MODEL if with_depth else "")

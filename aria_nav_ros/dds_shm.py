@@ -1,0 +1,121 @@
+"""Fast DDS shared memory left behind by processes that died: found, given back, and the room left.
+
+Each DDS participant with the shared-memory transport owns a segment file,
+`/dev/shm/fastdds_<16 hex>` (the project's profile makes it 32 MiB), and holds
+an exclusive flock on `fastdds_<id>_el` while it lives. Fast DDS removes both
+when the participant is deleted, never when its process dies first (SIGKILL,
+the out-of-memory killer, a hard exit). /dev/shm is RAM: on the machine the
+tests run on, 1,476 such segments (23.6 GB) piled up over a day of test runs,
+until the machine stalled and the graph no longer started. A segment whose
+lock anyone can take has no live owner; removing it is what Fast DDS's own
+`fastdds shm clean` does. The launcher and the launch file do it before they
+start the graph, and say so; the test session does it around every test.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SHM_DIR = Path("/dev/shm")
+SEGMENT = re.compile(r"fastdds_[0-9a-f]{16}")  # a participant's segment (ports are fastdds_port<N>: not ours)
+LOCK_SUFFIX = "_el"
+SEGMENT_BYTES = 32 * 2**20  # config/fastdds_large_images.xml's segment_size
+# A participant creates its lock file, then locks it: a younger lock that is free may be one being made.
+MIN_AGE_S = 10.0
+
+
+@dataclass(frozen=True)
+class Freed:
+    segments: int = 0
+    bytes: int = 0
+
+    def line(self) -> str:
+        """What the user is told; "" when nothing was freed."""
+        if not self.segments:
+            return ""
+        return (f"freed {self.bytes / 1e6:.0f} MB of shared memory (/dev/shm) left by {self.segments} DDS "
+                "participants whose processes died")  # fmt: skip
+
+
+def _free_lock(lock: Path) -> int | None:
+    """An open descriptor holding `lock`'s flock when nobody else held it, else None."""
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def stale_segments(directory: Path = SHM_DIR, min_age_s: float = MIN_AGE_S) -> list[Path]:
+    """The segments whose owner is gone (their lock is free and was made over `min_age_s` ago)."""
+    try:
+        names = os.listdir(directory)
+    except OSError:  # no /dev/shm (not Linux): nothing of Fast DDS's there
+        return []
+    now = time.time()
+    stale = []
+    for name in names:
+        if not SEGMENT.fullmatch(name):
+            continue
+        lock = directory / (name + LOCK_SUFFIX)
+        try:
+            if now - lock.stat().st_ctime < min_age_s:
+                continue
+        except OSError:  # no lock file: a segment being made, or one Fast DDS is removing
+            continue
+        fd = _free_lock(lock)
+        if fd is not None:
+            os.close(fd)
+            stale.append(directory / name)
+    return stale
+
+
+def free_stale_segments(directory: Path = SHM_DIR, min_age_s: float = MIN_AGE_S) -> Freed:
+    """Remove the stale segments and their locks; what that gave back."""
+    count = size = 0
+    for segment in stale_segments(directory, min_age_s):
+        lock = segment.with_name(segment.name + LOCK_SUFFIX)
+        fd = _free_lock(lock)  # taken again, and held while both files go: its owner is really gone
+        if fd is None:
+            continue
+        try:
+            size += segment.stat().st_size
+            segment.unlink()
+            lock.unlink()
+            count += 1
+        except OSError:  # another cleaner was quicker, or the files are not ours to remove
+            pass
+        finally:
+            os.close(fd)
+    return Freed(count, size)
+
+
+def room_line(processes: int, directory: Path = SHM_DIR) -> str:
+    """A warning when /dev/shm lacks room for `processes` participants' segments; "" when it has it."""
+    try:
+        free = shutil.disk_usage(directory).free
+    except OSError:
+        return ""
+    need = processes * SEGMENT_BYTES
+    if free >= need:
+        return ""
+    return (f"only {free / 1e6:.0f} MB free in shared memory (/dev/shm); the graph's {processes} processes need "
+            f"about {need / 1e6:.0f} MB to pass full frames: images may be lost (free memory, or close other "
+            "DDS programs)")  # fmt: skip
+
+
+def make_room(processes: int, directory: Path = SHM_DIR) -> list[str]:
+    """Before a graph of `processes` starts (the launcher and the launch file): free what dead participants
+    left, and the lines to say about it and about the room left."""
+    return [line for line in (free_stale_segments(directory).line(), room_line(processes, directory)) if line]
