@@ -81,6 +81,30 @@ def stale_segments(directory: Path = SHM_DIR, min_age_s: float = MIN_AGE_S) -> l
     return stale
 
 
+def segments_of(pids: list[int], directory: Path = SHM_DIR) -> dict[int, list[Path]]:
+    """Each process's own segments: those whose lock it holds (/proc/locks names the holder's pid)."""
+    segments: dict[int, Path] = {}  # a lock file's inode: its segment
+    try:
+        names = os.listdir(directory)
+        held = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return {pid: [] for pid in pids}
+    for name in filter(SEGMENT.fullmatch, names):
+        try:
+            segments[(directory / (name + LOCK_SUFFIX)).stat().st_ino] = directory / name
+        except OSError:  # no lock (yet, or any more)
+            pass
+    owned: dict[int, list[Path]] = {pid: [] for pid in pids}
+    for line in held:  # "1: FLOCK  ADVISORY  WRITE <pid> <major>:<minor>:<inode> 0 EOF"
+        words = line.split()
+        if "->" in words or len(words) < 6 or words[1] != "FLOCK":  # a waiter, or another kind of lock
+            continue
+        pid, inode = int(words[4]), int(words[5].rsplit(":", 1)[1])
+        if pid in owned and inode in segments:
+            owned[pid].append(segments[inode])
+    return owned
+
+
 def free_stale_segments(directory: Path = SHM_DIR, min_age_s: float = MIN_AGE_S) -> Freed:
     """Remove the stale segments and their locks; what that gave back."""
     count = size = 0

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 
-from aria_nav_ros.dds_shm import make_room
+from aria_nav_ros.dds_shm import free_stale_segments, make_room
 from aria_nav_ros.graph import (
     EXIT_NETWORK,
     EXIT_SOURCE,
@@ -90,6 +90,8 @@ class Worker:
             if now >= self.restart_at:
                 self.restarts += 1
                 self.say(f"restarting {self.process.name} (restart {self.restarts})")
+                if line := free_stale_segments().line():  # what the dead one left: a crash loop must not fill RAM
+                    self.say(line)
                 self.start()
             return None
         if self.child is None or self.child.poll() is None:

@@ -7,7 +7,7 @@ process, real DDS) on the sample walk, looped. This process listens to
 1. the frame source stops (the driver is frozen with SIGSTOP for 5 s, as
    when the glasses are unplugged; SIGCONT brings the frames back);
 2. a perception worker is killed (SIGKILL to rgb_perception; the launcher
-   restarts it);
+   restarts it, and gives back the shared memory the dead one left);
 3. the navigation node itself is killed (nothing is left to speak until the
    launcher has restarted it; the drill measures that silence);
 4. a model file is missing (a second graph with --model naming no file): each
@@ -52,6 +52,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from aria_nav_ros.core.cameras import CUES_TOPIC
+from aria_nav_ros.dds_shm import segments_of
 from aria_nav_ros.msg import NavigationCue
 from aria_nav_ros.process import child_env, children, command_line, running
 from aria_nav_ros.ros.qos import RESULT_QOS
@@ -199,7 +200,9 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
         # 2. The RGB perception process is killed; the launcher restarts it.
         timeout = ears.timeouts.get("rgb_timeout_s")
         t0 = time.monotonic()
-        os.kill(graph.child("rgb_perception"), signal.SIGKILL)
+        victim = graph.child("rgb_perception")
+        segments = segments_of([victim])[victim]  # its shared memory, which its restart gives back (dds_shm)
+        os.kill(victim, signal.SIGKILL)
         lost = ears.wait_for(_text("Front camera lost"), t0, 10)
         back = ears.wait_for(_text("Front camera back"), t0, 90)
         hazard = ears.wait_for(_hazard("rgb"), back or t0, 60)
@@ -208,7 +211,9 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
                        "expected": "Front camera lost",
                        "heard": ears.heard(t0, time.monotonic()), "first_cue_s": _delay(lost, t0),
                        "timeout_s": timeout, "restarted_s": _delay(restarted, t0), "recovery_cue": "Front camera back",
-                       "recovery_s": _delay(back, t0), "next_hazard_s": _delay(hazard, t0)})  # fmt: skip
+                       "recovery_s": _delay(back, t0), "next_hazard_s": _delay(hazard, t0),
+                       "shm_segments": len(segments),
+                       "shm_segments_left": sum(s.exists() for s in segments)})  # fmt: skip
         ears.wait(3.0)
 
         # 3. Navigation itself is killed: silence until it is back. Its first cue can be published before

@@ -35,7 +35,7 @@ from launch.event_handlers import OnProcessExit
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from aria_nav_ros.dds_shm import make_room
+from aria_nav_ros.dds_shm import free_stale_segments, make_room
 from aria_nav_ros.graph import (
     EXIT_SOURCE,
     PACKAGE,
@@ -101,9 +101,14 @@ def supervised(process: Process, delay_s: float = RESPAWN_DELAY_S) -> list:
             return []
         delay = respawn_delay(delay_s, time.monotonic() - started)
         again = restarted(process)
+
+        def restart(_context: object) -> list:
+            freed = free_stale_segments().line()  # what the dead one left: a crash loop must not fill RAM
+            return [*([LogInfo(msg=freed)] if freed else []), *supervised(again, delay)]
+
         return [
             LogInfo(msg=f"{process.name} exited with code {code}: restarting in {delay:g} s"),
-            TimerAction(period=delay, actions=[OpaqueFunction(function=lambda _context: supervised(again, delay))]),
+            TimerAction(period=delay, actions=[OpaqueFunction(function=restart)]),
         ]
 
     # handle_once: a process exits once; its handler goes with it (a restart registers its own).

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 from aria_nav_ros.process import child_env
 
@@ -109,24 +108,3 @@ def kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-
-
-def owned_segments(pids: list[int]) -> dict[int, list[Path]]:
-    """Each process's own Fast DDS shared-memory segments: those whose `_el` lock it holds (/proc/locks)."""
-    from aria_nav_ros.dds_shm import LOCK_SUFFIX, SEGMENT, SHM_DIR
-
-    segments: dict[int, Path] = {}  # the lock file's inode: its segment
-    for name in filter(SEGMENT.fullmatch, os.listdir(SHM_DIR)):
-        try:
-            segments[(SHM_DIR / (name + LOCK_SUFFIX)).stat().st_ino] = SHM_DIR / name
-        except OSError:  # no lock (yet, or any more)
-            pass
-    owned: dict[int, list[Path]] = {pid: [] for pid in pids}
-    for line in Path("/proc/locks").read_text().splitlines():
-        words = line.split()
-        if "->" in words or len(words) < 6 or words[1] != "FLOCK":  # a waiter, or another kind of lock
-            continue
-        pid, inode = int(words[4]), int(words[5].rsplit(":", 1)[1])
-        if pid in owned and inode in segments:
-            owned[pid].append(segments[inode])
-    return owned

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from processes import NodeProcess, node_command, owned_segments
+from processes import NodeProcess, node_command
 
-from aria_nav_ros.dds_shm import SEGMENT_BYTES, SHM_DIR, free_stale_segments, room_line, stale_segments
+from aria_nav_ros.dds_shm import SEGMENT_BYTES, SHM_DIR, free_stale_segments, room_line, segments_of, stale_segments
 
 pytestmark = pytest.mark.skipif(not SHM_DIR.is_dir(), reason="no /dev/shm: Fast DDS's shared memory lives elsewhere")
 
@@ -29,7 +29,7 @@ def own_segments(node: NodeProcess, timeout_s: float = 60.0) -> list[Path]:
     assert node.wait_for("navigation: language", timeout_s=timeout_s), node.log
     end = time.monotonic() + timeout_s
     while time.monotonic() < end and node.process.poll() is None:
-        if owned := owned_segments([node.process.pid])[node.process.pid]:
+        if owned := segments_of([node.process.pid])[node.process.pid]:
             return owned
         time.sleep(0.1)
     raise AssertionError(f"no shared-memory segment of {node.process.pid} within {timeout_s:g} s\n{node.log}")

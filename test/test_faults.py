@@ -51,6 +51,8 @@ def test_fault_drill_every_fault_is_said_and_the_graph_recovers(tmp_path: Path, 
     assert perception["first_cue_s"] is not None and perception["first_cue_s"] <= deadline(perception), perception
     assert perception["restarted_s"] is not None and perception["recovery_s"] is not None, perception
     assert perception["next_hazard_s"] is not None, perception
+    # The shared memory it had (DDS, /dev/shm) was given back when the launcher restarted it.
+    assert perception["shm_segments"] > 0 and perception["shm_segments_left"] == 0, perception
 
     # Navigation killed: restarted, it says it is ready again and cues resume.
     assert navigation["restarted_s"] is not None and navigation["recovery_s"] is not None, navigation

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 from conftest import SUBREAPER
-from processes import NodeProcess, launcher_command, owned_segments, stop_group
+from processes import NodeProcess, launcher_command, stop_group
 
 from aria_nav_ros.core.photos import photo_folder
+from aria_nav_ros.dds_shm import segments_of
 from aria_nav_ros.graph import EXIT_SOURCE
 from aria_nav_ros.process import children, running
 
@@ -59,7 +60,7 @@ def test_one_signal_stops_the_whole_graph_and_every_node_exits_0(
         assert run.wait_for("[cue warning] System ready", timeout_s=120), run.log[-3000:]
         processes = children(run.process.pid)
         assert len(processes) == 7, run.log[-3000:]  # driver, recorder, 3 perception, navigation, monitor
-        segments = owned_segments(processes)
+        segments = segments_of(processes)
         os.kill(run.process.pid, signal.SIGINT if background else signal.SIGTERM)  # the launcher alone
         code = run.process.wait(timeout=STOP_CEILING_S)
     finally:
@@ -82,7 +83,7 @@ def test_graph_processes_die_with_a_sigkilled_launcher(tmp_path: Path, ros_env: 
         assert run.wait_for("[cue warning] System ready", timeout_s=120), run.log[-3000:]
         processes = children(run.process.pid)
         assert len(processes) == 7, run.log[-3000:]
-        segments = owned_segments(processes)
+        segments = segments_of(processes)
         run.process.kill()
         run.process.wait()
         # The orphans come to this process (the test session is their subreaper): wait for each.
