@@ -1,15 +1,19 @@
 """Fast DDS shared memory left behind by processes that died: found, given back, and the room left.
 
-Each DDS participant with the shared-memory transport owns a segment file,
-`/dev/shm/fastdds_<16 hex>` (the project's profile makes it 32 MiB), and holds
-an exclusive flock on `fastdds_<id>_el` while it lives. Fast DDS removes both
-when the participant is deleted, never when its process dies first (SIGKILL,
-the out-of-memory killer, a hard exit). /dev/shm is RAM: on the machine the
-tests run on, 1,476 such segments (23.6 GB) piled up over a day of test runs,
-until the machine stalled and the graph no longer started. A segment whose
-lock anyone can take has no live owner; removing it is what Fast DDS's own
-`fastdds shm clean` does. The launcher and the launch file do it before they
-start the graph, and say so; the test session does it around every test.
+Each process's DDS participant (one per rclpy context) owns segment files,
+`/dev/shm/fastdds_<16 hex>` (with the project's profile, one of 35.1 MB and
+one of 0.55 MB), and holds an exclusive flock on `fastdds_<id>_el` for each
+while it lives; it takes the lock before it makes the segment, and drops it
+after the segment is gone. Fast DDS removes them when the participant is
+deleted. When the process dies first (SIGKILL, the out-of-memory killer, a
+hard exit), a live peer that had mapped a dead segment removes it after a
+few seconds, but a segment nobody had mapped stays until reboot, and
+/dev/shm is RAM: on the machine the tests run on, 1,476 of them (23.6 GB)
+piled up over a day of test runs, until the machine stalled and the graph no
+longer started. A segment whose lock anyone can take has no live owner;
+removing it is what Fast DDS's own `fastdds shm clean` does. The launcher and
+the launch file do it before they start the graph and before they restart a
+dead process, and say so; the test session does it around every test.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from pathlib import Path
 SHM_DIR = Path("/dev/shm")
 SEGMENT = re.compile(r"fastdds_[0-9a-f]{16}")  # a participant's segment (ports are fastdds_port<N>: not ours)
 LOCK_SUFFIX = "_el"
-SEGMENT_BYTES = 32 * 2**20  # config/fastdds_large_images.xml's segment_size
-# A participant creates its lock file, then locks it: a younger lock that is free may be one being made.
-MIN_AGE_S = 10.0
+PROCESS_BYTES = 35_127_840 + 549_408  # one process's segments under config/fastdds_large_images.xml (measured)
+# The lock is held before its segment exists, so a segment with a free lock has a dead owner; the age is a
+# margin for Fast DDS versions that do it otherwise, short enough for a process dying in a restart loop.
+MIN_AGE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,8 @@ class Freed:
         """What the user is told; "" when nothing was freed."""
         if not self.segments:
             return ""
-        return (f"freed {self.bytes / 1e6:.0f} MB of shared memory (/dev/shm) left by {self.segments} DDS "
-                "participants whose processes died")  # fmt: skip
+        return (f"freed {self.bytes / 1e6:.0f} MB of shared memory (/dev/shm): {self.segments} DDS segments "
+                "left by processes that died")  # fmt: skip
 
 
 def _free_lock(lock: Path) -> int | None:
@@ -83,7 +88,7 @@ def stale_segments(directory: Path = SHM_DIR, min_age_s: float = MIN_AGE_S) -> l
 
 def segments_of(pids: list[int], directory: Path = SHM_DIR) -> dict[int, list[Path]]:
     """Each process's own segments: those whose lock it holds (/proc/locks names the holder's pid)."""
-    segments: dict[int, Path] = {}  # a lock file's inode: its segment
+    segments: dict[tuple[int, int, int], Path] = {}  # a lock file's (major, minor, inode): its segment
     try:
         names = os.listdir(directory)
         held = Path("/proc/locks").read_text().splitlines()
@@ -91,17 +96,19 @@ def segments_of(pids: list[int], directory: Path = SHM_DIR) -> dict[int, list[Pa
         return {pid: [] for pid in pids}
     for name in filter(SEGMENT.fullmatch, names):
         try:
-            segments[(directory / (name + LOCK_SUFFIX)).stat().st_ino] = directory / name
+            st = (directory / (name + LOCK_SUFFIX)).stat()
         except OSError:  # no lock (yet, or any more)
-            pass
+            continue
+        segments[(os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)] = directory / name
     owned: dict[int, list[Path]] = {pid: [] for pid in pids}
-    for line in held:  # "1: FLOCK  ADVISORY  WRITE <pid> <major>:<minor>:<inode> 0 EOF"
+    for line in held:  # "1: FLOCK  ADVISORY  WRITE <pid> <major hex>:<minor hex>:<inode> 0 EOF"
         words = line.split()
         if "->" in words or len(words) < 6 or words[1] != "FLOCK":  # a waiter, or another kind of lock
             continue
-        pid, inode = int(words[4]), int(words[5].rsplit(":", 1)[1])
-        if pid in owned and inode in segments:
-            owned[pid].append(segments[inode])
+        major, minor, inode = words[5].split(":")
+        key = (int(major, 16), int(minor, 16), int(inode))
+        if (pid := int(words[4])) in owned and key in segments:
+            owned[pid].append(segments[key])
     return owned
 
 
@@ -114,24 +121,24 @@ def free_stale_segments(directory: Path = SHM_DIR, min_age_s: float = MIN_AGE_S)
         if fd is None:
             continue
         try:
-            size += segment.stat().st_size
+            bytes_ = segment.stat().st_size
             segment.unlink()
-            lock.unlink()
-            count += 1
-        except OSError:  # another cleaner was quicker, or the files are not ours to remove
-            pass
+            lock.unlink(missing_ok=True)
+        except OSError:  # a live peer's Fast DDS was quicker, or the files are not ours to remove
+            continue
         finally:
             os.close(fd)
+        count, size = count + 1, size + bytes_
     return Freed(count, size)
 
 
 def room_line(processes: int, directory: Path = SHM_DIR) -> str:
-    """A warning when /dev/shm lacks room for `processes` participants' segments; "" when it has it."""
+    """A warning when /dev/shm lacks room for the segments of `processes` processes; "" when it has it."""
     try:
         free = shutil.disk_usage(directory).free
     except OSError:
         return ""
-    need = processes * SEGMENT_BYTES
+    need = processes * PROCESS_BYTES
     if free >= need:
         return ""
     return (f"only {free / 1e6:.0f} MB free in shared memory (/dev/shm); the graph's {processes} processes need "
@@ -140,6 +147,6 @@ def room_line(processes: int, directory: Path = SHM_DIR) -> str:
 
 
 def make_room(processes: int, directory: Path = SHM_DIR) -> list[str]:
-    """Before a graph of `processes` starts (the launcher and the launch file): free what dead participants
-    left, and the lines to say about it and about the room left."""
+    """Before a graph of `processes` starts (the launcher and the launch file): free what dead processes left,
+    and the lines to say about it and about the room left."""
     return [line for line in (free_stale_segments(directory).line(), room_line(processes, directory)) if line]

@@ -2,7 +2,9 @@
 
 Real Fast DDS participants (navigation node processes, the project's profile)
 in real processes; one is SIGKILLed, as the out-of-memory killer or a hard
-exit would end it.
+exit would end it. The doomed one is alone on its DDS domain: a live peer
+that had mapped its segment would remove it by itself after a few seconds
+(Fast DDS's watchdog), which is not what this tests.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 from processes import NodeProcess, node_command
 
-from aria_nav_ros.dds_shm import SEGMENT_BYTES, SHM_DIR, free_stale_segments, room_line, segments_of, stale_segments
+from aria_nav_ros.dds_shm import PROCESS_BYTES, SHM_DIR, free_stale_segments, room_line, segments_of, stale_segments
 
 pytestmark = pytest.mark.skipif(not SHM_DIR.is_dir(), reason="no /dev/shm: Fast DDS's shared memory lives elsewhere")
 
@@ -38,7 +40,8 @@ def own_segments(node: NodeProcess, timeout_s: float = 60.0) -> list[Path]:
 def test_a_killed_participants_segment_is_given_back_and_a_live_ones_stays(
     tmp_path: Path, ros_env: dict[str, str]
 ) -> None:
-    live, doomed = navigation(tmp_path, "live", ros_env), navigation(tmp_path, "doomed", ros_env)
+    alone = {**ros_env, "ROS_DOMAIN_ID": str(int(ros_env["ROS_DOMAIN_ID"]) + 100)}  # conftest's are 30-99
+    live, doomed = navigation(tmp_path, "live", ros_env), navigation(tmp_path, "doomed", alone)
     try:
         kept, lost = own_segments(live), own_segments(doomed)
         assert not {*kept} & {*stale_segments(min_age_s=0)}, "a live participant's segment counted as stale"
@@ -62,5 +65,5 @@ def test_a_killed_participants_segment_is_given_back_and_a_live_ones_stays(
 def test_too_little_room_in_shared_memory_is_said_with_the_numbers() -> None:
     assert room_line(0) == ""
     line = room_line(10**7)  # ten million participants: no machine has 335 TB of /dev/shm
-    need = f"{10**7 * SEGMENT_BYTES / 1e6:.0f}"
+    need = f"{10**7 * PROCESS_BYTES / 1e6:.0f}"
     assert line.startswith("only ") and f"10000000 processes need about {need} MB" in line, line

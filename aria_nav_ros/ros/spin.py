@@ -10,6 +10,7 @@ ended by itself asks for (`exit_code`, e.g. a source that cannot open).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -59,6 +60,7 @@ def run_nodes(makers: list[Callable[[], Node]], args: list[str] | None = None) -
             # (a parameter of the wrong type: "Trying to set parameter 'x' to '24' of type 'INTEGER', ...")
             stop.phase = STOPPING
             print(f"cannot start: {error}", file=sys.stderr)
+            gc.collect()  # a node made half-way holds the DDS participant (and its shared memory) until collected
             return 2
         executor = make_executor(len(nodes))
         for node in nodes:
