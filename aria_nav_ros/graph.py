@@ -64,6 +64,11 @@ class Process:
     def executable(self) -> str:
         return self.nodes[0].executable if len(self.nodes) == 1 else CONTAINER
 
+    @property
+    def has_driver(self) -> bool:
+        """It runs the driver: its source's end or failure is the graph's (the launcher, the launch file)."""
+        return any(n.executable == "aria_driver" for n in self.nodes)
+
     def composed_overrides(self) -> list[str]:
         """Composed nodes share one command line: each node's settings are prefixed with its name."""
         args: list[str] = []
@@ -122,6 +127,7 @@ class GraphSettings:
     watchdog_timeout: float = 0.0
     compose: bool = False
     one_detector_process: bool = False
+    driver_with_rgb: bool = False
     record: bool = True
     lockstep: bool = False
     output: str = ""  # empty: a fresh outputs/run_<date>_<time> (fresh_output)
@@ -182,6 +188,8 @@ SETTING_HELP = {
     "compose": "rgb_perception and navigation in one process (then the voice dies with perception)",
     "one_detector_process": "rgb_perception and both slam_detectors in one process: one CUDA context, not three"
     " (a crash then takes every camera)",
+    "driver_with_rgb": "the driver and rgb_perception's process in one: RGB frames handed over as objects, not"
+    " serialized (a crash of either then takes both)",
     "record": "write a bag of the run (results and annotated images)",
     "lockstep": "deterministic replay: recorded clock, every frame, exit at the end",
     "output": "the run folder (empty: a fresh outputs/run_<date>_<time>)",
@@ -223,10 +231,13 @@ def respawn_delay(previous_s: float, ran_for_s: float) -> float:
 def restarted(process: Process) -> Process:
     """The process as it is started again after it died: a driver then waits for glasses missing just now
     (they may be reconnecting) rather than end the graph."""
-    if process.executable != "aria_driver":
+    if not process.has_driver:
         return process
-    node = process.nodes[0]
-    return replace(process, nodes=(replace(node, parameters={**node.parameters, "exit_on_open_failure": False}),))
+    nodes = tuple(
+        replace(n, parameters={**n.parameters, "exit_on_open_failure": False}) if n.executable == "aria_driver" else n
+        for n in process.nodes
+    )
+    return replace(process, nodes=nodes)
 
 
 def _launch_string(value: object) -> str:
@@ -336,6 +347,8 @@ def _processes(s: GraphSettings) -> list[Process]:
         detectors[0] = (*detectors[0], navigation)
     else:
         detectors.insert(1, (navigation,))
+    if s.driver_with_rgb:  # the RGB detector's process is the driver's: frames handed over (ros/handover.py)
+        processes[0] = replace(processes[0], nodes=(*processes[0].nodes, *detectors.pop(0)))
     processes += [Process(nodes, params, respawn=True) for nodes in detectors]
     if not s.lockstep:  # ages on arrival mean nothing on a recorded clock
         processes.append(Process((monitor,), params, respawn=True))

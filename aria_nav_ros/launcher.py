@@ -97,7 +97,7 @@ class Worker:
         if self.child is None or self.child.poll() is None:
             return None
         code = self.child.returncode
-        if not self.process.respawn or (code == EXIT_SOURCE and self.process.executable == "aria_driver"):
+        if not self.process.respawn or (code == EXIT_SOURCE and self.process.has_driver):
             # a source that cannot open will not by retrying (the launch file's rule too)
             return code
         self.delay = respawn_delay(self.delay, now - self.started_at)
@@ -207,7 +207,7 @@ def run_graph(
     next_progress = start + PROGRESS_EVERY_S
     failed = 0
     try:
-        drivers = [w for w in workers if w.process.executable == "aria_driver"]
+        drivers = [w for w in workers if w.process.has_driver]
         for driver in drivers:
             problem = await_source(driver, stop.requested.is_set)
             if problem:
@@ -227,10 +227,10 @@ def run_graph(
                 if code is None:
                     continue
                 worker.child = None  # reported once
-                if worker.process.executable == "aria_driver" and code == 0:
+                if worker.process.has_driver and code == 0:
                     say(f"the source has ended: stopping in {DRAIN_S:g} s")
                     end_at = min(end_at, now + DRAIN_S)
-                elif worker.process.executable == "aria_driver" and code == EXIT_SOURCE:
+                elif worker.process.has_driver and code == EXIT_SOURCE:
                     say("the source failed: stopping the graph (the driver's log says why)")
                     failed = EXIT_SOURCE
                     end_at = now

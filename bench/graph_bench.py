@@ -71,6 +71,11 @@ VARIANTS: dict[str, dict[str, dict]] = {
     "one_thread_each": {"env": EVENTS, "settings": {"torch_threads": 1, "compose": True}},
     "rgb_half_in_driver": {"env": EVENTS, "settings": {"torch_threads": 1, "rgb_scale": 0.5, "compose": True}},
     "navigation_apart": {"env": EVENTS, "settings": {"torch_threads": 1, "rgb_scale": 0.5, "compose": False}},
+    # Plus RGB perception in the driver's process: its frames handed over as objects (ros/handover.py).
+    "rgb_in_driver": {
+        "env": EVENTS,
+        "settings": {"torch_threads": 1, "rgb_scale": 0.5, "compose": False, "driver_with_rgb": True},
+    },
 }
 
 
@@ -97,6 +102,11 @@ GPU_VARIANTS: dict[str, dict[str, dict]] = {
     # Plus the RGB transport cut: the driver halves RGB (704x704 still exceeds YOLO's 640 and depth's 518),
     # and navigation runs in perception's process (RGB results handed over without DDS).
     "best": {"env": {}, "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True}},
+    # Plus RGB perception (and navigation) in the driver's process: no DDS on the RGB path (ros/handover.py).
+    "rgb_in_driver": {
+        "env": {},
+        "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True, "driver_with_rgb": True},
+    },
     # Plus every detector (and navigation) in one process: one CUDA context instead of three.
     "one_process": {
         "env": {},

@@ -89,7 +89,7 @@ def supervised(process: Process, delay_s: float = RESPAWN_DELAY_S) -> list:
     own respawn would wait a fixed time), unless the launch is shutting down."""
     action = node_action(process)
     started = time.monotonic()
-    driver = process.executable == "aria_driver"
+    driver = process.has_driver
 
     def on_exit(event: object, context: object) -> list:
         code = event.returncode

@@ -100,6 +100,8 @@ def launch_file_processes(arguments: dict[str, str]) -> dict:
         {"namespace": "/lab/wearer2", "compose": "true", "output": "/tmp/run_c"},
         {"one_detector_process": "true", "output": "/tmp/run_o"},
         {"one_detector_process": "true", "compose": "true", "output": "/tmp/run_oc"},
+        {"driver_with_rgb": "true", "compose": "true", "output": "/tmp/run_d"},
+        {"driver_with_rgb": "true", "source": "live", "output": "/tmp/run_dl"},
     ],
 )
 def test_launch_file_and_launcher_start_the_same_processes(arguments: dict[str, str]) -> None:
@@ -125,7 +127,7 @@ def test_launch_file_and_launcher_start_the_same_processes(arguments: dict[str, 
         for restart in got["restarts"]:
             assert resolved(restart["command"]) == resolved(restarted(process).command())
         assert not got["restarts_while_stopping"]  # a launch shutting down starts nothing again
-        if process.executable != "aria_driver":
+        if not process.has_driver:
             assert got["ends_launch_on"] == []
         else:  # a source that cannot open always ends the launch; its normal end only when it is not restarted
             assert got["ends_launch_on"] == ([EXIT_SOURCE] if process.respawn else [0, 1, EXIT_SOURCE])

@@ -70,6 +70,7 @@ from aria_nav_ros.core.timebase import DeviceClock, stamp_ns
 from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
 from aria_nav_ros.graph import EXIT_SOURCE, READY_FD_ENV
 from aria_nav_ros.msg import DetectionArray, SystemEvent
+from aria_nav_ros.ros import handover
 from aria_nav_ros.ros.camera_info import camera_info
 from aria_nav_ros.ros.compressed import compressed_image
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, diagnostic
@@ -182,6 +183,10 @@ class AriaDriver(ManagedNode):
             for c in self.settings.cameras
             if self.transport != "raw"
         }
+        # Handed over as objects to a perception node composed into this process (driver_with_rgb) as well.
+        self.handed = [p.topic_name for p in (*self.image_pubs.values(), *self.info_pubs.values())]
+        for topic in self.handed:
+            handover.provide(topic)
         self.imu_pub = self.create_publisher(Imu, IMU_TOPIC, IMU_QOS)
         self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, EVENTS_QOS)
         self.published = dict.fromkeys(self.settings.cameras, 0)
@@ -293,11 +298,12 @@ class AriaDriver(ManagedNode):
         for camera in self.settings.cameras:
             jpeg = self.transport == "compressed"
             topic = compressed_topic(image_topic(camera)) if jpeg else image_topic(camera)
-            readers = nodes(self.get_subscriptions_info_by_topic(topic))
+            publisher = (self.compressed_pubs if jpeg else self.image_pubs)[camera]
+            local = handover.takers(publisher.topic_name)  # composed here: they read without DDS
+            readers = nodes(self.get_subscriptions_info_by_topic(topic)) | local
             if self.wait_for == "perception":  # a perception node publishes the detections of what it reads
                 readers &= nodes(self.get_publishers_info_by_topic(detections_topic(camera)))
-            publisher = (self.compressed_pubs if jpeg else self.image_pubs)[camera]
-            if not readers or publisher.get_subscription_count() == 0:  # matched by this side too
+            if not readers or (publisher.get_subscription_count() == 0 and not local):  # matched by this side too
                 missing.append(camera)
         return missing
 
@@ -427,12 +433,19 @@ class AriaDriver(ManagedNode):
         except ImageFormatError as error:
             self.get_logger().error(f"{frame.camera}: frame not published: {error}", throttle_duration_sec=5.0)
             return
+        # The frame leaves the driver now: the trace's `published`, where transport (serializing included) starts.
+        out = now_ns()
         # CameraInfo first: a consumer then has the intrinsics when the image arrives.
         model = self._camera_model(frame.camera, image)
-        self.info_pubs[frame.camera].publish(camera_info(model, header))
+        info = self.info_pubs[frame.camera]
+        message = camera_info(model, header)
+        handover.hand(info.topic_name, message)
+        info.publish(message)
         self._publish_frustum(frame.camera, model)
         if self.transport != "compressed":
-            self.image_pubs[frame.camera].publish(image)
+            publisher = self.image_pubs[frame.camera]
+            handover.hand(publisher.topic_name, image)  # a composed perception node first: it waits for nothing
+            publisher.publish(image)
         if self.transport != "raw":  # JPEG, for a link that cannot carry raw frames (image_transport's compressed)
             try:
                 compressed = compressed_image(pixels, frame.encoding, header, self.jpeg_quality)
@@ -441,7 +454,7 @@ class AriaDriver(ManagedNode):
             else:
                 self.compressed_pubs[frame.camera].publish(compressed)
         self.published[frame.camera] += 1
-        self.trace.write(camera=frame.camera, stamp=stamp, published=now_ns())
+        self.trace.write(camera=frame.camera, stamp=stamp, published=out)
         if self.lockstep:
             self._await_result(frame.camera, stamp)
 
@@ -497,6 +510,8 @@ class AriaDriver(ManagedNode):
     def destroy_node(self) -> None:
         if hasattr(self, "runner"):
             self._stop_source()
+        for topic in getattr(self, "handed", []):
+            handover.withdraw(topic)
         if hasattr(self, "trace"):
             self.imu_stamps.flush()
             self.trace.close()

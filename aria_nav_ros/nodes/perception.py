@@ -63,6 +63,7 @@ from aria_nav_ros.core.perception.scheduler import NewestFrameWorker
 from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.core.trace import TraceLog, now_ns
 from aria_nav_ros.msg import DetectionArray, SystemEvent
+from aria_nav_ros.ros import handover
 from aria_nav_ros.ros.camera_info import camera_model_of
 from aria_nav_ros.ros.compressed import compressed_image, pixels_of
 from aria_nav_ros.ros.detections import detection_array, markers
@@ -191,7 +192,11 @@ class PerceptionNode(ManagedNode):
         self.mounts: dict[str, Mount] = {}  # optical frame -> where it sits on the head (/tf_static)
         self._no_distance_said: set[str] = set()
         self.create_subscription(TFMessage, TF_STATIC_TOPIC, self._on_tf_static, TF_STATIC_QOS)
-        self.create_subscription(CameraInfo, camera_info_topic(self.camera), self._on_info, SENSOR_QOS)
+        # From a driver composed into this process (driver_with_rgb) as objects, else over DDS.
+        info = self.resolve_topic_name(camera_info_topic(self.camera))
+        self.info_taker = handover.take(info, (self.get_namespace(), self.get_name()), self._on_info)
+        if self.info_taker is None:
+            self.create_subscription(CameraInfo, camera_info_topic(self.camera), self._on_info, SENSOR_QOS)
         self.stats = {
             "frames": 0, "dropped": 0, "errors": 0, "nominal_intrinsics": 0, "nominal_mounting": 0, "worker_restarts": 0
         }  # fmt: skip
@@ -218,7 +223,12 @@ class PerceptionNode(ManagedNode):
             topic = compressed_topic(image_topic(self.camera))
             self.images = self.create_subscription(CompressedImage, topic, self._on_jpeg, SENSOR_QOS)
         else:
-            self.images = self.create_subscription(Image, image_topic(self.camera), self._on_image, SENSOR_QOS)
+            topic = self.resolve_topic_name(image_topic(self.camera))
+            self.images = handover.take(topic, (self.get_namespace(), self.get_name()), self._on_image)
+            if self.images is None:
+                self.images = self.create_subscription(Image, topic, self._on_image, SENSOR_QOS)
+            else:
+                self.get_logger().info(f"{self.camera}: images handed over by the driver in this process")
         self.get_logger().info(f"{self.camera}: active")
         return super().on_activate(state)
 
@@ -241,9 +251,11 @@ class PerceptionNode(ManagedNode):
         return self.on_shutdown(state)
 
     def _stop_images(self) -> None:
-        if self.images is not None:
+        if isinstance(self.images, handover.Taker):
+            self.images.close()
+        elif self.images is not None:
             self.destroy_subscription(self.images)
-            self.images = None
+        self.images = None
 
     def _release(self) -> None:
         """The models and the GPU memory they held (a frame still in flight finishes with its own reference)."""
@@ -537,6 +549,10 @@ class PerceptionNode(ManagedNode):
         self.diagnostics_pub.publish(diagnostic(self, level, message, values))
 
     def destroy_node(self) -> None:
+        if hasattr(self, "images"):  # nothing handed over may reach a node being torn down
+            self._stop_images()
+        if getattr(self, "info_taker", None) is not None:
+            self.info_taker.close()
         if hasattr(self, "worker"):  # may be called on a node whose start failed half-way
             self.worker.stop(5.0)
         if hasattr(self, "trace"):

@@ -1,0 +1,82 @@
+"""RGB frames handed from the driver to rgb_perception in one process (driver_with_rgb), and still published.
+
+The registry alone first; then the real graph on the sample walk, started by
+the launcher with the driver and rgb_perception composed, over real DDS for
+everyone else (navigation, the recorder, the stream monitor).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from processes import NodeProcess, launcher_command
+
+from aria_nav_ros.graph import GraphSettings, describe_graph
+from aria_nav_ros.process import children
+from aria_nav_ros.ros import handover
+
+TOPIC = "/test_handover/aria/rgb/image_raw"
+
+
+def test_only_a_provided_topic_is_taken_and_a_closed_taker_gets_nothing() -> None:
+    got: list[object] = []
+    assert handover.take(TOPIC, ("/", "rgb_perception"), got.append) is None  # no driver here: DDS it is
+    handover.provide(TOPIC)
+    try:
+        taker = handover.take(TOPIC, ("/", "rgb_perception"), got.append)
+        assert taker is not None and handover.takers(TOPIC) == {("/", "rgb_perception")}
+        assert handover.take("/other" + TOPIC, ("/other", "rgb_perception"), got.append) is None  # by full name
+        message = object()
+        assert handover.hand(TOPIC, message) == 1 and got == [message]  # the object itself, not a copy
+        taker.close()
+        assert handover.hand(TOPIC, object()) == 0 and got == [message] and handover.takers(TOPIC) == set()
+    finally:
+        handover.withdraw(TOPIC)
+    assert handover.take(TOPIC, ("/", "rgb_perception"), got.append) is None
+
+
+def test_the_setting_puts_rgb_perception_into_the_drivers_process() -> None:
+    apart = describe_graph(GraphSettings(path="walk"))
+    together = describe_graph(GraphSettings(path="walk", driver_with_rgb=True, compose=True))
+    assert [p.name for p in together] == [
+        "aria_driver+rgb_perception+navigation",
+        "recorder",
+        "slam_detector_left",
+        "slam_detector_right",
+        "stream_monitor",
+    ]
+    assert together[0].has_driver and together[0].respawn == apart[0].respawn  # the driver's rules
+    assert together[0].command()[2:6] == ["aria_nav_ros.nodes.container", "aria_driver", "rgb_perception", "navigation"]
+
+
+def test_a_replay_with_rgb_in_the_drivers_process_hands_every_frame_over_and_still_publishes_it(
+    tmp_path: Path, ros_env: dict[str, str], sample_bag: Path
+) -> None:
+    run, trace = tmp_path / "run", tmp_path / "trace"
+    light = ["--device", "cpu", "--rgb-imgsz", "160", "--slam-imgsz", "160", "--torch-threads", "1",
+             "--depth-model", "", "--audio-sink", "wav"]  # fmt: skip
+    launcher = NodeProcess(
+        launcher_command("--path", sample_bag, "--driver-with-rgb", "--exit-at-end", "--trace", trace, *light,
+                         "--output", run),
+        ros_env,
+        with_stdout=True,
+    )  # fmt: skip
+    assert launcher.wait_for("[cue warning] System ready", timeout_s=120), launcher.log[-3000:]
+    assert len(children(launcher.process.pid)) == 6, launcher.log[-3000:]  # 7 processes less one
+    assert launcher.ended(180) == 0, launcher.log[-3000:]
+    log = launcher.log
+    assert "rgb: images handed over by the driver in this process" in log, log[-3000:]
+    assert "Traceback" not in log and "refused" not in log, log[-3000:]
+    records = {f.stem: [json.loads(line) for line in f.read_text().splitlines()] for f in trace.glob("*.jsonl")}
+    published = [r["stamp"] for r in records["aria_driver"] if r.get("camera") == "rgb"]
+    processed = sorted(r["stamp"] for r in records["rgb_perception"] if "published" in r)
+    heard = sorted(r["stamp"] for r in records["navigation"] if r.get("camera") == "rgb")
+    # The replay waited for the composed node (a taker here, not a DDS reader): the first frame was processed.
+    assert published and processed[0] == published[0], (published[:3], processed[:3])
+    assert heard == processed  # its results still go to navigation
+    # Everyone else still gets every RGB frame over DDS: the stream monitor counted them all.
+    streams = json.loads((run / "streams.json").read_text())
+    assert streams["rgb"]["received"] == len(published), streams["rgb"]
+    cues = [json.loads(line) for line in (run / "cues.jsonl").read_text().splitlines()]
+    assert [c for c in cues if c["class"]] and cues[-1]["text"] == "Recording ended", cues
