@@ -189,7 +189,7 @@ SETTING_HELP = {
     "one_detector_process": "rgb_perception and both slam_detectors in one process: one CUDA context, not three"
     " (a crash then takes every camera)",
     "driver_with_rgb": "the driver and rgb_perception's process in one: RGB frames handed over as objects, not"
-    " serialized (a crash of either then takes both)",
+    " serialized (a crash of either then takes both, restarted by the driver's rules)",
     "record": "write a bag of the run (results and annotated images)",
     "lockstep": "deterministic replay: recorded clock, every frame, exit at the end",
     "output": "the run folder (empty: a fresh outputs/run_<date>_<time>)",

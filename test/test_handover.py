@@ -36,6 +36,24 @@ def test_only_a_provided_topic_is_taken_and_a_closed_taker_gets_nothing() -> Non
     assert handover.take(TOPIC, ("/", "rgb_perception"), got.append) is None
 
 
+def test_a_taker_that_fails_is_reported_and_the_others_still_get_the_message() -> None:
+    def broken(_message: object) -> None:
+        raise ValueError("bad frame")
+
+    got: list[object] = []
+    failed: list[tuple[tuple[str, str], Exception]] = []
+    handover.provide(TOPIC)
+    try:
+        takers = [handover.take(TOPIC, ("/", "broken"), broken), handover.take(TOPIC, ("/", "fine"), got.append)]
+        message = object()
+        assert handover.hand(TOPIC, message, lambda node, error: failed.append((node, error))) == 1
+        assert got == [message] and [(node, str(error)) for node, error in failed] == [(("/", "broken"), "bad frame")]
+        for taker in takers:
+            taker.close()
+    finally:
+        handover.withdraw(TOPIC)
+
+
 def test_the_setting_puts_rgb_perception_into_the_drivers_process() -> None:
     apart = describe_graph(GraphSettings(path="walk"))
     together = describe_graph(GraphSettings(path="walk", driver_with_rgb=True, compose=True))

@@ -233,9 +233,9 @@ def test_the_sros2_policy_lets_exactly_the_graphs_nodes_publish_what_they_publis
             for mode, names in modes.items():
                 made.setdefault(node, {}).setdefault(mode, set()).update(names)
     policy = policy_profiles()
-    for process in describe_graph(GraphSettings(compose=True, one_detector_process=True)) + describe_graph(
-        GraphSettings()
-    ):
+    layouts = [GraphSettings(compose=True, one_detector_process=True), GraphSettings(),
+               GraphSettings(driver_with_rgb=True, compose=True)]  # fmt: skip
+    for process in [p for settings in layouts for p in describe_graph(settings)]:
         names = tuple(n.name for n in process.nodes)
         assert set(names) <= set(policy[enclave("", names)]), (process.name, sorted(policy))
     for path, profiles in policy.items():

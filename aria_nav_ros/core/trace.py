@@ -39,7 +39,8 @@ class TraceLog:
             return
         line = json.dumps(record, separators=(",", ":")) + "\n"
         with self._lock:
-            self._file.write(line)
+            if self._file is not None:  # closed meanwhile (a teardown racing another thread's write)
+                self._file.write(line)
 
     def close(self) -> None:
         with self._lock:

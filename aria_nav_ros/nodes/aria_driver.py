@@ -206,7 +206,6 @@ class AriaDriver(ManagedNode):
         self.runner: SourceRunner | None = None  # while configured
         self.active = False
         self.inactive_dropped = 0  # items the source delivered while the node was inactive
-        self._ready_told = False
         self.create_timer(0.1, self._watch_source)
         if v["autostart"] and self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
             self.trigger_activate()
@@ -229,7 +228,16 @@ class AriaDriver(ManagedNode):
         self._ready_since: float | None = None  # when every camera was first found ready (see SETTLE_S)
         self._waiting_said = 0.0
         self.runner.start()
+        # The launcher starts the rest of the graph on this line: from a thread of its own, so that nodes composed
+        # into this process after the driver (rgb_perception loading its models: driver_with_rgb) do not hold it.
+        threading.Thread(target=self._tell_when_open, args=(self.runner,), name="ready_line", daemon=True).start()
         return TransitionCallbackReturn.SUCCESS
+
+    def _tell_when_open(self, runner: SourceRunner) -> None:
+        while not runner.opened.wait(0.05):
+            if runner.ended.is_set():  # it could not open: _source_ended says why (and exits) from the timer
+                return
+        self._tell_launcher("ready")
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.active = True
@@ -308,7 +316,7 @@ class AriaDriver(ManagedNode):
         return missing
 
     def _tell_launcher(self, line: str) -> None:
-        """One line on the launcher's pipe, if it gave one: "ready" or "failed: <why>"."""
+        """One line on the launcher's pipe, if it gave one: "ready" or "failed: <why>" (the first said, once)."""
         fd = os.environ.pop(READY_FD_ENV, None)
         if fd is None:
             return
@@ -324,9 +332,6 @@ class AriaDriver(ManagedNode):
             return  # not configured
         if runner.opened.is_set():
             self._publish_mounts()
-        if runner.opened.is_set() and not self._ready_told:
-            self._ready_told = True
-            self._tell_launcher("ready")
         if not runner.released.is_set() and runner.opened.is_set():
             missing = self._not_ready()
             now = time.monotonic()
@@ -433,18 +438,19 @@ class AriaDriver(ManagedNode):
         except ImageFormatError as error:
             self.get_logger().error(f"{frame.camera}: frame not published: {error}", throttle_duration_sec=5.0)
             return
-        # The frame leaves the driver now: the trace's `published`, where transport (serializing included) starts.
+        # The frame leaves the driver now: the trace's `published`, where its transport starts (CameraInfo, the
+        # frustum marker, the hand-over and serializing included).
         out = now_ns()
         # CameraInfo first: a consumer then has the intrinsics when the image arrives.
         model = self._camera_model(frame.camera, image)
         info = self.info_pubs[frame.camera]
         message = camera_info(model, header)
-        handover.hand(info.topic_name, message)
+        handover.hand(info.topic_name, message, self._taker_failed)
         info.publish(message)
         self._publish_frustum(frame.camera, model)
         if self.transport != "compressed":
             publisher = self.image_pubs[frame.camera]
-            handover.hand(publisher.topic_name, image)  # a composed perception node first: it waits for nothing
+            handover.hand(publisher.topic_name, image, self._taker_failed)  # a composed perception node first
             publisher.publish(image)
         if self.transport != "raw":  # JPEG, for a link that cannot carry raw frames (image_transport's compressed)
             try:
@@ -457,6 +463,11 @@ class AriaDriver(ManagedNode):
         self.trace.write(camera=frame.camera, stamp=stamp, published=out)
         if self.lockstep:
             self._await_result(frame.camera, stamp)
+
+    def _taker_failed(self, node: tuple[str, str], error: Exception) -> None:
+        """A node composed here failed on a frame handed over: its fault, said; the source goes on."""
+        name = node[0].rstrip("/") + "/" + node[1]
+        self.get_logger().error(f"{name} failed on a frame handed over: {error!r}", throttle_duration_sec=5.0)
 
     def _publish_frustum(self, camera: str, model: CameraModel) -> None:
         """The camera's field of view for RViz, once per camera (again if its model changes)."""

@@ -192,10 +192,10 @@ class PerceptionNode(ManagedNode):
         self.mounts: dict[str, Mount] = {}  # optical frame -> where it sits on the head (/tf_static)
         self._no_distance_said: set[str] = set()
         self.create_subscription(TFMessage, TF_STATIC_TOPIC, self._on_tf_static, TF_STATIC_QOS)
-        # From a driver composed into this process (driver_with_rgb) as objects, else over DDS.
-        info = self.resolve_topic_name(camera_info_topic(self.camera))
-        self.info_taker = handover.take(info, (self.get_namespace(), self.get_name()), self._on_info)
-        if self.info_taker is None:
+        # A driver composed into this process (driver_with_rgb) hands CameraInfo over with the images, from
+        # activation on (ros/handover.py); else it comes over DDS.
+        self.info_taker: handover.Taker | None = None
+        if not handover.provided(self.resolve_topic_name(camera_info_topic(self.camera))):
             self.create_subscription(CameraInfo, camera_info_topic(self.camera), self._on_info, SENSOR_QOS)
         self.stats = {
             "frames": 0, "dropped": 0, "errors": 0, "nominal_intrinsics": 0, "nominal_mounting": 0, "worker_restarts": 0
@@ -223,11 +223,13 @@ class PerceptionNode(ManagedNode):
             topic = compressed_topic(image_topic(self.camera))
             self.images = self.create_subscription(CompressedImage, topic, self._on_jpeg, SENSOR_QOS)
         else:
-            topic = self.resolve_topic_name(image_topic(self.camera))
-            self.images = handover.take(topic, (self.get_namespace(), self.get_name()), self._on_image)
+            topic, me = self.resolve_topic_name(image_topic(self.camera)), (self.get_namespace(), self.get_name())
+            self.images = handover.take(topic, me, self._on_image)
             if self.images is None:
                 self.images = self.create_subscription(Image, topic, self._on_image, SENSOR_QOS)
             else:
+                info = self.resolve_topic_name(camera_info_topic(self.camera))
+                self.info_taker = self.info_taker or handover.take(info, me, self._on_info)
                 self.get_logger().info(f"{self.camera}: images handed over by the driver in this process")
         self.get_logger().info(f"{self.camera}: active")
         return super().on_activate(state)
@@ -553,6 +555,7 @@ class PerceptionNode(ManagedNode):
             self._stop_images()
         if getattr(self, "info_taker", None) is not None:
             self.info_taker.close()
+            self.info_taker = None
         if hasattr(self, "worker"):  # may be called on a node whose start failed half-way
             self.worker.stop(5.0)
         if hasattr(self, "trace"):

@@ -58,6 +58,12 @@ def withdraw(topic: str) -> None:
             _providers.pop(topic, None)
 
 
+def provided(topic: str) -> bool:
+    """Whether a node of this process provides `topic`."""
+    with _lock:
+        return topic in _providers
+
+
 def take(topic: str, node: tuple[str, str], callback: Callback) -> Taker | None:
     """Messages of `topic` to `callback`, in the publisher's thread; None when nothing here provides it."""
     with _lock:
@@ -74,10 +80,20 @@ def takers(topic: str) -> set[tuple[str, str]]:
         return {t.node for t in _takers.get(topic, [])}
 
 
-def hand(topic: str, message: object) -> int:
-    """Give `message` to every taker of `topic` (each must only queue it: the publisher waits); how many."""
+def hand(topic: str, message: object, on_error: Callable[[tuple[str, str], Exception], None] | None = None) -> int:
+    """Give `message` to every taker of `topic` (each must only queue it: the publisher waits); how many took it.
+
+    A taker that raises is its own fault, never the publisher's (the driver's source must not stop for it):
+    `on_error` hears of it, and the others still get the message."""
     with _lock:
-        callbacks = [t.callback for t in _takers.get(topic, [])]
-    for callback in callbacks:
-        callback(message)
-    return len(callbacks)
+        takers = list(_takers.get(topic, []))
+    took = 0
+    for taker in takers:
+        try:
+            taker.callback(message)
+        except Exception as error:  # noqa: BLE001 - any failure of the taker, reported, not raised
+            if on_error is not None:
+                on_error(taker.node, error)
+        else:
+            took += 1
+    return took

@@ -8,6 +8,7 @@ node's diagnostics.
 
 from __future__ import annotations
 
+import threading
 import time
 
 from rclpy.impl.rcutils_logger import RcutilsLogger
@@ -19,15 +20,17 @@ class Refusals:
         self.every_s = every_s
         self.counts: dict[str, int] = {}
         self._logged: dict[str, tuple[float, int]] = {}  # kind -> (when last logged, count then)
+        self._lock = threading.Lock()
 
     def refuse(self, kind: str, reason: str) -> None:
-        count = self.counts.get(kind, 0) + 1
-        self.counts[kind] = count
-        now = time.monotonic()
-        when, count_then = self._logged.get(kind, (-float("inf"), 0))
-        if now - when < self.every_s:
-            return
-        self._logged[kind] = (now, count)
+        with self._lock:  # callbacks, workers and a driver handing frames over (ros/handover.py) refuse at once
+            count = self.counts.get(kind, 0) + 1
+            self.counts[kind] = count
+            now = time.monotonic()
+            when, count_then = self._logged.get(kind, (-float("inf"), 0))
+            if now - when < self.every_s:
+                return
+            self._logged[kind] = (now, count)
         since = f" ({count - count_then} refused since the last line, {count} in all)" if count > 1 else ""
         self.logger.warning(f"refused {kind}: {reason}{since}")
 
