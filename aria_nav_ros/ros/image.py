@@ -16,14 +16,14 @@ from aria_nav_ros.core.image import ImageLayout, layout_for, to_array
 
 
 def image_to_numpy(msg: Image, copy: bool = False) -> np.ndarray:
-    """Pixels of `msg` as an array (a read-only view of its data unless `copy`: a message handed over in-process,
-    ros/handover.py, is the one its publisher is still sending); raises ImageFormatError naming a bad field."""
+    """Pixels of `msg` as an array; raises ImageFormatError naming a bad field.
+
+    Unless `copy`, a view of the message's data: never write into it, since a message handed over in-process
+    (ros/handover.py) is the one its publisher is still sending (the engine and annotation copy first; a
+    read-only view would make torch warn on every process's first frame)."""
     layout = ImageLayout(msg.encoding, msg.height, msg.width, msg.step, bool(msg.is_bigendian))
     pixels = to_array(layout, msg.data)
-    if copy:
-        return pixels.copy()
-    pixels.flags.writeable = False
-    return pixels
+    return pixels.copy() if copy else pixels
 
 
 def numpy_to_image(pixels: np.ndarray, encoding: str, header: Header | None = None) -> Image:
