@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,17 +63,15 @@ def _free_lock(lock: Path) -> int | None:
     return fd
 
 
-def stale_segments(directory: Path = SHM_DIR, min_age_s: float = MIN_AGE_S) -> list[Path]:
-    """The segments whose owner is gone (their lock is free and was made over `min_age_s` ago)."""
+def _dead(directory: Path, min_age_s: float) -> Iterator[tuple[Path, Path]]:
+    """The segments whose owner is gone (their lock is free and was made over `min_age_s` ago), each with its
+    lock file, yielded while this process holds that lock: nothing can take it up meanwhile."""
     try:
         names = os.listdir(directory)
     except OSError:  # no /dev/shm (not Linux): nothing of Fast DDS's there
-        return []
+        return
     now = time.time()
-    stale = []
-    for name in names:
-        if not SEGMENT.fullmatch(name):
-            continue
+    for name in filter(SEGMENT.fullmatch, names):
         lock = directory / (name + LOCK_SUFFIX)
         try:
             if now - lock.stat().st_ctime < min_age_s:
@@ -80,10 +79,17 @@ def stale_segments(directory: Path = SHM_DIR, min_age_s: float = MIN_AGE_S) -> l
         except OSError:  # no lock file: a segment being made, or one Fast DDS is removing
             continue
         fd = _free_lock(lock)
-        if fd is not None:
+        if fd is None:
+            continue
+        try:
+            yield directory / name, lock
+        finally:
             os.close(fd)
-            stale.append(directory / name)
-    return stale
+
+
+def stale_segments(directory: Path = SHM_DIR, min_age_s: float = MIN_AGE_S) -> list[Path]:
+    """The segments whose owner is gone (their lock is free and was made over `min_age_s` ago)."""
+    return [segment for segment, _lock in _dead(directory, min_age_s)]
 
 
 def segments_of(pids: list[int], directory: Path = SHM_DIR) -> dict[int, list[Path]]:
@@ -113,21 +119,15 @@ def segments_of(pids: list[int], directory: Path = SHM_DIR) -> dict[int, list[Pa
 
 
 def free_stale_segments(directory: Path = SHM_DIR, min_age_s: float = MIN_AGE_S) -> Freed:
-    """Remove the stale segments and their locks; what that gave back."""
+    """Remove the stale segments and their locks (the lock held while both go); what that gave back."""
     count = size = 0
-    for segment in stale_segments(directory, min_age_s):
-        lock = segment.with_name(segment.name + LOCK_SUFFIX)
-        fd = _free_lock(lock)  # taken again, and held while both files go: its owner is really gone
-        if fd is None:
-            continue
+    for segment, lock in _dead(directory, min_age_s):
         try:
             bytes_ = segment.stat().st_size
             segment.unlink()
             lock.unlink(missing_ok=True)
         except OSError:  # a live peer's Fast DDS was quicker, or the files are not ours to remove
             continue
-        finally:
-            os.close(fd)
         count, size = count + 1, size + bytes_
     return Freed(count, size)
 

@@ -16,6 +16,10 @@ import time
 
 from aria_nav_ros.process import child_env
 
+# Launcher tests' settings, light for a 2-core machine: small inputs, no depth, one torch thread, sound to a file.
+LIGHT = ["--device", "cpu", "--rgb-imgsz", "160", "--slam-imgsz", "160", "--torch-threads", "1", "--depth-model", "",
+         "--audio-sink", "wav"]  # fmt: skip
+
 
 def launcher_command(*arguments: object) -> list[str]:
     """`python -m aria_nav_ros.launcher ARGUMENTS...`."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from processes import NodeProcess, launcher_command
+from processes import LIGHT, NodeProcess, launcher_command
 
 from aria_nav_ros.graph import GraphSettings, describe_graph
 from aria_nav_ros.process import children
@@ -72,10 +72,8 @@ def test_a_replay_with_rgb_in_the_drivers_process_hands_every_frame_over_and_sti
     tmp_path: Path, ros_env: dict[str, str], sample_bag: Path
 ) -> None:
     run, trace = tmp_path / "run", tmp_path / "trace"
-    light = ["--device", "cpu", "--rgb-imgsz", "160", "--slam-imgsz", "160", "--torch-threads", "1",
-             "--depth-model", "", "--audio-sink", "wav"]  # fmt: skip
     launcher = NodeProcess(
-        launcher_command("--path", sample_bag, "--driver-with-rgb", "--exit-at-end", "--trace", trace, *light,
+        launcher_command("--path", sample_bag, "--driver-with-rgb", "--exit-at-end", "--trace", trace, *LIGHT,
                          "--output", run),
         ros_env,
         with_stdout=True,

@@ -16,15 +16,13 @@ from pathlib import Path
 
 import pytest
 from conftest import SUBREAPER
-from processes import NodeProcess, launcher_command, stop_group
+from processes import LIGHT, NodeProcess, launcher_command, stop_group
 
 from aria_nav_ros.core.photos import photo_folder
 from aria_nav_ros.dds_shm import segments_of
 from aria_nav_ros.graph import EXIT_SOURCE
 from aria_nav_ros.process import children, running
 
-LIGHT = ["--device", "cpu", "--rgb-imgsz", "160", "--slam-imgsz", "160", "--torch-threads", "1", "--depth-model", "",
-         "--audio-sink", "wav"]  # fmt: skip
 # `trap "" INT` then exec: the launcher inherits SIGINT ignored, as from `nohup ... &` in a script.
 SIGINT_IGNORED = ["bash", "-c", 'trap "" INT; exec "$@"', "bash"]
 STOP_CEILING_S = 30.0  # the launcher's own grace is 10 s; this only keeps a hang from hanging the suite

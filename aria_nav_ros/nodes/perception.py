@@ -192,8 +192,8 @@ class PerceptionNode(ManagedNode):
         self.mounts: dict[str, Mount] = {}  # optical frame -> where it sits on the head (/tf_static)
         self._no_distance_said: set[str] = set()
         self.create_subscription(TFMessage, TF_STATIC_TOPIC, self._on_tf_static, TF_STATIC_QOS)
-        # A driver composed into this process (driver_with_rgb) hands CameraInfo over with the images, from
-        # activation on (ros/handover.py); else it comes over DDS.
+        # A driver composed into this process (driver_with_rgb) hands CameraInfo over with the images, while
+        # active (ros/handover.py); else it comes over DDS.
         self.info_taker: handover.Taker | None = None
         if not handover.provided(self.resolve_topic_name(camera_info_topic(self.camera))):
             self.create_subscription(CameraInfo, camera_info_topic(self.camera), self._on_info, SENSOR_QOS)
@@ -229,7 +229,7 @@ class PerceptionNode(ManagedNode):
                 self.images = self.create_subscription(Image, topic, self._on_image, SENSOR_QOS)
             else:
                 info = self.resolve_topic_name(camera_info_topic(self.camera))
-                self.info_taker = self.info_taker or handover.take(info, me, self._on_info)
+                self.info_taker = handover.take(info, me, self._on_info)
                 self.get_logger().info(f"{self.camera}: images handed over by the driver in this process")
         self.get_logger().info(f"{self.camera}: active")
         return super().on_activate(state)
@@ -253,8 +253,10 @@ class PerceptionNode(ManagedNode):
         return self.on_shutdown(state)
 
     def _stop_images(self) -> None:
-        if isinstance(self.images, handover.Taker):
+        if isinstance(self.images, handover.Taker):  # and its CameraInfo, taken with it
             self.images.close()
+            self.info_taker.close()
+            self.info_taker = None
         elif self.images is not None:
             self.destroy_subscription(self.images)
         self.images = None
@@ -553,9 +555,6 @@ class PerceptionNode(ManagedNode):
     def destroy_node(self) -> None:
         if hasattr(self, "images"):  # nothing handed over may reach a node being torn down
             self._stop_images()
-        if getattr(self, "info_taker", None) is not None:
-            self.info_taker.close()
-            self.info_taker = None
         if hasattr(self, "worker"):  # may be called on a node whose start failed half-way
             self.worker.stop(5.0)
         if hasattr(self, "trace"):
