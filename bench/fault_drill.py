@@ -11,7 +11,9 @@ process, real DDS) on the sample walk, looped. This process listens to
 3. the navigation node itself is killed (nothing is left to speak until the
    launcher has restarted it; the drill measures that silence);
 4. a model file is missing (a second graph with --model naming no file): each
-   perception node says at once that its camera is not working;
+   perception node says at once that its camera is not working (timed per
+   camera: node to navigation, which is DDS discovery of a node just
+   started, and navigation to the wearer);
 5. the launcher itself is SIGKILLed (a third graph): every process of the
    graph must end by itself (they are tied to the launcher), navigation
    saying "Navigation stopped" as it goes;
@@ -63,6 +65,9 @@ GRAPH = ["--rate", "1.0", "--rgb-imgsz", "160", "--slam-imgsz", "160", "--detect
          "1", "--device", "cpu", "--depth-model", "", "--audio-sink", "wav",
          "--no-record"]  # fmt: skip
 MISSING_MODEL = "/nonexistent/yolo11n.pt"
+# (node, camera, as spoken) of every perception node that loads the model
+MISSING_MODEL_CAMERAS = (("rgb_perception", "rgb", "Front"), ("slam_detector_left", "slam_left", "Left"),
+                         ("slam_detector_right", "slam_right", "Right"))  # fmt: skip
 HAZARD = NavigationCue.KIND_HAZARD
 
 
@@ -152,6 +157,12 @@ class Ears(Node):
 
 def _delay(t: float | None, since: float) -> float | None:
     return None if t is None else round(t - since, 2)
+
+
+def _worst(cameras: dict[str, dict], since: str, until: str) -> float | None:
+    """The longest delay from `since` to `until` over the cameras; None if any camera lacks one of them."""
+    delays = [c[until] - c[since] for c in cameras.values() if c[since] is not None and c[until] is not None]
+    return round(max(delays), 2) if len(delays) == len(cameras) else None
 
 
 def _text(wanted: str):
@@ -257,13 +268,23 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
     try:
         t0 = time.monotonic()
         said = ears.wait_for(lambda c: c.text.endswith("not working"), t0, 90)
-        ears.wait(2.0)  # the other cameras' cues, which come with it
-        error_at = graph.logged(f"{MISSING_MODEL} not found", t0)
+        ears.wait(3.0)  # the other cameras' cues, which come with it
+        # Per camera: when its node found out, when navigation heard of it, when the wearer heard it. Between the
+        # first two is DDS discovery of a node that has just started; the last is navigation's own part.
+        cameras = {}
+        for node, camera, spoken in MISSING_MODEL_CAMERAS:
+            error_at = graph.logged(f"[{node}]: no detection: detector weights {MISSING_MODEL} not found", t0)
+            heard_at = graph.logged(f"[navigation]: {node}: {camera}: no detection", t0)
+            said_at = ears.wait_for(_text(f"{spoken} camera not working"), t0, 0)
+            cameras[camera] = {"error_s": _delay(error_at, t0), "navigation_heard_s": _delay(heard_at, t0),
+                               "said_s": _delay(said_at, t0)}  # fmt: skip
         error = next((line for _, line in graph.lines if MISSING_MODEL in line and "not found" in line), "")
         faults.append({"key": "model_missing", "fault": f"model file missing ({MISSING_MODEL})",
                        "expected": "<camera> not working",
                        "heard": ears.heard(t0, time.monotonic()), "first_cue_s": _delay(said, t0),
-                       "after_error_s": None if said is None or error_at is None else round(said - error_at, 2),
+                       "cameras": cameras, "after_error_s": _worst(cameras, "error_s", "said_s"),
+                       "delivery_s": _worst(cameras, "error_s", "navigation_heard_s"),
+                       "navigation_s": _worst(cameras, "navigation_heard_s", "said_s"),
                        "error_logged": error.split("]: ", 1)[-1]})  # fmt: skip
     finally:
         graph.stop()
@@ -339,6 +360,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{f['fault'][:58]:58} {times}  {' / '.join(f['heard'][:6])}")
         if f.get("error_logged"):
             print(f"{'':58} logged: {f['error_logged']}")
+        if "cameras" in f:
+            print(f"{'':58} per camera, worst: node to wearer {f['after_error_s']} s = DDS delivery"
+                  f" {f['delivery_s']} s + navigation {f['navigation_s']} s")  # fmt: skip
         if "processes" in f:
             print(f"{'':58} {f['processes']} processes, {f['left_running']} left running, all ended after"
                   f" {f['all_ended_s']} s")  # fmt: skip
