@@ -146,9 +146,16 @@ class Ears(Node):
             if not client.wait_for_service(timeout_sec=30.0):
                 raise RuntimeError(f"/{node}/set_parameters is not there")
             request = SetParameters.Request(parameters=[Parameter(name, value=value).to_parameter_msg()])
-            future = client.call_async(request)
-            rclpy.spin_until_future_complete(self, future, timeout_sec=30.0)
-            result = future.result()
+            # Asked again while no answer came: the service is found once its request reader matched us, but
+            # an answer sent before its reply writer matched our reader is lost (seen under load in CI).
+            # Setting a parameter twice is setting it once.
+            result, end = None, time.monotonic() + 30.0
+            while result is None and time.monotonic() < end:
+                future = client.call_async(request)
+                rclpy.spin_until_future_complete(self, future, timeout_sec=3.0)
+                result = future.result() if future.done() else None
+                if result is None:
+                    client.remove_pending_request(future)
             if result is None or not result.results[0].successful:
                 raise RuntimeError(f"{node} refused {name}={value!r}: {result}")
         finally:

@@ -86,10 +86,13 @@ def test_a_replay_with_rgb_in_the_drivers_process_hands_every_frame_over_and_sti
     assert "Traceback" not in log and "refused" not in log, log[-3000:]
     records = {f.stem: [json.loads(line) for line in f.read_text().splitlines()] for f in trace.glob("*.jsonl")}
     published = [r["stamp"] for r in records["aria_driver"] if r.get("camera") == "rgb"]
+    taken = {r["stamp"] for r in records["rgb_perception"]}  # processed, or skipped for a newer one
     processed = sorted(r["stamp"] for r in records["rgb_perception"] if "published" in r)
     heard = sorted(r["stamp"] for r in records["navigation"] if r.get("camera") == "rgb")
-    # The replay waited for the composed node (a taker here, not a DDS reader): the first frame was processed.
-    assert published and processed[0] == published[0], (published[:3], processed[:3])
+    # The replay waited for the composed node (a taker here, not a DDS reader): it took the first frame. (Not
+    # always processed it: on a loaded machine the second came before the worker was free, and the newest wins.)
+    assert published and published[0] in taken and processed, (published[:3], sorted(taken)[:3])
+    assert set(processed) <= set(published)
     assert heard == processed  # its results still go to navigation
     # Everyone else still gets every RGB frame over DDS: the stream monitor counted them all.
     streams = json.loads((run / "streams.json").read_text())

@@ -272,6 +272,22 @@ def test_glasses_unplugged_are_said_lost_when_results_come_less_often_than_frame
     assert [c.text for c in cues if c.kind == KIND_SYSTEM][:2] == ["System ready", "Cameras lost"]
 
 
+def test_frozen_glasses_are_one_cue_though_a_slow_camera_finishes_its_last_frames_later() -> None:
+    """The frames stop at 3 s; the SLAM results too, the RGB results 0.6 s later (a slow detector's backlog):
+    no camera is said lost alone, once for the stall, as the fault drill's frozen driver wants it."""
+    policy = NavigationPolicy(CONFIG, "en")
+    cues = []
+    for i in range(100):
+        t = i * STEP
+        if not 3.0 <= t < 6.0:
+            policy.on_frame(t)
+        for camera in ("rgb", "slam_left", "slam_right"):
+            if not (3.0 <= t < 6.0 and (camera != "rgb" or t >= 3.6)):
+                cues += policy.on_detections(t, camera, [])
+        cues += policy.tick(t + 0.05)
+    assert system_texts(cues) == ["System ready", "Cameras lost", "Cameras back"]
+
+
 def system_texts(cues: list[Cue]) -> list[str]:
     return [c.text for c in cues if c.kind == KIND_SYSTEM]
 

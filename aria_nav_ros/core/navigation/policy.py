@@ -22,7 +22,8 @@ Standing still, information cues come half as often.
 
 Health, said as system cues (they never hold back a hazard cue): the first
 result says the system is ready. A camera whose results stop for
-`camera_timeout` while the others still deliver is said to be lost, once,
+`camera_timeout` while the others still deliver (and frames still come) is
+said to be lost, once,
 and back once its results have flowed again for `camera_back_after` (no
 chatter from a camera that only stutters). When no result at all comes for
 `watchdog_timeout`, one cue says why: the cameras are lost when no frame
@@ -285,11 +286,18 @@ class NavigationPolicy:
             for live in self.cameras.values():
                 live.reset(now)  # one cue says it all; the cameras start afresh when results return
             return [self._system(now, self.cause, "")]
-        # A camera alone is said lost only while others still deliver: when all stop,
-        # the watchdog's one cue (a moment later) says so instead of three.
+        # A camera alone is said lost only while others still deliver, and while frames still come (where
+        # frames are watched): when all stop, the watchdog's one cue (a moment later) says so instead of three.
+        # (After a freeze of the glasses, results go on while perception finishes its last frames, longer for
+        # a slow camera, so the others' results alone would have one camera said lost before "Cameras lost".)
         if self.system.lost or now - self.system.last > self.system.timeout / 2:
             return []
-        return [self._system(now, "lost", c) for c, live in sorted(self.cameras.items()) if live.quiet(now)]
+        watched = self.last_frame > -math.inf
+
+        def alone(live: Liveness) -> bool:
+            return (not watched or now - self.last_frame <= live.timeout / 2) and live.quiet(now)
+
+        return [self._system(now, "lost", c) for c, live in sorted(self.cameras.items()) if alone(live)]
 
     # -- decisions -----------------------------------------------------------------------------
 
