@@ -69,6 +69,7 @@ MISSING_MODEL = "/nonexistent/yolo11n.pt"
 MISSING_MODEL_CAMERAS = (("rgb_perception", "rgb", "Front"), ("slam_detector_left", "slam_left", "Left"),
                          ("slam_detector_right", "slam_right", "Right"))  # fmt: skip
 HAZARD = NavigationCue.KIND_HAZARD
+GRAPH_PROCESSES = 6  # the launcher's children with GRAPH: driver, three perception nodes, navigation, monitor
 
 
 class Graph:
@@ -96,6 +97,16 @@ class Graph:
             if f"aria_nav_ros.nodes.{module}" in command_line(pid):
                 return pid
         raise RuntimeError(f"no {module} process under the launcher")
+
+    def running(self, ears: Ears, timeout_s: float = 60.0) -> float:
+        """When all of the graph's processes run. Cues taken meanwhile are the graph's before (queued in
+        the ears while they did not spin: taken now, they would pass for this graph's)."""
+        end = time.monotonic() + timeout_s
+        while len(children(self.process.pid)) < GRAPH_PROCESSES:
+            if time.monotonic() > end or self.process.poll() is not None:
+                raise RuntimeError("the graph did not start:\n" + "\n".join(line for _, line in self.lines[-40:]))
+            ears.wait(0.1)
+        return time.monotonic()
 
     def logged(self, text: str, after: float) -> float | None:
         return next((t for t, line in self.lines if t >= after and text in line), None)
@@ -304,7 +315,7 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
         shutil.copy(item, copy / item.name)
     graph = Graph(run / "unreadable_run", [], bag=copy, loop=False)
     try:
-        if ears.wait_for(_hazard(), time.monotonic(), 120) is None:
+        if ears.wait_for(_hazard(), graph.running(ears), 120) is None:
             raise RuntimeError("the graph on the copied bag gave no hazard cue")
         [mcap] = copy.glob("*.mcap")
         t0 = time.monotonic()
@@ -324,7 +335,7 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
     # 5. The launcher is SIGKILLed: nothing of the graph may live on.
     graph = Graph(run / "launcher_killed", [])
     try:
-        if ears.wait_for(_hazard(), time.monotonic(), 120) is None:
+        if ears.wait_for(_hazard(), graph.running(ears), 120) is None:
             raise RuntimeError(
                 "the third graph gave no hazard cue:\n" + "\n".join(line for _, line in graph.lines[-40:])
             )
