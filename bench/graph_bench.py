@@ -107,6 +107,16 @@ GPU_VARIANTS: dict[str, dict[str, dict]] = {
         "env": {},
         "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True, "driver_with_rgb": True},
     },
+    # The same two with Python's GIL switch interval at 0.5 ms (default 5 ms): a perception worker woken for a
+    # frame waits less for the thread that holds the GIL (the driver's replay and publishing, navigation).
+    "best_gil": {
+        "env": {"ARIA_NAV_GIL_SWITCH_MS": "0.5"},
+        "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True},
+    },
+    "rgb_in_driver_gil": {
+        "env": {"ARIA_NAV_GIL_SWITCH_MS": "0.5"},
+        "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True, "driver_with_rgb": True},
+    },
     # Plus every detector (and navigation) in one process: one CUDA context instead of three.
     "one_process": {
         "env": {},

@@ -47,3 +47,18 @@ def test_graph_bench_accounts_for_every_frame(ros_env, sample_bag, tmp_path) -> 
     assert {"aria_driver", "rgb_perception", "navigation", "slam_detector_left", "machine"} <= names, names
     assert all(p["cpu_percent"] > 0 for p in result["processes"].values())
     assert "events_executor" not in report["variants"]
+
+
+def test_the_gil_switch_setting_of_the_gpu_variants_is_python_s_own_unless_asked_for(monkeypatch) -> None:
+    from aria_nav_ros.ros.spin import GIL_SWITCH_ENV, set_gil_switch
+
+    before = sys.getswitchinterval()
+    try:
+        monkeypatch.delenv(GIL_SWITCH_ENV, raising=False)
+        set_gil_switch()
+        assert sys.getswitchinterval() == before
+        monkeypatch.setenv(GIL_SWITCH_ENV, "0.5")  # best_gil, rgb_in_driver_gil
+        set_gil_switch()
+        assert abs(sys.getswitchinterval() - 0.0005) < 1e-9
+    finally:
+        sys.setswitchinterval(before)

@@ -44,9 +44,21 @@ def make_executor(node_count: int) -> Executor:
     return SingleThreadedExecutor() if node_count == 1 else MultiThreadedExecutor()
 
 
+# How long a Python thread may hold the GIL while another waits for it (Python's default: 5 ms).
+# ARIA_NAV_GIL_SWITCH_MS sets it, to measure what a perception worker waits for in a busy process.
+GIL_SWITCH_ENV = "ARIA_NAV_GIL_SWITCH_MS"
+
+
+def set_gil_switch() -> None:
+    value = os.environ.get(GIL_SWITCH_ENV, "")
+    if value:
+        sys.setswitchinterval(float(value) / 1000.0)
+
+
 def run_nodes(makers: list[Callable[[], Node]], args: list[str] | None = None) -> int:
     """Init rclpy, make the nodes, spin them until Ctrl-C or SIGTERM, tear down; the exit code."""
     stop = start_process()  # again: a process that did not start through aria_nav_ros.nodes
+    set_gil_switch()
     rclpy.init(args=sys.argv if args is None else args, signal_handler_options=SignalHandlerOptions.NO)
     nodes: list[Node] = []
     executor: Executor | None = None
