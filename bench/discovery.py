@@ -1,4 +1,4 @@
-"""How soon a node just started is heard: a latched event from a fresh process, under two Fast DDS profiles.
+"""How soon a node just started is heard: a latched event from a fresh process, under three Fast DDS profiles.
 
 What a wearer waits for when a perception node starts (or restarts) and
 finds at once that it cannot work: its SystemEvent (reliable, transient
@@ -6,18 +6,21 @@ local: navigation's events QoS) must reach navigation, a participant that
 has been running for a while. Each try starts a fresh speaker process on a
 domain of its own (no dead participant of an earlier try in the way), which
 publishes one SystemEvent stamped with the wall clock as soon as its
-publisher exists; the listener (a long-lived participant, as navigation is)
-times its arrival and when the two endpoints matched.
+publisher exists; the listener (a participant that has run for 3 s, past
+its first announcements, as navigation has) times its arrival and when the
+two endpoints matched.
 
 Variants side by side, in the same run and interleaved:
 - `fastdds_defaults` (the baseline): the project's profile with its transports
   only, so Fast DDS's own discovery and heartbeat timing;
+- `announcements_only`: the project's discovery timing, Fast DDS's heartbeats
+  (what the heartbeat period adds);
 - `project`: `config/fastdds_large_images.xml` as it is (what scripts/env.sh,
   the launcher and the launch file select).
 Beside 0 and 2 busy loops (this machine has 2 cores). Prints a table, writes
 JSON and a plot.
 
-    source scripts/env.sh && python bench/discovery.py --tries 20 --loads 0 2
+    source scripts/env.sh && python bench/discovery.py --tries 16 --loads 0 2   # ~7 min
 """
 
 from __future__ import annotations
@@ -47,19 +50,21 @@ PROFILE = ROOT / "config" / "fastdds_large_images.xml"
 FASTDDS = "{http://www.eprosima.com}"
 FIRST_DOMAIN = 100  # one domain a try, away from the default 0
 CEILING_S = 10.0  # a try that has heard nothing by then counts as not delivered
+LISTENER_AGE_S = 3.0  # longer than the project's initial announcements (10 x 0.2 s)
 
 
-def defaults_profile(folder: Path) -> Path:
-    """The project's profile without its timing: the same transports, Fast DDS's own discovery and heartbeats."""
+def stripped_profile(folder: Path, name: str, announcements: bool) -> Path:
+    """The project's profile without its heartbeat period, and without its discovery timing unless
+    `announcements`: the same transports, Fast DDS's own timing for what is taken out."""
     ElementTree.register_namespace("", FASTDDS.strip("{}"))
     tree = ElementTree.parse(PROFILE)
     profiles = tree.getroot().find(f"{FASTDDS}profiles")
     for writer in profiles.findall(f"{FASTDDS}data_writer"):
         profiles.remove(writer)
-    for rtps in profiles.iter(f"{FASTDDS}rtps"):
+    for rtps in [] if announcements else profiles.iter(f"{FASTDDS}rtps"):
         for builtin in rtps.findall(f"{FASTDDS}builtin"):
             rtps.remove(builtin)
-    path = folder / "fastdds_defaults.xml"
+    path = folder / f"{name}.xml"
     tree.write(path, encoding="UTF-8", xml_declaration=True)
     return path
 
@@ -124,7 +129,9 @@ def listener(tries: int, first_domain: int) -> int:
 
         node.create_subscription(SystemEvent, EVENTS_TOPIC, on_event, EVENTS_QOS,
                                  event_callbacks=SubscriptionEventCallbacks(matched=on_matched))  # fmt: skip
-        executor.spin_once(timeout_sec=0.5)  # the listener is up before the speaker starts, as navigation is
+        up = time.monotonic() + LISTENER_AGE_S  # the listener has run a while when the speaker starts, as
+        while time.monotonic() < up:  # navigation has: past its own first announcements
+            executor.spin_once(timeout_sec=0.05)
         started = time.time()
         speaking = subprocess.Popen([sys.executable, __file__, "--speaker"], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, text=True,
@@ -169,7 +176,7 @@ def summarise(tries: list[dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tries", type=int, default=20)
+    parser.add_argument("--tries", type=int, default=16, help="per variant and load (one fresh domain each)")
     parser.add_argument("--loads", type=int, nargs="+", default=[0, 2], help="busy loops beside the processes")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "discovery_cpu.json")
     parser.add_argument("--speaker", action="store_true", help=argparse.SUPPRESS)
@@ -180,10 +187,16 @@ def main(argv: list[str] | None = None) -> int:
         return speaker()
     if args.listener:
         return listener(args.tries, args.first_domain)
-    if FIRST_DOMAIN + 2 * (args.tries // 2) * 2 * len(args.loads) > 233:  # Fast DDS's domain ids end at 232
+    if len(set(args.loads)) != len(args.loads):
+        parser.error("--loads: each number once")
+    if FIRST_DOMAIN + 3 * (args.tries // 2) * 2 * len(args.loads) > 233:  # Fast DDS's domain ids end at 232
         parser.error("--tries x --loads needs more than the domains 100 to 232")
     folder = Path(tempfile.mkdtemp(prefix="discovery_bench_"))
-    variants = {"fastdds_defaults": defaults_profile(folder), "project": PROFILE}
+    variants = {
+        "fastdds_defaults": stripped_profile(folder, "fastdds_defaults", announcements=False),
+        "announcements_only": stripped_profile(folder, "announcements_only", announcements=True),
+        "project": PROFILE,
+    }
     results: dict[str, dict[str, list[dict]]] = {v: {} for v in variants}
     domain = FIRST_DOMAIN  # never one a try before used: no participant of it still in discovery
     for load in args.loads:

@@ -104,7 +104,9 @@ class Graph:
         end = time.monotonic() + timeout_s
         while len(children(self.process.pid)) < GRAPH_PROCESSES:
             if time.monotonic() > end or self.process.poll() is not None:
-                raise RuntimeError("the graph did not start:\n" + "\n".join(line for _, line in self.lines[-40:]))
+                count = len(children(self.process.pid))
+                raise RuntimeError(f"the graph did not start: {count} of its {GRAPH_PROCESSES} processes run:\n"
+                                   + "\n".join(line for _, line in self.lines[-40:]))  # fmt: skip
             ears.wait(0.1)
         return time.monotonic()
 

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -60,5 +62,9 @@ def test_the_gil_switch_setting_of_the_gpu_variants_is_python_s_own_unless_asked
         monkeypatch.setenv(GIL_SWITCH_ENV, "0.5")  # best_gil, rgb_in_driver_gil
         set_gil_switch()
         assert abs(sys.getswitchinterval() - 0.0005) < 1e-9
+        for bad in ("0", "abc", "nan", "-1"):
+            monkeypatch.setenv(GIL_SWITCH_ENV, bad)
+            with pytest.raises(ValueError, match=GIL_SWITCH_ENV):
+                set_gil_switch()
     finally:
         sys.setswitchinterval(before)

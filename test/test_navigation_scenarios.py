@@ -272,7 +272,8 @@ def test_glasses_unplugged_are_said_lost_when_results_come_less_often_than_frame
     assert [c.text for c in cues if c.kind == KIND_SYSTEM][:2] == ["System ready", "Cameras lost"]
 
 
-def test_frozen_glasses_are_one_cue_though_a_slow_camera_finishes_its_last_frames_later() -> None:
+@pytest.mark.parametrize("named", [True, False], ids=["frames_of_each_camera", "frames_unnamed"])
+def test_frozen_glasses_are_one_cue_though_a_slow_camera_finishes_its_last_frames_later(named: bool) -> None:
     """The frames stop at 3 s; the SLAM results too, the RGB results 0.6 s later (a slow detector's backlog):
     no camera is said lost alone, once for the stall, as the fault drill's frozen driver wants it."""
     policy = NavigationPolicy(CONFIG, "en")
@@ -280,12 +281,30 @@ def test_frozen_glasses_are_one_cue_though_a_slow_camera_finishes_its_last_frame
     for i in range(100):
         t = i * STEP
         if not 3.0 <= t < 6.0:
-            policy.on_frame(t)
+            for camera in ("rgb", "slam_left", "slam_right") if named else ("",):
+                policy.on_frame(t, camera)
         for camera in ("rgb", "slam_left", "slam_right"):
             if not (3.0 <= t < 6.0 and (camera != "rgb" or t >= 3.6)):
                 cues += policy.on_detections(t, camera, [])
         cues += policy.tick(t + 0.05)
     assert system_texts(cues) == ["System ready", "Cameras lost", "Cameras back"]
+
+
+def test_a_camera_unplugged_is_said_lost_though_the_camera_still_delivering_has_no_camera_info() -> None:
+    """Its own frames stopping is no freeze of the others: the RGB camera's frames and results stop at 3 s,
+    the SLAM camera (no CameraInfo, say a detector of another package) delivers on."""
+    policy = NavigationPolicy(CONFIG, "en")
+    cues = []
+    for i in range(60):
+        t = i * STEP
+        if t < 3.0:
+            policy.on_frame(t, "rgb")
+            cues += policy.on_detections(t, "rgb", [])
+        cues += policy.on_detections(t, "slam_left", [])
+        cues += policy.tick(t + 0.05)
+    system = [c for c in cues if c.kind == KIND_SYSTEM]
+    assert [c.text for c in system] == ["System ready", "Front camera lost"]
+    assert system[1].time <= 3.0 + CONFIG["camera_timeout"] + 0.2
 
 
 def system_texts(cues: list[Cue]) -> list[str]:

@@ -11,6 +11,7 @@ ended by itself asks for (`exit_code`, e.g. a source that cannot open).
 from __future__ import annotations
 
 import gc
+import math
 import os
 import sys
 import threading
@@ -51,14 +52,25 @@ GIL_SWITCH_ENV = "ARIA_NAV_GIL_SWITCH_MS"
 
 def set_gil_switch() -> None:
     value = os.environ.get(GIL_SWITCH_ENV, "")
-    if value:
-        sys.setswitchinterval(float(value) / 1000.0)
+    if not value:
+        return
+    try:
+        milliseconds = float(value)
+    except ValueError:
+        milliseconds = math.nan
+    if not 0.0 < milliseconds <= 1000.0:  # nan too
+        raise ValueError(f"{GIL_SWITCH_ENV}={value!r}: milliseconds, more than 0 and at most 1000")
+    sys.setswitchinterval(milliseconds / 1000.0)
 
 
 def run_nodes(makers: list[Callable[[], Node]], args: list[str] | None = None) -> int:
     """Init rclpy, make the nodes, spin them until Ctrl-C or SIGTERM, tear down; the exit code."""
     stop = start_process()  # again: a process that did not start through aria_nav_ros.nodes
-    set_gil_switch()
+    try:
+        set_gil_switch()
+    except ValueError as error:
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 2
     rclpy.init(args=sys.argv if args is None else args, signal_handler_options=SignalHandlerOptions.NO)
     nodes: list[Node] = []
     executor: Executor | None = None

@@ -22,10 +22,10 @@ Standing still, information cues come half as often.
 
 Health, said as system cues (they never hold back a hazard cue): the first
 result says the system is ready. A camera whose results stop for
-`camera_timeout` while the others still deliver (and frames still come) is
-said to be lost, once,
-and back once its results have flowed again for `camera_back_after` (no
-chatter from a camera that only stutters). When no result at all comes for
+`camera_timeout` while the others still deliver, and the other cameras'
+frames still come, is said to be lost, once, and back once its results have
+flowed again for `camera_back_after` (no chatter from a camera that only
+stutters). When no result at all comes for
 `watchdog_timeout`, one cue says why: the cameras are lost when no frame
 arrives either (glasses unplugged), else the system is paused (perception
 stopped); and one cue says when results flow again. Cameras expected from
@@ -286,18 +286,27 @@ class NavigationPolicy:
             for live in self.cameras.values():
                 live.reset(now)  # one cue says it all; the cameras start afresh when results return
             return [self._system(now, self.cause, "")]
-        # A camera alone is said lost only while others still deliver, and while frames still come (where
-        # frames are watched): when all stop, the watchdog's one cue (a moment later) says so instead of three.
-        # (After a freeze of the glasses, results go on while perception finishes its last frames, longer for
-        # a slow camera, so the others' results alone would have one camera said lost before "Cameras lost".)
+        # A camera alone is said lost only while others still deliver, and while the other cameras' frames
+        # still come: when all stop, the watchdog's one cue (a moment later) says so instead of three. (After a
+        # freeze of the glasses, results go on while perception finishes its last frames, longer for a slow
+        # camera, so the others' results alone would have one camera said lost before "Cameras lost".)
         if self.system.lost or now - self.system.last > self.system.timeout / 2:
             return []
-        watched = self.last_frame > -math.inf
+        return [
+            self._system(now, "lost", camera)
+            for camera, live in sorted(self.cameras.items())
+            if self._others_stream(camera, now, live.timeout / 2) and live.quiet(now)
+        ]
 
-        def alone(live: Liveness) -> bool:
-            return (not watched or now - self.last_frame <= live.timeout / 2) and live.quiet(now)
-
-        return [self._system(now, "lost", c) for c, live in sorted(self.cameras.items()) if alone(live)]
+    def _others_stream(self, camera: str, now: float, within: float) -> bool:
+        """Whether frames of cameras other than `camera` came `within` s; True where none are watched (a
+        source without CameraInfo, or this camera alone has it: nothing to tell a freeze by)."""
+        named = {name: c.last for name, c in self.frames.items() if c.last is not None}
+        if named:
+            others = [last for name, last in named.items() if name != camera]
+        else:  # frames of cameras not named, if any
+            others = [self.last_frame] if self.last_frame > -math.inf else []
+        return not others or now - max(others) <= within
 
     # -- decisions -----------------------------------------------------------------------------
 
