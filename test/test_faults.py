@@ -60,7 +60,7 @@ def test_fault_drill_every_fault_is_said_and_the_graph_recovers(tmp_path: Path, 
 
     # A missing model: the log names the file and what to do; the wearer hears which camera is not working,
     # from the node itself ("not working" is never said for silence). Navigation says it within 2 s of hearing
-    # of it. The news reaches navigation once DDS has discovered the node, which has only just started: 0.7 to
+    # of it. The news reaches navigation once DDS has discovered the node, which has only just started: 0.2 to
     # 0.8 s here with the project's Fast DDS profile (up to 3.4 s with Fast DDS's default discovery timing,
     # bench/discovery.py), more on a loaded machine, so it is held to the liveness ceiling, not to 2 s.
     assert "/nonexistent/yolo11n.pt not found" in model["error_logged"] and "'model' parameter" in model["error_logged"]

@@ -261,7 +261,7 @@ class AriaDriver(ManagedNode):
         return self.on_shutdown(state)
 
     def _stop_source(self) -> None:
-        runner, self.runner = self.runner, None
+        runner = self.runner
         if runner is None:
             return
         runner.stop_event.set()
@@ -269,6 +269,8 @@ class AriaDriver(ManagedNode):
             self._result_seen.notify_all()
         if runner.started and not runner.stop(5.0):
             self.get_logger().warning("the frame source did not stop within 5 s")
+        # Only now: until its thread has ended, the runner still hands over frames, which read its source.
+        self.runner = None
 
     def _choose_clock(self, clock: str, live: bool) -> bool:
         if clock not in CLOCKS:
@@ -480,7 +482,8 @@ class AriaDriver(ManagedNode):
     def _camera_model(self, camera: str, image: Image) -> CameraModel:
         """The source's calibration scaled to the published size, else a nominal one (said once per camera):
         Aria Gen 1's lens for glasses and their recordings, a pinhole of the camera's nominal field otherwise."""
-        source = self.runner.source
+        runner = self.runner  # None once stopped (a frame of a source that outlived its stop)
+        source = runner.source if runner is not None else None
         known = source.calibration().get(camera) if source is not None else None
         if known is not None:
             self.intrinsics[camera] = "calibration"
