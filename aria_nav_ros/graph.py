@@ -297,6 +297,7 @@ def _processes(s: GraphSettings) -> list[Process]:
         "rgb_perception",
         {
             **perception,
+            "camera": "rgb",
             "imgsz": s.rgb_imgsz,
             "depth_model": s.depth_model,
             "depth_every": s.depth_every,
@@ -309,6 +310,7 @@ def _processes(s: GraphSettings) -> list[Process]:
             f"slam_detector_{side}",
             {
                 **perception,
+                "camera": f"slam_{side}",  # the node's name says its camera: never left to a params file alone
                 "depth_model": "",  # YOLO only on the SLAM cameras
                 "imgsz": s.slam_imgsz,
             },

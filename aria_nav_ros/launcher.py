@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -46,6 +48,8 @@ STOP_GRACE_S = 10.0  # the documented time for the whole graph to stop
 DRAIN_S = 3.0  # after a replay ends: time for the last results and cues
 PROGRESS_EVERY_S = 5.0
 SOURCE_OPEN_TIMEOUT_S = 60.0  # live glasses may take a while to connect
+KEEP_RUNS = 10  # run folders named by the time that stay in outputs/ (each about 24 MB on the sample)
+RUN_NAME = re.compile(r"run_\d{8}_\d{6}")  # what fresh_output names a run folder
 
 Say = Callable[[str], None]
 
@@ -189,6 +193,7 @@ def run_graph(
     progress: Callable[[float], str] | None = None,
     say: Say = _say,
     until: Callable[[], bool] | None = None,
+    started: Callable[[], None] | None = None,
 ) -> int:
     """Run the graph until Ctrl-C/SIGTERM, `duration_s` (0: no limit), `until()` or the driver's end.
 
@@ -217,6 +222,8 @@ def run_graph(
                 return EXIT_SOURCE
         if stop.requested.is_set():  # asked while the source opened: start nothing more
             return 0
+        if started is not None:  # the source is open: the rest of the graph starts
+            started()
         for worker in workers:
             if worker not in drivers:
                 worker.start()
@@ -264,16 +271,33 @@ def parse_settings(argv: list[str] | None) -> tuple[GraphSettings, float]:
         else:
             parser.add_argument(flag, type=type(value), default=value, help=SETTING_HELP[f.name] + " (%(default)s)")
     parser.add_argument("--duration", type=float, default=0.0, help="seconds to run (0: until the end or Ctrl-C)")
+    parser.add_argument("--keep", type=int, default=KEEP_RUNS, help="run folders named by the time"
+                        " (outputs/run_<date>_<time>) to keep, this one included; older ones are removed at the end"
+                        " (0: keep all) (%(default)s)")  # fmt: skip
     args = vars(parser.parse_args(argv))
-    duration = args.pop("duration")
-    return GraphSettings(**args), duration
+    duration, keep = args.pop("duration"), args.pop("keep")
+    if keep < 0:
+        parser.error(f"--keep {keep}: 0 (keep all) or more")
+    return GraphSettings(**args), duration, keep
+
+
+def prune_runs(run: Path, keep: int) -> list[Path]:
+    """Removes the oldest run folders named by the time beside `run` (itself one of them), so that `keep` remain;
+    the ones removed. A folder the user named (--output) is never touched, nor anything else in outputs/."""
+    if keep <= 0 or not RUN_NAME.fullmatch(run.name):
+        return []
+    runs = sorted(p for p in run.parent.iterdir() if p.is_dir() and RUN_NAME.fullmatch(p.name) and p != run)
+    old = runs[: max(0, len(runs) - (keep - 1))]
+    for path in old:
+        shutil.rmtree(path, ignore_errors=True)
+    return old
 
 
 def main(argv: list[str] | None = None) -> int:
     from aria_nav_ros.run_report import cue_progress, write_report
 
     start_process()
-    settings, duration = parse_settings(argv)
+    settings, duration, keep = parse_settings(argv)
     # Discovery beyond this machine only where DDS security guards it, or when asked (network_guard).
     verdict = graph_network_verdict(os.environ, settings.insecure_network)
     if verdict.line:
@@ -284,15 +308,21 @@ def main(argv: list[str] | None = None) -> int:
     run = Path(settings.output)
     if run.exists() and any(run.iterdir()):
         raise SystemExit(f"run folder {run} is not empty: choose a new --output")
-    run.mkdir(parents=True, exist_ok=True)
-    _say(f"run folder {run}")
     processes = describe_graph(settings)
     for line in make_room(len(processes)):  # shared memory that crashed DDS programs left (dds_shm)
         _say(line)
-    code = run_graph(processes, duration, progress=lambda _: cue_progress(run))
-    if not any(run.iterdir()):
-        return code  # nothing ran (the source did not open, or a stop came first): no summary to write
+    made = not run.exists()
+    run.mkdir(parents=True, exist_ok=True)
+    said = lambda: _say(f"run folder {run}")  # noqa: E731  (once the source is open: a failed start leaves none)
+    code = run_graph(processes, duration, progress=lambda _: cue_progress(run), started=said)
+    if not any(run.iterdir()):  # nothing ran (the source did not open, or a stop came first): nothing to keep
+        if made:
+            run.rmdir()
+        return code  # the last line said why
     print(write_report(run, settings), flush=True)
+    if removed := prune_runs(run, keep):
+        print(f"[graph] removed {len(removed)} older run folders (--keep {keep}): "
+              + ", ".join(p.name for p in removed), flush=True)  # fmt: skip
     return code
 
 

@@ -33,9 +33,23 @@ def read_cues(run: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line] if path.exists() else []
 
 
+def cue_counts(cues: list[dict]) -> dict[str, object]:
+    """The one count of a run's cues, for progress and summary alike: hazard cues by tier (an object's class was
+    said), and the aid's own health cues by text ("System ready", "Recording ended", ...)."""
+    return {
+        "cues": {u: sum(c["urgency"] == u and bool(c["class"]) for c in cues) for u in TIERS},
+        "system_cues": dict(Counter(c["text"] for c in cues if not c["class"])),
+    }
+
+
+def cue_line(counts: dict[str, object]) -> str:
+    hazards, system = counts["cues"], counts["system_cues"]
+    line = f"{sum(hazards.values())} cues: " + ", ".join(f"{u} {n}" for u, n in hazards.items())
+    return line + f"; {sum(system.values())} system cues"
+
+
 def cue_progress(run: Path) -> str:
-    counts = Counter(c["urgency"] for c in read_cues(run))
-    return f"{sum(counts.values())} cues (" + ", ".join(f"{u} {counts[u]}" for u in TIERS) + ")"
+    return cue_line(cue_counts(read_cues(run)))
 
 
 def percentiles(values: list[float]) -> dict[str, float | int | None]:
@@ -61,7 +75,9 @@ class _BagDigest:
             annotated.update(in_bag(reader.topics, {annotated_topic(c): c for c in CAMERAS}))
             cues = set(in_bag(reader.topics, {CUES_TOPIC: True}))
             wanted = [c for c in reader.connections if c.topic in {*topics, *annotated, *cues}]
-            for connection, received_ns, raw in reader.messages(connections=wanted):
+            # An empty list is "every connection" to rosbags: a bag without results (a recorder that lost its
+            # topics list) gives nothing to digest, not a KeyError on its other topics.
+            for connection, received_ns, raw in reader.messages(connections=wanted) if wanted else ():
                 if connection.topic in topics:
                     self.detections[topics[connection.topic]].append(received_ns)
                     continue
@@ -98,8 +114,7 @@ def write_report(run: Path, settings: GraphSettings) -> str:
     summary: dict[str, object] = {
         "settings": asdict(settings),
         "frames_received": {c: s["received"] for c, s in streams.items()},
-        "cues": {u: sum(c["urgency"] == u and bool(c["class"]) for c in cues) for u in TIERS},  # hazard cues
-        "system_cues": dict(Counter(c["text"] for c in cues if not c["class"])),  # the aid's own health
+        **cue_counts(cues),
     }
     if digest is not None:
         per_camera = {}
@@ -127,8 +142,7 @@ def _printable(run: Path, summary: dict) -> str:
     latency = summary.get("camera_to_cue_ms")
     if latency and latency.get("n"):
         lines.append(f"  camera to cue: p50 {latency['p50']} ms, p95 {latency['p95']} ms, p99 {latency['p99']} ms")
-    counts = summary["cues"]
-    lines.append(f"  {sum(counts.values())} cues: " + ", ".join(f"{u} {n}" for u, n in counts.items()))
+    lines.append("  " + cue_line(summary))
     system = summary.get("system_cues") or {}
     lines.append("  system cues: " + (", ".join(f"{text} x{n}" for text, n in system.items()) or "none"))
     files = sorted(p.name for p in run.iterdir())

@@ -62,9 +62,11 @@ def resolved(command: list[str]) -> dict:
             continue
         if flag == "--params-file":
             entries = yaml.safe_load(Path(value).read_text())
+            namespace = next((v.partition(":=")[2] for f, v in pairs if f == "-r" and v.startswith("__ns:=")), "")
             for name in nodes:
-                nodes[name]["parameters"].update(entries.get("/**", {}).get("ros__parameters", {}))
-                nodes[name]["parameters"].update(entries.get(name, {}).get("ros__parameters", {}))
+                # rcl's matching: every node (/**), the name in any namespace (/**/name), the full name
+                for key in ("/**", f"/**/{name}", f"{namespace}/{name}" if namespace else name):
+                    nodes[name]["parameters"].update(entries.get(key, {}).get("ros__parameters", {}))
             continue
         left, _, text = value.partition(":=")  # [node:]name:=value; a node prefix aims at one node
         target, _, key = left.rpartition(":")

@@ -45,7 +45,8 @@ def test_recorder_stops_before_the_disk_is_full_and_navigation_says_so(tmp_path:
     min_free = float(KEEP_FREE_MB)
     bag = disk / "bag"
     nav = NodeProcess(node_command("navigation", audio_sink="wav", wav_path=tmp_path / "nav.wav"), ros_env)
-    recorder = NodeProcess(node_command("recorder", path=bag, topics=f'["{TOPIC}"]', min_free_mb=min_free), ros_env)
+    recorder = NodeProcess([*node_command("recorder", path=bag, topics=f'["{TOPIC}"]', min_free_mb=min_free),
+                            "--log-level", "debug"], ros_env)  # fmt: skip
     rclpy.init()
     node = Node("disk_filler")
     cues: list[str] = []
@@ -98,7 +99,8 @@ def test_recorder_keeps_the_latched_tf_static_published_before_it_came(tmp_path:
     mount.header.frame_id = "aria_head"
     pub.publish(TFMessage(transforms=[mount]))  # once, before the recorder exists
     bag = tmp_path / "bag"
-    recorder = NodeProcess(node_command("recorder", path=bag, topics='["tf_static"]'), ros_env)
+    recorder = NodeProcess([*node_command("recorder", path=bag, topics='["tf_static"]'), "--log-level", "debug"],
+                           ros_env)  # its per-topic lines are debug
     try:
         assert recorder.wait_for("first message on /tf_static written", timeout_s=30), recorder.log[-2000:]
         code = recorder.stop()

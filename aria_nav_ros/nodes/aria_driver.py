@@ -19,7 +19,9 @@ when the recording is over, as `ros2 bag play` does.
 Start and end: the source is opened at once. `wait_for` holds a replay's
 first frame until every camera topic has a subscriber (`subscribers`, e.g.
 a recorder) or a perception node ready (`perception`: one that subscribes
-its images and publishes its detections, so its model has loaded).
+its images and publishes its detections, so its model has loaded), at most
+`wait_for_timeout`: then the replay starts and each camera still missing is
+said not working.
 `exit_on_open_failure` ends the process with EXIT_SOURCE when the source
 cannot open (a missing file, no glasses), so that a graph never runs
 without it; the launcher learns of both through the pipe in ARIA_NAV_READY_FD.
@@ -109,6 +111,8 @@ PARAMETERS = (
     Param("profile", "profile18", "live glasses: the streaming profile (profile18: 10 Hz, profile28: 30 Hz)"),
     Param("wait_for", "none", "replays: hold the first frame until every camera has a subscriber, or a ready "
           "perception node", choices=WAIT_FOR),
+    Param("wait_for_timeout", 120.0, "replays: after this long (s) the replay starts without the cameras still "
+          "missing, and each is said not working", low=1.0, high=3600.0),
     Param("clock", "now", "stamps: now (ROS time) or recorded (the recording's, published on /clock)",
           choices=CLOCKS),
     Param("lockstep", False, "hold each image until its detections are out (deterministic replays)"),
@@ -200,6 +204,7 @@ class AriaDriver(ManagedNode):
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)
         self.create_timer(1.0, self._report)
         self.wait_for = str(v["wait_for"])
+        self.wait_for_timeout = float(v["wait_for_timeout"])
         if live:
             self.wait_for = "none"  # glasses do not wait: their frames are now or never
         self._source_factory = source_factory or (lambda: open_source(self.settings))
@@ -344,13 +349,24 @@ class AriaDriver(ManagedNode):
             elif now - self._ready_since >= SETTLE_S:
                 self.get_logger().info(f"{self.wait_for} ready for every camera: starting the replay")
                 runner.release()
-            if missing and now - self._waiting_said >= WAITING_SAID_EVERY_S:
+            waited = now - self._waiting_since
+            if missing and waited >= self.wait_for_timeout:
+                self._give_up_waiting(runner, missing)
+            elif missing and now - self._waiting_said >= WAITING_SAID_EVERY_S:
                 self._waiting_said = now
-                waited = now - self._waiting_since
                 self.get_logger().info(f"waiting for {self.wait_for} on {', '.join(missing)} ({waited:.0f} s so far)")
         if runner.ended.is_set() and not self._end_told:
             self._end_told = True
             self._source_ended(runner.failure, opened=runner.opened.is_set())
+
+    def _give_up_waiting(self, runner: SourceRunner, missing: list[str]) -> None:
+        """A perception node that never became ready must not hold the replay for ever, nor silently: the replay
+        starts, and each camera still missing is told as not working (said "back" once its results come)."""
+        why = f"no {self.wait_for} took its images within wait_for_timeout {self.wait_for_timeout:g} s"
+        self.get_logger().error(f"{', '.join(missing)}: {why}; starting the replay without them")
+        for camera in missing:
+            self.events_pub.publish(system_event(self, SystemEvent.CAMERA_FAILED, why, camera=camera))
+        runner.release()
 
     def _publish_mounts(self) -> None:
         """/tf_static, again whenever the source's mounts change (live glasses send their calibration late)."""

@@ -122,7 +122,9 @@ class Recorder(Node):
             qos = self._qos(topic, msgtype)
             self.create_subscription(cls, topic, lambda data, t=topic: self._write(t, data), qos, raw=True)
             self.pending.discard(topic)
-            self.get_logger().info(f"recording {topic} ({msgtype})")
+            self.get_logger().debug(f"recording {topic} ({msgtype})")  # per topic: a debug detail, not a console line
+            if not self.pending:
+                self.get_logger().info(f"every topic found: recording all {len(self.topics)}")
 
     def _qos(self, topic: str, msgtype: str) -> QoSProfile:
         """Reliable only when every publisher is: a reliable reader ignores best-effort writers."""
@@ -146,7 +148,7 @@ class Recorder(Node):
             self._stop_recording(f"writing {self.path} failed: {error}")
             return
         if self.bag.counts.get(topic) == 1:  # once per topic: what flows into the bag, as it starts to
-            self.get_logger().info(f"first message on {topic} written")
+            self.get_logger().debug(f"first message on {topic} written")
 
     def destroy_node(self) -> None:
         if getattr(self, "bag", None) is not None:

@@ -55,10 +55,13 @@ class StreamMonitor(Node):
         self.stats[camera].add(age_ns / 1e6, pixels.shape)
 
     def _report(self) -> None:
+        # Per second: a debug detail (the launcher's progress line and streams.json are what a user reads).
         line = ", ".join(f"{camera} {stats.brief()}" for camera, stats in self.stats.items())
-        self.get_logger().info(line)
+        self.get_logger().debug(line)
 
     def destroy_node(self) -> None:
+        received = ", ".join(f"{camera} {stats.received}" for camera, stats in self.stats.items())
+        self.get_logger().info(f"frames received: {received}")
         if self.summary_path:
             summary = {camera: stats.summary() for camera, stats in self.stats.items()}
             try:

@@ -91,6 +91,8 @@ class ImageFolderSource(_Pictures):
         self.paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
         if not self.paths:
             raise SourceError(f"image folder {folder} holds no {'/'.join(PHOTO_SUFFIXES)} files")
+        if cv2.imread(str(self.paths[0]), cv2.IMREAD_REDUCED_COLOR_8) is None:  # the first, now: before any model
+            raise SourceError(f"cannot decode image {self.paths[0]}")
         self.period_ns = int(1e9 / fps)
 
     def items(self) -> Iterator[Item]:
@@ -117,12 +119,19 @@ class VideoSource(_Pictures):
         self.path = Path(path)
         if not self.path.is_file():
             raise SourceError(f"video {self.path} does not exist")
+        # Opened is decoded: a file that is no video (or a codec OpenCV lacks) is said now, before a model loads.
+        capture = cv2.VideoCapture(str(self.path))
+        try:
+            if not capture.isOpened() or not capture.read()[0]:
+                raise SourceError(f"video {self.path} cannot be decoded (not a video, or corrupt)")
+        finally:
+            capture.release()
 
     def items(self) -> Iterator[Item]:
         capture = cv2.VideoCapture(str(self.path))
         try:
             if not capture.isOpened():
-                raise SourceError(f"video {self.path} cannot be opened (not a video, or corrupt)")
+                raise SourceError(f"video {self.path} cannot be decoded (not a video, or corrupt)")
             fps = capture.get(cv2.CAP_PROP_FPS)
             period_ns = int(1e9 / fps) if fps and fps > 0 else 100_000_000
             index = 0
