@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -10,6 +11,7 @@ from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.detection import (
     DISTANCE_CLASS_SIZE,
     DISTANCE_DEPTH,
+    DISTANCE_GROUND_EDGE,
     DISTANCE_GROUND_PLANE,
     DISTANCE_UNKNOWN,
     RawDetection,
@@ -80,8 +82,13 @@ def test_cut_box_above_the_horizon_has_no_distance_without_depth_and_says_why() 
         why_no_distance(box, CAMERA, CONFIG)
         == "'person' is cut by the image edge and its foot is not on the ground ahead"
     )
+    # Cut by the lower edge: before issue 28 (no bounds) nothing at all; now the ground the edge sees bounds it.
     bag = RawDetection((100.0, 900.0, 300.0, 1407.0), 0.8, 5, "Fall", math.nan)
-    assert why_no_distance(bag, CAMERA, CONFIG) == "no known height for 'Fall' and its foot is out of the image"
+    without_bounds = replace(CONFIG, edge_bounds=False)
+    assert math.isnan(locate([bag], CAMERA, without_bounds)[0].distance_m)
+    assert why_no_distance(bag, CAMERA, without_bounds) == "no known height for 'Fall' and its foot is out of the image"
+    [bounded] = locate([bag], CAMERA, CONFIG)
+    assert bounded.distance_source == DISTANCE_GROUND_EDGE and bounded.distance_is_bound
 
 
 def test_depth_is_scaled_by_the_geometric_estimates_and_reaches_cut_boxes() -> None:

@@ -1,6 +1,7 @@
 """Each custom message survives rclpy serialization field for field."""
 
 import math
+from dataclasses import replace
 
 from rclpy.serialization import deserialize_message, serialize_message
 from std_msgs.msg import Header
@@ -40,6 +41,23 @@ def test_detection_nan_distance_survives() -> None:
     back = _round_trip(msg)
     assert math.isnan(back.distance_m)
     assert back.distance_source == Detection.DISTANCE_UNKNOWN
+
+
+def test_a_distance_bound_and_the_cut_edges_survive_and_convert_to_the_core() -> None:
+    """Issue 28's fields: what a bound is (and from what), which edges cut the box, how much of the view it
+    fills, and whether it is the wearer's own body, from the core's Detection to the message and back."""
+    from aria_nav_ros.core.detection import DISTANCE_GROUND_EDGE, EDGE_BOTTOM, EDGE_RIGHT
+    from aria_nav_ros.core.detection import Detection as CoreDetection
+    from aria_nav_ros.ros.detections import detection_from_msg, detection_msg
+
+    core = CoreDetection(0, "person", 0.75, (600.0, 300.0, 1407.0, 1407.0), 1.25, DISTANCE_GROUND_EDGE, 12.5, 3,
+                         True, EDGE_RIGHT | EDGE_BOTTOM, 0.5, False)  # fmt: skip
+    msg = _round_trip(detection_msg(core))
+    assert msg.distance_source == Detection.DISTANCE_GROUND_EDGE == DISTANCE_GROUND_EDGE
+    assert msg.distance_is_bound and msg.cut_edges == Detection.EDGE_RIGHT | Detection.EDGE_BOTTOM
+    assert detection_from_msg(msg) == core
+    body = detection_from_msg(_round_trip(detection_msg(replace(core, distance_m=float("nan"), wearer_body=True))))
+    assert body.wearer_body and math.isnan(body.distance_m)
 
 
 def test_detection_array_round_trip() -> None:

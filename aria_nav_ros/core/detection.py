@@ -10,6 +10,14 @@ DISTANCE_UNKNOWN = 0
 DISTANCE_CLASS_SIZE = 1
 DISTANCE_GROUND_PLANE = 2
 DISTANCE_DEPTH = 3
+# The box reaches the image's lower edge: the foot is nearer than where the lowest visible ray under the box
+# meets the ground. distance_m is then that bound (distance_is_bound), never a measurement.
+DISTANCE_GROUND_EDGE = 4
+DISTANCE_SOURCES = (DISTANCE_UNKNOWN, DISTANCE_CLASS_SIZE, DISTANCE_GROUND_PLANE, DISTANCE_DEPTH, DISTANCE_GROUND_EDGE)
+
+# The image edges a box touches (bits of cut_edges): cut there, its extent across that edge is unknown.
+EDGE_LEFT, EDGE_TOP, EDGE_RIGHT, EDGE_BOTTOM = 1, 2, 4, 8
+ALL_EDGES = EDGE_LEFT | EDGE_TOP | EDGE_RIGHT | EDGE_BOTTOM
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,12 @@ class Detection:
     distance_source: int  # one of DISTANCE_*
     bearing_deg: float  # from the wearer's straight ahead: negative left, positive right
     track_id: int = -1
+    distance_is_bound: bool = False  # distance_m is an upper bound: the object is at most that far (or nearer)
+    cut_edges: int = 0  # EDGE_* bits: the image edges the box touches
+    view_share: float = 0.0  # the share of the image's area the box covers, 0..1
+    # Too low to stand on the ground within its bound: the wearer's own hands and arms (or a thing held), not an
+    # obstacle; never said to the wearer.
+    wearer_body: bool = False
 
 
 MAX_CLASS_NAME = 64  # characters; longer is not a class name
@@ -49,8 +63,14 @@ def detection_problem(det: Detection) -> str:
         return f"bearing {det.bearing_deg} deg: must be finite, within +-180"
     if not (math.isnan(det.distance_m) or 0.0 < det.distance_m <= MAX_DISTANCE_M):
         return f"distance {det.distance_m} m: must be NaN (unknown) or in (0, {MAX_DISTANCE_M:g}]"
-    if det.distance_source not in (DISTANCE_UNKNOWN, DISTANCE_CLASS_SIZE, DISTANCE_GROUND_PLANE, DISTANCE_DEPTH):
+    if det.distance_source not in DISTANCE_SOURCES:
         return f"distance source {det.distance_source}: unknown"
+    if det.distance_is_bound and math.isnan(det.distance_m):
+        return "a distance bound without a distance"
+    if not 0 <= det.cut_edges <= ALL_EDGES:
+        return f"cut edges {det.cut_edges}: bits of 1 (left), 2 (top), 4 (right), 8 (bottom)"
+    if not 0.0 <= det.view_share <= 1.0:  # also false for NaN
+        return f"view share {det.view_share}: must be in [0, 1]"
     if not all(math.isfinite(v) for v in det.box):
         return f"box {det.box}: must be finite"
     return ""

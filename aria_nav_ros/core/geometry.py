@@ -12,6 +12,13 @@ tilt (`pitch_deg`). All estimates are horizontal distances from the head:
 - depth: Depth Anything's relative inverse depth, turned into metres by the
   scale that best fits the geometric estimates of the same frame (median of
   the per-object ratios), so every box, also the cut ones, gets a distance.
+- ground edge (a bound): a box that reaches the image's lower edge has its foot
+  below the frame, so the object is nearer than where the lowest visible ray
+  under the box meets the ground: the farthest of those points is an upper
+  bound (`distance_is_bound`), said as "under two meters" and treated as at
+  least that close. A person box that, standing at that bound, would be far
+  shorter than any adult (its top far below the horizon) is the wearer's own
+  hands and arms (`wearer_body`), not someone there.
 A box none of them fits has no distance; `why_no_distance` says why.
 """
 
@@ -27,8 +34,13 @@ from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.detection import (
     DISTANCE_CLASS_SIZE,
     DISTANCE_DEPTH,
+    DISTANCE_GROUND_EDGE,
     DISTANCE_GROUND_PLANE,
     DISTANCE_UNKNOWN,
+    EDGE_BOTTOM,
+    EDGE_LEFT,
+    EDGE_RIGHT,
+    EDGE_TOP,
     Detection,
     RawDetection,
 )
@@ -50,6 +62,15 @@ class GeometryConfig:
     class_aliases: dict[str, str] = field(default_factory=dict)  # model name -> a name above
     edge_margin_px: float = 2.0  # a box this close to an edge is cut by it
     max_distance_m: float = 50.0  # estimates beyond this are not believed
+    # A box cut by the lower edge gets an upper bound from the ground the edge sees (False: no distance, as
+    # before issue 28; the close-range benchmark's `today`).
+    edge_bounds: bool = True
+    # A bottom-cut person box whose top, were it standing at its bound, would be under this share of a person's
+    # height (1.7 m: 1.19 m) is taken for the wearer's own arm: every standing adult's head is higher. (A
+    # detector calls the wearer's hands and arms "person"; other classes are what they are.)
+    wearer_body_height_ratio: float = 0.7
+    wearer_body_classes: tuple[str, ...] = ("person",)
+    edge_columns: int = 5  # rays along the lower edge under a box: the foot may be under any of them
 
 
 AHEAD = looking(0.0)  # a camera looking straight ahead from the head (videos, photos, tests)
@@ -85,6 +106,36 @@ def foot_cut(box: Sequence[float], camera: CameraModel, margin: float) -> bool:
     return box[3] >= camera.height - 1 - margin
 
 
+def cut_edges(box: Sequence[float], camera: CameraModel, margin: float) -> int:
+    """The EDGE_* bits of the image edges the box touches (or crosses)."""
+    x1, y1, x2, y2 = box
+    return (
+        (EDGE_LEFT if x1 <= margin else 0)
+        | (EDGE_TOP if y1 <= margin else 0)
+        | (EDGE_RIGHT if x2 >= camera.width - 1 - margin else 0)
+        | (EDGE_BOTTOM if foot_cut(box, camera, margin) else 0)
+    )
+
+
+def view_share(box: Sequence[float], camera: CameraModel) -> float:
+    """The share of the image's area that the box (clipped to the image) covers."""
+    x1, y1, x2, y2 = box
+    w = max(0.0, min(x2, camera.width) - max(x1, 0.0))
+    h = max(0.0, min(y2, camera.height) - max(y1, 0.0))
+    return min(1.0, w * h / float(camera.width * camera.height))
+
+
+def ground_edge_bound(edge_rays: np.ndarray, camera_height_m: float) -> float:
+    """Horizontal metres from the camera within which a box's foot lies when the box reaches the lower edge;
+    `edge_rays`: the head rays of the lowest image row under the box. The foot is below the edge, so nearer
+    than where any of them meets the ground: the farthest of those points bounds it. NaN when a ray is at or
+    above the horizon (the ground there is not seen: no bound)."""
+    below = [-rise(r) for r in edge_rays]
+    if not below or min(below) <= math.tan(math.radians(0.5)):
+        return math.nan
+    return camera_height_m / min(below)
+
+
 def class_size_distance(
     box: Sequence[float], camera: CameraModel, top: np.ndarray, bottom: np.ndarray, height_m: float, margin: float
 ) -> float:
@@ -108,10 +159,14 @@ def ground_plane_distance(
     return camera_height_m / below
 
 
-def why_no_distance(det: RawDetection, camera: CameraModel, config: GeometryConfig) -> str:
+def why_no_distance(det: RawDetection, camera: CameraModel, config: GeometryConfig, wearer_body: bool = False) -> str:
     """Why `locate` found no distance for a box (for the log: said once per reason)."""
     name = config.class_aliases.get(det.class_name, det.class_name)
+    if wearer_body:
+        return f"{name!r} comes up from the lower edge too low to stand on the ground there: the wearer's own body"
     cut = foot_cut(det.box, camera, config.edge_margin_px)
+    if cut and config.edge_bounds:
+        return f"{name!r} reaches the lower edge where the image does not see the ground (no bound)"
     if name not in config.class_heights_m and cut:
         return f"no known height for {name!r} and its foot is out of the image"
     if name not in config.class_heights_m:
@@ -124,20 +179,41 @@ def why_no_distance(det: RawDetection, camera: CameraModel, config: GeometryConf
 def locate(
     raw: Sequence[RawDetection], camera: CameraModel, config: GeometryConfig, mount: Mount = AHEAD
 ) -> list[Detection]:
-    """Distances and bearings for one frame's detections."""
+    """Distances (or bounds) and bearings for one frame's detections."""
     geometric: list[tuple[float, int]] = []  # horizontal metres from the camera, and how they were found
+    bounds: list[float] = []  # the ground-edge bound of each box cut by the lower edge (else NaN)
+    low: list[bool] = []  # too low to stand on the ground within its bound (wearer_body)
     centres = []  # the ray through each box's centre, in the level head frame
-    pixels = []  # the top, bottom and centre of each box's middle column: one call for the whole frame
+    # The top, bottom and centre of each box's middle column, then `edge_columns` points of the lowest image
+    # row under it: one unprojection for the whole frame.
+    columns = max(1, config.edge_columns)
+    pixels = []
     for x1, y1, x2, y2 in (d.box for d in raw):
         u = (x1 + x2) / 2
         pixels += [(u, y1), (u, y2), (u, (y1 + y2) / 2)]
+        left, right = max(0.0, x1), min(camera.width - 1.0, x2)
+        pixels += [(float(c), camera.height - 1.0) for c in np.linspace(left, max(left, right), columns)]
+    per_box = 3 + columns
     origin, rays = head_rays(pixels, camera, mount, config.pitch_deg) if raw else (None, np.zeros((0, 3)))
-    for det, (top, bottom, centre) in zip(raw, rays.reshape(-1, 3, 3), strict=True):
+    for det, box_rays in zip(raw, rays.reshape(-1, per_box, 3), strict=True):
+        top, bottom, centre, edge = box_rays[0], box_rays[1], box_rays[2], box_rays[3:]
         centres.append(centre)
         name = config.class_aliases.get(det.class_name, det.class_name)
-        ground = ground_plane_distance(det.box, camera, config.eye_height_m + origin[2], bottom, config.edge_margin_px)
+        camera_height = config.eye_height_m + origin[2]
+        ground = ground_plane_distance(det.box, camera, camera_height, bottom, config.edge_margin_px)
         height = config.class_heights_m.get(name)
         size = class_size_distance(det.box, camera, top, bottom, height, config.edge_margin_px) if height else math.nan
+        bound = math.nan
+        if config.edge_bounds and foot_cut(det.box, camera, config.edge_margin_px):
+            bound = ground_edge_bound(edge, camera_height)
+        bounds.append(bound)
+        # How tall the object would be, standing at its bound with its top at the box's top. An adult's head
+        # is above the eyes' horizon at any distance, so a person box that comes up from the lower edge and
+        # stays far below the horizon is the wearer's own arm, not someone standing there.
+        top_cut = det.box[1] <= config.edge_margin_px
+        at_bound = camera_height + bound * rise(top) if math.isfinite(bound) and not top_cut else math.inf
+        body = name in config.wearer_body_classes and height is not None
+        low.append(body and bool(at_bound < config.wearer_body_height_ratio * height))
         # People and vehicles have well known heights; the ground point is better for the rest.
         if not math.isnan(size) and (math.isnan(ground) or name == "person"):
             geometric.append((size, DISTANCE_CLASS_SIZE))
@@ -145,18 +221,23 @@ def locate(
             geometric.append((ground, DISTANCE_GROUND_PLANE))
         else:
             geometric.append((math.nan, DISTANCE_UNKNOWN))
-    scale = depth_scale(raw, [d for d, _ in geometric], config.max_distance_m)
+    scale = depth_scale(raw, [d for d, _ in geometric], config.max_distance_m)  # bounds are no measurements
     located = []
-    for det, (distance, source), centre in zip(raw, geometric, centres, strict=True):
+    for det, (distance, source), bound, body, centre in zip(raw, geometric, bounds, low, centres, strict=True):
         if scale is not None and det.inverse_depth > 0:
             distance, source = 1.0 / (scale * det.inverse_depth), DISTANCE_DEPTH
+        is_bound = False
+        if body:
+            distance, source = math.nan, DISTANCE_UNKNOWN  # no obstacle: nothing to measure
+        elif math.isfinite(bound) and not distance <= bound:  # no measurement, or one the ground contradicts
+            distance, source, is_bound = bound, DISTANCE_GROUND_EDGE, True
         if 0 < distance <= config.max_distance_m:
             # Where the object is, seen from the head (`origin`: the camera, the same for every box): the cameras
             # sit a few centimetres off the head, which at 1 m turns a bearing by up to 4 degrees.
             point = reach(origin, centre, distance)
             distance = math.hypot(point[0], point[1])
         else:
-            point, distance, source = centre, math.nan, DISTANCE_UNKNOWN
+            point, distance, source, is_bound = centre, math.nan, DISTANCE_UNKNOWN, False
         located.append(
             Detection(
                 det.class_id,
@@ -166,6 +247,10 @@ def locate(
                 distance,
                 source,
                 bearing_deg(point),
+                distance_is_bound=is_bound,
+                cut_edges=cut_edges(det.box, camera, config.edge_margin_px),
+                view_share=view_share(det.box, camera),
+                wearer_body=body,
             )
         )
     return located

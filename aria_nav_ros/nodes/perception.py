@@ -490,7 +490,10 @@ class PerceptionNode(ManagedNode):
         detections = locate(raw, camera, self.geometry, self._mount(msg.header.frame_id))
         self._say_missing_distances(raw, detections, camera)
         if guessed:  # a distance from guessed intrinsics could raise a false alarm: say none
-            detections = [replace(d, distance_m=math.nan, distance_source=DISTANCE_UNKNOWN) for d in detections]
+            detections = [
+                replace(d, distance_m=math.nan, distance_source=DISTANCE_UNKNOWN, distance_is_bound=False)
+                for d in detections
+            ]
         self.detections_pub.publish(detection_array(msg.header, self.camera, width, height, detections, out.timings_ms))
         self.trace.write(
             stamp=stamp_ns(msg.header.stamp),
@@ -521,7 +524,7 @@ class PerceptionNode(ManagedNode):
         """A hazard without a distance is told without one ("person, left"): say why in the log, once per reason."""
         for det, located in zip(raw, detections, strict=True):
             if math.isnan(located.distance_m):
-                why = why_no_distance(det, camera, self.geometry)
+                why = why_no_distance(det, camera, self.geometry, located.wearer_body)
                 if why not in self._no_distance_said:
                     self._no_distance_said.add(why)
                     self.get_logger().info(f"{self.camera}: no distance: {why}")

@@ -20,7 +20,8 @@ def detection_msg(det: Detection) -> DetectionMsg:
         class_id=det.class_id, class_name=det.class_name, score=float(det.score),
         x_min=float(x1), y_min=float(y1), x_max=float(x2), y_max=float(y2),
         distance_m=float(det.distance_m), distance_source=det.distance_source,
-        bearing_deg=float(det.bearing_deg), track_id=det.track_id,
+        bearing_deg=float(det.bearing_deg), track_id=det.track_id, distance_is_bound=bool(det.distance_is_bound),
+        cut_edges=int(det.cut_edges), view_share=float(det.view_share), wearer_body=bool(det.wearer_body),
     )  # fmt: skip
 
 
@@ -34,6 +35,10 @@ def detection_from_msg(msg: DetectionMsg) -> Detection:
         msg.distance_source,
         msg.bearing_deg,
         msg.track_id,
+        bool(msg.distance_is_bound),
+        int(msg.cut_edges),
+        float(msg.view_share),
+        bool(msg.wearer_body),
     )
 
 
@@ -75,7 +80,7 @@ def markers(header: Header, camera: str, detections: list[Detection], eye_height
             type=Marker.TEXT_VIEW_FACING,
             action=Marker.ADD,
             lifetime=lifetime,
-            text=f"{det.class_name} {det.distance_m:.1f} m",
+            text=f"{det.class_name} {'< ' if det.distance_is_bound else ''}{det.distance_m:.1f} m",
         )
         label.pose.position.x, label.pose.position.y, label.pose.position.z = x, y, 2.0 - eye_height_m
         label.pose.orientation.w = 1.0

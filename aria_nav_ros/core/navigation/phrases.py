@@ -1,4 +1,5 @@
-"""What the wearer hears, in English and Spanish: "Person ahead, two meters" / "Persona delante, a dos metros"."""
+"""What the wearer hears, in English and Spanish: "Person ahead, two meters" / "Persona delante, a dos metros";
+a distance that is only an upper bound: "Person ahead, under two meters" / "Persona delante, a menos de dos metros"."""
 
 from __future__ import annotations
 
@@ -56,24 +57,28 @@ def check_language(language: str) -> str:
     return language
 
 
-def distance_words(metres: float, language: str) -> str:
-    """Half metres up to 3 m, whole metres beyond, words up to twenty."""
-    step = 0.5 if metres < 3.0 else 1.0
-    value = max(0.5, round(metres / step) * step)
+def distance_words(metres: float, language: str, bound: bool = False) -> str:
+    """Half metres up to 3 m, whole metres beyond, words up to twenty. A bound is rounded up (still true) and
+    said as one: "under two meters" (in half metres up to 5 m: a bound just over 3 m is no "under four")."""
+    step = 0.5 if metres < (5.0 if bound else 3.0) else 1.0
+    value = max(0.5, (math.ceil(metres / step - 1e-9) if bound else round(metres / step)) * step)
     whole, half = int(value), value - int(value) >= 0.5
     if whole > 20:
         number = str(whole)
     else:
         number = _NUMBERS[language][whole]
     if language == "en":
+        under = "under " if bound else ""
         if whole == 0:
-            return "half a meter"
-        return f"{number}{' and a half' if half else ''} meter{'s' if value > 1 else ''}"
+            return f"{under}half a meter"
+        return f"{under}{number}{' and a half' if half else ''} meter{'s' if value > 1 else ''}"
     if whole == 0:
-        return "a medio metro"
-    if whole == 1:
-        return "a metro y medio" if half else "a un metro"
-    return f"a {number} metros{' y medio' if half else ''}"
+        words = "medio metro"
+    elif whole == 1:
+        words = "metro y medio" if half else "un metro"
+    else:
+        words = f"{number} metros{' y medio' if half else ''}"
+    return f"a menos de {words}" if bound else f"a {words}"
 
 
 def _name(class_name: str, language: str) -> str:
@@ -93,14 +98,17 @@ def _count(n: int, language: str) -> str:
     return "una" if (n == 1 and language == "es") else _NUMBERS[language][n]
 
 
-def hazard_text(class_name: str, zone: str, metres: float, critical: bool, language: str) -> str:
+def hazard_text(class_name: str, zone: str, metres: float, critical: bool, language: str, bound: bool = False) -> str:
+    """`bound`: `metres` is an upper bound ("under two meters")."""
     text = f"{_name(class_name, language)} {_ZONES[language][zone]}"
     if math.isfinite(metres):
-        text += f", {distance_words(metres, language)}"
+        text += f", {distance_words(metres, language, bound)}"
     return (_CAREFUL[language] if critical else "") + text
 
 
-def group_text(class_name: str, count: int, zones: list[str], metres: float, critical: bool, language: str) -> str:
+def group_text(
+    class_name: str, count: int, zones: list[str], metres: float, critical: bool, language: str, bound: bool = False
+) -> str:
     """Several of one class at once, in one phrase: "Two people, left and right, three meters" (the nearest)."""
     where = [z for z in ("left", "ahead", "right") if z in zones]
     words = [_ZONE_WORDS[language][z] for z in where]
@@ -110,7 +118,7 @@ def group_text(class_name: str, count: int, zones: list[str], metres: float, cri
     else:
         text += ", " + ", ".join(words[:-1]) + f" {_AND[language]} {words[-1]}"
     if math.isfinite(metres):
-        text += f", {distance_words(metres, language)}"
+        text += f", {distance_words(metres, language, bound)}"
     text = text[0].upper() + text[1:]
     return (_CAREFUL[language] if critical else "") + text
 

@@ -20,6 +20,17 @@ cooldown, except one more urgent than the cue before (a critical cue also
 interrupts it).
 Standing still, information cues come half as often.
 
+Close range. A distance that is only an upper bound (the foot below the
+frame) counts as the distance: the object is at least that close, and the
+wearer hears the bound ("Careful! Person ahead, under two meters"). An
+object whose box covers `close_range.fill_share` of its image is critical.
+A box that grows gives time to contact even without a measured distance
+(tau = size / growth rate), for an object in the wearer's path (ahead, or
+within `path_half_width_m` of the walking line). A rise in tier within
+`replace_within_s` of a cue about the same object replaces that cue (it cuts
+it, rather than following it). What geometry marks as the wearer's own body
+is never said. No hazard cue is said after the end of a replay.
+
 Health, said as system cues (they never hold back a hazard cue): the first
 result says the system is ready. A camera whose results stop for
 `camera_timeout` while the others still deliver, and the other cameras'
@@ -58,6 +69,11 @@ DEFAULT_HABITUATION = {
     "turn_deg": 10.0, "remember_s": 30.0, "steady_s": 0.3, "group": True,
 }  # fmt: skip
 KIND_HAZARD, KIND_SYSTEM = 0, 1
+# config/navigation.yaml's `close_range` (issue 28; a user's older config may lack it)
+DEFAULT_CLOSE_RANGE = {
+    "fill_share": 0.5, "scale_ttc": True, "scale_window_s": 1.0, "scale_min_span_s": 0.5, "path_half_width_m": 1.0,
+    "replace_within_s": 1.0,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,8 @@ class Cue:
     text: str
     track_ids: tuple[int, ...] = ()  # every track it is about (more than one: a grouped cue)
     interrupts: bool = False  # cuts what is playing and drops what waits (a critical cue after a lesser one)
+    distance_is_bound: bool = False  # distance_m is an upper bound: said "under ..."
+    replaces: bool = False  # a rise about the object of the cue just before: said instead of it (interrupts)
 
 
 class Cadence:
@@ -174,6 +192,7 @@ class NavigationPolicy:
         self.config = config
         self.language = check_language(language)
         self.habituation = {**DEFAULT_HABITUATION, **config.raw.get("habituation", {})}
+        self.close_range = {**DEFAULT_CLOSE_RANGE, **config.raw.get("close_range", {})}
         tracking = config["tracking"]
         self.tracker = Tracker(
             tracking["max_bearing_jump_deg"],
@@ -257,9 +276,11 @@ class NavigationPolicy:
         """`stamp`: when the image was taken (tracks, speeds); `arrived`: now, for health (default: stamp)."""
         arrived = stamp if arrived is None else arrived
         cues = self._heard(arrived, camera)
-        named = [(d, self.config.canonical(d.class_name)) for d in detections]
+        named = [(d, self.config.canonical(d.class_name)) for d in detections if not d.wearer_body]
         self.tracker.update(stamp, camera, [(d, name) for d, name in named if self.config.is_hazard(name)])
-        hazard = self._decide(stamp)
+        # A result that arrives after the end of a replay is of a frame before it: the wearer was told the
+        # recording ended, a hazard after that would be about the past.
+        hazard = None if self.source_ended else self._decide(stamp)
         return cues + ([hazard] if hazard else [])
 
     def stopping(self, now: float) -> Cue:
@@ -381,6 +402,15 @@ class NavigationPolicy:
             return None  # (more urgent than the cue before, or critical about something else: no waiting)
         # A critical cue cuts a lesser one; right after another critical one it follows it instead.
         interrupts = tier == CRITICAL and (not in_cooldown or self.last_cue_urgency < CRITICAL)
+        # A rise moments after the cue about the same object takes its place: one sentence, not two.
+        said = best.said
+        replaces = (
+            said is not None
+            and tier > said.tier
+            and best.track_id in self.last_cue_tracks
+            and now - said.time <= float(self.close_range["replace_within_s"])
+        )
+        interrupts = interrupts or replaces
         group = [(best, tier, repeat)]  # (track, its tier, unchanged)
         if self.habituation["group"]:
             # Others of its class waiting now go with it (critical only with critical); a repeat also takes along
@@ -399,24 +429,25 @@ class NavigationPolicy:
         tier = max(k for _, k, _ in group)
         self.last_cue_time, self.last_cue_urgency = now, tier
         self.last_cue_tracks = {t.track_id for t, _, _ in group}
-        return self._hazard_cue(now, tier, [t for t, _, _ in group], interrupts)
+        return self._hazard_cue(now, tier, [t for t, _, _ in group], interrupts, replaces)
 
-    def _hazard_cue(self, now: float, tier: int, group: list[Track], interrupts: bool) -> Cue:
+    def _hazard_cue(self, now: float, tier: int, group: list[Track], interrupts: bool, replaces: bool) -> Cue:
         nearest, critical = group[0], tier == CRITICAL
         zone = self.zone(nearest.bearing_deg)
+        bound = nearest.distance_is_bound
         if len(group) == 1:
-            text = hazard_text(nearest.class_name, zone, nearest.distance_m, critical, self.language)
+            text = hazard_text(nearest.class_name, zone, nearest.distance_m, critical, self.language, bound)
             bearing = nearest.bearing_deg
         else:
             zones = [self.zone(t.bearing_deg) for t in group]
-            text = group_text(nearest.class_name, len(group), zones, nearest.distance_m, critical, self.language)
+            text = group_text(nearest.class_name, len(group), zones, nearest.distance_m, critical, self.language, bound)
             bearings = [t.bearing_deg for t in group]
             bearing = (min(bearings) + max(bearings)) / 2  # the earcon sits in the middle of the group
         cameras = tuple(sorted({c for t in group for c in t.recent_cameras(now)}))
         ids = tuple(t.track_id for t in group)
         return Cue(
             now, KIND_HAZARD, tier, nearest.class_name, nearest.distance_m, bearing, zone, cameras,
-            nearest.track_id, text, ids, interrupts,
+            nearest.track_id, text, ids, interrupts, bound, replaces,
         )  # fmt: skip
 
     def _retreated(self, track: Track, tier: int) -> None:
@@ -441,11 +472,15 @@ class NavigationPolicy:
         track.said = Said(now, tier, self.zone(track.bearing_deg), distance, track.bearing_deg, self.motion.walking)
 
     def _tier(self, track: Track) -> int:
-        """The track's tier by distance, with hysteresis, raised by time to contact."""
+        """The track's tier by distance (a bound: at least that close), with hysteresis, raised by time to
+        contact; critical when it fills most of the view."""
+        if track.view_share >= float(self.close_range["fill_share"]):
+            track.tier = CRITICAL
+            return CRITICAL
         d = track.distance_m
         if not math.isfinite(d):
-            track.tier = INFO  # something is there, but how far is unknown
-            return INFO
+            track.tier = INFO  # something is there, but how far is unknown: only its growth tells more
+            return max(INFO, self._ttc_tier(track, d))
         by_distance = self._distance_tier(track.class_name, d)
         if by_distance < track.tier:  # leaving a tier: only well beyond its line
             thresholds = self.config.tier_distances(track.class_name)
@@ -459,13 +494,24 @@ class NavigationPolicy:
         return max((i for i, name in enumerate(TIERS) if d <= thresholds[name]), default=-1)
 
     def _ttc_tier(self, track: Track, d: float) -> int:
-        """The tier by time to contact; none beyond the class's `range_m`."""
+        """The tier by time to contact (from the distance's speed, or the box's growth for an object in the
+        wearer's path); none beyond the class's `range_m`."""
         limits, tracking = self.config.contact_times(track.class_name), self.config["tracking"]
         if d > limits["range_m"]:
             return -1
         speed = track.approach_speed(tracking["speed_window"], float(tracking["speed_min_span_s"]))
-        ttc = d / speed if speed > 0.3 else math.inf
+        ttc = d / speed if speed > 0.3 and math.isfinite(d) else math.inf
+        if self.close_range["scale_ttc"] and self._in_path(track, d):
+            c = self.close_range
+            ttc = min(ttc, track.scale_ttc(float(c["scale_window_s"]), float(c["scale_min_span_s"])))
         return CRITICAL if ttc <= limits["critical"] else WARNING if ttc <= limits["warning"] else -1
+
+    def _in_path(self, track: Track, d: float) -> bool:
+        """Ahead, or (at `d`, which may be a bound or unknown) within `path_half_width_m` of the walking line: a
+        box that grows there is coming at the wearer; one growing off to the side is passing by."""
+        half_width = float(self.close_range["path_half_width_m"])
+        lateral = d * abs(math.sin(math.radians(track.bearing_deg))) if math.isfinite(d) else math.inf
+        return abs(track.bearing_deg) <= self.config["zones"]["ahead_half_width_deg"] or lateral <= half_width
 
     def _due(self, track: Track, tier: int, now: float, escalated: bool, changed: bool) -> bool | None:
         """True: to be said now. False: unchanged, and its habituation interval is not over. None: said too

@@ -7,6 +7,14 @@ distance are close enough; otherwise it takes up a track forgotten within
 `remember_after` at that place (a detector that misses an object for a few
 seconds does not make it new: what was said about it still counts), or it
 starts a new track.
+
+A distance that is only an upper bound (a box cut by the image's lower edge)
+counts as the distance for tiers ("at least that close") and for matching
+(anything nearer than the bound is consistent with it), never for speed. The
+box's own size gives time to contact without any distance: an object coming
+straight on grows as 1 / its distance, so tau = size / (d size / dt), fitted
+over the track's recent boxes of one camera, in one dimension the frame does
+not cut (the width of a person whose feet leave the frame still grows).
 """
 
 from __future__ import annotations
@@ -15,7 +23,20 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from aria_nav_ros.core.detection import Detection
+from aria_nav_ros.core.detection import EDGE_BOTTOM, EDGE_LEFT, EDGE_RIGHT, EDGE_TOP, Detection
+
+WIDTH, HEIGHT = "width", "height"  # which extent of a box is a scale (not cut by the frame)
+
+
+def box_scale(det: Detection) -> tuple[str, float] | None:
+    """(extent, pixels) of a box that measures the object's size: its width unless the frame cuts it at a side,
+    else its height unless cut at the top or bottom; None when cut both ways."""
+    x1, y1, x2, y2 = det.box
+    if not det.cut_edges & (EDGE_LEFT | EDGE_RIGHT) and x2 - x1 > 0:
+        return WIDTH, x2 - x1
+    if not det.cut_edges & (EDGE_TOP | EDGE_BOTTOM) and y2 - y1 > 0:
+        return HEIGHT, y2 - y1
+    return None
 
 
 def _median(distances: list[float], default: float) -> float:
@@ -44,7 +65,10 @@ class Track:
     bearing_deg: float
     last_seen: float
     cameras: dict[str, float] = field(default_factory=dict)  # camera -> last time seen
-    history: deque = field(default_factory=lambda: deque(maxlen=64))  # (t, distance)
+    history: deque = field(default_factory=lambda: deque(maxlen=64))  # (t, distance, is it a bound)
+    distance_is_bound: bool = False  # distance_m is an upper bound (its foot is out of the frame)
+    view_share: float = 0.0  # the share of the image its newest box covers
+    scales: deque = field(default_factory=lambda: deque(maxlen=64))  # (t, camera, extent, pixels)
     tier: int = -1  # current urgency tier (-1: none), with hysteresis
     said: Said | None = None  # what the wearer was last told about it
     repeats: int = 0  # times said since it last changed (habituation)
@@ -54,7 +78,9 @@ class Track:
         """m/s towards the wearer (positive: coming closer), from a line fit over the window.
 
         0 until the points span `min_span_s`: a fit over a few frames turns a detector's jitter into speed."""
-        points = [(t, d) for t, d in self.history if t >= self.last_seen - window_s and math.isfinite(d)]
+        points = [
+            (t, d) for t, d, bound in self.history if t >= self.last_seen - window_s and math.isfinite(d) and not bound
+        ]
         if len(points) < 3 or points[-1][0] - points[0][0] < min_span_s:
             return 0.0
         n = len(points)
@@ -66,12 +92,37 @@ class Track:
 
     def steady_distance(self, window_s: float) -> float:
         """The median distance over the window: what it is, not one frame's jitter (NaN when unknown)."""
-        return _median([d for t, d in self.history if t >= self.last_seen - window_s], math.nan)
+        return _median([d for t, d, _ in self.history if t >= self.last_seen - window_s], math.nan)
 
     def recent_distance(self, frames: int = 5) -> float:
         """The median of its last few distances: what a new detection is matched against (one jittery frame
         must not push the next one out of the gate)."""
-        return _median([d for _, d in list(self.history)[-frames:]], self.distance_m)
+        return _median([d for _, d, _ in list(self.history)[-frames:]], self.distance_m)
+
+    def scale_ttc(self, window_s: float, min_span_s: float, min_points: int = 4) -> float:
+        """Seconds to contact from the growth of its box: tau = size / (d size / dt), from a line fit of
+        log(size) over the window, on the newest box's camera and extent only (another lens, or the other
+        extent, is another scale). Infinite when it does not grow, or the boxes span under `min_span_s`."""
+        if not self.scales:
+            return math.inf
+        _, camera, extent, _ = self.scales[-1]
+        points = []
+        for t, c, e, size in reversed(self.scales):
+            if t < self.last_seen - window_s:
+                break
+            if c != camera:
+                continue  # another camera seeing it at the same time: another scale
+            if e != extent:
+                break  # this camera's boxes measured the other extent before
+            points.append((t, math.log(size)))
+        if len(points) < min_points or points[0][0] - points[-1][0] < min_span_s:
+            return math.inf
+        n = len(points)
+        mean_t = sum(t for t, _ in points) / n
+        mean_s = sum(s for _, s in points) / n
+        var = sum((t - mean_t) ** 2 for t, _ in points)
+        growth = sum((t - mean_t) * (s - mean_s) for t, s in points) / var  # d log(size) / dt = 1 / tau
+        return 1.0 / growth if growth > 0 else math.inf
 
     def recent_cameras(self, now: float, within_s: float = 0.5) -> list[str]:
         return sorted(c for c, t in self.cameras.items() if now - t <= within_s)
@@ -127,6 +178,7 @@ class Tracker:
                 track_id = self._remembered(det, name)
             if track_id is None:
                 track = Track(self._next_id, name, det.distance_m, det.bearing_deg, now)
+                track.distance_is_bound = det.distance_is_bound
                 self.tracks[track.track_id] = track
                 self._next_id += 1
             else:
@@ -135,10 +187,15 @@ class Tracker:
                     # The latest measurement, unsmoothed: a threshold crossed counts on that very frame;
                     # jitter at a threshold is what the policy's hysteresis is for.
                     track.distance_m = det.distance_m
+                    track.distance_is_bound = det.distance_is_bound
                 track.bearing_deg = det.bearing_deg
                 track.last_seen = now
             track.cameras[camera] = now
-            track.history.append((now, det.distance_m))
+            track.history.append((now, det.distance_m, det.distance_is_bound))
+            track.view_share = det.view_share
+            scale = box_scale(det)
+            if scale is not None:
+                track.scales.append((now, camera, *scale))
             touched.append(track)
         return touched
 
@@ -175,6 +232,9 @@ class Tracker:
             jump = abs(distance - det.distance_m)
             if math.isfinite(track.distance_m):
                 jump = min(jump, abs(track.distance_m - det.distance_m))
+            if det.distance_is_bound:  # anything nearer than a bound fits it
+                jump = max(0.0, min(distance, track.distance_m if math.isfinite(track.distance_m) else distance)
+                           - det.distance_m)  # fmt: skip
             if jump > max(self.max_distance_jump, self.max_distance_ratio * distance):
                 return math.inf
             return bearing_jump / self.max_bearing_jump + jump / self.max_distance_jump

@@ -1,0 +1,237 @@
+"""Close range (issue 28): a box cut by the frame gets a bound, a growing box a time to contact, and the
+wearer hears one sentence per moment (core, no ROS, no torch)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from aria_nav_ros.core.camera_model import CameraModel
+from aria_nav_ros.core.cameras import optical_frame
+from aria_nav_ros.core.detection import (
+    DISTANCE_CLASS_SIZE,
+    DISTANCE_GROUND_EDGE,
+    EDGE_BOTTOM,
+    EDGE_TOP,
+    Detection,
+    RawDetection,
+    detection_problem,
+)
+from aria_nav_ros.core.geometry import GeometryConfig, locate
+from aria_nav_ros.core.mounting import NOMINAL_ARIA, looking
+from aria_nav_ros.core.navigation.config import NavigationConfig
+from aria_nav_ros.core.navigation.policy import CRITICAL, INFO, KIND_HAZARD, WARNING, Cue, NavigationPolicy
+from aria_nav_ros.core.sources.aria_calibration import nominal_models
+
+CONFIG = NavigationConfig.load()
+GEOMETRY = GeometryConfig(eye_height_m=1.6, class_aliases={"Normal": "person"})
+PINHOLE = CameraModel.from_fov(960, 720, 70.0)  # a level 70-degree view (videos): its lower edge sees 3 m ahead
+ARIA_RGB = nominal_models()["rgb"]
+ARIA_RGB_MOUNT = NOMINAL_ARIA[optical_frame("rgb")]
+STEP = 0.1
+
+
+def person_box(camera: CameraModel, mount, ahead_m: float, right_m: float = 0.0) -> tuple[float, ...] | None:
+    """The box a 1.7 m x 0.5 m x 0.3 m person standing `ahead_m` in front of the head (and `right_m` to the
+    right) makes in `camera`, clipped by the image as a detector sees it; None when out of view."""
+    xs, ys, zs = np.meshgrid([ahead_m - 0.15, ahead_m + 0.15], np.linspace(-0.25, 0.25, 5) - right_m,
+                             np.linspace(-1.6, 0.1, 18))  # fmt: skip
+    head = np.stack([xs.ravel(), ys.ravel(), zs.ravel()], axis=1)  # x forward, y left, z up (eye at 0)
+    optical = (head - np.asarray(mount.translation)) @ mount.rotation  # into the camera's optical frame
+    optical = optical[optical[:, 2] > 0.05]
+    if not len(optical):
+        return None
+    uv = camera.project(optical)
+    x1, y1 = np.clip(uv.min(axis=0), 0, [camera.width - 1, camera.height - 1])
+    x2, y2 = np.clip(uv.max(axis=0), 0, [camera.width - 1, camera.height - 1])
+    return (float(x1), float(y1), float(x2), float(y2)) if x2 - x1 > 2 and y2 - y1 > 2 else None
+
+
+def located(camera: CameraModel, mount, ahead_m: float, right_m: float = 0.0, config=GEOMETRY) -> Detection:
+    box = person_box(camera, mount, ahead_m, right_m)
+    assert box is not None
+    [det] = locate([RawDetection(box, 0.9, 0, "Normal", math.nan)], camera, config, mount)
+    return det
+
+
+def hazards(cues: list[Cue]) -> list[Cue]:
+    return [c for c in cues if c.kind == KIND_HAZARD]
+
+
+# -- geometry: a bound rather than silence ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("camera", "mount", "farthest_m"),
+    [(PINHOLE, looking(0.0), 3.73), (ARIA_RGB, ARIA_RGB_MOUNT, 1.75)],  # where the lower edge's corners see the ground
+    ids=["pinhole70", "aria_rgb"],
+)
+def test_a_person_whose_feet_leave_the_frame_gets_a_true_upper_bound(camera, mount, farthest_m) -> None:
+    bounded = 0
+    for ahead in np.arange(0.4, 3.2, 0.1):
+        for right in (-0.6, 0.0, 0.5):
+            det = located(camera, mount, float(ahead), right)
+            if not det.cut_edges & EDGE_BOTTOM:
+                assert not det.distance_is_bound
+                continue
+            bounded += 1
+            truth = math.hypot(ahead - 0.15, max(0.0, abs(right) - 0.25))  # the person's nearest point
+            assert det.distance_is_bound and det.distance_source == DISTANCE_GROUND_EDGE
+            assert truth <= det.distance_m <= farthest_m, (ahead, right, det.distance_m)
+            assert not detection_problem(det)
+    assert bounded >= 10  # the sweep does reach the close range
+    # Without bounds (as before issue 28) the same boxes have no distance at all.
+    det = located(camera, mount, 0.6, config=replace(GEOMETRY, edge_bounds=False))
+    assert math.isnan(det.distance_m) and not det.distance_is_bound
+
+
+def test_the_bound_is_the_ground_the_lower_edge_sees() -> None:
+    """Level 70-degree view (4:3): its lower edge meets the ground 3.05 m ahead. Aria's RGB camera looks 8
+    degrees down through a 110-degree fisheye: its lower edge sees the ground about 0.8 m ahead."""
+    assert located(PINHOLE, looking(0.0), 1.5).distance_m == pytest.approx(3.06, abs=0.1)
+    under = RawDetection((ARIA_RGB.cx - 20, 1000.0, ARIA_RGB.cx + 20, 1407.0), 0.9, 56, "chair", math.nan)
+    [det] = locate([under], ARIA_RGB, GEOMETRY, ARIA_RGB_MOUNT)
+    assert det.distance_m == pytest.approx(0.8, abs=0.05) and det.distance_is_bound
+
+
+def test_the_box_says_which_edges_cut_it_and_how_much_of_the_view_it_fills() -> None:
+    det = located(PINHOLE, looking(0.0), 0.5)
+    assert det.cut_edges & EDGE_BOTTOM and not det.cut_edges & EDGE_TOP
+    assert det.view_share > 0.5  # at half a metre a person fills the view
+    assert located(PINHOLE, looking(0.0), 5.0).view_share < 0.05
+
+
+def test_an_arm_coming_up_from_the_lower_corner_is_the_wearers_body_not_a_person() -> None:
+    """The wearer's forearm reaching forward: a 'person' box in the lower right corner, its top far below the
+    horizon. Standing at its bound it would be 0.6 m tall; an adult's head is above the eyes' horizon."""
+    arm = RawDetection((620.0, PINHOLE.cy + 200.0, 959.0, 719.0), 0.6, 0, "Normal", math.nan)
+    [det] = locate([arm], PINHOLE, GEOMETRY)
+    assert det.wearer_body and math.isnan(det.distance_m) and not det.distance_is_bound
+    assert not locate([arm], PINHOLE, replace(GEOMETRY, wearer_body_height_ratio=0.0))[0].wearer_body
+    # A person at arm's length in the same corner reaches up past the horizon: a person, bounded.
+    person = located(PINHOLE, looking(0.0), 1.0, 0.4)
+    assert not person.wearer_body and person.distance_is_bound
+    # Other classes are what the detector says: a chair 2 m ahead, its legs cut by the lower edge.
+    top = PINHOLE.cy + PINHOLE.fy * (1.6 - 0.9) / 2.0
+    [chair] = locate([RawDetection((400.0, top, 560.0, 719.0), 0.7, 56, "chair", math.nan)], PINHOLE, GEOMETRY)
+    assert not chair.wearer_body and chair.distance_is_bound and chair.distance_m >= 2.0
+
+
+# -- policy: bounds, fill, own body --------------------------------------------------------------------------
+
+
+def bound(distance: float, bearing: float = 0.0, share: float = 0.1, box=(0.0, 0.0, 1.0, 1.0)) -> Detection:
+    return Detection(0, "person", 0.9, box, distance, DISTANCE_GROUND_EDGE, bearing, -1, True, EDGE_BOTTOM, share)
+
+
+@pytest.mark.parametrize(
+    ("language", "distance", "text", "urgency"),
+    [
+        ("en", 1.9, "Person ahead, under two meters", WARNING),
+        ("en", 0.8, "Careful! Person ahead, under one meter", CRITICAL),
+        ("es", 1.9, "Persona delante, a menos de dos metros", WARNING),
+        ("es", 1.3, "¡Cuidado! Persona delante, a menos de metro y medio", CRITICAL),
+    ],
+)
+def test_a_bound_is_treated_as_at_least_that_close_and_said_as_a_bound(language, distance, text, urgency) -> None:
+    [cue] = hazards(NavigationPolicy(CONFIG, language).on_detections(0.0, "rgb", [bound(distance)]))
+    assert (cue.text, cue.urgency, cue.distance_is_bound) == (text, urgency, True)
+
+
+def test_an_object_filling_most_of_the_view_is_critical_even_without_a_distance() -> None:
+    filling = Detection(0, "person", 0.9, (0.0, 0.0, 900.0, 700.0), math.nan, 0, 5.0, view_share=0.9)
+    [cue] = hazards(NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [filling]))
+    assert cue.urgency == CRITICAL and cue.text == "Careful! Person ahead"
+    [cue] = hazards(NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [replace(filling, view_share=0.2)]))
+    assert cue.urgency == INFO
+
+
+def test_the_wearers_own_body_is_never_said() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    arm = replace(bound(0.6, bearing=30.0), distance_m=math.nan, distance_is_bound=False, wearer_body=True)
+    said = [c for i in range(50) for c in hazards(policy.on_detections(i * STEP, "rgb", [arm]))]
+    assert said == []
+    # The same box, not marked as the wearer's body, is a critical person: the mark is what keeps it silent.
+    assert hazards(NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [replace(arm, wearer_body=False)]))
+
+
+# -- time to contact from a growing box ----------------------------------------------------------------------
+
+
+def approach(policy: NavigationPolicy, start_m: float, speed: float, right_m: float = 0.0,
+             camera: CameraModel = PINHOLE) -> tuple[list[tuple[float, Cue]], float]:  # fmt: skip
+    """A person walking straight at the camera (or `right_m` beside its line) at `speed` until 0.5 m ahead, seen
+    through the real geometry; (time, cue) of each hazard cue, and when it arrived."""
+    cues, t = [], 0.0
+    while (ahead := start_m - speed * t) > 0.5:
+        box = person_box(camera, looking(0.0), ahead, right_m)
+        raw = [RawDetection(box, 0.9, 0, "Normal", math.nan)] if box else []
+        cues += [(t, c) for c in hazards(policy.on_detections(t, "rgb", locate(raw, camera, GEOMETRY)))]
+        t = round(t + STEP, 6)
+    return cues, t
+
+
+def test_a_person_whose_feet_leave_the_frame_is_warned_by_their_growth_in_time() -> None:
+    """In a level 70-degree view a person walking up at 1.4 m/s loses their feet at 3 m: from then on the
+    distance is a bound that no longer changes (3.05 m), but their width grows: time to contact from it."""
+    cues, contact = approach(NavigationPolicy(CONFIG, "en"), 6.0, 1.4)
+    warned = [t for t, c in cues if c.urgency >= WARNING]
+    assert warned and contact - warned[0] >= 2.0
+    critical = [t for t, c in cues if c.urgency == CRITICAL]
+    assert critical and critical[0] < contact - 0.5
+    # Without time to contact from growth the same walk is said later, only when the bound crosses a line.
+    no_growth = {**CONFIG.raw, "close_range": {"scale_ttc": False}}
+    cues, _ = approach(NavigationPolicy(NavigationConfig(no_growth), "en"), 6.0, 1.4)
+    late = [t for t, c in cues if c.urgency == CRITICAL]
+    assert not late or late[0] > critical[0]
+
+
+def test_a_box_growing_off_the_walking_line_is_passing_by_not_coming() -> None:
+    """A person walking past 2.5 m to the right also grows in the image, but is not coming at the wearer."""
+    cues, _ = approach(NavigationPolicy(CONFIG, "en"), 6.0, 1.4, right_m=2.5)
+    assert cues and all(c.urgency < CRITICAL for _, c in cues)
+
+
+def test_time_to_contact_from_growth_needs_a_growing_box() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    standing = [bound(3.05, box=(400.0, 100.0, 560.0, 719.0)) for _ in range(1)]
+    cues = [c for i in range(40) for c in hazards(policy.on_detections(i * STEP, "rgb", standing))]
+    assert [c.urgency for c in cues] == [INFO]  # said once, never raised: a bound that does not grow is no news
+
+
+# -- one sentence per moment ---------------------------------------------------------------------------------
+
+
+def test_a_rise_moments_after_a_cue_about_the_same_object_replaces_it() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    first = hazards(policy.on_detections(0.0, "rgb", [bound(2.4)]))
+    [rise] = hazards(policy.on_detections(0.3, "rgb", [bound(1.4)]))
+    assert [c.urgency for c in first] == [WARNING] and rise.urgency == CRITICAL
+    assert rise.replaces and rise.interrupts  # the audio cuts the first sentence: one sentence is heard
+    # An information cue followed by a warning (not an interruption before issue 28) is replaced as well: the
+    # warning comes once the nearer bound holds (steady_s), within a second of the first cue.
+    policy = NavigationPolicy(CONFIG, "en")
+    hazards(policy.on_detections(0.0, "rgb", [bound(3.8)]))
+    [rise] = [c for i in range(1, 8) for c in hazards(policy.on_detections(i * STEP, "rgb", [bound(2.5)]))]
+    assert rise.urgency == WARNING and rise.replaces and rise.interrupts and rise.time < 1.0
+    # Long after the first cue, a rise follows it as its own sentence.
+    policy = NavigationPolicy(CONFIG, "en")
+    for i in range(30):
+        hazards(policy.on_detections(i * STEP, "rgb", [bound(3.8)]))
+    [rise] = [c for i in range(8) for c in hazards(policy.on_detections(3.0 + i * STEP, "rgb", [bound(2.5)]))]
+    assert rise.urgency == WARNING and not rise.replaces and not rise.interrupts
+
+
+def test_no_hazard_is_said_after_the_end_of_a_replay() -> None:
+    policy = NavigationPolicy(CONFIG, "en")
+    assert hazards(policy.on_detections(0.0, "rgb", [bound(4.5)]))
+    ended = policy.on_event(0.5, "recording_ended")
+    assert [c.text for c in ended] == ["Recording ended"]
+    late = Detection(0, "person", 0.9, (0.0, 0.0, 1.0, 1.0), 1.0, DISTANCE_CLASS_SIZE, 30.0)
+    assert hazards(policy.on_detections(0.4, "rgb", [late], arrived=0.6)) == []  # a late result of before
+    # A new pass of the replay (its frames come again) is watched afresh.
+    policy.on_frame(10.0, "rgb")
+    assert hazards(policy.on_detections(10.0, "rgb", [late]))
