@@ -15,10 +15,13 @@ the tidy exit too slow. One within a second of the first is the same stop
 said twice and is ignored: a group's SIGINT and a parent-death SIGTERM, or
 the parent-death signal itself, which the kernel sends once per thread of
 the orphan that carries it (seen 35 ms apart when a subreaper adopts it).
-Once a stop is asked, a deadline thread also ends the process hard if the
-tidy exit hangs. SIGUSR1 writes every thread's stack to stderr
-(faulthandler, even while C code holds the interpreter): the launcher asks
-for it before it kills a process that would not stop. A process started
+Once a stop is asked, a deadline ends the process hard if the tidy exit
+hangs, after writing every thread's stack to stderr (exit 1). It is
+faulthandler's watchdog, a C thread: it fires even while the main thread is
+stuck inside C holding the GIL (a Fast DDS entity deletion at the stop did
+that in CI), where no Python thread, timer or signal handler can run.
+SIGUSR1 writes every thread's stack to stderr (faulthandler too): the
+launcher asks for it before it kills a process that would not stop. A process started
 with ARIA_NAV_PARENT_PID in its environment (the launcher sets it) dies
 with that parent, even when the parent is SIGKILLed.
 """
@@ -35,7 +38,10 @@ import time
 from pathlib import Path
 
 STARTING, BUILDING, RUNNING, STOPPING = range(4)
-STOP_DEADLINE_S = 10.0  # a process that has not ended this long after a stop ends hard
+# A process that has not ended this long after a stop ends hard, with its stacks: before the launcher's (and
+# ros2 launch's) SIGKILL 10 s after its SIGINT, so that the process itself says where it hung.
+STOP_DEADLINE_S = 8.0
+HEADLINE_S = 0.5  # the deadline's headline comes this long before it
 REPEAT_S = 1.0  # a second signal within this of the first is the same stop, said twice
 PARENT_ENV = "ARIA_NAV_PARENT_PID"
 _PR_SET_PDEATHSIG = 1
@@ -121,7 +127,8 @@ class Stop:
         self.deadline_s = deadline_s
         self.signal_name = ""
         self._first_at = 0.0
-        self._deadline: threading.Timer | None = None
+        self._armed = False
+        self._headline: threading.Timer | None = None
 
     def install(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -132,7 +139,9 @@ class Stop:
         if self.requested.is_set():  # a second signal: the tidy exit is taking too long for someone
             if time.monotonic() - self._first_at < REPEAT_S:
                 return
-            print(f"[{os.getpid()}] {signal.Signals(signum).name} again: exiting now", file=sys.stderr, flush=True)
+            print(f"[{os.getpid()}] {signal.Signals(signum).name} again: exiting now; its stacks:", file=sys.stderr,
+                  flush=True)  # fmt: skip
+            faulthandler.dump_traceback(all_threads=True)  # where the tidy exit was
             os._exit(1)
         self._first_at = time.monotonic()
         self.signal_name = signal.Signals(signum).name
@@ -151,20 +160,30 @@ class Stop:
             self._arm_deadline()
 
     def _arm_deadline(self) -> None:
-        def hard_exit() -> None:
-            print(f"[{os.getpid()}] did not stop within {self.deadline_s:g} s: exiting now", file=sys.stderr,
-                  flush=True)  # fmt: skip
-            os._exit(1)
+        if self._armed:
+            return
+        self._armed = True
+        # The hard exit itself: faulthandler's watchdog thread (C, no GIL) writes every thread's stack, then _exit(1).
+        faulthandler.dump_traceback_later(self.deadline_s, exit=True)
 
-        if self._deadline is None:
-            self._deadline = threading.Timer(self.deadline_s, hard_exit)
-            self._deadline.daemon = True
-            self._deadline.start()
+        # Its headline, which only Python can write with the pid: said where Python still runs (a stop that is
+        # merely slow); a process stuck in C holding the GIL ends without it, its stacks then say where.
+        def headline() -> None:
+            said = f"still stopping {self.deadline_s - HEADLINE_S:g} s after the stop: unless it ends within"
+            print(f"[{os.getpid()}] {said} {HEADLINE_S:g} s, its stacks follow and it exits (code 1)", file=sys.stderr,
+                  flush=True)  # fmt: skip
+
+        self._headline = threading.Timer(max(0.0, self.deadline_s - HEADLINE_S), headline)
+        self._headline.daemon = True
+        self._headline.start()
 
     def disarm(self) -> None:
         """The stop is done (what follows, a report, is no teardown that can hang): no hard exit."""
-        if self._deadline is not None:
-            self._deadline.cancel()
+        if self._armed:
+            faulthandler.cancel_dump_traceback_later()
+            if self._headline is not None:
+                self._headline.cancel()
+            self._armed = False
 
 
 STOP = Stop()  # one per process

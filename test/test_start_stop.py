@@ -175,3 +175,54 @@ def test_slow_photos_replay_every_frame_without_false_alarms_and_the_end_is_said
     heard = sorted(r["stamp"] for r in records["navigation"] if r.get("camera") == "rgb")
     assert len(published) == count and set(published) == set(seen), run.log[-3000:]
     assert processed[0] == published[0] and heard == processed, (processed, heard)
+
+
+# A node whose teardown blocks inside C with the GIL held, as a Fast DDS entity deletion did in CI: ctypes.PyDLL
+# keeps the GIL across the call, and a default pthread mutex locked twice by one thread waits for ever, deaf to
+# signals. No Python code can run in that process again: not a timer thread, not a signal handler.
+STUCK_AT_STOP = """
+import ctypes
+import sys
+
+from rclpy.node import Node
+
+from aria_nav_ros.process import STOP
+from aria_nav_ros.ros.spin import run_node
+
+
+class StuckAtStop(Node):
+    def __init__(self) -> None:
+        super().__init__("stuck_at_stop")
+        self.timer = self.create_timer(0.05, self.say)
+
+    def say(self) -> None:  # from the executor: the process is spinning (a stop now ends the spin, not the build)
+        self.destroy_timer(self.timer)
+        self.get_logger().info("spinning")
+
+    def destroy_node(self) -> None:
+        libc = ctypes.PyDLL(None)
+        mutex = ctypes.create_string_buffer(64)  # zeroed: a default (non-recursive) pthread mutex
+        libc.pthread_mutex_lock(mutex)
+        libc.pthread_mutex_lock(mutex)
+
+
+STOP.deadline_s = float(sys.argv[1])
+run_node(StuckAtStop)
+"""
+
+
+def test_a_node_stuck_in_c_holding_the_gil_at_its_stop_still_ends_at_its_deadline_with_its_stacks(
+    ros_env: dict[str, str],
+) -> None:
+    node = NodeProcess([sys.executable, "-c", STUCK_AT_STOP, "2"], ros_env)
+    try:
+        assert node.wait_for("spinning", timeout_s=60), node.log
+        node.process.send_signal(signal.SIGINT)
+        code = node.process.wait(timeout=STOP_CEILING_S)  # a ceiling: without the C watchdog it never ends
+    finally:
+        node.stop()  # (gone by now: it only reads the last lines; kills and fails if the process hangs)
+    log = node.log
+    assert code == 1, log  # forced: not the clean 0, not a signal's death
+    assert "Timeout (0:00:02)!" in log, log  # faulthandler's watchdog fired at the deadline, from C
+    dump = log[log.index("Timeout (0:00:02)!") :]
+    assert "in destroy_node" in dump and "in run_nodes" in dump, log  # where the stop hung, down to our teardown
