@@ -44,7 +44,10 @@ the start but never heard are said lost after `start_timeout` (a model that
 did not load). Health runs on arrival time: late results are not lost ones.
 
 Timeouts follow the pace of what they watch (Liveness): a slow machine or
-a slow source (photos at 1 a second) is not a lost one. The end of a replay
+a slow source (photos at 1 a second) is not a lost one, nor is a loaded
+machine whose results stall now and then but keep coming (its recent stalls
+are remembered, up to a ceiling); silence is judged only while this
+process itself runs (a late tick judges nothing). The end of a replay
 is said as such ("Recording ended", or nothing), never as a fault, and
 nothing is said lost until frames come again.
 """
@@ -62,7 +65,11 @@ from aria_nav_ros.core.navigation.phrases import check_language, group_text, haz
 from aria_nav_ros.core.navigation.tracker import Said, Track, Tracker
 
 INFO, WARNING, CRITICAL = 0, 1, 2
-DEFAULT_PACE = {"factor": 3.0, "ceiling": 10.0, "window": 50}  # config/navigation.yaml's `liveness`
+# config/navigation.yaml's `liveness` (a user's older config may lack its later keys)
+DEFAULT_PACE = {
+    "factor": 3.0, "ceiling": 10.0, "window": 50, "learn_s": 2.0, "stall_margin": 1.5, "stall_ceiling": 4.0,
+    "stall_memory_s": 120.0,
+}  # fmt: skip
 # config/navigation.yaml's `habituation` (a user's older config may lack it)
 DEFAULT_HABITUATION = {
     "first_repeat_s": 15.0, "growth": 2.0, "max_repeat_s": 120.0, "nearer_m": 1.0, "nearer_ratio": 0.2,
@@ -117,13 +124,37 @@ class Cadence:
         return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
 
 
+class Stalls:
+    """The longest silence that ended in news within the last `memory_s`: a sliding maximum."""
+
+    def __init__(self, memory_s: float) -> None:
+        self.memory_s = memory_s
+        self.kept: deque[tuple[float, float]] = deque()  # (when it ended, how long): newer ones are shorter
+
+    def add(self, now: float, gap: float) -> None:
+        while self.kept and self.kept[-1][1] <= gap:  # a longer (or equal) newer one outlives it
+            self.kept.pop()
+        self.kept.append((now, gap))
+
+    def longest(self, now: float) -> float:
+        while self.kept and now - self.kept[0][0] > self.memory_s:
+            self.kept.popleft()
+        return self.kept[0][1] if self.kept else 0.0
+
+
 @dataclass(frozen=True)
 class Pace:
-    """How timeouts follow a stream: `factor` x its p95 gap, between the configured floor and `ceiling`."""
+    """How timeouts follow a stream: `factor` x its p95 gap, between the configured floor and `ceiling`, and at
+    least `stall_margin` x its longest stall of the last `stall_memory_s` (up to `stall_ceiling`). Its pace is
+    known once its gaps span `learn_s` (and the floor)."""
 
     factor: float
     ceiling: float
     window: int
+    learn_s: float = 2.0
+    stall_margin: float = 1.5
+    stall_ceiling: float = 4.0
+    stall_memory_s: float = 120.0
 
 
 class Liveness:
@@ -131,9 +162,13 @@ class Liveness:
 
     The timeout follows the stream's pace (and that of the frames it depends on, `inputs`), never under
     `floor` (the configured timeout) nor over the ceiling; it is the ceiling until the stream's gaps span
-    the floor (its pace is not known before). The gap that ended a loss (or was longer than the timeout)
-    does not count: one stall does not make the next one slower to notice. Gaps while the stream comes
-    back do (up to the ceiling): a stream slower than the floor learns its pace even then.
+    the floor and `learn_s` (its pace is not known before: the first results after a start come from frames
+    that waited for the detectors and say little of it). The gap that ended a loss (or was longer than the
+    timeout) does not count: one stall does not make the next one slower to notice. Gaps while the stream
+    comes back do (up to the ceiling): a stream slower than the floor learns its pace even then. A silence
+    that ended in news without a loss (up to `stall_ceiling`) is a stall, remembered for `stall_memory_s`:
+    a loaded machine stalls now and then, rarer than a p95 sees, and a quick spell between stalls would
+    otherwise shrink the timeout under the next one.
     """
 
     def __init__(self, floor: float, back_after: float, last: float, pace: Pace, inputs: tuple[Cadence, ...] = ()):
@@ -142,22 +177,28 @@ class Liveness:
         self.last = last  # the newest news (or, before any, when silence starts to count)
         self.pace = pace
         self.own = Cadence(pace.window)
+        self.stalls = Stalls(pace.stall_memory_s)
         self.inputs = inputs
         self.lost = False
         self.flowing_since: float | None = None
 
     @property
     def timeout(self) -> float:
-        if self.own.observed_s < self.floor:  # its pace is not known yet (just started): a slow one is no loss
+        if self.own.observed_s < max(self.floor, self.pace.learn_s):  # its pace is not known yet: no loss
             return max(self.floor, self.pace.ceiling)
         observed = max([self.own.p95(), *(c.p95() for c in self.inputs)])
-        return max(self.floor, min(self.pace.ceiling, self.pace.factor * observed))
+        paced = min(self.pace.ceiling, self.pace.factor * observed)
+        stalled = min(self.pace.stall_ceiling, self.pace.stall_margin * self.stalls.longest(self.last))
+        return max(self.floor, paced, stalled)
 
     def heard(self, now: float) -> bool:
         """News came; True when this makes a lost stream back."""
         gap = now - self.last
         if not self.lost:
+            stalled = None if self.own.last is None else now - self.own.last
             self.own.add(now, limit=self.timeout)
+            if stalled is not None and stalled <= self.pace.stall_ceiling:  # no loss was said: it was no stop
+                self.stalls.add(now, stalled)
         elif self.flowing_since is None:  # the first news after a loss ended the stall: not a pace
             self.own.last = now
         else:  # coming back: its pace, however slow (up to the ceiling)
@@ -206,7 +247,10 @@ class NavigationPolicy:
         motion = config["motion"]
         self.motion = MotionState(motion["window"], motion["walking_accel_std"])
         pace = {**DEFAULT_PACE, **config.raw.get("liveness", {})}  # a user's older config may lack it
-        self.pace = Pace(float(pace["factor"]), float(pace["ceiling"]), int(pace["window"]))
+        self.pace = Pace(
+            float(pace["factor"]), float(pace["ceiling"]), int(pace["window"]), float(pace["learn_s"]),
+            float(pace["stall_margin"]), float(pace["stall_ceiling"]), float(pace["stall_memory_s"]),
+        )  # fmt: skip
         self.cameras: dict[str, Liveness] = {}
         self.frames: dict[str, Cadence] = {}  # each camera's frame arrivals
         self.any_frame = Cadence(self.pace.window)
@@ -215,6 +259,7 @@ class NavigationPolicy:
         self.ready = False  # a result has come since the start
         self.cause = ""  # why the system is quiet: "paused" or "cameras_lost"
         self.last_frame = -math.inf  # arrival of the newest camera frame (any camera)
+        self.last_tick: float | None = None
         self.last_cue_time = -math.inf
         self.last_cue_urgency = -1
         self.failures: dict[str, float] = {}  # camera -> when it was said to fail, not yet spoken (held)
@@ -294,7 +339,11 @@ class NavigationPolicy:
         for camera in failed:
             del self.failures[camera]
         said = [self._system(now, "camera_failed", camera) for camera in failed]
-        return said + self._silence(now)
+        # A tick this late means this process itself did not run (a loaded machine): the results that came
+        # meanwhile still wait in its queue, behind this tick. The next tick judges, once they are taken.
+        late = self.last_tick is not None and self.system is not None and now - self.last_tick > self.system.timeout / 2
+        self.last_tick = now
+        return said + ([] if late else self._silence(now))
 
     def _silence(self, now: float) -> list[Cue]:
         if self.system is None or self.source_ended:
