@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,28 @@ def _describe(pid: int) -> str | None:
         return None
     text = command_line(pid)
     return None if not text or any(helper in text for helper in SESSION_HELPERS) else text
+
+
+@pytest.fixture(scope="session", autouse=True)
+def scratch_in_the_session_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """What the session's processes write outside a test's tmp_path goes into pytest's session folder, which the
+    retention settings in pyproject.toml bound (gone when every test passed, else kept with the failed tests'):
+    ROS 2's log files (scripts/env.sh sends them to the repository's log/ros, where every session added to them)
+    and the temporary files of the programs tests start (bench/fault_drill.py leaves its run folders, with a copy
+    of the sample bag, in a tempfile.mkdtemp of its own). Processes started from here see it; this process's
+    tempfile module may have read TMPDIR already."""
+    scratch = tmp_path_factory.mktemp("scratch", numbered=False)
+    settings = {"ROS_LOG_DIR": scratch / "ros_log", "TMPDIR": scratch / "tmp"}
+    before = {name: os.environ.get(name) for name in settings}
+    for name, path in settings.items():
+        path.mkdir()
+        os.environ[name] = str(path)
+    yield scratch
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session", autouse=True)
