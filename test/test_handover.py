@@ -89,13 +89,16 @@ def test_a_replay_with_rgb_in_the_drivers_process_hands_every_frame_over_and_sti
     taken = {r["stamp"] for r in records["rgb_perception"]}  # processed, or skipped for a newer one
     processed = sorted(r["stamp"] for r in records["rgb_perception"] if "published" in r)
     heard = sorted(r["stamp"] for r in records["navigation"] if r.get("camera") == "rgb")
-    # The replay waited for the composed node (a taker here, not a DDS reader): it took the first frame. (Not
-    # always processed it: on a loaded machine the second came before the worker was free, and the newest wins.)
-    assert published and published[0] in taken and processed, (published[:3], sorted(taken)[:3])
-    assert set(processed) <= set(published)
+    # Every frame was handed over, in this process, as it was published: the composed node processed it or
+    # skipped it for a newer one (the replay waited for it, a taker here, so the first frame too). Only the last
+    # may lack a record: it can still have waited in the worker's slot when the graph stopped.
+    assert published and set(published[:-1]) <= taken, sorted(set(published[:-1]) - taken)[:5]
+    assert processed and set(processed) <= set(published)
     assert heard == processed  # its results still go to navigation
-    # Everyone else still gets every RGB frame over DDS: the stream monitor counted them all.
+    # And every frame was still published over DDS for everyone else. Best effort promises no count there: the
+    # replay waits for perception, not for the stream monitor, whose reader may match after the first frames
+    # (99 of 100 came once). The monitor got frames, no more than were published, none malformed.
     streams = json.loads((run / "streams.json").read_text())
-    assert streams["rgb"]["received"] == len(published), streams["rgb"]
+    assert 0 < streams["rgb"]["received"] <= len(published) and streams["rgb"]["rejected"] == 0, streams["rgb"]
     cues = [json.loads(line) for line in (run / "cues.jsonl").read_text().splitlines()]
     assert [c for c in cues if c["class"]] and cues[-1]["text"] == "Recording ended", cues
