@@ -53,6 +53,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 else
   say "pip: requirements unchanged, nothing to install"
 fi
+# The venv is the ROS 2 underlay (env.sh puts it on AMENT_PREFIX_PATH); colcon warns about a prefix without
+# local_setup files. env.sh already sets up everything the venv holds, so they have nothing to do.
+for shell in sh bash; do
+  [ -f "$VENV/local_setup.$shell" ] || echo "# aria_nav_ros: the venv is set up by scripts/env.sh" > "$VENV/local_setup.$shell"
+done
+# ultralytics writes its settings file, with a banner, at its first import: here, not in the main job's console.
+"$VENV/bin/python" -c "import ultralytics" >/dev/null 2>&1 || true
 
 # --- 3. colcon build ---------------------------------------------------------
 # shellcheck source=scripts/env.sh
