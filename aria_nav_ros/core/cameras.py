@@ -15,13 +15,25 @@ T = TypeVar("T")
 RGB = "rgb"
 SLAM_LEFT = "slam_left"
 SLAM_RIGHT = "slam_right"
-CAMERAS = (RGB, SLAM_LEFT, SLAM_RIGHT)
+CAMERAS = (RGB, SLAM_LEFT, SLAM_RIGHT)  # the cameras perception reads (detectors, navigation)
+# Aria Gen 2's front pair of CV cameras, looking ahead and overlapping (a stereo pair): published where the glasses
+# have them, read by no detector. (Gen 2's side pair are slam_left and slam_right, in Gen 1's roles.)
+SLAM_FRONT_LEFT = "slam_front_left"
+SLAM_FRONT_RIGHT = "slam_front_right"
+FRONT_CAMERAS = (SLAM_FRONT_LEFT, SLAM_FRONT_RIGHT)
+ALL_CAMERAS = CAMERAS + FRONT_CAMERAS
 # Nominal horizontal fields of view, for when no calibration is known: Aria's
 # RGB camera (110 degrees) and its fisheye SLAM cameras (150 degrees).
-NOMINAL_HFOV_DEG = {RGB: 110.0, SLAM_LEFT: 150.0, SLAM_RIGHT: 150.0}
+NOMINAL_HFOV_DEG = {RGB: 110.0, SLAM_LEFT: 150.0, SLAM_RIGHT: 150.0, SLAM_FRONT_LEFT: 150.0, SLAM_FRONT_RIGHT: 150.0}
 IMU_TOPIC = "aria/imu"
 IMU_FRAME = "aria_imu"
 TF_STATIC_TOPIC = "tf_static"  # where each sensor sits on the head (core.mounting); see above
+# The device's own motion (its on-device VIO, Aria Gen 2): the head in a gravity-aligned odometry frame (REP 105:
+# z up, continuous, drifts), as a transform on tf and as pose and velocity topics.
+TF_TOPIC = "tf"
+ODOM_FRAME = "odom"
+ODOMETRY_POSE_TOPIC = "aria/odometry/pose"
+ODOMETRY_TWIST_TOPIC = "aria/odometry/twist"
 CUES_TOPIC = "navigation/cues"
 EVENTS_TOPIC = "aria_nav/events"  # SystemEvent: what nodes tell the wearer about the aid itself
 

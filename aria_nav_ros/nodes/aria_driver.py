@@ -2,12 +2,17 @@
 
 The source runs in a thread of its own (core.sources.runner); this node only
 turns its items into messages. Topics: /aria/<camera>/image_raw and
-/aria/<camera>/camera_info for rgb, slam_left, slam_right, /aria/imu, and
+/aria/<camera>/camera_info for rgb, slam_left, slam_right (and, where the
+glasses have them, Aria Gen 2's front pair slam_front_left and
+slam_front_right, which no detector reads), /aria/imu, and
 /tf_static: where each camera's optical frame and the IMU sit in the head
 frame `aria_head` (core.mounting), from the source's calibration or, for
 Aria glasses or recordings without one, Aria Gen 1's nominal mounting (said
 once, and in diagnostics). Every camera is published upright, and its
 CameraInfo states its real lens model (Aria: fisheye624, not rectified).
+The device's own motion, where the source has it (Gen 2's on-device VIO):
+/aria/odometry/pose and /aria/odometry/twist, and odom -> aria_head on /tf
+(ros.odometry says why not nav_msgs/Odometry yet), stamped as the frames are.
 
 For replays that must come out the same every time (regression tests):
 `clock:=recorded` stamps with the recording's own times and publishes them
@@ -37,6 +42,7 @@ from collections.abc import Callable
 
 import cv2
 from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PoseStamped, TwistStamped
 from rclpy.duration import Duration
 from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
 from rosgraph_msgs.msg import Clock
@@ -49,11 +55,15 @@ from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import (
     CAMERAS,
     EVENTS_TOPIC,
+    FRONT_CAMERAS,
     IMU_FRAME,
     IMU_TOPIC,
     NOMINAL_HFOV_DEG,
+    ODOMETRY_POSE_TOPIC,
+    ODOMETRY_TWIST_TOPIC,
     RGB,
     TF_STATIC_TOPIC,
+    TF_TOPIC,
     camera_info_topic,
     compressed_topic,
     detections_topic,
@@ -67,6 +77,7 @@ from aria_nav_ros.core.sources import Frame, FrameSource, ImuSample, Item
 from aria_nav_ros.core.sources.aria_calibration import nominal_models
 from aria_nav_ros.core.sources.aria_live import AriaLiveConfig
 from aria_nav_ros.core.sources.factory import MEDIA_KINDS, SourceSettings, open_source, source_cameras
+from aria_nav_ros.core.sources.motion import Motion
 from aria_nav_ros.core.sources.runner import SourceRunner
 from aria_nav_ros.core.timebase import DeviceClock, stamp_ns
 from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
@@ -80,6 +91,7 @@ from aria_nav_ros.ros.events import system_event
 from aria_nav_ros.ros.frusta import FRUSTA_TOPIC, frustum_marker
 from aria_nav_ros.ros.image import numpy_to_image
 from aria_nav_ros.ros.lifecycle import ManagedNode
+from aria_nav_ros.ros.odometry import ODOMETRY_QOS, TF_QOS, motion_messages
 from aria_nav_ros.ros.params import Param, declare
 from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, SENSOR_QOS, TF_STATIC_QOS
 from aria_nav_ros.ros.spin import run_node
@@ -176,15 +188,17 @@ class AriaDriver(ManagedNode):
                 )
         self.transport, self.jpeg_quality = str(v["transport"]), int(v["jpeg_quality"])
         raw = self.transport != "compressed"  # with JPEG only, no raw image topic exists at all
-        self.image_pubs = {
-            c: self.create_publisher(Image, image_topic(c), SENSOR_QOS) for c in self.settings.cameras if raw
-        }
+        # Glasses (Gen 2) and their recordings may have the front pair: published too, but waited for by nothing
+        # (no detector reads them), so settings.cameras stays the cameras perception reads.
+        front = () if kind in MEDIA_KINDS else tuple(c for c in FRONT_CAMERAS if c not in cameras)
+        self.all_cameras = (*cameras, *front)
+        self.image_pubs = {c: self.create_publisher(Image, image_topic(c), SENSOR_QOS) for c in self.all_cameras if raw}
         self.info_pubs = {
-            c: self.create_publisher(CameraInfo, camera_info_topic(c), SENSOR_QOS) for c in self.settings.cameras
+            c: self.create_publisher(CameraInfo, camera_info_topic(c), SENSOR_QOS) for c in self.all_cameras
         }
         self.compressed_pubs = {
             c: self.create_publisher(CompressedImage, compressed_topic(image_topic(c)), SENSOR_QOS)
-            for c in self.settings.cameras
+            for c in self.all_cameras
             if self.transport != "raw"
         }
         # Handed over as objects to a perception node composed into this process (driver_with_rgb) as well.
@@ -193,7 +207,12 @@ class AriaDriver(ManagedNode):
             handover.provide(topic)
         self.imu_pub = self.create_publisher(Imu, IMU_TOPIC, IMU_QOS)
         self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, EVENTS_QOS)
-        self.published = dict.fromkeys(self.settings.cameras, 0)
+        self.published = dict.fromkeys(self.all_cameras, 0)
+        # The device's own motion (Gen 2's VIO): the head in odom, its velocity, and odom -> head on tf.
+        self.pose_pub = self.create_publisher(PoseStamped, ODOMETRY_POSE_TOPIC, ODOMETRY_QOS)
+        self.twist_pub = self.create_publisher(TwistStamped, ODOMETRY_TWIST_TOPIC, ODOMETRY_QOS)
+        self.odom_tf_pub = self.create_publisher(TFMessage, TF_TOPIC, TF_QOS)
+        self.motions_published = 0
         self.intrinsics: dict[str, str] = {}  # camera -> "calibration" or what nominal intrinsics it got
         self.tf_pub = self.create_publisher(TFMessage, TF_STATIC_TOPIC, TF_STATIC_QOS)
         self.frusta_pub = self.create_publisher(MarkerArray, FRUSTA_TOPIC, TF_STATIC_QOS)  # for RViz, latched
@@ -378,7 +397,10 @@ class AriaDriver(ManagedNode):
         if known is self._source_mounts:
             return  # unchanged: a source hands out the same mapping until it learns more
         self._source_mounts = known
-        frames = [*map(optical_frame, self.settings.cameras), IMU_FRAME]
+        roles = getattr(self.runner.source, "roles", "")
+        if roles:
+            self.get_logger().info(f"camera roles, from the calibration's extrinsics: {roles}")
+        frames = [*map(optical_frame, self.all_cameras), IMU_FRAME]
         mounts = {f: known[f] for f in frames if f in known}
         # Media say where their one camera looks (ahead) and have no IMU; glasses and their recordings fall back
         # on the nominal mounting of Aria Gen 1.
@@ -441,6 +463,8 @@ class AriaDriver(ManagedNode):
             return
         if isinstance(item, ImuSample):
             self._publish_imu(item)
+        elif isinstance(item, Motion):
+            self._publish_motion(item)
         elif item.camera in self.published:
             self._publish_frame(item)
 
@@ -524,6 +548,7 @@ class AriaDriver(ManagedNode):
         values["inactive_dropped"] = self.inactive_dropped
         values.update({f"{c}_intrinsics": how for c, how in self.intrinsics.items()})
         values["mounting"] = self.mounting
+        values["odometry_published"] = self.motions_published
         self.diagnostics_pub.publish(diagnostic(self, ERROR if problem else OK, problem or "running", values))
 
     def _publish_imu(self, sample: ImuSample) -> None:
@@ -536,6 +561,16 @@ class AriaDriver(ManagedNode):
         msg.angular_velocity.x, msg.angular_velocity.y, msg.angular_velocity.z = sample.gyro
         self.imu_pub.publish(msg)
         self.imu_stamps.add(stamp)
+
+    def _publish_motion(self, motion: Motion) -> None:
+        stamp = self._stamp("odometry", motion.device_time_ns)
+        header = Header()
+        header.stamp.sec, header.stamp.nanosec = divmod(stamp, 1_000_000_000)
+        pose, twist, transform = motion_messages(motion, header.stamp)
+        self.pose_pub.publish(pose)
+        self.twist_pub.publish(twist)
+        self.odom_tf_pub.publish(transform)
+        self.motions_published += 1
 
     def destroy_node(self) -> None:
         if hasattr(self, "runner"):

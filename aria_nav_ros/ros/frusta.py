@@ -12,7 +12,7 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import Marker
 
 from aria_nav_ros.core.camera_model import CameraModel
-from aria_nav_ros.core.cameras import CAMERAS, optical_frame
+from aria_nav_ros.core.cameras import ALL_CAMERAS, optical_frame
 
 FRUSTA_TOPIC = "aria/frusta"
 BORDER_STEPS = 16  # points per image edge: the border of a fisheye's view is curved
@@ -28,7 +28,7 @@ def frustum_marker(camera: str, model: CameraModel, stamp) -> Marker:
     )  # fmt: skip
     ends = model.unproject(border) * LENGTH_M
     marker = Marker(header=Header(stamp=stamp, frame_id=optical_frame(camera)), ns="frusta", type=Marker.LINE_LIST)
-    marker.id = CAMERAS.index(camera)
+    marker.id = ALL_CAMERAS.index(camera)
     marker.action = Marker.ADD
     marker.scale.x = 0.01
     marker.color.r, marker.color.g, marker.color.b, marker.color.a = 0.3, 0.8, 1.0, 0.8

@@ -1,0 +1,318 @@
+"""Aria Gen 2, on a real recording: five cameras upright, their real lenses and mounts, the device's own motion.
+
+gen2_unit_test.vrs (../shared/data/aria: a real Aria Gen 2 recording with its
+factory calibration and on-device VIO). Upright is judged as for Gen 1, from the
+recording's own gravity (here its VIO's) and its own calibration, written out
+here independently of the code: the quarter turn that makes gravity point
+down each raw image is found, and each published frame must be its raw image
+turned by exactly that. The driver node then plays it over real DDS.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aria_nav_ros.core.cameras import ALL_CAMERAS, FRONT_CAMERAS, IMU_FRAME, optical_frame
+from aria_nav_ros.core.sources.aria_calibration import GEN1, GEN2, layout_of
+from aria_nav_ros.core.sources.base import Frame
+from aria_nav_ros.core.sources.factory import SourceSettings, open_source
+from aria_nav_ros.core.sources.motion import Motion
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "aria"
+GEN2_VRS = DATA / "gen2_unit_test.vrs"
+GEN1_VRS = DATA / "adt_video.vrs"
+pytestmark = pytest.mark.skipif(
+    not GEN2_VRS.is_file(), reason=f"the real Aria Gen 2 recording {GEN2_VRS} is absent (../shared)"
+)
+# The roles the extrinsics give (the side pair looks ~84 degrees out, the front pair ~20: see gen2_roles).
+LABELS = {
+    "rgb": "camera-rgb",
+    "slam_left": "slam-side-left",
+    "slam_right": "slam-side-right",
+    "slam_front_left": "slam-front-left",
+    "slam_front_right": "slam-front-right",
+}
+# The head frame (x forward, y left, z up) in projectaria's central pupil frame (x left, y up, z forward).
+HEAD_IN_CPF = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+
+
+def provider():
+    from projectaria_tools.core import data_provider
+
+    return data_provider.create_vrs_data_provider(str(GEN2_VRS))
+
+
+def vio_poses(p) -> list:
+    stream = p.get_stream_id_from_label("vio_high_frequency")
+    return [p.get_vio_high_freq_data_by_index(stream, i) for i in range(p.get_num_data(stream))]
+
+
+def gravity_in_device(poses: list, t_ns: int) -> np.ndarray:
+    """The VIO's gravity in the device frame at the pose nearest `t_ns`."""
+    pose = min(poses, key=lambda q: abs(q.tracking_timestamp.total_seconds() * 1e9 - t_ns))
+    odometry_from_device = pose.transform_odometry_device.to_matrix()
+    return odometry_from_device[:3, :3].T @ np.asarray(pose.gravity_odometry)
+
+
+def quarter_turns_down(down: np.ndarray) -> int:
+    """How many clockwise quarter turns of an image make `down` (x right, y down of the raw image) point down it.
+    A clockwise turn takes an image's (x, y) to (-y, x)."""
+    best, turns, xy = -math.inf, 0, np.asarray(down[:2], dtype=np.float64)
+    for k in range(4):
+        if xy[1] > best:
+            best, turns = xy[1], k
+        xy = np.array([-xy[1], xy[0]])
+    return turns
+
+
+def tilt_deg(down: np.ndarray) -> float:
+    """How far (degrees) gravity, seen in the image plane (x right, y down), is from pointing straight down it."""
+    return abs(math.degrees(math.atan2(down[0], down[1])))
+
+
+def rotation_vector(rotation: np.ndarray) -> np.ndarray:
+    """Axis times angle of a rotation (under half a turn)."""
+    angle = math.acos(np.clip((np.trace(rotation) - 1.0) / 2.0, -1.0, 1.0))
+    skew = np.array([rotation[2, 1] - rotation[1, 2], rotation[0, 2] - rotation[2, 0], rotation[1, 0] - rotation[0, 1]])
+    return skew / 2.0 * (angle / math.sin(angle) if angle > 1e-12 else 1.0)
+
+
+@pytest.fixture(scope="module")
+def played() -> dict:
+    """One pass of the recording through the VRS source: first frame per camera, every motion."""
+    source = open_source(SourceSettings(kind="vrs", path=str(GEN2_VRS)))
+    frames: dict[str, Frame] = {}
+    motions: list[Motion] = []
+    for item in source.items():
+        if isinstance(item, Frame):
+            frames.setdefault(item.camera, item)
+        elif isinstance(item, Motion):
+            motions.append(item)
+    return {"source": source, "frames": frames, "motions": motions}
+
+
+def test_the_generation_and_the_roles_come_from_the_calibration() -> None:
+    p = provider()
+    calibration = p.get_device_calibration()
+    layout = layout_of(calibration)
+    assert (layout.generation, layout.quarter_turns) == (GEN2, 0)
+    assert layout.labels == LABELS
+    assert "slam_left = slam-side-left (7.3 cm left, looking 84 deg left)" in layout.roles, layout.roles
+
+    # The roles follow the sensors, not their names: with two labels swapped, the roles swap labels too.
+    swap = {"slam-side-left": "slam-front-right", "slam-front-right": "slam-side-left"}
+
+    class Relabelled:
+        def __getattr__(self, name: str):
+            return getattr(calibration, name)
+
+        def get_camera_labels(self) -> list[str]:
+            return [swap.get(label, label) for label in calibration.get_camera_labels()]
+
+        def get_camera_calib(self, label: str):
+            return calibration.get_camera_calib(swap.get(label, label))
+
+    relabelled = layout_of(Relabelled())
+    assert relabelled.labels["slam_left"] == "slam-front-right"
+    assert relabelled.labels["slam_front_right"] == "slam-side-left"
+
+    if GEN1_VRS.is_file():
+        from projectaria_tools.core import data_provider
+
+        gen1 = layout_of(data_provider.create_vrs_data_provider(str(GEN1_VRS)).get_device_calibration())
+        assert (gen1.generation, gen1.quarter_turns, set(gen1.labels)) == (GEN1, 1, {"rgb", "slam_left", "slam_right"})
+
+
+def test_every_gen2_camera_is_published_upright_by_the_vio_gravity(played) -> None:
+    source, frames = played["source"], played["frames"]
+    assert set(frames) == set(ALL_CAMERAS)
+    p = provider()
+    calibration = p.get_device_calibration()
+    poses = vio_poses(p)
+    for camera, label in LABELS.items():
+        frame = frames[camera]
+        sensor = calibration.get_camera_calib(label)
+        down = sensor.get_transform_device_camera().rotation().to_matrix().T @ gravity_in_device(
+            poses, frame.device_time_ns
+        )
+        turns = quarter_turns_down(down)
+        assert turns == 0, (camera, down)  # Gen 2 records upright: gravity already points down every raw image
+        assert tilt_deg(down) < 15.0, (camera, down)
+        # The published frame is the raw one turned by exactly that (by correlation: identical pixels).
+        stream = p.get_stream_id_from_label(label)
+        index = p.get_index_by_time_ns(stream, frame.device_time_ns, _device_time())
+        raw = p.get_image_data_by_index(stream, index)[0].to_numpy_array()
+        assert np.array_equal(frame.pixels, np.rot90(raw, -turns)), camera
+        assert frame.pixels.shape[:2] == tuple(int(v) for v in sensor.get_image_size())[::-1]
+        # Its mount and the VIO's gravity agree: gravity in the head frame, through the published optical frame,
+        # points down the published image.
+        mount = source.mounts()[optical_frame(camera)]
+        head_from_device = HEAD_IN_CPF.T @ np.linalg.inv(calibration.get_transform_device_cpf().to_matrix())[:3, :3]
+        in_image = mount.rotation.T @ head_from_device @ gravity_in_device(poses, frame.device_time_ns)
+        assert np.allclose(in_image, down, atol=1e-6), camera
+
+
+def test_gen2_camera_models_are_the_calibrations_fisheye624(played) -> None:
+    """Each published model projects as projectaria-tools projects through the factory calibration."""
+    source = played["source"]
+    calibration = provider().get_device_calibration()
+    rng = np.random.default_rng(0)
+    for camera, label in LABELS.items():
+        model = source.calibration()[camera]
+        sensor = calibration.get_camera_calib(label)
+        assert model.model == "fisheye624" and len(model.distortion) == 12
+        assert (model.width, model.height) == tuple(int(v) for v in sensor.get_image_size())
+        rays = np.column_stack([rng.uniform(-1.0, 1.0, (200, 2)), np.ones(200)])  # up to 55 degrees off-axis
+        checked = 0
+        for ray, pixel in zip(rays, model.project(rays), strict=True):
+            expected = sensor.project(ray)
+            if expected is not None:
+                assert pixel == pytest.approx(np.asarray(expected), abs=0.05), (camera, ray)
+                checked += 1
+        assert checked > 100, camera
+
+
+def test_gen2_mounts_are_the_calibrations_extrinsics(played) -> None:
+    source = played["source"]
+    calibration = provider().get_device_calibration()
+    cpf_from_device = np.linalg.inv(calibration.get_transform_device_cpf().to_matrix())
+    mounts = source.mounts()
+    assert set(mounts) == {*map(optical_frame, ALL_CAMERAS), IMU_FRAME}
+    for camera, label in LABELS.items():
+        pose = cpf_from_device @ calibration.get_camera_calib(label).get_transform_device_camera().to_matrix()
+        mount = mounts[optical_frame(camera)]
+        assert np.allclose(mount.rotation, HEAD_IN_CPF.T @ pose[:3, :3], atol=1e-6), camera
+        assert np.allclose(mount.translation, HEAD_IN_CPF.T @ pose[:3, 3], atol=1e-6), camera
+    # The front pair: a stereo pair 13.6 cm apart, looking ahead 36 degrees apart, both to their own side.
+    left, right = (mounts[optical_frame(c)] for c in FRONT_CAMERAS)
+    baseline = np.linalg.norm(np.subtract(left.translation, right.translation))
+    assert baseline == pytest.approx(0.136, abs=0.002)
+    apart = math.degrees(math.acos(float(left.rotation[:, 2] @ right.rotation[:, 2])))
+    assert apart == pytest.approx(36.0, abs=1.0)
+    assert left.rotation[1, 2] > 0 > right.rotation[1, 2]  # head y is left
+    imu = calibration.get_imu_calib("imu-right").get_transform_device_imu().to_matrix()
+    assert np.allclose(mounts[IMU_FRAME].translation, HEAD_IN_CPF.T @ (cpf_from_device @ imu)[:3, 3], atol=1e-6)
+
+
+def test_the_vio_becomes_the_heads_odometry(played) -> None:
+    """Every VIO pose becomes the head's: its velocity is its position's rate of change (the device origin's
+    velocity, 7 cm away, differs by up to 0.2 m/s while the head turns at 3 rad/s), its angular velocity its
+    rotation's, and odom is level (z up)."""
+    motions = played["motions"]
+    assert len(motions) == 237
+    t = np.array([m.device_time_ns for m in motions]) / 1e9
+    position = np.array([m.translation for m in motions])
+    checked = 0
+    for i in range(1, len(motions) - 1):
+        if abs((t[i + 1] - t[i]) - (t[i] - t[i - 1])) > 1e-4:
+            continue  # a central difference needs even steps (the recording's first one is double)
+        step = t[i + 1] - t[i - 1]
+        velocity = (position[i + 1] - position[i - 1]) / step
+        assert motions[i].rotation @ motions[i].linear_velocity == pytest.approx(velocity, abs=0.005), i
+        turn = rotation_vector(motions[i - 1].rotation.T @ motions[i + 1].rotation) / step
+        assert motions[i].angular_velocity == pytest.approx(turn, abs=0.01), i
+        checked += 1
+    assert checked > 200
+    speeds = np.linalg.norm([m.linear_velocity for m in motions], axis=1)
+    assert 0.3 < speeds.min() and speeds.max() < 1.0  # walking
+    # Level: the head's up stays near odom's up (the wearer looks 10-18 degrees down), and odom's gravity is -z.
+    assert min(m.rotation[2, 2] for m in motions) > 0.9
+    assert all(m.quality == 1.0 for m in motions)
+    p = provider()
+    assert all(np.allclose(q.gravity_odometry, [0.0, 0.0, -9.81]) for q in vio_poses(p))
+    first = motions[0].device_time_ns
+    assert first == pytest.approx(vio_poses(p)[0].tracking_timestamp.total_seconds() * 1e9, abs=1000)
+
+
+def _device_time():
+    from projectaria_tools.core.sensor_data import TimeDomain
+
+    return TimeDomain.DEVICE_TIME
+
+
+def test_the_driver_publishes_gen2_over_dds(listener, ros_env) -> None:
+    """The driver node, in a process of its own, on the Gen 2 recording: all five cameras upright with their
+    fisheye624 CameraInfo, /tf_static from the calibration, the VIO as odometry and odom -> head on /tf, and
+    the VIO's gravity, carried through what was published alone, pointing down every published image."""
+    import rclpy
+    from geometry_msgs.msg import PoseStamped, TwistStamped
+    from processes import NodeProcess, node_command
+    from sensor_msgs.msg import CameraInfo, Image
+    from tf2_msgs.msg import TFMessage
+
+    from aria_nav_ros.core.mounting import HEAD_FRAME, mounts_from_transforms, rotation_of
+    from aria_nav_ros.ros.odometry import ODOMETRY_QOS, TF_QOS
+    from aria_nav_ros.ros.qos import SENSOR_QOS, TF_STATIC_QOS
+
+    node = listener
+    got: dict[str, list] = {"tf_static": [], "tf": [], "pose": [], "twist": []}
+    node.create_subscription(TFMessage, "/tf_static", got["tf_static"].append, TF_STATIC_QOS)
+    node.create_subscription(TFMessage, "/tf", got["tf"].append, TF_QOS)
+    node.create_subscription(PoseStamped, "/aria/odometry/pose", got["pose"].append, ODOMETRY_QOS)
+    node.create_subscription(TwistStamped, "/aria/odometry/twist", got["twist"].append, ODOMETRY_QOS)
+    for camera in ALL_CAMERAS:
+        got[camera], got[f"{camera}_info"] = [], []
+        node.create_subscription(Image, f"/aria/{camera}/image_raw", got[camera].append, SENSOR_QOS)
+        node.create_subscription(CameraInfo, f"/aria/{camera}/camera_info", got[f"{camera}_info"].append, SENSOR_QOS)
+    params = {"source": "vrs", "path": str(GEN2_VRS), "wait_for": "subscribers", "loop": True}
+    driver = NodeProcess(node_command("aria_driver", **params), ros_env)
+
+    def enough() -> bool:
+        cameras = all(got[c] and got[f"{c}_info"] for c in ALL_CAMERAS)
+        motion = min(len(got["pose"]), len(got["twist"]), len(got["tf"])) >= 100
+        return bool(got["tf_static"]) and cameras and motion
+
+    try:
+        end = time.monotonic() + 60
+        while time.monotonic() < end and not enough():
+            rclpy.spin_once(node, timeout_sec=0.1)
+    finally:
+        code = driver.stop()
+    log = driver.log[-3000:]
+    assert code == 0, log
+    assert enough(), f"{ {k: len(v) for k, v in got.items()} }\n{log}"
+    assert "nominal" not in log  # the recording's own calibration, not Gen 1's fallback
+    assert "camera roles, from the calibration's extrinsics: slam_left = slam-side-left" in driver.log
+
+    # /tf_static: every camera and the IMU, from the calibration (the source's mounts, checked above against it).
+    source = open_source(SourceSettings(kind="vrs", path=str(GEN2_VRS)))
+    mounts = mounts_from_transforms(got["tf_static"][-1].transforms)
+    assert set(mounts) == {*map(optical_frame, ALL_CAMERAS), IMU_FRAME}
+    for frame, mount in source.mounts().items():
+        assert np.allclose(mounts[frame].rotation, mount.rotation, atol=1e-6), frame
+        assert np.allclose(mounts[frame].translation, mount.translation, atol=1e-9), frame
+
+    # Odometry: pose in odom, velocity in the head frame, odom -> head on /tf with the same pose and stamp.
+    assert {m.header.frame_id for m in got["pose"]} == {"odom"}
+    assert {m.header.frame_id for m in got["twist"]} == {HEAD_FRAME}
+    tf = [t for m in got["tf"] for t in m.transforms]
+    assert {(t.header.frame_id, t.child_frame_id) for t in tf} == {("odom", HEAD_FRAME)}
+    by_stamp = {(t.header.stamp.sec, t.header.stamp.nanosec): t for t in tf}
+    pose = got["pose"][-1]
+    same = by_stamp[(pose.header.stamp.sec, pose.header.stamp.nanosec)].transform.rotation
+    q = pose.pose.orientation
+    assert (same.x, same.y, same.z, same.w) == (q.x, q.y, q.z, q.w)
+    speeds = [math.hypot(m.twist.linear.x, m.twist.linear.y, m.twist.linear.z) for m in got["twist"]]
+    assert 0.3 < min(speeds) and max(speeds) < 1.0  # the wearer walks at about 0.5 m/s
+    stamps = [(m.header.stamp.sec, m.header.stamp.nanosec) for m in got["pose"]]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+
+    # Upright, from what was published alone: gravity from the published head pose (odom is z up), through the
+    # published mounts, points down each published image; and each image has its camera's size and lens.
+    head_in_odom = rotation_of(q.x, q.y, q.z, q.w)
+    down_in_head = head_in_odom.T @ np.array([0.0, 0.0, -1.0])
+    for camera in ALL_CAMERAS:
+        image, info = got[camera][-1], got[f"{camera}_info"][-1]
+        frame = optical_frame(camera)
+        assert image.header.frame_id == info.header.frame_id == frame
+        model = source.calibration()[camera]
+        assert (image.width, image.height) == (info.width, info.height) == (model.width, model.height), camera
+        assert info.distortion_model == "fisheye624" and list(info.d) == pytest.approx(model.distortion), camera
+        assert (info.k[0], info.k[2], info.k[5]) == pytest.approx((model.fx, model.cx, model.cy)), camera
+        down = mounts[frame].rotation.T @ down_in_head
+        assert tilt_deg(down) < 25.0, (camera, down)  # the front pair looks 40 degrees down: judge in the image
