@@ -16,6 +16,9 @@ from rosbags.rosbag2 import Reader
 from sensor_msgs.msg import Image
 from services import call
 
+from aria_nav_ros.core.detection import DISTANCE_CLASS_SIZE, Detection
+from aria_nav_ros.core.navigation.config import NavigationConfig
+from aria_nav_ros.core.navigation.policy import KIND_SYSTEM, NavigationPolicy
 from aria_nav_ros.core.photos import photo_folder
 from aria_nav_ros.core.share import share_path
 from aria_nav_ros.graph import EXIT_SOURCE
@@ -23,6 +26,7 @@ from aria_nav_ros.launcher import prune_runs
 from aria_nav_ros.msg import SystemEvent
 from aria_nav_ros.ros.qos import EVENTS_QOS, SENSOR_QOS
 
+ADT_VRS = Path(__file__).resolve().parents[2] / "shared" / "data" / "aria" / "adt_video.vrs"
 CEILING_S = 300.0  # a 2-core machine loads three detectors at once; this only keeps a hang from hanging the suite
 
 
@@ -129,3 +133,36 @@ def test_old_run_folders_named_by_the_time_are_pruned_and_nothing_else(tmp_path:
     assert prune_runs(runs[-1], keep=3) == runs[:2]
     assert sorted(p.name for p in outputs.iterdir()) == sorted([*(r.name for r in runs[2:]), "my_walk", "sample"])
     assert prune_runs(runs[-1], keep=0) == [] and prune_runs(mine, keep=1) == []  # keep all; a named folder
+
+
+def test_a_replay_over_before_its_first_result_is_never_followed_by_system_ready() -> None:
+    """The real Aria recordings are 3 frames long: their end can be told before the first result comes."""
+    policy = NavigationPolicy(NavigationConfig.load(), "en")
+    said = policy.on_event(0.0, "recording_ended")
+    said += policy.on_detections(0.2, "rgb", [Detection(0, "person", 0.9, (0.0, 0.0, 1.0, 1.0), 3.0,
+                                                        DISTANCE_CLASS_SIZE, 0.0)])  # fmt: skip
+    assert [c.text for c in said] == ["Recording ended"]
+    fresh = NavigationPolicy(NavigationConfig.load(), "en")  # the same result before the end: ready, as ever
+    assert [c.text for c in fresh.on_detections(0.2, "rgb", []) if c.kind == KIND_SYSTEM] == ["System ready"]
+
+
+@pytest.mark.skipif(not ADT_VRS.is_file(), reason=f"the real Aria recordings are not here ({ADT_VRS})")
+def test_a_real_aria_recording_plays_through_the_whole_graph_as_the_readme_shows(
+    tmp_path: Path, ros_env: dict[str, str]
+) -> None:
+    """The README's VRS example: three cameras of a real kitchen recording, to the end, with its summary; the
+    wearer's own hands over the worktop are never said as people."""
+    run = tmp_path / "run"
+    graph = NodeProcess(launcher_command("--source", "vrs", "--path", ADT_VRS, "--exit-at-end", *LIGHT,
+                                         "--output", run), ros_env, with_stdout=True)  # fmt: skip
+    try:
+        code = graph.process.wait(timeout=CEILING_S)
+    finally:
+        stop_group(graph.process)
+    assert code == 0, graph.log[-3000:]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["frames_received"] == {"rgb": 3, "slam_left": 3, "slam_right": 3}, summary
+    assert sum(summary["cues"].values()) == 0, summary  # no hazard: the hands are the wearer's
+    cues = [json.loads(line)["text"] for line in (run / "cues.jsonl").read_text().splitlines()]
+    assert "Recording ended" in cues and "System ready" not in cues[cues.index("Recording ended") :], cues
+    assert graph.lines[-1].startswith("  files: ") and "summary.json" in graph.lines[-1], graph.log[-2000:]

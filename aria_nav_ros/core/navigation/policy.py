@@ -25,8 +25,8 @@ frame) counts as the distance: the object is at least that close, and the
 wearer hears the bound ("Careful! Person ahead, under two meters"). An
 object whose box covers `close_range.fill_share` of its image is critical.
 A box that grows gives time to contact even without a measured distance
-(tau = size / growth rate), for an object in the wearer's path (ahead, or
-within `path_half_width_m` of the walking line). A rise in tier within
+(tau = size / growth rate), for an object on a collision course (its
+bearing holds: it would pass within `path_half_width_m`). A rise in tier within
 `replace_within_s` of a cue about the same object replaces that cue (it cuts
 it, rather than following it). What geometry marks as the wearer's own body
 is never said. No hazard cue is said after the end of a replay.
@@ -400,7 +400,8 @@ class NavigationPolicy:
             self.ready = True
             self.system.reset(now)
             self.system.own.add(now)  # its pace counts from here
-            cues.append(self._system(now, "ready", ""))
+            if not self.source_ended:  # a short replay over before its first result: "ready" after "ended" misleads
+                cues.append(self._system(now, "ready", ""))
         elif self.system.heard(now):
             cues.append(self._system(now, "cameras_back" if self.cause == "cameras_lost" else "resumed", ""))
             for live in self.cameras.values():
@@ -550,17 +551,27 @@ class NavigationPolicy:
             return -1
         speed = track.approach_speed(tracking["speed_window"], float(tracking["speed_min_span_s"]))
         ttc = d / speed if speed > 0.3 and math.isfinite(d) else math.inf
-        if self.close_range["scale_ttc"] and self._in_path(track, d):
+        if self.close_range["scale_ttc"]:
             c = self.close_range
-            ttc = min(ttc, track.scale_ttc(float(c["scale_window_s"]), float(c["scale_min_span_s"])))
+            tau = track.scale_ttc(float(c["scale_window_s"]), float(c["scale_min_span_s"]))
+            ttc = min(ttc, tau) if self._on_course(track, d, tau) else ttc
         return CRITICAL if ttc <= limits["critical"] else WARNING if ttc <= limits["warning"] else -1
 
-    def _in_path(self, track: Track, d: float) -> bool:
-        """Ahead, or (at `d`, which may be a bound or unknown) within `path_half_width_m` of the walking line: a
-        box that grows there is coming at the wearer; one growing off to the side is passing by."""
-        half_width = float(self.close_range["path_half_width_m"])
-        lateral = d * abs(math.sin(math.radians(track.bearing_deg))) if math.isfinite(d) else math.inf
-        return abs(track.bearing_deg) <= self.config["zones"]["ahead_half_width_deg"] or lateral <= half_width
+    def _on_course(self, track: Track, d: float, tau: float) -> bool:
+        """Whether a box growing to contact in `tau` s comes at the wearer rather than past: on a collision
+        course the bearing holds; passing by, it turns, and by contact the object is about d x turn rate x tau
+        to the side (d may be a bound: that overstates the miss, never the threat). With no distance at all,
+        only straight ahead counts."""
+        if not math.isfinite(tau):
+            return False
+        c = self.close_range
+        rate = track.bearing_rate(float(c["scale_window_s"]), float(c["scale_min_span_s"]))
+        if not math.isfinite(rate):
+            return False
+        turn = math.radians(abs(rate)) * tau
+        if not math.isfinite(d):
+            return abs(track.bearing_deg) <= self.config["zones"]["ahead_half_width_deg"] and turn <= 0.2
+        return d * turn <= float(c["path_half_width_m"])
 
     def _due(self, track: Track, tier: int, now: float, escalated: bool, changed: bool) -> bool | None:
         """True: to be said now. False: unchanged, and its habituation interval is not over. None: said too
