@@ -161,15 +161,18 @@ def test_the_wearers_own_body_is_never_said() -> None:
 # -- time to contact from a growing box ----------------------------------------------------------------------
 
 
-def approach(policy: NavigationPolicy, start_m: float, speed: float, right_m: float = 0.0,
-             camera: CameraModel = PINHOLE) -> tuple[list[tuple[float, Cue]], float]:  # fmt: skip
-    """A person walking straight at the camera (or `right_m` beside its line) at `speed` until 0.5 m ahead, seen
-    through the real geometry; (time, cue) of each hazard cue, and when it arrived."""
+def approach(
+    policy: NavigationPolicy, start_m: float, speed: float, right_m: float = 0.0, bearing_deg: float = 0.0
+) -> tuple[list[tuple[float, Cue]], float]:
+    """A person walking at `speed` straight at the camera (from `bearing_deg`; or on a parallel line `right_m`
+    beside it) until 0.5 m away, seen through the real geometry; (time, cue) of each hazard cue, and when it
+    arrived."""
     cues, t = [], 0.0
     while (ahead := start_m - speed * t) > 0.5:
-        box = person_box(camera, looking(0.0), ahead, right_m)
+        b = math.radians(bearing_deg)
+        box = person_box(PINHOLE, looking(0.0), ahead * math.cos(b), right_m + ahead * math.sin(b))
         raw = [RawDetection(box, 0.9, 0, "Normal", math.nan)] if box else []
-        cues += [(t, c) for c in hazards(policy.on_detections(t, "rgb", locate(raw, camera, GEOMETRY)))]
+        cues += [(t, c) for c in hazards(policy.on_detections(t, "rgb", locate(raw, PINHOLE, GEOMETRY)))]
         t = round(t + STEP, 6)
     return cues, t
 
@@ -187,6 +190,16 @@ def test_a_person_whose_feet_leave_the_frame_is_warned_by_their_growth_in_time()
     cues, _ = approach(NavigationPolicy(NavigationConfig(no_growth), "en"), 6.0, 1.4)
     late = [t for t, c in cues if c.urgency == CRITICAL]
     assert not late or late[0] > critical[0]
+
+
+def test_a_person_coming_on_a_diagonal_holds_its_bearing_and_is_warned_by_growth() -> None:
+    """From 20 degrees to the right, straight at the wearer: the bearing holds (a collision course)."""
+    cues, contact = approach(NavigationPolicy(CONFIG, "en"), 6.0, 1.4, bearing_deg=20.0)
+    critical = [t for t, c in cues if c.urgency == CRITICAL]
+    assert critical and critical[0] < contact
+    no_growth = NavigationConfig({**CONFIG.raw, "close_range": {"scale_ttc": False}})
+    cues, _ = approach(NavigationPolicy(no_growth, "en"), 6.0, 1.4, bearing_deg=20.0)
+    assert all(c.urgency < CRITICAL for _, c in cues)  # its feet left the frame at 3.5 m: a bound, no more
 
 
 def test_a_box_growing_off_the_walking_line_is_passing_by_not_coming() -> None:

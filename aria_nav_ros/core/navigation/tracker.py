@@ -39,6 +39,15 @@ def box_scale(det: Detection) -> tuple[str, float] | None:
     return None
 
 
+def _slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (t, value) points (at least two distinct times)."""
+    n = len(points)
+    mean_t = sum(t for t, _ in points) / n
+    mean_v = sum(v for _, v in points) / n
+    var = sum((t - mean_t) ** 2 for t, _ in points)
+    return sum((t - mean_t) * (v - mean_v) for t, v in points) / var if var > 0 else 0.0
+
+
 def _median(distances: list[float], default: float) -> float:
     """The median of the finite ones, or `default` when there are none."""
     values = sorted(d for d in distances if math.isfinite(d))
@@ -69,6 +78,7 @@ class Track:
     distance_is_bound: bool = False  # distance_m is an upper bound (its foot is out of the frame)
     view_share: float = 0.0  # the share of the image its newest box covers
     scales: deque = field(default_factory=lambda: deque(maxlen=64))  # (t, camera, extent, pixels)
+    bearings: deque = field(default_factory=lambda: deque(maxlen=64))  # (t, bearing_deg)
     tier: int = -1  # current urgency tier (-1: none), with hysteresis
     said: Said | None = None  # what the wearer was last told about it
     repeats: int = 0  # times said since it last changed (habituation)
@@ -83,12 +93,7 @@ class Track:
         ]
         if len(points) < 3 or points[-1][0] - points[0][0] < min_span_s:
             return 0.0
-        n = len(points)
-        mean_t = sum(t for t, _ in points) / n
-        mean_d = sum(d for _, d in points) / n
-        var = sum((t - mean_t) ** 2 for t, _ in points)
-        slope = sum((t - mean_t) * (d - mean_d) for t, d in points) / var
-        return -slope
+        return -_slope(points)
 
     def steady_distance(self, window_s: float) -> float:
         """The median distance over the window: what it is, not one frame's jitter (NaN when unknown)."""
@@ -98,6 +103,14 @@ class Track:
         """The median of its last few distances: what a new detection is matched against (one jittery frame
         must not push the next one out of the gate)."""
         return _median([d for _, d, _ in list(self.history)[-frames:]], self.distance_m)
+
+    def bearing_rate(self, window_s: float, min_span_s: float) -> float:
+        """Degrees per second its bearing turns (line fit over the window); NaN until the points span
+        `min_span_s`. An object on a collision course keeps its bearing; one passing by turns away."""
+        points = [(t, b) for t, b in self.bearings if t >= self.last_seen - window_s]
+        if len(points) < 3 or points[-1][0] - points[0][0] < min_span_s:
+            return math.nan
+        return _slope(points)
 
     def scale_ttc(self, window_s: float, min_span_s: float, min_points: int = 4) -> float:
         """Seconds to contact from the growth of its box: tau = size / (d size / dt), from a line fit of
@@ -117,11 +130,7 @@ class Track:
             points.append((t, math.log(size)))
         if len(points) < min_points or points[0][0] - points[-1][0] < min_span_s:
             return math.inf
-        n = len(points)
-        mean_t = sum(t for t, _ in points) / n
-        mean_s = sum(s for _, s in points) / n
-        var = sum((t - mean_t) ** 2 for t, _ in points)
-        growth = sum((t - mean_t) * (s - mean_s) for t, s in points) / var  # d log(size) / dt = 1 / tau
+        growth = _slope(points)  # d log(size) / dt = 1 / tau
         return 1.0 / growth if growth > 0 else math.inf
 
     def recent_cameras(self, now: float, within_s: float = 0.5) -> list[str]:
@@ -193,6 +202,7 @@ class Tracker:
             track.cameras[camera] = now
             track.history.append((now, det.distance_m, det.distance_is_bound))
             track.view_share = det.view_share
+            track.bearings.append((now, det.bearing_deg))
             scale = box_scale(det)
             if scale is not None:
                 track.scales.append((now, camera, *scale))
