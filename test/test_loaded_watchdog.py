@@ -146,3 +146,21 @@ def test_a_stop_after_stalls_is_said_within_their_margin_and_at_the_floor_once_t
     lag = cues[1].time - results[-1][0]
     expected = CONFIG["watchdog_timeout"] if smooth_s else PACE["stall_margin"] * 0.9
     assert expected < lag <= expected + TICK + 1e-6, lag
+
+
+def test_ticks_that_always_come_late_still_say_a_stop() -> None:
+    """A late tick judges nothing, but never two in a row: navigation ticked only every 0.8 s (more than half
+    its 1 s timeout: each tick late) still says a stop, within a timeout and two ticks."""
+    policy = NavigationPolicy(CONFIG, "en")
+    cues: list[Cue] = []
+    for i in range(100):  # results and frames at 10 Hz until 10 s
+        policy.on_frame(i * 0.1, "rgb")
+        cues += policy.on_detections(i * 0.1, "rgb", [], i * 0.1)
+        if i % 8 == 0:
+            cues += policy.tick(i * 0.1)
+    for k in range(1, 10):  # frames go on, results have stopped
+        now = 9.6 + k * 0.8
+        policy.on_frame(now, "rgb")
+        cues += policy.tick(now)
+    assert texts(cues) == ["System ready", "System paused"]
+    assert cues[1].time - 9.9 <= CONFIG["watchdog_timeout"] + 2 * 0.8

@@ -260,6 +260,7 @@ class NavigationPolicy:
         self.cause = ""  # why the system is quiet: "paused" or "cameras_lost"
         self.last_frame = -math.inf  # arrival of the newest camera frame (any camera)
         self.last_tick: float | None = None
+        self.tick_deferred = False  # the tick before judged nothing (it came late)
         self.last_cue_time = -math.inf
         self.last_cue_urgency = -1
         self.failures: dict[str, float] = {}  # camera -> when it was said to fail, not yet spoken (held)
@@ -340,10 +341,12 @@ class NavigationPolicy:
             del self.failures[camera]
         said = [self._system(now, "camera_failed", camera) for camera in failed]
         # A tick this late means this process itself did not run (a loaded machine): the results that came
-        # meanwhile still wait in its queue, behind this tick. The next tick judges, once they are taken.
+        # meanwhile still wait in its queue, behind this tick. The next tick judges, once they are taken (never
+        # two in a row: ticks that are always late must still say a stop).
         late = self.last_tick is not None and self.system is not None and now - self.last_tick > self.system.timeout / 2
+        self.tick_deferred = late and not self.tick_deferred
         self.last_tick = now
-        return said + ([] if late else self._silence(now))
+        return said + ([] if self.tick_deferred else self._silence(now))
 
     def _silence(self, now: float) -> list[Cue]:
         if self.system is None or self.source_ended:
