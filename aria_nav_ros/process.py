@@ -18,8 +18,14 @@ the orphan that carries it (seen 35 ms apart when a subreaper adopts it).
 Once a stop is asked, a deadline ends the process hard if the tidy exit
 hangs, after writing every thread's stack to stderr (exit 1). It is
 faulthandler's watchdog, a C thread: it fires even while the main thread is
-stuck inside C holding the GIL (a Fast DDS entity deletion at the stop did
-that in CI), where no Python thread, timer or signal handler can run.
+stuck inside C holding the GIL, where no Python thread, timer or signal
+handler can run. That is how a Fast DDS (3.2) deadlock shows at a stop: a
+receive thread that removes a remote writer holds the PDP mutex and waits
+for the participant's event thread to go idle (TimedEvent::recreate_timer),
+while the event thread, in the periodic participant announcement, waits
+for the PDP mutex; the next entity deletion (destroy_subscription, a
+lifecycle state machine's publisher) then waits for the event thread for
+ever, GIL held (eProsima/Fast-DDS#6502 describes the same cycle).
 SIGUSR1 writes every thread's stack to stderr (faulthandler too): the
 launcher asks for it before it kills a process that would not stop. A process started
 with ARIA_NAV_PARENT_PID in its environment (the launcher sets it) dies
@@ -38,9 +44,10 @@ import time
 from pathlib import Path
 
 STARTING, BUILDING, RUNNING, STOPPING = range(4)
-# A process that has not ended this long after a stop ends hard, with its stacks: before the launcher's (and
-# ros2 launch's) SIGKILL 10 s after its SIGINT, so that the process itself says where it hung.
-STOP_DEADLINE_S = 8.0
+# A process that has not ended this long after a stop ends hard, with its stacks. The launcher and ros2 launch
+# send SIGTERM 5 s after their SIGINT, which a process whose Python still runs obeys at once; one stuck in C
+# ends itself 1 s later, well before their SIGKILL at 10 s: the whole graph is down within 10 s even then.
+STOP_DEADLINE_S = 6.0
 HEADLINE_S = 0.5  # the deadline's headline comes this long before it
 REPEAT_S = 1.0  # a second signal within this of the first is the same stop, said twice
 PARENT_ENV = "ARIA_NAV_PARENT_PID"

@@ -103,6 +103,8 @@ def run_nodes(makers: list[Callable[[], Node]], args: list[str] | None = None) -
     finally:
         stop.phase = STOPPING
         stop.request()  # the deadline holds for the teardown too
+        # Every DDS deletion below may wait for ever inside Fast DDS, GIL held (a deadlock of its event thread,
+        # aria_nav_ros.process): the stop's deadline, armed above, is a C thread that ends the process even then.
         if executor is not None:  # nothing may run a callback of a node being destroyed
             for node in nodes:
                 executor.remove_node(node)
