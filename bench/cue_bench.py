@@ -384,7 +384,12 @@ def footage_inputs(run: Path) -> list[tuple[float, str, Any]]:
 def detection(m: Any) -> Detection:
     """A recorded aria_nav_ros/msg/Detection (as rosbags reads it) as the core's Detection."""
     box = (m.x_min, m.y_min, m.x_max, m.y_max)
-    return Detection(m.class_id, m.class_name, m.score, box, m.distance_m, m.distance_source, m.bearing_deg, m.track_id)
+    # Bags recorded before issue 28 lack the bound, the cut edges, the view share and the wearer's body.
+    return Detection(
+        m.class_id, m.class_name, m.score, box, m.distance_m, m.distance_source, m.bearing_deg, m.track_id,
+        bool(getattr(m, "distance_is_bound", False)), int(getattr(m, "cut_edges", 0)),
+        float(getattr(m, "view_share", 0.0)), bool(getattr(m, "wearer_body", False)),
+    )  # fmt: skip
 
 
 def replay_footage(events: list, contender: Contender) -> dict[str, Any]:

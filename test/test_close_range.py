@@ -120,6 +120,18 @@ def test_an_arm_coming_up_from_the_lower_corner_is_the_wearers_body_not_a_person
     assert not chair.wearer_body and chair.distance_is_bound and chair.distance_m >= 2.0
 
 
+def test_an_arm_in_a_side_camera_whose_lower_edge_sees_the_ground_close_by_is_the_wearers_body() -> None:
+    """Aria's right SLAM camera sees the ground under its lower edge within a metre: standing there, even a short
+    box would be tall, so the height at the bound says little. The arm's top is 30 degrees below the horizon,
+    where no standing adult's head is."""
+    slam_right, mount = nominal_models()["slam_right"], NOMINAL_ARIA[optical_frame("slam_right")]
+    arm = RawDetection((135.0, 434.0, 370.0, 639.0), 0.6, 0, "Normal", math.nan)  # the bench's reaching arm
+    [det] = locate([arm], slam_right, GEOMETRY, mount)
+    assert det.wearer_body
+    [det] = locate([arm], slam_right, replace(GEOMETRY, wearer_body_top_deg=90.0), mount)
+    assert not det.wearer_body and det.distance_is_bound and det.distance_m < 1.0  # it would be "Careful!"
+
+
 # -- policy: bounds, fill, own body --------------------------------------------------------------------------
 
 

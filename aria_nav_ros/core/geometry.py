@@ -17,8 +17,9 @@ tilt (`pitch_deg`). All estimates are horizontal distances from the head:
   under the box meets the ground: the farthest of those points is an upper
   bound (`distance_is_bound`), said as "under two meters" and treated as at
   least that close. A person box that, standing at that bound, would be far
-  shorter than any adult (its top far below the horizon) is the wearer's own
-  hands and arms (`wearer_body`), not someone there.
+  shorter than any adult, or whose top is far below the horizon, is the
+  wearer's own hands and arms (`wearer_body`), not someone there (a small
+  child close by looks the same: told apart only by item 5 of issue 28).
 A box none of them fits has no distance; `why_no_distance` says why.
 """
 
@@ -69,6 +70,9 @@ class GeometryConfig:
     # height (1.7 m: 1.19 m) is taken for the wearer's own arm: every standing adult's head is higher. (A
     # detector calls the wearer's hands and arms "person"; other classes are what they are.)
     wearer_body_height_ratio: float = 0.7
+    # ... or whose top is this far below the horizon (where the lower edge sees the ground within a metre, as
+    # Aria's SLAM cameras do, the height at the bound says little: the arm's top is 30-40 degrees down).
+    wearer_body_top_deg: float = 25.0
     wearer_body_classes: tuple[str, ...] = ("person",)
     edge_columns: int = 5  # rays along the lower edge under a box: the foot may be under any of them
 
@@ -212,8 +216,9 @@ def locate(
         # stays far below the horizon is the wearer's own arm, not someone standing there.
         top_cut = det.box[1] <= config.edge_margin_px
         at_bound = camera_height + bound * rise(top) if math.isfinite(bound) and not top_cut else math.inf
-        body = name in config.wearer_body_classes and height is not None
-        low.append(body and bool(at_bound < config.wearer_body_height_ratio * height))
+        body = name in config.wearer_body_classes and height is not None and math.isfinite(at_bound)
+        steep = rise(top) < -math.tan(math.radians(config.wearer_body_top_deg))
+        low.append(body and bool(at_bound < config.wearer_body_height_ratio * height or steep))
         # People and vehicles have well known heights; the ground point is better for the rest.
         if not math.isnan(size) and (math.isnan(ground) or name == "person"):
             geometric.append((size, DISTANCE_CLASS_SIZE))

@@ -78,8 +78,8 @@ DEFAULT_HABITUATION = {
 KIND_HAZARD, KIND_SYSTEM = 0, 1
 # config/navigation.yaml's `close_range` (issue 28; a user's older config may lack it)
 DEFAULT_CLOSE_RANGE = {
-    "fill_share": 0.5, "scale_ttc": True, "scale_window_s": 1.0, "scale_min_span_s": 0.5, "path_half_width_m": 1.0,
-    "replace_within_s": 1.0,
+    "fill_share": 0.5, "scale_ttc": True, "scale_window_s": 1.0, "scale_min_span_s": 0.5, "scale_range_m": 4.0,
+    "path_half_width_m": 1.0, "replace_within_s": 1.0,
 }  # fmt: skip
 
 
@@ -554,7 +554,9 @@ class NavigationPolicy:
             return -1
         speed = track.approach_speed(tracking["speed_window"], float(tracking["speed_min_span_s"]))
         ttc = d / speed if speed > 0.3 and math.isfinite(d) else math.inf
-        if self.close_range["scale_ttc"]:
+        # A box's growth only near (or with no measurement): a small far box's jitter looks like growth, and far
+        # away the distance's own speed says it.
+        if self.close_range["scale_ttc"] and not d > float(self.close_range["scale_range_m"]):
             c = self.close_range
             tau = track.scale_ttc(float(c["scale_window_s"]), float(c["scale_min_span_s"]))
             ttc = min(ttc, tau) if self._on_course(track, d, tau) else ttc
