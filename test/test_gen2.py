@@ -250,7 +250,9 @@ def test_the_driver_publishes_gen2_over_dds(listener, ros_env) -> None:
     from aria_nav_ros.ros.qos import SENSOR_QOS, TF_STATIC_QOS
 
     node = listener
-    got: dict[str, list] = {"tf_static": [], "tf": [], "pose": [], "twist": []}
+    got: dict[str, list] = {"tf_static": [], "tf": [], "pose": [], "twist": [], "depth": [], "depth_info": []}
+    node.create_subscription(Image, "/aria/stereo/depth", got["depth"].append, SENSOR_QOS)
+    node.create_subscription(CameraInfo, "/aria/stereo/camera_info", got["depth_info"].append, SENSOR_QOS)
     node.create_subscription(TFMessage, "/tf_static", got["tf_static"].append, TF_STATIC_QOS)
     node.create_subscription(TFMessage, "/tf", got["tf"].append, TF_QOS)
     node.create_subscription(PoseStamped, "/aria/odometry/pose", got["pose"].append, ODOMETRY_QOS)
@@ -265,7 +267,7 @@ def test_the_driver_publishes_gen2_over_dds(listener, ros_env) -> None:
     def enough() -> bool:
         cameras = all(got[c] and got[f"{c}_info"] for c in ALL_CAMERAS)
         motion = min(len(got["pose"]), len(got["twist"]), len(got["tf"])) >= 100
-        return bool(got["tf_static"]) and cameras and motion
+        return bool(got["tf_static"]) and cameras and motion and bool(got["depth"]) and bool(got["depth_info"])
 
     try:
         end = time.monotonic() + 60
@@ -282,7 +284,7 @@ def test_the_driver_publishes_gen2_over_dds(listener, ros_env) -> None:
     # /tf_static: every camera and the IMU, from the calibration (the source's mounts, checked above against it).
     source = open_source(SourceSettings(kind="vrs", path=str(GEN2_VRS)))
     mounts = mounts_from_transforms(got["tf_static"][-1].transforms)
-    assert set(mounts) == {*map(optical_frame, ALL_CAMERAS), IMU_FRAME}
+    assert set(mounts) == {*map(optical_frame, ALL_CAMERAS), IMU_FRAME, "aria_stereo_optical"}
     for frame, mount in source.mounts().items():
         assert np.allclose(mounts[frame].rotation, mount.rotation, atol=1e-6), frame
         assert np.allclose(mounts[frame].translation, mount.translation, atol=1e-9), frame
@@ -316,6 +318,18 @@ def test_the_driver_publishes_gen2_over_dds(listener, ros_env) -> None:
         assert (info.k[0], info.k[2], info.k[5]) == pytest.approx((model.fx, model.cx, model.cy)), camera
         down = mounts[frame].rotation.T @ down_in_head
         assert tilt_deg(down) < 25.0, (camera, down)  # the front pair looks 40 degrees down: judge in the image
+
+    # Metric depth from the front pair: REP 118 in the rectified view, placed on /tf_static, a pinhole.
+    depth, info = got["depth"][-1], got["depth_info"][-1]
+    assert depth.encoding == "32FC1" and depth.header.frame_id == info.header.frame_id == "aria_stereo_optical"
+    assert (depth.width, depth.height) == (info.width, info.height) and info.distortion_model == "plumb_bob"
+    metres = np.frombuffer(bytes(depth.data), np.float32).reshape(depth.height, depth.width)
+    assert np.isfinite(metres).mean() > 0.3 and 1.0 < np.nanmedian(metres) < 5.0
+    view = mounts["aria_stereo_optical"]
+    assert np.allclose(view.translation, mounts[optical_frame(FRONT_CAMERAS[0])].translation)
+    assert view.rotation[:, 0] @ np.subtract(
+        mounts[optical_frame(FRONT_CAMERAS[1])].translation, view.translation
+    ) == pytest.approx(0.136, abs=0.002)  # x runs along the baseline, to the right camera
 
 
 def test_front_pair_stereo_depth_agrees_with_the_ground_plane(played) -> None:

@@ -22,6 +22,10 @@ SLAM_FRONT_LEFT = "slam_front_left"
 SLAM_FRONT_RIGHT = "slam_front_right"
 FRONT_CAMERAS = (SLAM_FRONT_LEFT, SLAM_FRONT_RIGHT)
 ALL_CAMERAS = CAMERAS + FRONT_CAMERAS
+# Metric depth from the front pair (core.sources.stereo), in its rectified left view: aria/stereo/depth (REP 118),
+# aria/stereo/camera_info, frame aria_stereo_optical.
+STEREO = "stereo"
+STEREO_DEPTH_TOPIC = "aria/stereo/depth"
 # Nominal horizontal fields of view, for when no calibration is known: Aria's
 # RGB camera (110 degrees) and its fisheye SLAM cameras (150 degrees).
 NOMINAL_HFOV_DEG = {RGB: 110.0, SLAM_LEFT: 150.0, SLAM_RIGHT: 150.0, SLAM_FRONT_LEFT: 150.0, SLAM_FRONT_RIGHT: 150.0}

@@ -13,6 +13,9 @@ CameraInfo states its real lens model (Aria: fisheye624, not rectified).
 The device's own motion, where the source has it (Gen 2's on-device VIO):
 /aria/odometry/pose and /aria/odometry/twist, and odom -> aria_head on /tf
 (ros.odometry says why not nav_msgs/Odometry yet), stamped as the frames are.
+Metric depth from the front pair (`stereo_depth`, core.sources.stereo):
+/aria/stereo/depth (REP 118) and /aria/stereo/camera_info in the rectified
+view's frame aria_stereo_optical, matched in a thread of its own.
 
 For replays that must come out the same every time (regression tests):
 `clock:=recorded` stamps with the recording's own times and publishes them
@@ -41,6 +44,7 @@ import time
 from collections.abc import Callable
 
 import cv2
+import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped, TwistStamped
 from rclpy.duration import Duration
@@ -62,6 +66,8 @@ from aria_nav_ros.core.cameras import (
     ODOMETRY_POSE_TOPIC,
     ODOMETRY_TWIST_TOPIC,
     RGB,
+    STEREO,
+    STEREO_DEPTH_TOPIC,
     TF_STATIC_TOPIC,
     TF_TOPIC,
     camera_info_topic,
@@ -79,6 +85,7 @@ from aria_nav_ros.core.sources.aria_live import AriaLiveConfig
 from aria_nav_ros.core.sources.factory import MEDIA_KINDS, SourceSettings, open_source, source_cameras
 from aria_nav_ros.core.sources.motion import Motion
 from aria_nav_ros.core.sources.runner import SourceRunner
+from aria_nav_ros.core.sources.stereo import PairedDepth, StereoDepth, rectified_view
 from aria_nav_ros.core.timebase import DeviceClock, stamp_ns
 from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
 from aria_nav_ros.graph import EXIT_SOURCE, READY_FD_ENV
@@ -131,6 +138,7 @@ PARAMETERS = (
     Param("lockstep_timeout", 30.0, "lockstep: give up waiting after this long (s), saying so", low=0.1,
           high=3600.0),
     Param("exit_at_end", False, "end the process when a replay is over"),
+    Param("stereo_depth", True, "Aria Gen 2: metric depth from the front camera pair (aria/stereo/depth)"),
     Param("exit_on_open_failure", False, "end the process (code 3) when the source cannot open"),
     Param("transport", "raw", "camera images as raw image_raw, JPEG image_raw/compressed (image_transport's "
           "compressed: for a link that cannot carry raw frames), or both", choices=("raw", "compressed", "both")),
@@ -213,6 +221,13 @@ class AriaDriver(ManagedNode):
         self.twist_pub = self.create_publisher(TwistStamped, ODOMETRY_TWIST_TOPIC, ODOMETRY_QOS)
         self.odom_tf_pub = self.create_publisher(TFMessage, TF_TOPIC, TF_QOS)
         self.motions_published = 0
+        self.stereo = bool(v["stereo_depth"]) and bool(front)
+        self.depth_pub = self.create_publisher(Image, STEREO_DEPTH_TOPIC, SENSOR_QOS) if self.stereo else None
+        self.depth_info_pub = (
+            self.create_publisher(CameraInfo, camera_info_topic(STEREO), SENSOR_QOS) if self.stereo else None
+        )
+        self.paired_depth: PairedDepth | None = None  # started by the first front frame
+        self.depths_published = 0
         self.intrinsics: dict[str, str] = {}  # camera -> "calibration" or what nominal intrinsics it got
         self.tf_pub = self.create_publisher(TFMessage, TF_STATIC_TOPIC, TF_STATIC_QOS)
         self.frusta_pub = self.create_publisher(MarkerArray, FRUSTA_TOPIC, TF_STATIC_QOS)  # for RViz, latched
@@ -293,6 +308,9 @@ class AriaDriver(ManagedNode):
             self._result_seen.notify_all()
         if runner.started and not runner.stop(5.0):
             self.get_logger().warning("the frame source did not stop within 5 s")
+        if self.paired_depth is not None:
+            self.paired_depth.stop()
+            self.paired_depth = None
         # Only now: until its thread has ended, the runner still hands over frames, which read its source.
         self.runner = None
 
@@ -402,6 +420,9 @@ class AriaDriver(ManagedNode):
             self.get_logger().info(f"camera roles, from the calibration's extrinsics: {roles}")
         frames = [*map(optical_frame, self.all_cameras), IMU_FRAME]
         mounts = {f: known[f] for f in frames if f in known}
+        front = [known.get(optical_frame(c)) for c in FRONT_CAMERAS]
+        if self.stereo and None not in front:
+            mounts[optical_frame(STEREO)] = rectified_view(*front)[0]
         # Media say where their one camera looks (ahead) and have no IMU; glasses and their recordings fall back
         # on the nominal mounting of Aria Gen 1.
         nominal = {} if self.settings.kind in MEDIA_KINDS else nominal_mounts(self.settings.cameras)
@@ -503,8 +524,26 @@ class AriaDriver(ManagedNode):
                 self.compressed_pubs[frame.camera].publish(compressed)
         self.published[frame.camera] += 1
         self.trace.write(camera=frame.camera, stamp=stamp, published=out)
+        if self.stereo and frame.camera in FRONT_CAMERAS:
+            self._pair(frame, stamp)
         if self.lockstep:
             self._await_result(frame.camera, stamp)
+
+    def _pair(self, frame: Frame, stamp: int) -> None:
+        source = self.runner.source if self.runner is not None else None
+        if source is None:
+            return
+        if self.paired_depth is None:
+            self.paired_depth = PairedDepth(self._publish_depth)
+        self.paired_depth.frame(frame.camera, frame.device_time_ns, stamp, frame.pixels, source.calibration(),
+                                source.mounts())  # fmt: skip
+
+    def _publish_depth(self, depth: np.ndarray, stamp: int, view: StereoDepth) -> None:
+        header = Header(frame_id=optical_frame(STEREO))
+        header.stamp.sec, header.stamp.nanosec = divmod(stamp, 1_000_000_000)
+        self.depth_info_pub.publish(camera_info(view.model, header))
+        self.depth_pub.publish(numpy_to_image(depth, "32FC1", header))
+        self.depths_published += 1
 
     def _taker_failed(self, node: tuple[str, str], error: Exception) -> None:
         """A node composed here failed on a frame handed over: its fault, said; the source goes on."""
@@ -549,6 +588,8 @@ class AriaDriver(ManagedNode):
         values.update({f"{c}_intrinsics": how for c, how in self.intrinsics.items()})
         values["mounting"] = self.mounting
         values["odometry_published"] = self.motions_published
+        if self.stereo:
+            values["stereo_depth_published"] = self.depths_published
         self.diagnostics_pub.publish(diagnostic(self, ERROR if problem else OK, problem or "running", values))
 
     def _publish_imu(self, sample: ImuSample) -> None:
