@@ -10,14 +10,18 @@ navigation took per second (its trace) and the gaps between them (what the
 watchdog judges). The same arrivals (results as navigation received them,
 frames as the driver published them, ticks at 10 Hz) are also replayed through
 the policy of this tree and that of `--baseline-rev` (before the watchdog learnt
-a loaded machine's stalls), side by side. Prints a table, writes JSON (with the
-command) and a PNG.
+a loaded machine's stalls), side by side: the "System paused" each would have
+said, and its closest call (the least its timeout exceeded a silence by while
+results flowed; below 0: past it). The graph runs in a DDS domain of its own
+(other graphs on this machine would feed it their results and events). Prints a
+table, writes JSON (with the command) and a PNG.
 
 Footage: the sample walk (`outputs/sample/walk`, real photos, made by
 scripts/setup.sh) or, with `--source vrs`, the real Aria recording
 ../shared/data/aria/adt_video.vrs (three frames per camera, looped).
 
-    source scripts/env.sh && python bench/loaded.py    # ~8 min: two minutes loaded, two unloaded
+    source scripts/env.sh && python bench/loaded.py    # ~9 min: two minutes loaded, two unloaded
+    source scripts/env.sh && python bench/loaded.py --loads 2 2/20 2 0   # as committed, ~13 min
 """
 
 from __future__ import annotations
@@ -108,6 +112,7 @@ def replay(contender: Contender, results: list[tuple[float, str]], frames: list[
     said: list[tuple[float, str]] = []
     timeouts: list[tuple[float, float]] = []
     tick, i = events[0][0] - TICK_S, 0
+    closest = float("inf")  # the least the watchdog's timeout exceeded the silence by (< 0: past it)
     policy.start(tick, list(CAMERAS))
     while tick <= end:
         while i < len(events) and events[i][0] <= tick:
@@ -117,6 +122,9 @@ def replay(contender: Contender, results: list[tuple[float, str]], frames: list[
             else:
                 said += [(c.time, c.text) for c in policy.on_detections(t, camera, [], t) if c.kind == 1]
             i += 1
+        live = policy.system
+        if live is not None and policy.ready and not live.lost and tick >= start:  # how near silence came to it
+            closest = min(closest, live.timeout - (tick - live.last))
         said += [(c.time, c.text) for c in policy.tick(tick) if c.kind == 1]
         if policy.system is not None and tick >= start:
             timeouts.append((round(tick - start, 2), round(policy.system.timeout, 3)))
@@ -125,7 +133,7 @@ def replay(contender: Contender, results: list[tuple[float, str]], frames: list[
     texts = [text for _, text in said]
     return {"system_paused": texts.count("System paused"), "cameras_lost": texts.count("Cameras lost"),
             "system_cues": [(round(t - start, 2), text) for t, text in said],
-            "timeout_s": timeouts}  # fmt: skip
+            "closest_call_s": round(closest, 2), "timeout_s": timeouts}  # fmt: skip
 
 
 def switch(busy: list[subprocess.Popen], every_s: float, stopped: threading.Event) -> None:
@@ -255,28 +263,30 @@ def main(argv: list[str] | None = None) -> int:
     names = [c.name for c in contenders]
     print(f"\n{'busy loops':>10} {'minutes':>7} {'System paused':>13} {'Cameras lost':>12} {'results/s':>9} "
           f"{'gap p99 s':>9} {'gap max s':>9} {'gaps > 1 s':>10}  "
-          + "  ".join(f"replayed {n}" for n in names))  # fmt: skip
+          + "  ".join(f"replayed {n}: paused (closest call s)" for n in names))  # fmt: skip
     for r in runs:
-        replayed = "  ".join(f"{r['replayed'][n]['system_paused']:>{len(n) + 9}d}" for n in names)
+        replayed = "  ".join(f"{r['replayed'][n]['system_paused']:>{len(n) + 18}d} "
+                             f"({r['replayed'][n]['closest_call_s']:+5.2f})" for n in names)  # fmt: skip
         print(f"{r['load']:>10} {r['minutes']:>7.2f} {r['system_paused']:>13} {r['cameras_lost']:>12} "
               f"{r['results_per_s']:>9.2f} {r['result_gap_s']['p99']:>9.3f} {r['result_gap_s']['max']:>9.3f} "
               f"{r['result_gap_s']['over_1s']:>10}  {replayed}")  # fmt: skip
-    loaded = runs[0]  # the first load given: by default a busy loop on every core
+    loaded = [r for r in runs if r["busy_loops"]] or runs  # every run beside busy loops (steady or on and off)
+    minutes = sum(r["minutes"] for r in loaded)
     summary = {
-        "minutes": loaded["minutes"],
-        "busy_loops": loaded["busy_loops"],
-        "system_paused": loaded["system_paused"],
-        "results_per_s": loaded["results_per_s"],
-        "replayed_system_paused": {n: loaded["replayed"][n]["system_paused"] for n in names},
-        "by_load": {
-            r["load"]: {
-                "minutes": r["minutes"],
-                "system_paused": r["system_paused"],
-                "results_per_s": r["results_per_s"],
-                "replayed_system_paused": {n: r["replayed"][n]["system_paused"] for n in names},
-            }
+        "minutes": round(minutes, 2),
+        "system_paused": sum(r["system_paused"] for r in loaded),
+        "system_paused_per_2_min": round(sum(r["system_paused"] for r in loaded) / minutes * 2, 2),
+        "cameras_lost": sum(r["cameras_lost"] for r in loaded),
+        "results_per_s": round(sum(r["results"] for r in loaded) / (minutes * 60), 2),
+        "loads": [r["load"] for r in loaded],
+        "replayed_system_paused": {n: sum(r["replayed"][n]["system_paused"] for r in loaded) for n in names},
+        # The least any replayed watchdog's timeout exceeded a silence by, while results flowed (< 0: past it).
+        "replayed_closest_call_s": {n: min(r["replayed"][n]["closest_call_s"] for r in loaded) for n in names},
+        "unloaded": [
+            {"minutes": r["minutes"], "system_paused": r["system_paused"], "results_per_s": r["results_per_s"]}
             for r in runs
-        },
+            if not r["busy_loops"]
+        ],
     }
     report = {"command": "python bench/loaded.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
               "machine_cores": os.cpu_count(), "footage": str(SOURCES[args.source]), "graph": CPU_SETTINGS,
