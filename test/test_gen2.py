@@ -387,3 +387,33 @@ def test_front_pair_stereo_depth_agrees_with_the_ground_plane(played) -> None:
         assert placed.sum() > 20_000
         assert np.median(ratio) == pytest.approx(1.0, abs=0.05), a.device_time_ns
         assert np.mean(np.abs(ratio - 1.0) < 0.10) > 0.4, a.device_time_ns
+
+
+def test_front_frames_are_paired_by_the_time_they_were_taken(played) -> None:
+    """PairedDepth (the driver's stereo thread) matches only frames taken together, hands out the stamp it was
+    given with the pair, and never holds the caller."""
+    import threading
+
+    from aria_nav_ros.core.sources.stereo import PairedDepth
+
+    source, frames = played["source"], played["frames"]
+    left, right = (frames[c] for c in FRONT_CAMERAS)
+    out: list[tuple[np.ndarray, int]] = []
+    done = threading.Event()
+
+    def publish(depth: np.ndarray, stamp: int, view) -> None:
+        out.append((depth, stamp))
+        done.set()
+
+    paired = PairedDepth(publish)
+    lenses, mounts = source.calibration(), source.mounts()
+    try:
+        paired.frame(left.camera, 0, 10, left.pixels, lenses, mounts)
+        paired.frame(right.camera, 10_000_000, 11, right.pixels, lenses, mounts)  # 10 ms later: not a pair
+        paired.frame(left.camera, 20_000_000, 12, left.pixels, lenses, mounts)
+        paired.frame(right.camera, 20_000_500, 13, right.pixels, lenses, mounts)  # 0.5 us apart: a pair
+        assert done.wait(60.0), "no depth within 60 s"
+    finally:
+        paired.stop()
+    assert [stamp for _, stamp in out] == [13]
+    assert np.isfinite(out[0][0]).mean() > 0.3
