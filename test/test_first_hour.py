@@ -111,11 +111,12 @@ def test_a_replay_waits_for_a_missing_perception_node_only_so_long_and_says_so(
                                       wait_for="perception", wait_for_timeout=3.0), ros_env)  # fmt: skip
     try:
         end = time.monotonic() + 60
-        while time.monotonic() < end and not (frames and events):
+        while time.monotonic() < end and not (frames and len(events) >= 2):
             rclpy.spin_once(listener, timeout_sec=0.1)
     finally:
         code = driver.stop()
     assert code == 0, driver.log[-2000:]
+    assert events[0].event == SystemEvent.SOURCE_WAITING, events  # navigation knew the replay was held
     failed = [e for e in events if e.event == SystemEvent.CAMERA_FAILED]
     assert failed and failed[0].camera == "rgb" and "wait_for_timeout" in failed[0].detail, (events, driver.log)
     assert frames, driver.log[-2000:]  # the replay started without it
@@ -166,3 +167,26 @@ def test_a_real_aria_recording_plays_through_the_whole_graph_as_the_readme_shows
     cues = [json.loads(line)["text"] for line in (run / "cues.jsonl").read_text().splitlines()]
     assert "Recording ended" in cues and "System ready" not in cues[cues.index("Recording ended") :], cues
     assert graph.lines[-1].startswith("  files: ") and "summary.json" in graph.lines[-1], graph.log[-2000:]
+
+
+def test_a_replay_held_for_perception_is_no_camera_loss_and_its_silence_counts_once_it_plays() -> None:
+    """On a loaded machine the models can take over a minute to load while the driver holds the replay
+    (SOURCE_WAITING): "Cameras lost" then was a false alarm. Once frames come, silence counts as ever."""
+
+    def heard(waiting: bool) -> list[str]:
+        policy = NavigationPolicy(NavigationConfig.load(), "en")
+        policy.start(0.0, ["rgb"])
+        said = policy.on_event(0.5, "source_waiting") if waiting else []
+        for i in range(900):  # 90 s of a held replay: no frame, no result
+            said += policy.tick(i * 0.1)
+        for i in range(30):  # it plays: frames and results at 10 Hz for 3 s, then the glasses freeze
+            t = 90.0 + i * 0.1
+            policy.on_frame(t, "rgb")
+            said += policy.on_detections(t, "rgb", [])
+            said += policy.tick(t)
+        for i in range(200):
+            said += policy.tick(93.0 + i * 0.1)
+        return [c.text for c in said if c.kind == KIND_SYSTEM]
+
+    assert heard(waiting=True) == ["System ready", "Cameras lost"]
+    assert heard(waiting=False)[0] == "Cameras lost"  # without the driver's word: the false alarm of a slow start

@@ -56,6 +56,7 @@ EVENTS = {  # SystemEvent -> what the policy says
     SystemEvent.RECORDING_STOPPED: "recording_stopped",
     SystemEvent.CAMERA_FAILED: "camera_failed",
     SystemEvent.CAMERA_RECOVERED: "camera_recovered",
+    SystemEvent.SOURCE_WAITING: "source_waiting",
 }
 
 

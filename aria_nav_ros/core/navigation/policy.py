@@ -256,6 +256,7 @@ class NavigationPolicy:
         self.any_frame = Cadence(self.pace.window)
         self.system: Liveness | None = None  # any result at all; None until the first result or start()
         self.source_ended = False  # the replay is over (or failed, said once): silence is no fault
+        self.source_waiting = False  # the replay holds its first frame for perception: silence is no fault
         self.ready = False  # a result has come since the start
         self.cause = ""  # why the system is quiet: "paused" or "cameras_lost"
         self.last_frame = -math.inf  # arrival of the newest camera frame (any camera)
@@ -285,8 +286,8 @@ class NavigationPolicy:
         self.any_frame.add(arrived, self.pace.ceiling)
         if camera:
             self._frames(camera).add(arrived, self.pace.ceiling)
-        if self.source_ended:  # a new pass, or a new replay: watch afresh
-            self.source_ended = False
+        if self.source_ended or self.source_waiting:  # a new pass, a new replay, or the held one starts
+            self.source_ended = self.source_waiting = False
             for live in (self.system, *self.cameras.values()):
                 if live is not None:
                     live.reset(arrived)
@@ -296,6 +297,9 @@ class NavigationPolicy:
         "camera_failed" (a camera's perception cannot work: said at the next tick `camera_failure_hold_s` on,
         not after its silence's timeout) or "camera_recovered" (it works again: a failure not yet said is not
         said; one said is followed by "back" once its results flow)."""
+        if event == "source_waiting":  # until its first frame: models load (on a loaded machine, over a minute)
+            self.source_waiting = True
+            return []
         if event in ("recording_ended", "source_failed"):
             self.source_ended = True
             if event == "recording_ended" and not self.config.raw.get("say_recording_ended", True):
@@ -349,7 +353,7 @@ class NavigationPolicy:
         return said + ([] if self.tick_deferred else self._silence(now))
 
     def _silence(self, now: float) -> list[Cue]:
-        if self.system is None or self.source_ended:
+        if self.system is None or self.source_ended or self.source_waiting:
             return []
         if self.system.quiet(now):
             # Frames still come if one came within half the watchdog time. (Not the whole of it: results
