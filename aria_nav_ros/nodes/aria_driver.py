@@ -13,7 +13,7 @@ CameraInfo states its real lens model (Aria: fisheye624, not rectified).
 The device's own motion, where the source has it (Gen 2's on-device VIO):
 /aria/odometry/pose and /aria/odometry/twist, and odom -> aria_head on /tf
 (ros.odometry says why not nav_msgs/Odometry yet), stamped as the frames are.
-Metric depth from the front pair (`stereo_depth`, core.sources.stereo):
+Metric depth from the front pair (core.sources.stereo), where it exists:
 /aria/stereo/depth (REP 118) and /aria/stereo/camera_info in the rectified
 view's frame aria_stereo_optical, matched in a thread of its own.
 
@@ -49,6 +49,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped, TwistStamped
 from rclpy.duration import Duration
 from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
+from rclpy.publisher import Publisher
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, Imu
 from std_msgs.msg import Header
@@ -138,7 +139,6 @@ PARAMETERS = (
     Param("lockstep_timeout", 30.0, "lockstep: give up waiting after this long (s), saying so", low=0.1,
           high=3600.0),
     Param("exit_at_end", False, "end the process when a replay is over"),
-    Param("stereo_depth", True, "Aria Gen 2: metric depth from the front camera pair (aria/stereo/depth)"),
     Param("exit_on_open_failure", False, "end the process (code 3) when the source cannot open"),
     Param("transport", "raw", "camera images as raw image_raw, JPEG image_raw/compressed (image_transport's "
           "compressed: for a link that cannot carry raw frames), or both", choices=("raw", "compressed", "both")),
@@ -195,38 +195,25 @@ class AriaDriver(ManagedNode):
                     DetectionArray, detections_topic(camera), lambda m, c=camera: self._on_result(c, m), RESULT_QOS
                 )
         self.transport, self.jpeg_quality = str(v["transport"]), int(v["jpeg_quality"])
-        raw = self.transport != "compressed"  # with JPEG only, no raw image topic exists at all
-        # Glasses (Gen 2) and their recordings may have the front pair: published too, but waited for by nothing
-        # (no detector reads them), so settings.cameras stays the cameras perception reads.
-        front = () if kind in MEDIA_KINDS else tuple(c for c in FRONT_CAMERAS if c not in cameras)
-        self.all_cameras = (*cameras, *front)
-        self.image_pubs = {c: self.create_publisher(Image, image_topic(c), SENSOR_QOS) for c in self.all_cameras if raw}
-        self.info_pubs = {
-            c: self.create_publisher(CameraInfo, camera_info_topic(c), SENSOR_QOS) for c in self.all_cameras
-        }
-        self.compressed_pubs = {
-            c: self.create_publisher(CompressedImage, compressed_topic(image_topic(c)), SENSOR_QOS)
-            for c in self.all_cameras
-            if self.transport != "raw"
-        }
-        # Handed over as objects to a perception node composed into this process (driver_with_rgb) as well.
-        self.handed = [p.topic_name for p in (*self.image_pubs.values(), *self.info_pubs.values())]
-        for topic in self.handed:
-            handover.provide(topic)
+        self.image_pubs: dict[str, Publisher] = {}
+        self.info_pubs: dict[str, Publisher] = {}
+        self.compressed_pubs: dict[str, Publisher] = {}
+        self.handed: list[str] = []  # handed over as objects to a perception node composed into this process too
+        self.published: dict[str, int] = {}
+        for camera in cameras:
+            self._add_camera(camera)
         self.imu_pub = self.create_publisher(Imu, IMU_TOPIC, IMU_QOS)
         self.events_pub = self.create_publisher(SystemEvent, EVENTS_TOPIC, EVENTS_QOS)
-        self.published = dict.fromkeys(self.all_cameras, 0)
-        # The device's own motion (Gen 2's VIO): the head in odom, its velocity, and odom -> head on tf.
-        self.pose_pub = self.create_publisher(PoseStamped, ODOMETRY_POSE_TOPIC, ODOMETRY_QOS)
-        self.twist_pub = self.create_publisher(TwistStamped, ODOMETRY_TWIST_TOPIC, ODOMETRY_QOS)
-        self.odom_tf_pub = self.create_publisher(TFMessage, TF_TOPIC, TF_QOS)
+        # What only some glasses have (Aria Gen 2) is published from the source's first item of it, so that other
+        # sources advertise no topic they never fill: the front pair (waited for by nothing: no detector reads it,
+        # settings.cameras stays the cameras perception reads), the front pair's metric depth (matched in a thread
+        # of its own, newest pair first), and the device's own motion (the VIO: the head in odom, its velocity,
+        # odom -> head on tf).
+        self.front = () if kind in MEDIA_KINDS else tuple(c for c in FRONT_CAMERAS if c not in cameras)
+        self.motion_pubs: tuple[Publisher, Publisher, Publisher] | None = None
         self.motions_published = 0
-        self.stereo = bool(v["stereo_depth"]) and bool(front)
-        self.depth_pub = self.create_publisher(Image, STEREO_DEPTH_TOPIC, SENSOR_QOS) if self.stereo else None
-        self.depth_info_pub = (
-            self.create_publisher(CameraInfo, camera_info_topic(STEREO), SENSOR_QOS) if self.stereo else None
-        )
-        self.paired_depth: PairedDepth | None = None  # started by the first front frame
+        self.depth_pubs: tuple[Publisher, Publisher] | None = None
+        self.paired_depth: PairedDepth | None = None
         self.depths_published = 0
         self.intrinsics: dict[str, str] = {}  # camera -> "calibration" or what nominal intrinsics it got
         self.tf_pub = self.create_publisher(TFMessage, TF_STATIC_TOPIC, TF_STATIC_QOS)
@@ -422,10 +409,10 @@ class AriaDriver(ManagedNode):
         roles = getattr(self.runner.source, "roles", "")
         if roles:
             self.get_logger().info(f"camera roles, from the calibration's extrinsics: {roles}")
-        frames = [*map(optical_frame, self.all_cameras), IMU_FRAME]
+        frames = [*map(optical_frame, (*self.settings.cameras, *self.front)), IMU_FRAME]
         mounts = {f: known[f] for f in frames if f in known}
         front = [known.get(optical_frame(c)) for c in FRONT_CAMERAS]
-        if self.stereo and None not in front:
+        if self.front and None not in front:  # the pair's depth image, in its rectified view
             mounts[optical_frame(STEREO)] = rectified_view(*front)[0]
         # Media say where their one camera looks (ahead) and have no IMU; glasses and their recordings fall back
         # on the nominal mounting of Aria Gen 1.
@@ -490,8 +477,26 @@ class AriaDriver(ManagedNode):
             self._publish_imu(item)
         elif isinstance(item, Motion):
             self._publish_motion(item)
-        elif item.camera in self.published:
+        elif item.camera in self.published or (item.camera in self.front and self._added(item.camera)):
             self._publish_frame(item)
+
+    def _add_camera(self, camera: str) -> None:
+        if self.transport != "compressed":  # with JPEG only, no raw image topic exists at all
+            self.image_pubs[camera] = self.create_publisher(Image, image_topic(camera), SENSOR_QOS)
+        self.info_pubs[camera] = self.create_publisher(CameraInfo, camera_info_topic(camera), SENSOR_QOS)
+        if self.transport != "raw":
+            topic = compressed_topic(image_topic(camera))
+            self.compressed_pubs[camera] = self.create_publisher(CompressedImage, topic, SENSOR_QOS)
+        for publisher in (self.image_pubs.get(camera), self.info_pubs[camera]):
+            if publisher is not None:
+                self.handed.append(publisher.topic_name)
+                handover.provide(publisher.topic_name)
+        self.published[camera] = 0
+        if all(c in self.published for c in FRONT_CAMERAS):
+            self.depth_pubs = (
+                self.create_publisher(Image, STEREO_DEPTH_TOPIC, SENSOR_QOS),
+                self.create_publisher(CameraInfo, camera_info_topic(STEREO), SENSOR_QOS),
+            )
 
     def _publish_frame(self, frame: Frame) -> None:
         pixels = frame.pixels
@@ -528,10 +533,21 @@ class AriaDriver(ManagedNode):
                 self.compressed_pubs[frame.camera].publish(compressed)
         self.published[frame.camera] += 1
         self.trace.write(camera=frame.camera, stamp=stamp, published=out)
-        if self.stereo and frame.camera in FRONT_CAMERAS:
+        if self.depth_pubs is not None and frame.camera in FRONT_CAMERAS:
             self._pair(frame, stamp)
         if self.lockstep:
             self._await_result(frame.camera, stamp)
+
+    def _added(self, camera: str) -> bool:
+        """A camera only some glasses have, published from its first frame on (False, said once, if it cannot
+        be: an SROS2 policy that does not name its topics)."""
+        try:
+            self._add_camera(camera)
+        except Exception as error:
+            self.front = tuple(c for c in self.front if c != camera)
+            self.get_logger().error(f"{camera}: not published: {error!r}")
+            return False
+        return True
 
     def _pair(self, frame: Frame, stamp: int) -> None:
         source = self.runner.source if self.runner is not None else None
@@ -545,8 +561,9 @@ class AriaDriver(ManagedNode):
     def _publish_depth(self, depth: np.ndarray, stamp: int, view: StereoDepth) -> None:
         header = Header(frame_id=optical_frame(STEREO))
         header.stamp.sec, header.stamp.nanosec = divmod(stamp, 1_000_000_000)
-        self.depth_info_pub.publish(camera_info(view.model, header))
-        self.depth_pub.publish(numpy_to_image(depth, "32FC1", header))
+        depth_pub, info_pub = self.depth_pubs
+        info_pub.publish(camera_info(view.model, header))
+        depth_pub.publish(numpy_to_image(depth, "32FC1", header))
         self.depths_published += 1
 
     def _taker_failed(self, node: tuple[str, str], error: Exception) -> None:
@@ -591,8 +608,9 @@ class AriaDriver(ManagedNode):
         values["inactive_dropped"] = self.inactive_dropped
         values.update({f"{c}_intrinsics": how for c, how in self.intrinsics.items()})
         values["mounting"] = self.mounting
-        values["odometry_published"] = self.motions_published
-        if self.stereo:
+        if self.motion_pubs is not None:
+            values["odometry_published"] = self.motions_published
+        if self.depth_pubs is not None:
             values["stereo_depth_published"] = self.depths_published
         self.diagnostics_pub.publish(diagnostic(self, ERROR if problem else OK, problem or "running", values))
 
@@ -612,9 +630,14 @@ class AriaDriver(ManagedNode):
         header = Header()
         header.stamp.sec, header.stamp.nanosec = divmod(stamp, 1_000_000_000)
         pose, twist, transform = motion_messages(motion, header.stamp)
-        self.pose_pub.publish(pose)
-        self.twist_pub.publish(twist)
-        self.odom_tf_pub.publish(transform)
+        if self.motion_pubs is None:
+            self.motion_pubs = (
+                self.create_publisher(PoseStamped, ODOMETRY_POSE_TOPIC, ODOMETRY_QOS),
+                self.create_publisher(TwistStamped, ODOMETRY_TWIST_TOPIC, ODOMETRY_QOS),
+                self.create_publisher(TFMessage, TF_TOPIC, TF_QOS),
+            )
+        for publisher, message in zip(self.motion_pubs, (pose, twist, transform), strict=True):
+            publisher.publish(message)
         self.motions_published += 1
 
     def destroy_node(self) -> None:
