@@ -102,7 +102,7 @@ def _detection(rng: random.Random) -> Detection:
     elif kind == 3:
         d.class_name = rng.choice(["", "x" * 10_000, "car\x07truck", "\n\t"])
     elif kind == 4:
-        d.distance_source = rng.choice([5, 200, 255])  # 4 is DISTANCE_GROUND_EDGE (issue 28)
+        d.distance_source = rng.choice([6, 200, 255])  # 4 and 5 are issue 28's bounds
     elif kind == 5:
         d.x_min = rng.choice([NAN, INF])
     elif kind == 6:

@@ -13,6 +13,7 @@ from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import optical_frame
 from aria_nav_ros.core.detection import (
     DISTANCE_CLASS_SIZE,
+    DISTANCE_CLASS_WIDTH,
     DISTANCE_GROUND_EDGE,
     EDGE_BOTTOM,
     EDGE_TOP,
@@ -79,19 +80,21 @@ def test_a_person_whose_feet_leave_the_frame_gets_a_true_upper_bound(camera, mou
                 continue
             bounded += 1
             truth = math.hypot(ahead - 0.15, max(0.0, abs(right) - 0.25))  # the person's nearest point
-            assert det.distance_is_bound and det.distance_source == DISTANCE_GROUND_EDGE
+            assert det.distance_is_bound and det.distance_source in (DISTANCE_GROUND_EDGE, DISTANCE_CLASS_WIDTH)
             assert truth <= det.distance_m <= farthest_m, (ahead, right, det.distance_m)
             assert not detection_problem(det)
     assert bounded >= 10  # the sweep does reach the close range
     # Without bounds (as before issue 28) the same boxes have no distance at all.
-    det = located(camera, mount, 0.6, config=replace(GEOMETRY, edge_bounds=False))
+    det = located(camera, mount, 0.6, config=replace(GEOMETRY, distance_bounds=False))
     assert math.isnan(det.distance_m) and not det.distance_is_bound
 
 
 def test_the_bound_is_the_ground_the_lower_edge_sees() -> None:
     """Level 70-degree view (4:3): its lower edge meets the ground 3.05 m ahead. Aria's RGB camera looks 8
     degrees down through a 110-degree fisheye: its lower edge sees the ground about 0.8 m ahead."""
-    assert located(PINHOLE, looking(0.0), 1.5).distance_m == pytest.approx(3.06, abs=0.1)
+    edge_only = replace(GEOMETRY, class_widths_m={})  # (a person's width bounds it tighter: 2.2 m)
+    assert located(PINHOLE, looking(0.0), 1.5, config=edge_only).distance_m == pytest.approx(3.06, abs=0.1)
+    assert located(PINHOLE, looking(0.0), 1.5).distance_m == pytest.approx(2.16, abs=0.1)
     under = RawDetection((ARIA_RGB.cx - 20, 1000.0, ARIA_RGB.cx + 20, 1407.0), 0.9, 56, "chair", math.nan)
     [det] = locate([under], ARIA_RGB, GEOMETRY, ARIA_RGB_MOUNT)
     assert det.distance_m == pytest.approx(0.8, abs=0.05) and det.distance_is_bound
@@ -153,12 +156,21 @@ def test_a_bound_is_treated_as_at_least_that_close_and_said_as_a_bound(language,
     assert (cue.text, cue.urgency, cue.distance_is_bound) == (text, urgency, True)
 
 
-def test_an_object_filling_most_of_the_view_is_critical_even_without_a_distance() -> None:
-    filling = Detection(0, "person", 0.9, (0.0, 0.0, 900.0, 700.0), math.nan, 0, 5.0, view_share=0.9)
-    [cue] = hazards(NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [filling]))
-    assert cue.urgency == CRITICAL and cue.text == "Careful! Person ahead"
-    [cue] = hazards(NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [replace(filling, view_share=0.2)]))
-    assert cue.urgency == INFO
+def test_a_person_filling_most_of_the_view_is_within_reach_and_critical() -> None:
+    """Cut at the top, the bottom and both sides (nothing measures it), a person box spanning most of a level
+    70-degree view: no person (at most 0.8 m wide) spans that from farther than about 0.6 m."""
+    filling = RawDetection((0.0, 0.0, 959.0, 719.0), 0.9, 0, "Normal", math.nan)
+    [det] = locate([filling], PINHOLE, GEOMETRY)
+    assert det.distance_source == DISTANCE_CLASS_WIDTH and det.distance_is_bound and det.distance_m < 0.6
+    [cue] = hazards(NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [det]))
+    assert cue.urgency == CRITICAL and cue.text == "Careful! Person ahead, under one meter"
+    # A person in a fifth of the width is a bound of 2.2 m: a warning, not critical.
+    [det] = locate([RawDetection((380.0, 0.0, 580.0, 719.0), 0.9, 0, "Normal", math.nan)], PINHOLE, GEOMETRY)
+    assert det.distance_m == pytest.approx(0.4 / math.tan(math.atan(100 / PINHOLE.fx)), rel=0.01)
+    [cue] = hazards(NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [det]))
+    assert cue.urgency == WARNING
+    # Without bounds (before issue 28) the same box has no distance at all.
+    assert math.isnan(locate([filling], PINHOLE, replace(GEOMETRY, distance_bounds=False))[0].distance_m)
 
 
 def test_the_wearers_own_body_is_never_said() -> None:
@@ -211,7 +223,8 @@ def test_a_person_coming_on_a_diagonal_holds_its_bearing_and_is_warned_by_growth
     assert critical and critical[0] < contact
     no_growth = NavigationConfig({**CONFIG.raw, "close_range": {"scale_ttc": False}})
     cues, _ = approach(NavigationPolicy(no_growth, "en"), 6.0, 1.4, bearing_deg=20.0)
-    assert all(c.urgency < CRITICAL for _, c in cues)  # its feet left the frame at 3.5 m: a bound, no more
+    late = [t for t, c in cues if c.urgency == CRITICAL]  # its feet left the frame at 3.5 m: bounds only
+    assert not late or late[0] > critical[0]
 
 
 def test_a_box_growing_off_the_walking_line_is_passing_by_not_coming() -> None:

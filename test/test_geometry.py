@@ -10,6 +10,7 @@ import pytest
 from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.detection import (
     DISTANCE_CLASS_SIZE,
+    DISTANCE_CLASS_WIDTH,
     DISTANCE_DEPTH,
     DISTANCE_GROUND_EDGE,
     DISTANCE_GROUND_PLANE,
@@ -76,15 +77,18 @@ def test_ground_plane_for_objects_without_a_known_size() -> None:
 
 def test_cut_box_above_the_horizon_has_no_distance_without_depth_and_says_why() -> None:
     box = RawDetection((100.0, 0.0, 300.0, 600.0), 0.8, 0, "Normal", math.nan)  # cut at the top, foot above cy
-    [det] = locate([box], CAMERA, CONFIG)
+    without_bounds = replace(CONFIG, distance_bounds=False)  # as before issue 28
+    [det] = locate([box], CAMERA, without_bounds)
     assert det.distance_source == DISTANCE_UNKNOWN and math.isnan(det.distance_m)
     assert (
-        why_no_distance(box, CAMERA, CONFIG)
+        why_no_distance(box, CAMERA, without_bounds)
         == "'person' is cut by the image edge and its foot is not on the ground ahead"
     )
+    # Now its width bounds it: a person (at most 0.8 m wide) spanning 19 degrees is within 2.4 m of that plane.
+    [det] = locate([box], CAMERA, CONFIG)
+    assert det.distance_source == DISTANCE_CLASS_WIDTH and det.distance_is_bound and det.distance_m < 5.0
     # Cut by the lower edge: before issue 28 (no bounds) nothing at all; now the ground the edge sees bounds it.
     bag = RawDetection((100.0, 900.0, 300.0, 1407.0), 0.8, 5, "Fall", math.nan)
-    without_bounds = replace(CONFIG, edge_bounds=False)
     assert math.isnan(locate([bag], CAMERA, without_bounds)[0].distance_m)
     assert why_no_distance(bag, CAMERA, without_bounds) == "no known height for 'Fall' and its foot is out of the image"
     [bounded] = locate([bag], CAMERA, CONFIG)

@@ -46,7 +46,7 @@ def test_detection_nan_distance_survives() -> None:
 def test_a_distance_bound_and_the_cut_edges_survive_and_convert_to_the_core() -> None:
     """Issue 28's fields: what a bound is (and from what), which edges cut the box, how much of the view it
     fills, and whether it is the wearer's own body, from the core's Detection to the message and back."""
-    from aria_nav_ros.core.detection import DISTANCE_GROUND_EDGE, EDGE_BOTTOM, EDGE_RIGHT
+    from aria_nav_ros.core.detection import DISTANCE_CLASS_WIDTH, DISTANCE_GROUND_EDGE, EDGE_BOTTOM, EDGE_RIGHT
     from aria_nav_ros.core.detection import Detection as CoreDetection
     from aria_nav_ros.ros.detections import detection_from_msg, detection_msg
 
@@ -54,6 +54,7 @@ def test_a_distance_bound_and_the_cut_edges_survive_and_convert_to_the_core() ->
                          True, EDGE_RIGHT | EDGE_BOTTOM, 0.5, False)  # fmt: skip
     msg = _round_trip(detection_msg(core))
     assert msg.distance_source == Detection.DISTANCE_GROUND_EDGE == DISTANCE_GROUND_EDGE
+    assert Detection.DISTANCE_CLASS_WIDTH == DISTANCE_CLASS_WIDTH
     assert msg.distance_is_bound and msg.cut_edges == Detection.EDGE_RIGHT | Detection.EDGE_BOTTOM
     assert detection_from_msg(msg) == core
     body = detection_from_msg(_round_trip(detection_msg(replace(core, distance_m=float("nan"), wearer_body=True))))

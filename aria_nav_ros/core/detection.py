@@ -13,7 +13,13 @@ DISTANCE_DEPTH = 3
 # The box reaches the image's lower edge: the foot is nearer than where the lowest visible ray under the box
 # meets the ground. distance_m is then that bound (distance_is_bound), never a measurement.
 DISTANCE_GROUND_EDGE = 4
-DISTANCE_SOURCES = (DISTANCE_UNKNOWN, DISTANCE_CLASS_SIZE, DISTANCE_GROUND_PLANE, DISTANCE_DEPTH, DISTANCE_GROUND_EDGE)
+# The box spans an angle no object of its class could fill from farther: it is at most that far (an upper
+# bound, distance_is_bound): a person filling most of the view is within reach.
+DISTANCE_CLASS_WIDTH = 5
+DISTANCE_SOURCES = (
+    DISTANCE_UNKNOWN, DISTANCE_CLASS_SIZE, DISTANCE_GROUND_PLANE, DISTANCE_DEPTH, DISTANCE_GROUND_EDGE,
+    DISTANCE_CLASS_WIDTH,
+)  # fmt: skip
 
 # The image edges a box touches (bits of cut_edges): cut there, its extent across that edge is unknown.
 EDGE_LEFT, EDGE_TOP, EDGE_RIGHT, EDGE_BOTTOM = 1, 2, 4, 8

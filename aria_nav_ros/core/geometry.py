@@ -19,7 +19,10 @@ tilt (`pitch_deg`). All estimates are horizontal distances from the head:
   least that close. A person box that, standing at that bound, would be far
   shorter than any adult, or whose top is far below the horizon, is the
   wearer's own hands and arms (`wearer_body`), not someone there (a small
-  child close by looks the same: told apart only by item 5 of issue 28).
+  child close by looks the same: told apart only by item 5 of issue 28);
+- class width (a bound): a box without a measurement that spans an angle
+  its class could not fill from farther (a person is at most 0.8 m wide) is
+  at most that far: a person filling most of the view is within reach.
 A box none of them fits has no distance; `why_no_distance` says why.
 """
 
@@ -34,6 +37,7 @@ import numpy as np
 from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.detection import (
     DISTANCE_CLASS_SIZE,
+    DISTANCE_CLASS_WIDTH,
     DISTANCE_DEPTH,
     DISTANCE_GROUND_EDGE,
     DISTANCE_GROUND_PLANE,
@@ -53,6 +57,11 @@ CLASS_HEIGHTS_M = {
     "traffic light": 0.9, "fire hydrant": 0.75, "stop sign": 0.75, "bench": 0.85, "dog": 0.6,
     "chair": 0.9, "couch": 0.85, "potted plant": 0.6, "dining table": 0.75, "suitcase": 0.65,
 }  # fmt: skip
+# The widest a COCO class's object looks from any side (m): a box spanning more than this can from some distance
+# is nearer (arms and a bag for a person, a car seen side on).
+CLASS_WIDTHS_M = {
+    "person": 0.8, "bicycle": 1.9, "motorcycle": 2.3, "car": 5.0, "dog": 1.1, "chair": 0.8,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -60,12 +69,13 @@ class GeometryConfig:
     eye_height_m: float = 1.6  # the camera's height above the ground
     pitch_deg: float = 0.0  # the head's tilt below level (positive: looking down); cameras' own tilt is in TF
     class_heights_m: dict[str, float] = field(default_factory=lambda: dict(CLASS_HEIGHTS_M))
+    class_widths_m: dict[str, float] = field(default_factory=lambda: dict(CLASS_WIDTHS_M))
     class_aliases: dict[str, str] = field(default_factory=dict)  # model name -> a name above
     edge_margin_px: float = 2.0  # a box this close to an edge is cut by it
     max_distance_m: float = 50.0  # estimates beyond this are not believed
     # A box cut by the lower edge gets an upper bound from the ground the edge sees (False: no distance, as
     # before issue 28; the close-range benchmark's `today`).
-    edge_bounds: bool = True
+    distance_bounds: bool = True
     # A bottom-cut person box whose top, were it standing at its bound, would be under this share of a person's
     # height (1.7 m: 1.19 m) is taken for the wearer's own arm: every standing adult's head is higher. (A
     # detector calls the wearer's hands and arms "person"; other classes are what they are.)
@@ -140,6 +150,16 @@ def ground_edge_bound(edge_rays: np.ndarray, camera_height_m: float) -> float:
     return camera_height_m / min(below)
 
 
+def class_width_bound(left: np.ndarray, right: np.ndarray, width_m: float) -> float:
+    """Horizontal metres within which an object at most `width_m` wide is, when the box's left and right edges
+    (their head rays at one row) span the angle they do; a box cut at a side spans less than the object, so the
+    bound holds all the more."""
+    span = abs(math.radians(bearing_deg(left) - bearing_deg(right)))
+    if not 0.0 < span < math.pi:
+        return math.nan
+    return width_m / 2 / math.tan(span / 2)
+
+
 def class_size_distance(
     box: Sequence[float], camera: CameraModel, top: np.ndarray, bottom: np.ndarray, height_m: float, margin: float
 ) -> float:
@@ -169,7 +189,7 @@ def why_no_distance(det: RawDetection, camera: CameraModel, config: GeometryConf
     if wearer_body:
         return f"{name!r} comes up from the lower edge too low to stand on the ground there: the wearer's own body"
     cut = foot_cut(det.box, camera, config.edge_margin_px)
-    if cut and config.edge_bounds:
+    if cut and config.distance_bounds:
         return f"{name!r} reaches the lower edge where the image does not see the ground (no bound)"
     if name not in config.class_heights_m and cut:
         return f"no known height for {name!r} and its foot is out of the image"
@@ -185,7 +205,7 @@ def locate(
 ) -> list[Detection]:
     """Distances (or bounds) and bearings for one frame's detections."""
     geometric: list[tuple[float, int]] = []  # horizontal metres from the camera, and how they were found
-    bounds: list[float] = []  # the ground-edge bound of each box cut by the lower edge (else NaN)
+    bounds: list[tuple[float, float]] = []  # each box's ground-edge and class-width bounds (NaN: none)
     low: list[bool] = []  # too low to stand on the ground within its bound (wearer_body)
     centres = []  # the ray through each box's centre, in the level head frame
     # The top, bottom and centre of each box's middle column, then `edge_columns` points of the lowest image
@@ -194,13 +214,13 @@ def locate(
     pixels = []
     for x1, y1, x2, y2 in (d.box for d in raw):
         u = (x1 + x2) / 2
-        pixels += [(u, y1), (u, y2), (u, (y1 + y2) / 2)]
+        pixels += [(u, y1), (u, y2), (u, (y1 + y2) / 2), (x1, (y1 + y2) / 2), (x2, (y1 + y2) / 2)]
         left, right = max(0.0, x1), min(camera.width - 1.0, x2)
         pixels += [(float(c), camera.height - 1.0) for c in np.linspace(left, max(left, right), columns)]
-    per_box = 3 + columns
+    per_box = 5 + columns
     origin, rays = head_rays(pixels, camera, mount, config.pitch_deg) if raw else (None, np.zeros((0, 3)))
     for det, box_rays in zip(raw, rays.reshape(-1, per_box, 3), strict=True):
-        top, bottom, centre, edge = box_rays[0], box_rays[1], box_rays[2], box_rays[3:]
+        top, bottom, centre, edge = box_rays[0], box_rays[1], box_rays[2], box_rays[5:]
         centres.append(centre)
         name = config.class_aliases.get(det.class_name, det.class_name)
         camera_height = config.eye_height_m + origin[2]
@@ -208,17 +228,22 @@ def locate(
         height = config.class_heights_m.get(name)
         size = class_size_distance(det.box, camera, top, bottom, height, config.edge_margin_px) if height else math.nan
         bound = math.nan
-        if config.edge_bounds and foot_cut(det.box, camera, config.edge_margin_px):
+        if config.distance_bounds and foot_cut(det.box, camera, config.edge_margin_px):
             bound = ground_edge_bound(edge, camera_height)
-        bounds.append(bound)
+        width = config.class_widths_m.get(name)
+        by_width = math.nan
+        if width and config.distance_bounds:
+            by_width = class_width_bound(box_rays[3], box_rays[4], width)
+        bounds.append((bound, by_width))
         # How tall the object would be, standing at its bound with its top at the box's top. An adult's head
         # is above the eyes' horizon at any distance, so a person box that comes up from the lower edge and
         # stays far below the horizon is the wearer's own arm, not someone standing there.
-        top_cut = det.box[1] <= config.edge_margin_px
-        at_bound = camera_height + bound * rise(top) if math.isfinite(bound) and not top_cut else math.inf
-        body = name in config.wearer_body_classes and height is not None and math.isfinite(at_bound)
+        from_below = foot_cut(det.box, camera, config.edge_margin_px) and det.box[1] > config.edge_margin_px
+        at_bound = camera_height + bound * rise(top) if math.isfinite(bound) else math.inf
+        short = height is not None and at_bound < config.wearer_body_height_ratio * height
         steep = rise(top) < -math.tan(math.radians(config.wearer_body_top_deg))
-        low.append(body and bool(at_bound < config.wearer_body_height_ratio * height or steep))
+        arm_like = name in config.wearer_body_classes and from_below and (short or steep)
+        low.append(bool(config.distance_bounds and arm_like))
         # People and vehicles have well known heights; the ground point is better for the rest.
         if not math.isnan(size) and (math.isnan(ground) or name == "person"):
             geometric.append((size, DISTANCE_CLASS_SIZE))
@@ -228,14 +253,19 @@ def locate(
             geometric.append((math.nan, DISTANCE_UNKNOWN))
     scale = depth_scale(raw, [d for d, _ in geometric], config.max_distance_m)  # bounds are no measurements
     located = []
-    for det, (distance, source), bound, body, centre in zip(raw, geometric, bounds, low, centres, strict=True):
+    for det, (distance, source), (edge, by_width), body, centre in zip(
+        raw, geometric, bounds, low, centres, strict=True
+    ):
         if scale is not None and det.inverse_depth > 0:
             distance, source = 1.0 / (scale * det.inverse_depth), DISTANCE_DEPTH
         is_bound = False
         if body:
             distance, source = math.nan, DISTANCE_UNKNOWN  # no obstacle: nothing to measure
-        elif math.isfinite(bound) and not distance <= bound:  # no measurement, or one the ground contradicts
-            distance, source, is_bound = bound, DISTANCE_GROUND_EDGE, True
+        elif math.isfinite(edge) and not distance <= edge:  # no measurement, or one the ground contradicts
+            distance, source, is_bound = edge, DISTANCE_GROUND_EDGE, True
+        unmeasured = math.isnan(distance) or is_bound
+        if not body and unmeasured and math.isfinite(by_width) and not by_width >= distance:
+            distance, source, is_bound = by_width, DISTANCE_CLASS_WIDTH, True  # no measurement: the tighter bound
         if 0 < distance <= config.max_distance_m:
             # Where the object is, seen from the head (`origin`: the camera, the same for every box): the cameras
             # sit a few centimetres off the head, which at 1 m turns a bearing by up to 4 degrees.

@@ -23,7 +23,8 @@ Standing still, information cues come half as often.
 Close range. A distance that is only an upper bound (the foot below the
 frame) counts as the distance: the object is at least that close, and the
 wearer hears the bound ("Careful! Person ahead, under two meters"). An
-object whose box covers `close_range.fill_share` of its image is critical.
+object that fills most of the view is within reach by its box's width (a
+class-width bound: geometry), so critical.
 A box that grows gives time to contact even without a measured distance
 (tau = size / growth rate), for an object on a collision course (its
 bearing holds: it would pass within `path_half_width_m`). A rise in tier within
@@ -78,7 +79,7 @@ DEFAULT_HABITUATION = {
 KIND_HAZARD, KIND_SYSTEM = 0, 1
 # config/navigation.yaml's `close_range` (issue 28; a user's older config may lack it)
 DEFAULT_CLOSE_RANGE = {
-    "fill_share": 0.5, "scale_ttc": True, "scale_window_s": 1.0, "scale_min_span_s": 0.5, "scale_range_m": 4.0,
+    "scale_ttc": True, "scale_window_s": 1.0, "scale_min_span_s": 0.5, "scale_range_m": 4.0,
     "path_half_width_m": 1.0, "replace_within_s": 1.0,
 }  # fmt: skip
 
@@ -530,10 +531,7 @@ class NavigationPolicy:
 
     def _tier(self, track: Track) -> int:
         """The track's tier by distance (a bound: at least that close), with hysteresis, raised by time to
-        contact; critical when it fills most of the view."""
-        if track.view_share >= float(self.close_range["fill_share"]):
-            track.tier = CRITICAL
-            return CRITICAL
+        contact."""
         d = track.distance_m
         if not math.isfinite(d):
             track.tier = INFO  # something is there, but how far is unknown: only its growth tells more

@@ -76,7 +76,6 @@ class Track:
     cameras: dict[str, float] = field(default_factory=dict)  # camera -> last time seen
     history: deque = field(default_factory=lambda: deque(maxlen=64))  # (t, distance, is it a bound)
     distance_is_bound: bool = False  # distance_m is an upper bound (its foot is out of the frame)
-    view_share: float = 0.0  # the share of the image its newest box covers
     scales: deque = field(default_factory=lambda: deque(maxlen=64))  # (t, camera, extent, pixels)
     bearings: deque = field(default_factory=lambda: deque(maxlen=64))  # (t, bearing_deg)
     tier: int = -1  # current urgency tier (-1: none), with hysteresis
@@ -201,7 +200,6 @@ class Tracker:
                 track.last_seen = now
             track.cameras[camera] = now
             track.history.append((now, det.distance_m, det.distance_is_bound))
-            track.view_share = det.view_share
             track.bearings.append((now, det.bearing_deg))
             scale = box_scale(det)
             if scale is not None:
