@@ -244,6 +244,7 @@ def test_the_driver_publishes_gen2_over_dds(listener, ros_env) -> None:
     from processes import NodeProcess, node_command
     from sensor_msgs.msg import CameraInfo, Image
     from tf2_msgs.msg import TFMessage
+    from visualization_msgs.msg import MarkerArray
 
     from aria_nav_ros.core.mounting import HEAD_FRAME, mounts_from_transforms, rotation_of
     from aria_nav_ros.ros.odometry import ODOMETRY_QOS, TF_QOS
@@ -253,6 +254,8 @@ def test_the_driver_publishes_gen2_over_dds(listener, ros_env) -> None:
     got: dict[str, list] = {"tf_static": [], "tf": [], "pose": [], "twist": [], "depth": [], "depth_info": []}
     node.create_subscription(Image, "/aria/stereo/depth", got["depth"].append, SENSOR_QOS)
     node.create_subscription(CameraInfo, "/aria/stereo/camera_info", got["depth_info"].append, SENSOR_QOS)
+    got["frusta"] = []
+    node.create_subscription(MarkerArray, "/aria/frusta", got["frusta"].append, TF_STATIC_QOS)
     node.create_subscription(TFMessage, "/tf_static", got["tf_static"].append, TF_STATIC_QOS)
     node.create_subscription(TFMessage, "/tf", got["tf"].append, TF_QOS)
     node.create_subscription(PoseStamped, "/aria/odometry/pose", got["pose"].append, ODOMETRY_QOS)
@@ -267,7 +270,9 @@ def test_the_driver_publishes_gen2_over_dds(listener, ros_env) -> None:
     def enough() -> bool:
         cameras = all(got[c] and got[f"{c}_info"] for c in ALL_CAMERAS)
         motion = min(len(got["pose"]), len(got["twist"]), len(got["tf"])) >= 100
-        return bool(got["tf_static"]) and cameras and motion and bool(got["depth"]) and bool(got["depth_info"])
+        frusta = bool(got["frusta"]) and len(got["frusta"][-1].markers) == len(ALL_CAMERAS)
+        depth = bool(got["depth"]) and bool(got["depth_info"])
+        return bool(got["tf_static"]) and cameras and motion and depth and frusta
 
     try:
         end = time.monotonic() + 60
@@ -280,6 +285,9 @@ def test_the_driver_publishes_gen2_over_dds(listener, ros_env) -> None:
     assert enough(), f"{ {k: len(v) for k, v in got.items()} }\n{log}"
     assert "nominal" not in log  # the recording's own calibration, not Gen 1's fallback
     assert "camera roles, from the calibration's extrinsics: slam_left = slam-side-left" in driver.log
+    markers = got["frusta"][-1].markers  # RViz's view of each of the five cameras, one marker id each
+    assert {m.header.frame_id for m in markers} == set(map(optical_frame, ALL_CAMERAS))
+    assert len({m.id for m in markers}) == len(ALL_CAMERAS)
 
     # /tf_static: every camera and the IMU, from the calibration (the source's mounts, checked above against it).
     source = open_source(SourceSettings(kind="vrs", path=str(GEN2_VRS)))
@@ -295,7 +303,10 @@ def test_the_driver_publishes_gen2_over_dds(listener, ros_env) -> None:
     tf = [t for m in got["tf"] for t in m.transforms]
     assert {(t.header.frame_id, t.child_frame_id) for t in tf} == {("odom", HEAD_FRAME)}
     by_stamp = {(t.header.stamp.sec, t.header.stamp.nanosec): t for t in tf}
-    pose = got["pose"][-1]
+    # Each pose's transform (the newest few may still be on their way: the wait ended on counts).
+    both = [p for p in got["pose"] if (p.header.stamp.sec, p.header.stamp.nanosec) in by_stamp]
+    assert len(both) >= 90, (len(both), len(got["pose"]))
+    pose = both[-1]
     same = by_stamp[(pose.header.stamp.sec, pose.header.stamp.nanosec)].transform.rotation
     q = pose.pose.orientation
     assert (same.x, same.y, same.z, same.w) == (q.x, q.y, q.z, q.w)
