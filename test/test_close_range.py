@@ -173,6 +173,12 @@ def test_a_person_filling_most_of_the_view_is_within_reach_and_critical() -> Non
     assert math.isnan(locate([filling], PINHOLE, replace(GEOMETRY, distance_bounds=False))[0].distance_m)
 
 
+def test_a_far_bound_is_still_said_as_information() -> None:
+    """Under eight meters: it may be anywhere nearer, so it is said at least as a thing of unknown distance."""
+    [cue] = hazards(NavigationPolicy(CONFIG, "en").on_detections(0.0, "rgb", [bound(7.1, bearing=-30.0)]))
+    assert (cue.urgency, cue.text) == (INFO, "Person on the left, under eight meters")
+
+
 def test_the_wearers_own_body_is_never_said() -> None:
     policy = NavigationPolicy(CONFIG, "en")
     arm = replace(bound(0.6, bearing=30.0), distance_m=math.nan, distance_is_bound=False, wearer_body=True)

@@ -537,6 +537,8 @@ class NavigationPolicy:
             track.tier = INFO  # something is there, but how far is unknown: only its growth tells more
             return max(INFO, self._ttc_tier(track, d))
         by_distance = self._distance_tier(track.class_name, d)
+        if track.distance_is_bound:  # it may be anywhere nearer: never less than a thing of unknown distance
+            by_distance = max(INFO, by_distance)
         if by_distance < track.tier:  # leaving a tier: only well beyond its line
             thresholds = self.config.tier_distances(track.class_name)
             keep = d <= thresholds[TIERS[track.tier]] + self.config["hysteresis_m"]
