@@ -108,19 +108,26 @@ def test_the_box_says_which_edges_cut_it_and_how_much_of_the_view_it_fills() -> 
 
 
 def test_an_arm_coming_up_from_the_lower_corner_is_the_wearers_body_not_a_person() -> None:
-    """The wearer's forearm reaching forward: a 'person' box in the lower right corner, its top far below the
-    horizon. Standing at its bound it would be 0.6 m tall; an adult's head is above the eyes' horizon."""
-    arm = RawDetection((620.0, PINHOLE.cy + 200.0, 959.0, 719.0), 0.6, 0, "Normal", math.nan)
-    [det] = locate([arm], PINHOLE, GEOMETRY)
+    """The wearer's forearm reaching forward in Aria's RGB camera: a 'person' box in the lower right corner, its
+    top far below the horizon. Standing at its bound (1.6 m) it would be 0.6 m tall; an adult's head is above the
+    eyes' horizon."""
+    arm = RawDetection((930.0, 1044.0, 1407.0, 1407.0), 0.6, 0, "Normal", math.nan)  # the bench's reaching arm
+    [det] = locate([arm], ARIA_RGB, GEOMETRY, ARIA_RGB_MOUNT)
     assert det.wearer_body and math.isnan(det.distance_m) and not det.distance_is_bound
-    assert not locate([arm], PINHOLE, replace(GEOMETRY, wearer_body_height_ratio=0.0))[0].wearer_body
+    no_rule = replace(GEOMETRY, wearer_body_height_ratio=0.0, wearer_body_top_deg=90.0)
+    assert not locate([arm], ARIA_RGB, no_rule, ARIA_RGB_MOUNT)[0].wearer_body
     # A person at arm's length in the same corner reaches up past the horizon: a person, bounded.
-    person = located(PINHOLE, looking(0.0), 1.0, 0.4)
+    person = located(ARIA_RGB, ARIA_RGB_MOUNT, 0.8, -0.4)
     assert not person.wearer_body and person.distance_is_bound
+    # Where the lower edge sees the ground 3 m ahead (a level 70-degree view) a box from the lower corner with
+    # its top 15 degrees down may be a child 2 m away: a person, not the wearer's arm.
+    low = RawDetection((620.0, PINHOLE.cy + 200.0, 959.0, 719.0), 0.6, 0, "Normal", math.nan)
+    [det] = locate([low], PINHOLE, GEOMETRY)
+    assert not det.wearer_body and det.distance_is_bound
     # Other classes are what the detector says: a chair 2 m ahead, its legs cut by the lower edge.
     top = PINHOLE.cy + PINHOLE.fy * (1.6 - 0.9) / 2.0
     [chair] = locate([RawDetection((400.0, top, 560.0, 719.0), 0.7, 56, "chair", math.nan)], PINHOLE, GEOMETRY)
-    assert not chair.wearer_body and chair.distance_is_bound and chair.distance_m >= 2.0
+    assert not chair.wearer_body and chair.distance_is_bound and chair.distance_m >= 1.5
 
 
 def test_an_arm_in_a_side_camera_whose_lower_edge_sees_the_ground_close_by_is_the_wearers_body() -> None:

@@ -80,6 +80,7 @@ class GeometryConfig:
     # height (1.7 m: 1.19 m) is taken for the wearer's own arm: every standing adult's head is higher. (A
     # detector calls the wearer's hands and arms "person"; other classes are what they are.)
     wearer_body_height_ratio: float = 0.7
+    wearer_body_reach_m: float = 2.0  # ... where the lower edge sees the ground within this (Aria's RGB: 0.8-1.7 m)
     # ... or whose top is this far below the horizon (where the lower edge sees the ground within a metre, as
     # Aria's SLAM cameras do, the height at the bound says little: the arm's top is 30-40 degrees down).
     wearer_body_top_deg: float = 25.0
@@ -240,7 +241,8 @@ def locate(
         # stays far below the horizon is the wearer's own arm, not someone standing there.
         from_below = foot_cut(det.box, camera, config.edge_margin_px) and det.box[1] > config.edge_margin_px
         at_bound = camera_height + bound * rise(top) if math.isfinite(bound) else math.inf
-        short = height is not None and at_bound < config.wearer_body_height_ratio * height
+        near = bound <= config.wearer_body_reach_m  # farther, any box short of the eyes is "short" at its bound
+        short = height is not None and near and at_bound < config.wearer_body_height_ratio * height
         steep = rise(top) < -math.tan(math.radians(config.wearer_body_top_deg))
         arm_like = name in config.wearer_body_classes and from_below and (short or steep)
         low.append(bool(config.distance_bounds and arm_like))
