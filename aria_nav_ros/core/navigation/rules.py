@@ -5,8 +5,9 @@ python -m aria_nav_ros.core.navigation.rules      # prints the table; test_cue_r
 
 from __future__ import annotations
 
+from aria_nav_ros.core.geometry import GeometryConfig
 from aria_nav_ros.core.navigation.config import NavigationConfig
-from aria_nav_ros.core.navigation.policy import DEFAULT_HABITUATION
+from aria_nav_ros.core.navigation.policy import DEFAULT_CLOSE_RANGE, DEFAULT_HABITUATION
 
 BEGIN = "<!-- cue rules: written by python -m aria_nav_ros.core.navigation.rules -->"
 END = "<!-- end of cue rules -->"
@@ -18,6 +19,8 @@ def _n(value: float) -> str:
 
 def table(config: NavigationConfig) -> str:
     h = {**DEFAULT_HABITUATION, **config.raw.get("habituation", {})}
+    close = {**DEFAULT_CLOSE_RANGE, **config.raw.get("close_range", {})}
+    g = GeometryConfig()  # the wearer's-arm rule's defaults
     tiers, times = config["tiers"], config["time_to_contact"]
     person, car = tiers["default"], tiers.get("car", tiers["default"])
     ttc, ttc_car = times["default"], times.get("car", times["default"])
@@ -38,8 +41,18 @@ def table(config: NavigationConfig) -> str:
             f"by distance (people and things {_n(person['info'])} / {_n(person['warning'])} / "
             f"{_n(person['critical'])} m, vehicles {_n(car['info'])} / {_n(car['warning'])} / {_n(car['critical'])} m) "
             f"or time to contact ({_n(ttc['warning'])} / {_n(ttc['critical'])} s, vehicles {_n(ttc_car['warning'])} / "
-            f"{_n(ttc_car['critical'])} s) within {_n(ttc['range_m'])} m (vehicles {_n(ttc_car['range_m'])} m)",
+            f"{_n(ttc_car['critical'])} s) within {_n(ttc['range_m'])} m (vehicles {_n(ttc_car['range_m'])} m), "
+            "from the distance's speed or, on a collision course (its bearing holds), from the box's growth "
+            f"(size / growth rate over {_n(close['scale_window_s'])} s, within {_n(close['scale_range_m'])} m): "
+            "also without a measured distance",
             f"a tier is left {_n(config['hysteresis_m'])} m beyond its line",
+        ),
+        (
+            'a bound: "Careful! Person ahead, under one meter"',
+            "the box reaches the image's lower edge (nearer than the ground that edge sees), or spans more "
+            "than its class could from farther (a person filling most of the view: within reach); it counts "
+            "as at least that close",
+            "as any distance",
         ),
         ('a new object: "Person ahead, two meters"', "as soon as a cue slot is free", "once"),
         (
@@ -65,6 +78,18 @@ def table(config: NavigationConfig) -> str:
             "one cue for all",
         ),
         (
+            "a rise moments after a cue about the same object",
+            f"within {_n(close['replace_within_s'])} s of it",
+            "replaces it (cuts it): one sentence",
+        ),
+        (
+            "the wearer's own hands and arms",
+            "a person box coming up from the lower edge with its top far below the horizon "
+            f"({_n(g.wearer_body_top_deg)} degrees, or too short to stand at its bound where that edge sees "
+            f"the ground within {_n(g.wearer_body_reach_m)} m)",
+            "never",
+        ),
+        (
             "several hazards at once",
             "critical first, then one never said, then the one waiting longest, then the most pressing",
             f"one cue per {global_s} s; a more urgent one does not wait",
@@ -72,7 +97,8 @@ def table(config: NavigationConfig) -> str:
         (
             'the aid itself: "System ready", "Front camera lost / back / not working", "System paused / back", '
             '"Cameras lost / back", "Recording ended / failed / stopped", "Navigation stopped"',
-            "when it happens (silence: after a timeout that follows the stream's pace)",
+            "when it happens (silence: after a timeout that follows the stream's pace); after the end of a "
+            "replay no hazard cue",
             "once each; never holds back a hazard",
         ),
     ]
