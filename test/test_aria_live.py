@@ -90,6 +90,8 @@ def test_no_glasses_is_a_clear_error_within_seconds_and_leaves_no_adb() -> None:
         message = str(error)
     elapsed = time.monotonic() - start
     assert "no Aria glasses over USB found" in message and "plugged in" in message
+    # Both generations' SDKs were asked (the generation comes from the device): each one's own answer is said.
+    assert "(Aria Gen 2: (-4) No devices found" in message and "; Aria Gen 1: (-4) " in message, message
     assert elapsed < 20
     assert adb_server_running() == adb_before
 

@@ -12,6 +12,15 @@ with a profile and ephemeral certificates, subscribe to RGB, SLAM and IMU
 with queue size 1, and receive through the observer. A clean stop undoes
 each step; the adb server the SDK starts is stopped if it was not running
 before.
+
+Both generations, one source: which glasses these are is found from the
+device, never set. Each generation's SDK is asked to connect, Aria Gen 2's
+(`aria.sdk_gen2`, aria_live_gen2) first, then Gen 1's (`aria.sdk`): the
+first that finds glasses serves them (Gen 2 is asked first because its
+glasses are also an adb device that Gen 1's client could reach, while
+Gen 1's have no USB network link for Gen 2's), and its calibration then
+confirms the generation (DeviceVersion) and gives the camera roles and
+turns. Without glasses both say so, in one error, within seconds.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ import signal
 import socket
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +42,8 @@ import numpy as np
 from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import CAMERAS, RGB, SLAM_LEFT, SLAM_RIGHT
 from aria_nav_ros.core.mounting import Mount
-from aria_nav_ros.core.sources.aria_calibration import from_json
+from aria_nav_ros.core.sources.aria_calibration import GEN1, GEN2, from_json
+from aria_nav_ros.core.sources.aria_live_gen2 import Gen2Observer, Gen2Session, NoGlasses
 from aria_nav_ros.core.sources.base import Emit, Frame, ImuSample, SourceError
 from aria_nav_ros.core.sources.upright import turn_clockwise
 
@@ -86,7 +96,9 @@ class AriaObserver:
 
 
 class SdkSession:
-    """One connection to the glasses through aria.sdk."""
+    """One connection to the glasses through aria.sdk (Aria Gen 1)."""
+
+    generation = GEN1
 
     def __init__(self, config: AriaLiveConfig) -> None:
         try:
@@ -110,10 +122,7 @@ class SdkSession:
         try:
             self.device = self.client.connect()
         except RuntimeError as error:
-            raise SourceError(
-                f"no {self.config.describe()} found ({error}); check that they are on, plugged in"
-                " (or on the same Wi-Fi) and paired with this computer"
-            ) from error
+            raise NoGlasses(f"Aria Gen 1: {error}") from error
         return self.device.factory_calibration_json
 
     def stream(self, observer: AriaObserver) -> None:
@@ -164,32 +173,73 @@ class SdkSession:
         self.client = self.device = self.manager = self.streaming = None
 
 
-def run_session(
-    session: Any, observer: AriaObserver, stop: threading.Event, on_calibration: Callable[[str], None]
+Session = Any  # SdkSession, Gen2Session or a test's stand-in: open() -> calibration JSON, stream(observer), close()
+
+
+def open_glasses(makers: Sequence[Callable[[], Session]], config: AriaLiveConfig) -> tuple[Session, str]:
+    """The first session whose SDK finds glasses, opened, and what its open() returned; one error naming what
+    each SDK said when none does."""
+    missing = []
+    for make in makers:
+        session = make()
+        try:
+            return session, session.open()
+        except NoGlasses as error:
+            missing.append(str(error))
+            session.close()
+        except BaseException:
+            session.close()
+            raise
+    raise SourceError(
+        f"no {config.describe()} found ({'; '.join(missing)}); check that they are on, plugged in"
+        " (or on the same Wi-Fi) and paired with this computer"
+    )
+
+
+def run_glasses(
+    makers: Sequence[Callable[[], Session]],
+    config: AriaLiveConfig,
+    emit: Emit,
+    stop: threading.Event,
+    on_calibration: Callable[[str], None],
 ) -> None:
-    """Open, stream until `stop` or a failure, and always close."""
+    """Open the glasses (either generation), stream until `stop` or a failure, and always close."""
+    session, calibration_json = open_glasses(makers, config)
     try:
-        on_calibration(session.open())
+        if getattr(session, "generation", GEN1) == GEN2:  # its calibration comes with the stream
+            observer: Any = Gen2Observer(emit, config.cameras, config.upright, on_calibration)
+        else:
+            on_calibration(calibration_json)
+            observer = AriaObserver(emit, config.cameras, config.upright)
         session.stream(observer)
+        poll = getattr(session, "poll", None)  # Gen 2 tells no failure: the session judges its stream
         while not stop.is_set() and not observer.failed.wait(0.1):
-            pass
+            if poll is not None:
+                poll(observer)
     finally:
         session.close()
     if observer.failed.is_set() and not stop.is_set():
-        raise SourceError(f"the stream from the {session.config.describe()} failed: {observer.failure}")
+        what = session.describe() if hasattr(session, "describe") else config.describe()
+        raise SourceError(f"the stream from the {what} failed: {observer.failure}")
 
 
 class AriaLiveSource:
     """Live glasses; the SDK runs in a helper process (see the module docstring).
 
-    `session_factory` replaces that helper with a session in this process:
-    for tests, where glasses cannot exist.
+    `session_factory` replaces that helper with a session in this process,
+    and `sessions` with sessions tried in order as the helper tries each
+    generation's SDK: for tests, where glasses cannot exist.
     """
 
-    def __init__(self, config: AriaLiveConfig, session_factory: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self,
+        config: AriaLiveConfig,
+        session_factory: Callable[[], Any] | None = None,
+        sessions: Sequence[Callable[[], Any]] = (),
+    ) -> None:
         self.config = config
         self.name = config.describe()
-        self.session_factory = session_factory
+        self.sessions = (session_factory,) if session_factory is not None else tuple(sessions)
         self._calibration: dict[str, CameraModel] = {}
         self._mounts: dict[str, Mount] = {}
         self.calibration_problem = ""  # why the intrinsics are nominal ("" while the calibration is read)
@@ -216,9 +266,8 @@ class AriaLiveSource:
             )
 
     def run(self, emit: Emit, stop: threading.Event) -> None:
-        if self.session_factory is not None:
-            observer = AriaObserver(emit, self.config.cameras, self.config.upright)
-            run_session(self.session_factory(), observer, stop, self._set_calibration)
+        if self.sessions:
+            run_glasses(self.sessions, self.config, emit, stop, self._set_calibration)
             return
         self._run_helper(emit, stop)
 
@@ -271,9 +320,8 @@ def _helper_main(config: AriaLiveConfig, results: Any, stop: Any) -> None:
             pass
 
     try:
-        session = SdkSession(config)
-        observer = AriaObserver(emit, config.cameras, config.upright)
-        run_session(session, observer, stop, lambda j: results.put(("calibration", j), timeout=5))
+        makers = (lambda: Gen2Session(config), lambda: SdkSession(config))  # the order: see the module docstring
+        run_glasses(makers, config, emit, stop, lambda j: results.put(("calibration", j), timeout=5))
         results.put(("ended", None), timeout=5)
     except SourceError as error:
         results.put(("failure", str(error)), timeout=5)
