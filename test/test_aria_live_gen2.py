@@ -165,3 +165,19 @@ def test_gen2_glasses_that_go_silent_are_a_failure_and_reconnected(monkeypatch: 
     source = AriaLiveSource(CONFIG, sessions=(lambda: Gen2Session(CONFIG, fake_sdk(glasses)),))
     items, log = run_live(source, lambda items, log: len(log) >= 2 and glasses.passes >= 2, timeout_s=40)
     assert log[:2] == [("error", FAILED + "nothing arrived for 1 s"), ("warning", "trying again in 0.1 s")]
+
+
+def test_nothing_is_emitted_once_the_session_has_ended() -> None:
+    """The SDK's callback threads can deliver after the session closed; the driver may be gone by then."""
+    from projectaria_tools.core.sensor_data import MotionData
+
+    items: list = []
+    observer = gen2.Gen2Observer(items.append, CONFIG.cameras, decoder=object())
+    sample = MotionData()
+    sample.capture_timestamp_ns = 5
+    sample.accel_msec2, sample.gyro_radsec = [0.0, 0.0, -9.8], [0.0, 0.0, 0.0]
+    observer.on_imu(sample, "imu-right")
+    observer.on_imu(sample, "imu-left")  # the other IMU: left out
+    observer.closed.set()
+    observer.on_imu(sample, "imu-right")
+    assert [i.device_time_ns for i in items] == [5]

@@ -205,9 +205,10 @@ def run_glasses(
 ) -> None:
     """Open the glasses (either generation), stream until `stop` or a failure, and always close."""
     session, calibration_json = open_glasses(makers, config)
+    observer: Any = None
     try:
         if getattr(session, "generation", GEN1) == GEN2:  # its calibration comes with the stream
-            observer: Any = Gen2Observer(emit, config.cameras, config.upright, on_calibration)
+            observer = Gen2Observer(emit, config.cameras, config.upright, on_calibration)
         else:
             on_calibration(calibration_json)
             observer = AriaObserver(emit, config.cameras, config.upright)
@@ -217,6 +218,8 @@ def run_glasses(
             if poll is not None:
                 poll(observer)
     finally:
+        if hasattr(observer, "closed"):  # Gen 2's
+            observer.closed.set()
         session.close()
     if observer.failed.is_set() and not stop.is_set():
         what = session.describe() if hasattr(session, "describe") else config.describe()

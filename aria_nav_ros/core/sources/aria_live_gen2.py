@@ -75,6 +75,7 @@ class Gen2Observer:
         self._decoding = threading.Lock()
         self.failed = threading.Event()
         self.failure = ""
+        self.closed = threading.Event()  # set when the session ends: nothing is emitted after it
         self.by_id: dict[int, str] = {}  # camera_id -> camera, once the calibration says which role is which
         self.quarter_turns = 0
         self.head_from_device: np.ndarray | None = None
@@ -82,6 +83,8 @@ class Gen2Observer:
         self.dropped_before_calibration = 0
 
     def _delivered(self, item: Any) -> None:
+        if self.closed.is_set():  # the SDK's callback threads outlive the session by a frame or two
+            return
         self.last_item_s = time.monotonic()
         self.emit(item)
 
@@ -109,7 +112,8 @@ class Gen2Observer:
             return
         if camera not in self.cameras:
             return
-        # One decode at a time: the SDK calls back from a thread per camera, and concurrent decodes hung here.
+        # One decode at a time: the SDK calls back from a thread per camera, and the decoder makes its per-camera
+        # decoders lazily in one shared dict.
         with self._decoding:
             if not self.decoder.decode_image(image, record):  # a stream joined before its keyframe: the next one
                 return
