@@ -17,9 +17,11 @@ tilt (`pitch_deg`). All estimates are horizontal distances from the head:
   under the box meets the ground: the farthest of those points is an upper
   bound (`distance_is_bound`), said as "under two meters" and treated as at
   least that close. A person box that, standing at that bound, would be far
-  shorter than any adult, or whose top is far below the horizon, is the
-  wearer's own hands and arms (`wearer_body`), not someone there (a small
-  child close by looks the same: told apart only by item 5 of issue 28);
+  shorter than any adult, or whose top is far below the horizon, or that its
+  bound (this one or the class width) places beside the head within the
+  wearer's shoulders, is the wearer's own hands and arms (`wearer_body`), not
+  someone there (a small child close by looks the same: told apart only by
+  item 5 of issue 28);
 - class width (a bound): a box without a measurement that spans an angle
   its class could not fill from farther (a person is at most 0.8 m wide) is
   at most that far: a person filling most of the view is within reach.
@@ -84,6 +86,12 @@ class GeometryConfig:
     # ... or whose top is this far below the horizon (where the lower edge sees the ground within a metre, as
     # Aria's SLAM cameras do, the height at the bound says little: the arm's top is 30-40 degrees down).
     wearer_body_top_deg: float = 25.0
+    # ... or whose bound puts it beside the head, within the wearer's own shoulders: a side camera (Gen 2's look
+    # 84 degrees out) sees the arm held out from the side, its top at the horizon and its box spanning over 100
+    # degrees (a person that wide is within 0.35 m), where no one else can stand. Ahead, nothing of the wearer is
+    # in front of the face: a person that close there is in the wearer's face and is warned.
+    wearer_body_shoulder_m: float = 0.35  # from the head's vertical axis
+    wearer_body_side_deg: float = 45.0  # |bearing| from which the shoulders are beside the head
     wearer_body_classes: tuple[str, ...] = ("person",)
     edge_columns: int = 5  # rays along the lower edge under a box: the foot may be under any of them
 
@@ -244,7 +252,8 @@ def locate(
         near = bound <= config.wearer_body_reach_m  # farther, any box short of the eyes is "short" at its bound
         short = height is not None and near and at_bound < config.wearer_body_height_ratio * height
         steep = rise(top) < -math.tan(math.radians(config.wearer_body_top_deg))
-        arm_like = name in config.wearer_body_classes and from_below and (short or steep)
+        beside = _within_shoulders(origin, centre, _finite_min(bound, by_width), config)
+        arm_like = name in config.wearer_body_classes and from_below and (short or steep or beside)
         low.append(bool(config.distance_bounds and arm_like))
         # People and vehicles have well known heights; the ground point is better for the rest.
         if not math.isnan(size) and (math.isnan(ground) or name == "person"):
@@ -291,6 +300,23 @@ def locate(
             )
         )
     return located
+
+
+def _finite_min(a: float, b: float) -> float:
+    """The tighter of two bounds (NaN: none)."""
+    return min((v for v in (a, b) if math.isfinite(v)), default=math.nan)
+
+
+def _within_shoulders(origin: np.ndarray, centre: np.ndarray, bound: float, config: GeometryConfig) -> bool:
+    """Whether an object at most `bound` metres from the camera along `centre` lies beside the head and within
+    the wearer's own shoulders: only the wearer's arm (or what they hold) comes up from below there."""
+    if not math.isfinite(bound):
+        return False
+    point = reach(origin, centre, bound)
+    return (
+        math.hypot(point[0], point[1]) <= config.wearer_body_shoulder_m
+        and abs(bearing_deg(point)) >= config.wearer_body_side_deg
+    )
 
 
 def depth_scale(raw: Sequence[RawDetection], geometric_m: Sequence[float], max_m: float) -> float | None:
