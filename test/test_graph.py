@@ -81,15 +81,16 @@ def test_main_job_restarts_a_killed_worker_stops_cleanly_and_leaves_the_run_fold
     assert len(detections_of(run)) >= summary["frames_processed"]["rgb"]["frames"]
     assert "camera to cue" in log and "cues:" in log
 
-    # The replay waited for perception: the first frame the driver published of each camera is the first
-    # its perception node processed (per-frame traces of the driver and each perception node, by stamp; the
-    # killed slam_detector_left may have died before its first).
+    # The replay waited for perception: the first frame the driver published of each camera reached its
+    # perception node (per-frame traces of the driver and each perception node, by stamp: processed, or skipped
+    # for a newer one when the next came before the worker was free, as on a loaded machine; the killed
+    # slam_detector_left may have died before its first), and the node processed frames.
     traces = (tmp_path / "trace").glob("*.jsonl")
     trace = {f.stem: [json.loads(line) for line in f.read_text().splitlines()] for f in traces}
     for camera, node in (("rgb", "rgb_perception"), ("slam_right", "slam_detector_right")):
         first = next(r["stamp"] for r in trace["aria_driver"] if r.get("camera") == camera)
-        processed = [r["stamp"] for r in trace[node] if "published" in r]
-        assert processed and processed[0] == first, (camera, first, processed[:3])
+        taken = [r["stamp"] for r in trace[node]]
+        assert taken and taken[0] == first and any("published" in r for r in trace[node]), (camera, first, taken[:3])
 
 
 def test_launcher_help_lists_the_launch_arguments() -> None:
