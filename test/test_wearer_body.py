@@ -99,7 +99,9 @@ def test_the_wearers_hands_on_the_real_kitchen_recording_are_never_said(recordin
 
 def test_without_the_rule_the_same_hands_would_be_a_warning(recording) -> None:
     """The rule is what keeps them silent: without it the bound makes them a close person."""
-    cut, said = replay(recording, replace(GEOMETRY, wearer_body_height_ratio=0.0, wearer_body_top_deg=90.0))
+    cut, said = replay(
+        recording, replace(GEOMETRY, wearer_body_height_ratio=0.0, wearer_body_top_deg=90.0, wearer_body_shoulder_m=0.0)
+    )
     assert cut and all(d.distance_is_bound and not d.wearer_body for d in cut)
     assert any(urgency >= WARNING and "Person" in text and "under" in text for urgency, text in said), said
 
