@@ -86,7 +86,9 @@ def table(config: NavigationConfig) -> str:
             "the wearer's own hands and arms",
             "a person box coming up from the lower edge with its top far below the horizon "
             f"({_n(g.wearer_body_top_deg)} degrees, or too short to stand at its bound where that edge sees "
-            f"the ground within {_n(g.wearer_body_reach_m)} m)",
+            f"the ground within {_n(g.wearer_body_reach_m)} m), or whose bound puts it beside the head (over "
+            f"{_n(g.wearer_body_side_deg)} degrees out) within {_n(g.wearer_body_shoulder_m)} m of it, inside the "
+            "wearer's own shoulder",
             "never",
         ),
         (
