@@ -77,9 +77,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]  # the core without installing it
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # the core without installing it, and the benchmarks beside this
 
 import torch  # noqa: E402
+from engine_bench import frames as photo_frames  # noqa: E402  (the engine benchmark's real frames)
 
 from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine  # noqa: E402
 from aria_nav_ros.core.perception.fallback import FallbackEngine  # noqa: E402
@@ -132,21 +133,7 @@ NAVIGATION_LIKE = (
 )
 
 
-# --- frames -------------------------------------------------------------------------------------------
-
-
-def photo_frames(count: int, shape: tuple[int, ...]) -> list[np.ndarray]:
-    """Real photos (ultralytics' bus and zidane) at the camera's size, shifted so that every frame differs."""
-    import cv2
-    from ultralytics.utils import ASSETS
-
-    photos = [cv2.imread(str(ASSETS / name)) for name in ("bus.jpg", "zidane.jpg")]
-    out = []
-    for i in range(count):
-        image = cv2.resize(photos[i % 2], (shape[1], shape[0]))
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if len(shape) == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        out.append(np.ascontiguousarray(np.roll(image, i * 3, axis=1)))
-    return out
+# --- frames: photo_frames, the engine benchmark's (imported above) -----------------------------------------
 
 
 def make_engine(detector: str, device: torch.device, with_depth: bool) -> FallbackEngine:
