@@ -288,10 +288,13 @@ class NavigationPolicy:
         if camera:
             self._frames(camera).add(arrived, self.pace.ceiling)
         if self.source_ended or self.source_waiting:  # a new pass, a new replay, or the held one starts
+            # A held replay that starts gives its results a timeout from now, never less than the start's grace
+            # (a navigation restarted mid-run hears the driver's latched SOURCE_WAITING of long ago).
+            held = self.source_waiting and not self.source_ended
             self.source_ended = self.source_waiting = False
             for live in (self.system, *self.cameras.values()):
                 if live is not None:
-                    live.reset(arrived)
+                    live.reset(max(live.last, arrived) if held else arrived)
 
     def on_event(self, now: float, event: str, camera: str = "") -> list[Cue]:
         """The aid tells something about itself: "recording_ended", "source_failed", "recording_stopped";
