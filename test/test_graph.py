@@ -89,8 +89,8 @@ def test_main_job_restarts_a_killed_worker_stops_cleanly_and_leaves_the_run_fold
     trace = {f.stem: [json.loads(line) for line in f.read_text().splitlines()] for f in traces}
     for camera, node in (("rgb", "rgb_perception"), ("slam_right", "slam_detector_right")):
         first = next(r["stamp"] for r in trace["aria_driver"] if r.get("camera") == camera)
-        taken = [r["stamp"] for r in trace[node]]
-        assert taken and taken[0] == first and any("published" in r for r in trace[node]), (camera, first, taken[:3])
+        taken = [r["stamp"] for r in trace[node]]  # in the order written: a skip is written when a newer frame came
+        assert first in taken and any("published" in r for r in trace[node]), (camera, first, taken[:3])
 
 
 def test_launcher_help_lists_the_launch_arguments() -> None:
