@@ -86,10 +86,7 @@ def test_a_source_that_is_not_what_it_says_ends_the_start_with_the_reason_and_le
     run = tmp_path / "outputs" / "run_20260101_000000"
     graph = NodeProcess(launcher_command("--source", source, "--path", path, *LIGHT, "--output", run), ros_env,
                         with_stdout=True)  # fmt: skip
-    try:
-        code = graph.process.wait(timeout=120)
-    finally:
-        stop_group(graph.process)
+    code = graph.ended(timeout_s=120)
     assert code == EXIT_SOURCE, graph.log[-3000:]
     assert f"cannot start: {said.format(path)}" in graph.lines[-1], graph.log[-3000:]  # the last line says why
     for never in ("rgb_perception", "navigation", "recorder"):
@@ -156,10 +153,7 @@ def test_a_real_aria_recording_plays_through_the_whole_graph_as_the_readme_shows
     run = tmp_path / "run"
     graph = NodeProcess(launcher_command("--source", "vrs", "--path", ADT_VRS, "--exit-at-end", *LIGHT,
                                          "--output", run), ros_env, with_stdout=True)  # fmt: skip
-    try:
-        code = graph.process.wait(timeout=CEILING_S)
-    finally:
-        stop_group(graph.process)
+    code = graph.ended(timeout_s=CEILING_S)
     assert code == 0, graph.log[-3000:]
     summary = json.loads((run / "summary.json").read_text())
     assert summary["frames_received"] == {"rgb": 3, "slam_left": 3, "slam_right": 3}, summary

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from processes import NodeProcess, launcher_command, stop_group
+from processes import NodeProcess, launcher_command
 from rosbags.highlevel import AnyReader
 
 from aria_nav_ros.core.bag_types import typestore
@@ -29,10 +29,7 @@ def test_gen2s_side_camera_never_says_the_wearers_arm(tmp_path: Path, ros_env: d
     run = tmp_path / "run"
     graph = NodeProcess(launcher_command("--source", "vrs", "--path", GEN2_VRS, "--exit-at-end", *SETTINGS,
                                          "--output", run), ros_env, with_stdout=True)  # fmt: skip
-    try:
-        code = graph.process.wait(timeout=CEILING_S)
-    finally:
-        stop_group(graph.process)
+    code = graph.ended(timeout_s=CEILING_S)
     assert code == 0, graph.log[-3000:]
     arm = []
     with AnyReader([run / "bag"], default_typestore=typestore()) as reader:
