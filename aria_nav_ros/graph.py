@@ -205,6 +205,16 @@ SETTING_HELP = {
 }
 
 
+def settings_table() -> str:
+    """The launch arguments as a Markdown table (the README's): name, the launcher's flag, default, meaning."""
+    defaults = GraphSettings().as_strings()
+    lines = ["| argument | launcher flag | default | meaning |", "| --- | --- | --- | --- |"]
+    for name, meaning in SETTING_HELP.items():
+        default = f"`{defaults[name]}`" if defaults[name] else "(empty)"
+        lines.append(f"| `{name}` | `--{name.replace('_', '-')}` | {default} | {meaning} |")
+    return "\n".join(lines)
+
+
 def fresh_output(s: GraphSettings) -> GraphSettings:
     """The settings with a run folder: the one given, else a new outputs/run_<date>_<time> (never an old one)."""
     return s if s.output else replace(s, output=time.strftime("outputs/run_%Y%m%d_%H%M%S"))

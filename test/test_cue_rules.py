@@ -187,9 +187,9 @@ def test_grouped_phrases_in_spanish() -> None:
     assert cue.text == "Two buses ahead, seven meters"
 
 
-def test_the_readme_holds_the_cue_rules_of_the_config() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert table(CONFIG) in readme, "README's cue rules differ: paste `python -m aria_nav_ros.core.navigation.rules`"
+def test_the_docs_hold_the_cue_rules_of_the_config() -> None:
+    page = (Path(__file__).resolve().parents[1] / "docs" / "cue_rules.md").read_text()
+    assert table(CONFIG) in page, "docs/cue_rules.md differs: paste `python -m aria_nav_ros.core.navigation.rules`"
 
 
 def test_an_older_or_mistyped_config_cannot_start_and_names_the_key(tmp_path: Path) -> None:

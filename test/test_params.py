@@ -14,16 +14,17 @@ from services import call
 
 from aria_nav_ros.core.photos import photo_folder
 from aria_nav_ros.msg import DetectionArray
-from aria_nav_ros.ros.params import README_BEGIN, README_END, readme_section
 from aria_nav_ros.ros.qos import RESULT_QOS
+from aria_nav_ros.ros.tables import sections, written
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_readme_tables_are_the_declarations() -> None:
-    text = README.read_text()
-    written = text[text.index(README_BEGIN) : text.index(README_END) + len(README_END)]
-    assert written == readme_section(), "README is stale: python -m aria_nav_ros.ros.params --readme README.md"
+def test_generated_tables_are_the_declarations() -> None:
+    """README.md's launch arguments and docs/parameters.md's node parameters, as the code declares them."""
+    for relative, (begin, end, section) in sections().items():
+        text = (ROOT / relative).read_text()
+        assert written(text, begin, end) == section, f"{relative} is stale: python -m aria_nav_ros.ros.tables --write ."
 
 
 def set_double(node, target: str, name: str, value: float):

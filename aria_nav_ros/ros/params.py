@@ -1,36 +1,22 @@
-"""Declared parameters: one table per node, with what `ros2 param describe` shows and the README prints.
+"""Declared parameters: one table per node, with what `ros2 param describe` shows and docs/parameters.md prints.
 
 Each node lists its parameters as `Param`s: a default, a description, a
 range or a set of choices, and whether it may change while the node runs.
 `declare` declares them with their ParameterDescriptor (type, description,
 ranges, read-only) and refuses a bad value at start with the reason; `Live`
 checks a run-time change and hands it to the node, which may still refuse it
-("set_parameters" answers with the reason). The README's parameter tables
-are written from these tables: `python -m aria_nav_ros.ros.params` prints them,
-and test_params fails when the README differs.
+("set_parameters" answers with the reason). docs/parameters.md is written
+from these tables (aria_nav_ros.ros.tables), and test_params fails when it differs.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-
-NODE_MODULES = {  # executable -> the module that holds its PARAMETERS
-    "aria_driver": "aria_nav_ros.nodes.aria_driver",
-    "rgb_perception / slam_detector": "aria_nav_ros.nodes.perception",
-    "navigation": "aria_nav_ros.nodes.navigation",
-    "recorder": "aria_nav_ros.nodes.recorder",
-    "stream_monitor": "aria_nav_ros.nodes.stream_monitor",
-}
-README_BEGIN = "<!-- parameters: written by python -m aria_nav_ros.ros.params -->"
-README_END = "<!-- parameters end -->"
 
 
 @dataclass(frozen=True)
@@ -103,30 +89,3 @@ def table(params: Sequence[Param]) -> str:
         values = f"{p.low:g} .. {p.high:g}" if p.low is not None else ", ".join(p.choices)
         lines.append(f"| `{p.name}` | `{default}` | {values} | {'yes' if p.live else ''} | {p.description} |")
     return "\n".join(lines)
-
-
-def readme_section() -> str:
-    parts = [README_BEGIN]
-    for executable, module in NODE_MODULES.items():
-        parts += [f"\n`{executable}`:\n", table(importlib.import_module(module).PARAMETERS)]
-    return "\n".join([*parts, README_END])
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--readme", default="", help="write the tables into this README (between the markers)")
-    args = parser.parse_args(argv)
-    section = readme_section()
-    if not args.readme:
-        print(section)
-        return 0
-    with open(args.readme, encoding="utf-8") as f:
-        text = f.read()
-    start, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
-    with open(args.readme, "w", encoding="utf-8") as f:
-        f.write(text[:start] + section + text[end:])
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
