@@ -235,12 +235,12 @@ def _device_time():
     return TimeDomain.DEVICE_TIME
 
 
-def test_the_driver_publishes_gen2_over_dds(listener, ros_env) -> None:
+def test_the_driver_publishes_gen2_over_dds(listener, ros_env, played) -> None:
     """The driver node, in a process of its own, on the Gen 2 recording: all five cameras upright with their
     fisheye624 CameraInfo, /tf_static from the calibration, the VIO as odometry and odom -> head on /tf, and
     the VIO's gravity, carried through what was published alone, pointing down every published image."""
     import rclpy
-    from geometry_msgs.msg import PoseStamped, TwistStamped
+    from nav_msgs.msg import Odometry
     from processes import NodeProcess, node_command
     from sensor_msgs.msg import CameraInfo, Image
     from tf2_msgs.msg import TFMessage
@@ -251,15 +251,14 @@ def test_the_driver_publishes_gen2_over_dds(listener, ros_env) -> None:
     from aria_nav_ros.ros.qos import SENSOR_QOS, TF_STATIC_QOS
 
     node = listener
-    got: dict[str, list] = {"tf_static": [], "tf": [], "pose": [], "twist": [], "depth": [], "depth_info": []}
+    got: dict[str, list] = {"tf_static": [], "tf": [], "odometry": [], "depth": [], "depth_info": []}
     node.create_subscription(Image, "/aria/stereo/depth", got["depth"].append, SENSOR_QOS)
     node.create_subscription(CameraInfo, "/aria/stereo/camera_info", got["depth_info"].append, SENSOR_QOS)
     got["frusta"] = []
     node.create_subscription(MarkerArray, "/aria/frusta", got["frusta"].append, TF_STATIC_QOS)
     node.create_subscription(TFMessage, "/tf_static", got["tf_static"].append, TF_STATIC_QOS)
     node.create_subscription(TFMessage, "/tf", got["tf"].append, TF_QOS)
-    node.create_subscription(PoseStamped, "/aria/odometry/pose", got["pose"].append, ODOMETRY_QOS)
-    node.create_subscription(TwistStamped, "/aria/odometry/twist", got["twist"].append, ODOMETRY_QOS)
+    node.create_subscription(Odometry, "/aria/odometry", got["odometry"].append, ODOMETRY_QOS)
     for camera in ALL_CAMERAS:
         got[camera], got[f"{camera}_info"] = [], []
         node.create_subscription(Image, f"/aria/{camera}/image_raw", got[camera].append, SENSOR_QOS)
@@ -269,7 +268,7 @@ def test_the_driver_publishes_gen2_over_dds(listener, ros_env) -> None:
 
     def enough() -> bool:
         cameras = all(got[c] and got[f"{c}_info"] for c in ALL_CAMERAS)
-        motion = min(len(got["pose"]), len(got["twist"]), len(got["tf"])) >= 100
+        motion = min(len(got["odometry"]), len(got["tf"])) >= 100
         frusta = bool(got["frusta"]) and len(got["frusta"][-1].markers) == len(ALL_CAMERAS)
         depth = bool(got["depth"]) and bool(got["depth_info"])
         return bool(got["tf_static"]) and cameras and motion and depth and frusta
@@ -297,22 +296,28 @@ def test_the_driver_publishes_gen2_over_dds(listener, ros_env) -> None:
         assert np.allclose(mounts[frame].rotation, mount.rotation, atol=1e-6), frame
         assert np.allclose(mounts[frame].translation, mount.translation, atol=1e-9), frame
 
-    # Odometry: pose in odom, velocity in the head frame, odom -> head on /tf with the same pose and stamp.
-    assert {m.header.frame_id for m in got["pose"]} == {"odom"}
-    assert {m.header.frame_id for m in got["twist"]} == {HEAD_FRAME}
+    # nav_msgs/Odometry (REP 105): pose in odom, velocity in the head frame (child_frame_id), and odom -> head on
+    # /tf with the same pose and stamp.
+    assert {(m.header.frame_id, m.child_frame_id) for m in got["odometry"]} == {("odom", HEAD_FRAME)}
     tf = [t for m in got["tf"] for t in m.transforms]
     assert {(t.header.frame_id, t.child_frame_id) for t in tf} == {("odom", HEAD_FRAME)}
     by_stamp = {(t.header.stamp.sec, t.header.stamp.nanosec): t for t in tf}
     # Each pose's transform (the newest few may still be on their way: the wait ended on counts).
-    both = [p for p in got["pose"] if (p.header.stamp.sec, p.header.stamp.nanosec) in by_stamp]
-    assert len(both) >= 90, (len(both), len(got["pose"]))
-    pose = both[-1]
-    same = by_stamp[(pose.header.stamp.sec, pose.header.stamp.nanosec)].transform.rotation
-    q = pose.pose.orientation
-    assert (same.x, same.y, same.z, same.w) == (q.x, q.y, q.z, q.w)
-    speeds = [math.hypot(m.twist.linear.x, m.twist.linear.y, m.twist.linear.z) for m in got["twist"]]
+    both = [p for p in got["odometry"] if (p.header.stamp.sec, p.header.stamp.nanosec) in by_stamp]
+    assert len(both) >= 90, (len(both), len(got["odometry"]))
+    odometry = both[-1]
+    same = by_stamp[(odometry.header.stamp.sec, odometry.header.stamp.nanosec)].transform
+    q, p = odometry.pose.pose.orientation, odometry.pose.pose.position
+    assert (same.rotation.x, same.rotation.y, same.rotation.z, same.rotation.w) == (q.x, q.y, q.z, q.w)
+    assert (same.translation.x, same.translation.y, same.translation.z) == (p.x, p.y, p.z)
+    # The twist is the head's own (child frame): the source's velocity in the head frame, sample by sample.
+    by_time = {m.device_time_ns: m for m in played["motions"]}
+    twist = odometry.twist.twist.linear
+    assert any(np.allclose((twist.x, twist.y, twist.z), m.linear_velocity) for m in by_time.values())
+    speeds = [math.hypot(m.twist.twist.linear.x, m.twist.twist.linear.y, m.twist.twist.linear.z)
+              for m in got["odometry"]]  # fmt: skip
     assert 0.3 < min(speeds) and max(speeds) < 1.0  # the wearer walks at about 0.5 m/s
-    stamps = [(m.header.stamp.sec, m.header.stamp.nanosec) for m in got["pose"]]
+    stamps = [(m.header.stamp.sec, m.header.stamp.nanosec) for m in got["odometry"]]
     assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
 
     # Upright, from what was published alone: gravity from the published head pose (odom is z up), through the

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import rclpy
 from fake_glasses_gen2 import GEN2_VRS
-from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Odometry
 from processes import NodeProcess
 from sensor_msgs.msg import CameraInfo, Image
 from tf2_msgs.msg import TFMessage
@@ -39,10 +39,10 @@ def test_live_gen2_driver_publishes_five_cameras_depth_odometry_and_reconnects(l
     for camera in ALL_CAMERAS:
         node.create_subscription(Image, f"/aria/{camera}/image_raw", images[camera].append, SENSOR_QOS)
         node.create_subscription(CameraInfo, f"/aria/{camera}/camera_info", infos[camera].append, SENSOR_QOS)
-    poses: list[PoseStamped] = []
+    poses: list[Odometry] = []
     depths: list[Image] = []
     static: dict[str, object] = {}
-    node.create_subscription(PoseStamped, "/aria/odometry/pose", poses.append, ODOMETRY_QOS)
+    node.create_subscription(Odometry, "/aria/odometry", poses.append, ODOMETRY_QOS)
     node.create_subscription(Image, "/aria/stereo/depth", depths.append, SENSOR_QOS)
     node.create_subscription(
         TFMessage, "/tf_static", lambda m: static.update({t.child_frame_id: t for t in m.transforms}), TF_STATIC_QOS
@@ -80,5 +80,5 @@ def test_live_gen2_driver_publishes_five_cameras_depth_odometry_and_reconnects(l
         assert info.distortion_model == "fisheye624" and (info.width, info.height) == SIZES[camera], camera
     assert "nominal" not in log
     assert {*map(optical_frame, ALL_CAMERAS), optical_frame(STEREO), IMU_FRAME} <= set(static), sorted(static)
-    assert poses[-1].header.frame_id == "odom"
+    assert (poses[-1].header.frame_id, poses[-1].child_frame_id) == ("odom", "aria_head")
     assert depths[-1].encoding == "32FC1" and depths[-1].header.frame_id == optical_frame(STEREO)

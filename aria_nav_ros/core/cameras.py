@@ -33,11 +33,10 @@ IMU_TOPIC = "aria/imu"
 IMU_FRAME = "aria_imu"
 TF_STATIC_TOPIC = "tf_static"  # where each sensor sits on the head (core.mounting); see above
 # The device's own motion (its on-device VIO, Aria Gen 2): the head in a gravity-aligned odometry frame (REP 105:
-# z up, continuous, drifts), as a transform on tf and as pose and velocity topics.
+# z up, continuous, drifts), as a transform on tf and as nav_msgs/Odometry (pose in odom, velocity in the head frame).
 TF_TOPIC = "tf"
 ODOM_FRAME = "odom"
-ODOMETRY_POSE_TOPIC = "aria/odometry/pose"
-ODOMETRY_TWIST_TOPIC = "aria/odometry/twist"
+ODOMETRY_TOPIC = "aria/odometry"
 CUES_TOPIC = "navigation/cues"
 EVENTS_TOPIC = "aria_nav/events"  # SystemEvent: what nodes tell the wearer about the aid itself
 

@@ -11,8 +11,8 @@ Aria glasses or recordings without one, Aria Gen 1's nominal mounting (said
 once, and in diagnostics). Every camera is published upright, and its
 CameraInfo states its real lens model (Aria: fisheye624, not rectified).
 The device's own motion, where the source has it (Gen 2's on-device VIO):
-/aria/odometry/pose and /aria/odometry/twist, and odom -> aria_head on /tf
-(ros.odometry says why not nav_msgs/Odometry yet), stamped as the frames are.
+/aria/odometry (nav_msgs/Odometry: pose in odom, velocity in aria_head) and
+odom -> aria_head on /tf, stamped as the frames are.
 Metric depth from the front pair (core.sources.stereo), where it exists:
 /aria/stereo/depth (REP 118) and /aria/stereo/camera_info in the rectified
 view's frame aria_stereo_optical, matched in a thread of its own.
@@ -46,7 +46,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
-from geometry_msgs.msg import PoseStamped, TwistStamped
+from nav_msgs.msg import Odometry
 from rclpy.duration import Duration
 from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
 from rclpy.publisher import Publisher
@@ -64,8 +64,7 @@ from aria_nav_ros.core.cameras import (
     IMU_FRAME,
     IMU_TOPIC,
     NOMINAL_HFOV_DEG,
-    ODOMETRY_POSE_TOPIC,
-    ODOMETRY_TWIST_TOPIC,
+    ODOMETRY_TOPIC,
     RGB,
     STEREO,
     STEREO_DEPTH_TOPIC,
@@ -210,7 +209,7 @@ class AriaDriver(ManagedNode):
         # of its own, newest pair first), and the device's own motion (the VIO: the head in odom, its velocity,
         # odom -> head on tf).
         self.front = () if kind in MEDIA_KINDS else tuple(c for c in FRONT_CAMERAS if c not in cameras)
-        self.motion_pubs: tuple[Publisher, Publisher, Publisher] | None = None
+        self.motion_pubs: tuple[Publisher, Publisher] | None = None
         self.motions_published = 0
         self.depth_pubs: tuple[Publisher, Publisher] | None = None
         self.paired_depth: PairedDepth | None = None
@@ -629,14 +628,13 @@ class AriaDriver(ManagedNode):
         stamp = self._stamp("odometry", motion.device_time_ns)
         header = Header()
         header.stamp.sec, header.stamp.nanosec = divmod(stamp, 1_000_000_000)
-        pose, twist, transform = motion_messages(motion, header.stamp)
+        odometry, transform = motion_messages(motion, header.stamp)
         if self.motion_pubs is None:
             self.motion_pubs = (
-                self.create_publisher(PoseStamped, ODOMETRY_POSE_TOPIC, ODOMETRY_QOS),
-                self.create_publisher(TwistStamped, ODOMETRY_TWIST_TOPIC, ODOMETRY_QOS),
+                self.create_publisher(Odometry, ODOMETRY_TOPIC, ODOMETRY_QOS),
                 self.create_publisher(TFMessage, TF_TOPIC, TF_QOS),
             )
-        for publisher, message in zip(self.motion_pubs, (pose, twist, transform), strict=True):
+        for publisher, message in zip(self.motion_pubs, (odometry, transform), strict=True):
             publisher.publish(message)
         self.motions_published += 1
 

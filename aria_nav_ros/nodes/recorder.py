@@ -31,11 +31,15 @@ from aria_nav_ros.ros.spin import run_node
 
 CHECK_EVERY_BYTES = 8 * 1024 * 1024
 
+# Everything the driver publishes of the glasses (Aria Gen 2 adds the front pair, the VIO's odometry with its
+# odom -> head transforms); a Gen 1 run simply has no such topics.
 DEFAULT_TOPICS = [
     "aria/rgb/image_raw", "aria/rgb/camera_info",
     "aria/slam_left/image_raw", "aria/slam_left/camera_info",
     "aria/slam_right/image_raw", "aria/slam_right/camera_info",
-    "aria/imu", "tf_static",
+    "aria/slam_front_left/image_raw", "aria/slam_front_left/camera_info",
+    "aria/slam_front_right/image_raw", "aria/slam_front_right/camera_info",
+    "aria/imu", "aria/odometry", "tf", "tf_static",
 ]  # fmt: skip
 
 
@@ -128,8 +132,8 @@ class Recorder(Node):
 
     def _qos(self, topic: str, msgtype: str) -> QoSProfile:
         """Reliable only when every publisher is: a reliable reader ignores best-effort writers."""
-        if msgtype == "sensor_msgs/msg/Imu":
-            return IMU_QOS  # bursts of small samples: a deeper queue
+        if msgtype in ("sensor_msgs/msg/Imu", "nav_msgs/msg/Odometry"):
+            return IMU_QOS  # bursts of small samples (Gen 2's VIO: 800 Hz): a deeper queue
         if topic == self.resolve_topic_name(TF_STATIC_TOPIC):  # `topic` is resolved, the constant relative
             return TF_STATIC_QOS  # latched: the transforms were published once, before the recorder came
         publishers = self.get_publishers_info_by_topic(topic)

@@ -1,21 +1,18 @@
 """The device's own motion (core.sources.motion.Motion) as ROS messages.
 
-nav_msgs/Odometry is what a ROS user expects, but nav_msgs is not among the
-ROS 2 wheels this package installs from PyPI (ros-kilted-nav-msgs would add
-it). Until then the same content goes out in its two standard halves, as
-robot_localization and RViz read them:
-- aria/odometry/pose: geometry_msgs/PoseStamped, the head in `odom`
-  (Odometry.pose: header.frame_id odom);
-- aria/odometry/twist: geometry_msgs/TwistStamped, the head's velocity in the
-  head frame (Odometry.twist: in child_frame_id, aria_head);
-- tf: odom -> aria_head (REP 105), one transform per pose.
-The VIO gives no covariance, so none is claimed.
+- aria/odometry: nav_msgs/Odometry, as REP 105 and the message define it: the
+  head's pose in `odom` (header.frame_id) and its velocity in the head frame
+  (child_frame_id aria_head), both from one VIO sample;
+- tf: odom -> aria_head, one transform per pose, same stamp.
+The VIO gives no covariance: both are left all zero, which the messages'
+convention reads as "unknown", not as exact.
 """
 
 from __future__ import annotations
 
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import PoseStamped, TransformStamped, TwistStamped
+from geometry_msgs.msg import TransformStamped
+from nav_msgs.msg import Odometry
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from tf2_msgs.msg import TFMessage
 
@@ -23,7 +20,7 @@ from aria_nav_ros.core.cameras import ODOM_FRAME
 from aria_nav_ros.core.mounting import HEAD_FRAME, quaternion_of
 from aria_nav_ros.core.sources.motion import Motion
 
-# Poses come at the IMU's rate (Gen 2: 800 Hz): small, best effort, a burst may queue (as the IMU's samples).
+# Poses come at the VIO's rate (Gen 2: 800 Hz): small, best effort, a burst may queue (as the IMU's samples).
 ODOMETRY_QOS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST,
     depth=100,
@@ -39,17 +36,16 @@ TF_QOS = QoSProfile(
 )
 
 
-def motion_messages(motion: Motion, stamp: Time) -> tuple[PoseStamped, TwistStamped, TFMessage]:
-    """The pose (in odom), the velocity (in the head frame) and the odom -> head transform of one motion."""
+def motion_messages(motion: Motion, stamp: Time) -> tuple[Odometry, TFMessage]:
+    """The odometry (pose in odom, velocity in the head frame) and the odom -> head transform of one motion."""
     x, y, z, w = quaternion_of(motion.rotation)
-    pose = PoseStamped()
-    pose.header.stamp, pose.header.frame_id = stamp, ODOM_FRAME
-    p, q = pose.pose.position, pose.pose.orientation
+    odometry = Odometry()
+    odometry.header.stamp, odometry.header.frame_id = stamp, ODOM_FRAME
+    odometry.child_frame_id = HEAD_FRAME
+    p, q = odometry.pose.pose.position, odometry.pose.pose.orientation
     p.x, p.y, p.z = motion.translation
     q.x, q.y, q.z, q.w = x, y, z, w
-    twist = TwistStamped()
-    twist.header.stamp, twist.header.frame_id = stamp, HEAD_FRAME
-    linear, angular = twist.twist.linear, twist.twist.angular
+    linear, angular = odometry.twist.twist.linear, odometry.twist.twist.angular
     linear.x, linear.y, linear.z = motion.linear_velocity
     angular.x, angular.y, angular.z = motion.angular_velocity
     transform = TransformStamped()
@@ -58,4 +54,18 @@ def motion_messages(motion: Motion, stamp: Time) -> tuple[PoseStamped, TwistStam
     t, r = transform.transform.translation, transform.transform.rotation
     t.x, t.y, t.z = motion.translation
     r.x, r.y, r.z, r.w = x, y, z, w
-    return pose, twist, TFMessage(transforms=[transform])
+    return odometry, TFMessage(transforms=[transform])
+
+
+def speed_of(odometry: Odometry) -> float:
+    """The wearer's horizontal speed (m/s) from an odometry message: its velocity, in the head frame, turned into
+    odom (z up) by its pose, less the vertical part (a head bobbing while standing is not walking)."""
+    q = odometry.pose.pose.orientation
+    v = odometry.twist.twist.linear
+    # Rotate v by the unit quaternion q (v' = v + 2 w (u x v) + 2 u x (u x v), u = (x, y, z)).
+    ux, uy, uz, w = q.x, q.y, q.z, q.w
+    cx, cy, cz = uy * v.z - uz * v.y, uz * v.x - ux * v.z, ux * v.y - uy * v.x
+    ex, ey = uy * cz - uz * cy, uz * cx - ux * cz
+    vx = v.x + 2.0 * (w * cx + ex)
+    vy = v.y + 2.0 * (w * cy + ey)
+    return float((vx * vx + vy * vy) ** 0.5)

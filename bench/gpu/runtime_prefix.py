@@ -30,6 +30,7 @@ ROOTS = (
     ("ros-kilted-geometry-msgs", ()),
     ("ros-kilted-visualization-msgs", ()),
     ("ros-kilted-diagnostic-msgs", ()),
+    ("ros-kilted-nav-msgs", ()),
     ("ros-kilted-rosidl-default-runtime", ()),
     ("ros-kilted-ament-index-python", ()),
 )
