@@ -121,3 +121,55 @@ def test_a_worker_that_ended_is_started_again() -> None:
     finally:
         frames.stop()
     assert recorder.processed == [7]
+
+
+class Cycle:
+    """Garbage only the collector frees: an object in a reference cycle."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_collects_between_frames_not_inside_them(monkeypatch) -> None:
+    """With Python's collector off (own_collection), the worker frees a frame's cyclic garbage after the frame:
+    a cycle made inside `process` is still alive when `process` returns and gone soon after."""
+    import gc
+    import weakref
+
+    from aria_nav_ros.core.perception import scheduler
+
+    monkeypatch.delenv(scheduler.GC_ENV, raising=False)
+    was_enabled = gc.isenabled()
+    freed = threading.Event()
+    alive_at_end: list[bool] = []
+    refs: list[weakref.ref] = []  # a weak reference must outlive its object for its callback to run
+
+    def process(frame: int, received: int) -> None:
+        cycle = Cycle()
+        refs.append(weakref.ref(cycle, lambda _: freed.set()))
+        del cycle
+        alive_at_end.append(refs[-1]() is not None)  # no collection inside the frame
+
+    frames = NewestFrameWorker(process, lambda frame, received: None)
+    try:
+        assert scheduler.own_collection()
+        assert not gc.isenabled()
+        frames.collect = True
+        frames.offer(1, 1000)
+        assert freed.wait(TIMEOUT_S), "the cycle made in the frame was never collected"
+        assert alive_at_end == [True]
+    finally:
+        frames.stop()
+        if was_enabled:
+            gc.enable()
+
+
+def test_auto_keeps_pythons_collector(monkeypatch) -> None:
+    import gc
+
+    from aria_nav_ros.core.perception import scheduler
+
+    monkeypatch.setenv(scheduler.GC_ENV, "auto")
+    assert gc.isenabled()
+    assert not scheduler.own_collection()
+    assert gc.isenabled()

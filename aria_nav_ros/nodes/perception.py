@@ -60,7 +60,7 @@ from aria_nav_ros.core.mounting import HEAD_FRAME, NOMINAL_ARIA, Mount, mounts_f
 from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine, gpu_turn
 from aria_nav_ros.core.perception.fallback import GRAPH_CAPTURE_FAILED, FallbackEngine
 from aria_nav_ros.core.perception.models import ModelError, load_depth, load_detector
-from aria_nav_ros.core.perception.scheduler import NewestFrameWorker
+from aria_nav_ros.core.perception.scheduler import NewestFrameWorker, own_collection
 from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.core.trace import TraceLog, now_ns
 from aria_nav_ros.msg import DetectionArray, SystemEvent
@@ -217,6 +217,8 @@ class PerceptionNode(ManagedNode):
         # The models' objects (370k with torch and ultralytics) live as long as the process: out of the collector's
         # reach, a full collection in the frame path takes ~0 ms, not ~190 ms (bench/gc_pause.py).
         gc.freeze()
+        # Then no automatic collection inside a frame: the worker collects between frames (scheduler.py).
+        self.worker.collect = self.engine is not None and own_collection()
         return TransitionCallbackReturn.SUCCESS if self.engine is not None else TransitionCallbackReturn.FAILURE
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:

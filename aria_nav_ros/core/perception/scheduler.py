@@ -5,15 +5,36 @@ said so). `min_gap_ns` (a detection rate) skips frames that come too soon after 
 where they cost nothing. The worker counts frames that fail in a row: at `failed_after` it tells once that the
 camera is not working (a GPU gone), and once that it works again when a frame succeeds. ROS-free: the node
 gives it what to do with a frame, a skipped frame and those two news.
+
+Python's garbage collector runs whenever allocations pass a threshold, in whichever thread allocates, holding
+the GIL: in a process where navigation's callbacks allocate at 600 Hz, collections land inside a frame's
+inference. bench/gpu_tail.py (H100, the RGB engine beside a navigation-like thread): p99 19.5 ms with Python's
+own collection, 10.3 ms with it off and the worker collecting between frames. `own_collection()` turns the
+automatic collector off for the process (ARIA_NAV_GC=auto keeps it, to measure); a worker with `collect` set
+then collects the young generations after each frame and when idle, and everything every FULL_EVERY_S.
 """
 
 from __future__ import annotations
 
+import gc
+import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 Frame = TypeVar("Frame")
+GC_ENV = "ARIA_NAV_GC"
+FULL_EVERY_S = 10.0  # a full collection (cheap once the models are frozen: bench/gc_pause.py) this often
+
+
+def own_collection() -> bool:
+    """Turns Python's automatic collection off for the process unless ARIA_NAV_GC=auto; True when it did (the
+    caller's worker must then collect: set its `collect`)."""
+    if os.environ.get(GC_ENV, "between") == "auto":
+        return False
+    gc.disable()
+    return True
 
 
 class NewestFrameWorker(Generic[Frame]):
@@ -36,6 +57,8 @@ class NewestFrameWorker(Generic[Frame]):
         self.name = name
         self.failing = 0  # frames failed in a row
         self.restarts = 0
+        self.collect = False  # collect garbage between frames (after own_collection())
+        self._last_full = time.monotonic()
         self._slot: tuple[Frame, int] | None = None
         self._last_taken = -(2**62)
         self._wake = threading.Condition()
@@ -79,16 +102,28 @@ class NewestFrameWorker(Generic[Frame]):
                 while self._slot is None and self._running:
                     self._wake.wait(0.5)
                 taken, self._slot = self._slot, None
-            if taken is None:
-                continue
-            try:
-                self.process(*taken)
-            except Exception as error:  # never let one bad frame (or a full GPU) end perception silently
-                self.failing += 1
-                self.on_error(*taken, error)
-                if self.failing == self.failed_after:
-                    self.on_failing(error, self.failing)
-                continue
-            if self.failing >= self.failed_after:
-                self.on_recovered()
-            self.failing = 0
+            if taken is not None:
+                self._take(taken)
+            if self.collect:  # after the frame, or idle for half a second: never inside a frame
+                self._collect()
+
+    def _take(self, taken: tuple[Frame, int]) -> None:
+        try:
+            self.process(*taken)
+        except Exception as error:  # never let one bad frame (or a full GPU) end perception silently
+            self.failing += 1
+            self.on_error(*taken, error)
+            if self.failing == self.failed_after:
+                self.on_failing(error, self.failing)
+            return
+        if self.failing >= self.failed_after:
+            self.on_recovered()
+        self.failing = 0
+
+    def _collect(self) -> None:
+        now = time.monotonic()
+        if now - self._last_full >= FULL_EVERY_S:
+            self._last_full = now
+            gc.collect()
+        else:
+            gc.collect(1)
