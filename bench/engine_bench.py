@@ -141,14 +141,11 @@ def check_modes_agree(checkpoint: str) -> dict:
     return report
 
 
-def _user_depth_pipeline(device: torch.device):
-    """What a user writes for depth: transformers' depth-estimation pipeline around Depth Anything V2 Small
-    (random weights: no hub here), with the image processor the hub model ships (518, aspect kept, x14)."""
-    from transformers import DPTImageProcessor, pipeline
+def _processor():
+    """Depth Anything V2's image processor as the hub model ships it (518, aspect kept, multiple of 14)."""
+    from transformers import DPTImageProcessor
 
-    from aria_nav_ros.core.perception.models import random_depth_anything_small
-
-    processor = DPTImageProcessor(
+    return DPTImageProcessor(
         do_resize=True,
         size={"height": 518, "width": 518},
         keep_aspect_ratio=True,
@@ -159,6 +156,16 @@ def _user_depth_pipeline(device: torch.device):
         image_mean=[0.485, 0.456, 0.406],
         image_std=[0.229, 0.224, 0.225],
     )
+
+
+def _user_depth_pipeline(device: torch.device):
+    """What a user writes for depth: transformers' depth-estimation pipeline around Depth Anything V2 Small
+    (random weights: no hub here), with the image processor the hub model ships (518, aspect kept, x14)."""
+    from transformers import pipeline
+
+    from aria_nav_ros.core.perception.models import random_depth_anything_small
+
+    processor = _processor()
     model = random_depth_anything_small().to(device).half().eval()
     return pipeline("depth-estimation", model=model, image_processor=processor, device=device, dtype=torch.float16)
 
@@ -200,6 +207,82 @@ def user_row(checkpoint: str, count: int, warmup: int) -> dict:
     for name in ("naive", "graphs"):
         rows[name]["user_over_this_median"] = rows["user"]["median_ms"] / rows[name]["median_ms"]
         rows[name]["user_over_this_p99"] = rows["user"]["p99_ms"] / rows[name]["p99_ms"]
+    return rows
+
+
+def fair_peer(detector_path: str, images: list[np.ndarray], warmup: int) -> dict:
+    """What a careful user writes, against the engine with the same detector in the same run, host to host:
+    ultralytics `predict` in fp16 on the GPU, and Depth Anything V2 Small in fp16 on the GPU fed by its image
+    processor's tensors (resized on the CPU as the processor does), its map brought to the frame's size; one
+    after the other, and on two threads with a CUDA stream each. Then the engine's graphs, eager and with
+    torch.compile."""
+    import threading
+
+    from ultralytics import YOLO
+
+    from aria_nav_ros.core.perception.models import random_depth_anything_small
+
+    device = torch.device("cuda")
+    yolo = YOLO(detector_path)
+    processor = _processor()
+    depth_model = random_depth_anything_small().to(device).half().eval()
+    depth_stream = torch.cuda.Stream(device)
+
+    def detect(image: np.ndarray) -> None:
+        result = yolo.predict(image[:, :, ::-1], imgsz=640, half=True, device=0, conf=0.25, iou=0.45, verbose=False)
+        result[0].boxes.data.cpu().numpy()
+
+    def depth(image: np.ndarray) -> None:
+        with torch.inference_mode():
+            pixels = processor(images=image, return_tensors="pt")["pixel_values"].to(device, torch.float16)
+            predicted = depth_model(pixel_values=pixels).predicted_depth
+            size = image.shape[:2]
+            torch.nn.functional.interpolate(predicted[:, None], size=size, mode="bilinear")[0, 0].float().cpu()
+
+    def sequential(image: np.ndarray) -> None:
+        detect(image)
+        depth(image)
+
+    def two_streams(image: np.ndarray) -> None:
+        def on_stream() -> None:
+            with torch.cuda.stream(depth_stream):
+                depth(image)
+
+        side = threading.Thread(target=on_stream)
+        side.start()
+        detect(image)
+        side.join()
+
+    runs: dict[str, object] = {"fair_peer": sequential, "fair_peer_two_streams": two_streams}
+    for name, compiled in (("graphs", False), ("graphs_compiled", True)):
+        detector = load_detector(detector_path, device, half=True)
+        config = EngineConfig(mode="graphs", compile_models=compiled)
+        runs[name] = PerceptionEngine(detector, load_depth(RANDOM_DEPTH, device, half=True), config)
+    rows: dict[str, dict] = {}
+    for name, run in runs.items():
+        engine = run if isinstance(run, PerceptionEngine) else None
+        step = engine.process if engine else run
+        compile_start = time.perf_counter()
+        for image in images[:warmup]:
+            step(image)
+        torch.cuda.synchronize()
+        warm_s = time.perf_counter() - compile_start
+        times = []
+        for image in images[warmup:]:
+            start = time.perf_counter()
+            step(image)
+            times.append((time.perf_counter() - start) * 1000)
+        t = np.asarray(times)
+        rows[name] = {
+            "median_ms": float(np.median(t)),
+            "p99_ms": float(np.percentile(t, 99)),
+            "frames": len(t),
+            "warmup_s": warm_s,
+        }
+        if engine is not None:
+            rows[name].update(compiled=engine.compiled, compile_error=engine.compile_error)
+    for name in ("fair_peer", "fair_peer_two_streams", "graphs_compiled"):
+        rows[name]["over_graphs_median"] = rows[name]["median_ms"] / rows["graphs"]["median_ms"]
     return rows
 
 
@@ -309,6 +392,7 @@ def main() -> int:
         print(f"\nwrote {args.out}")
         return 0
     agreement = check_modes_agree(args.checkpoint) if args.checkpoint else None
+    peer = fair_peer(args.checkpoint or DETECTOR, frames(args.frames + args.warmup, (1408, 1408, 3)), args.warmup)
     single = single_process(args)
     shared = three_processes(args.shared_seconds, 0.0)
     paced = three_processes(args.shared_seconds, 30.0)
@@ -324,6 +408,11 @@ def main() -> int:
         "speedup_streams_over_naive": naive / single["streams"]["median_ms"],
         "three_processes_flat_out": shared,
         "three_processes_30hz": paced,
+        "fair_peer_detector": args.checkpoint or f"{DETECTOR} (random weights)",
+        "fair_peer_rows": peer,
+        "fair_peer_median_ms": peer["fair_peer"]["median_ms"],
+        "fair_peer_over_graphs_median": peer["fair_peer"]["over_graphs_median"],
+        "graphs_compiled_over_graphs_median": peer["graphs_compiled"]["over_graphs_median"],
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))
@@ -349,6 +438,11 @@ def main() -> int:
             f"  total GPU memory of the three processes: {run['total_process_mb']} MB (nvidia-smi),"
             f" reserved by PyTorch {run['total_reserved_mb']:.0f} MB"
         )
+    print(f"\nthe fair peer and the engine, same detector ({report['fair_peer_detector']}), same frames:")
+    for name, r in peer.items():
+        ratio = f"  {r['over_graphs_median']:.2f}x graphs" if "over_graphs_median" in r else ""
+        timing = f"median {r['median_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms  warm-up {r['warmup_s']:.1f} s"
+        print(f"  {name:<22}{timing}{ratio}")
     if agreement:
         print(f"\nmodes vs naive on the real checkpoint (bus, zidane): {json.dumps(agreement)}")
     print(f"\nwrote {args.out}")

@@ -39,8 +39,8 @@ import numpy as np
 
 from aria_nav_ros.core.cameras import CAMERAS
 from aria_nav_ros.core.trace import now_ns, read_trace
-from aria_nav_ros.graph import GraphSettings, describe_graph
-from aria_nav_ros.launcher import run_graph
+from aria_nav_ros.graph.description import GraphSettings, describe_graph
+from aria_nav_ros.graph.launcher import run_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_HZ = 10.0  # the sample walk's camera rate
@@ -102,6 +102,9 @@ GPU_VARIANTS: dict[str, dict[str, dict]] = {
     # Plus the RGB transport cut: the driver halves RGB (704x704 still exceeds YOLO's 640 and depth's 518),
     # and navigation runs in perception's process (RGB results handed over without DDS).
     "best": {"env": {}, "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True}},
+    # best as it was: Python's automatic garbage collector on, collections in any thread landing inside a frame
+    # (the perception worker now collects between frames: core/perception/scheduler.py).
+    "best_gc_auto": {"env": {"ARIA_NAV_GC": "auto"}, "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True}},
     # Plus RGB perception (and navigation) in the driver's process: no DDS on the RGB path (ros/handover.py).
     "rgb_in_driver": {
         "env": {},

@@ -199,3 +199,44 @@ def test_out_of_memory_with_no_step_left_is_raised_for_the_caller_to_report(dete
     with pytest.raises(torch.OutOfMemoryError):
         engine.process(photo("bus.jpg"))
     assert len(steps) == 1 and engine.engine.config.imgsz == 320  # on the CPU already: nothing below 320
+
+
+GPU = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (torch.compile's kernels, graphs)")
+
+
+@GPU
+def test_compiled_models_in_the_graphs_find_the_boxes_of_the_eager_ones() -> None:
+    """torch.compile (inductor) inside the hand-written CUDA graphs: the same people as eager, fp16 noise aside."""
+    gpu = torch.device("cuda")
+    image = photo("bus.jpg")
+    found = {}
+    for compiled in (False, True):
+        detector = load_detector(CHECKPOINT, gpu, half=True)
+        engine = PerceptionEngine(detector, None, EngineConfig(mode="graphs", compile_models=compiled))
+        found[compiled] = [d.box for d in engine.process(image).detections]
+        assert engine.compiled == compiled, engine.compile_error
+    assert len(found[False]) >= 2 and len(found[True]) == len(found[False])
+    assert np.abs(np.array(found[True]) - np.array(found[False])).max() < 2.0  # pixels
+
+
+@GPU
+@pytest.mark.parametrize("mode", ["streams", "graphs"])
+def test_a_compile_that_fails_falls_back_to_the_eager_models(monkeypatch, mode: str) -> None:
+    """Compilation happens at the first frame (no Triton, an operation inductor refuses): that frame and the
+    next still find people, eagerly, and the engine says why it is not compiled."""
+
+    def broken(module, **_):
+        def call(*args, **kwargs):
+            raise RuntimeError("inductor: no working Triton")
+
+        return call
+
+    monkeypatch.setattr(torch, "compile", broken)
+    gpu = torch.device("cuda")
+    engine = PerceptionEngine(
+        load_detector(CHECKPOINT, gpu, half=True), None, EngineConfig(mode=mode, compile_models=True)
+    )
+    assert engine.compiled
+    for _ in range(2):
+        assert len(engine.process(photo("bus.jpg")).detections) >= 2
+    assert not engine.compiled and "no working Triton" in engine.compile_error

@@ -67,6 +67,7 @@ class EngineConfig:
     classes: tuple[str, ...] = ()  # class names to keep; empty keeps all
     two_streams: bool = True  # streams/graphs: YOLO and depth side by side (False: one after the other)
     pinned_upload: bool = True  # copy the frame into pinned memory, then DMA; False: CUDA stages it itself
+    compile_models: bool = False  # streams/graphs: both models through torch.compile (inductor), eager if it fails
 
 
 @dataclass
@@ -119,6 +120,16 @@ class PerceptionEngine:
         self.std = torch.tensor(IMAGENET_STD, device=self.device, dtype=self.dtype).view(1, 3, 1, 1)
         self.frames = 0
         self._pipelines: dict[tuple[int, ...], _Pipeline] = {}
+        # What the frame path calls: the modules, or inductor's compilation of them (its kernels are captured in
+        # the CUDA graphs like any others). Compilation happens at the first frame; a failure there falls back.
+        self.detect_net = detector.module
+        self.depth_net = depth.module if depth is not None else None
+        self.compile_error = ""
+        self.compiled = bool(config.compile_models and self.mode != "naive")
+        if self.compiled:
+            self.detect_net = torch.compile(detector.module, dynamic=False)
+            if depth is not None:
+                self.depth_net = torch.compile(depth.module, dynamic=False)
 
     @property
     def names(self) -> dict[int, str]:
@@ -152,7 +163,7 @@ class PerceptionEngine:
         t1 = time.perf_counter()
         with torch.inference_mode():
             boxes = select_boxes(
-                self.detector.module(letterbox(x, pipe.box)),
+                self.detect_net(letterbox(x, pipe.box)),
                 pipe.box,
                 self.class_mask,
                 self.config.top_k,
@@ -162,7 +173,7 @@ class PerceptionEngine:
             boxes_host = boxes.cpu()  # the seed's way: each result fetched as soon as it exists
             t2 = time.perf_counter()
             if run_depth:
-                pipe.depth_cache.copy_(self.depth.module(depth_input(x, self.config.depth_size, self.mean, self.std)))
+                pipe.depth_cache.copy_(self.depth_net(depth_input(x, self.config.depth_size, self.mean, self.std)))
             if self.depth is not None:
                 boxes_host[:, 7] = sample_inverse_depth(boxes, pipe.depth_cache, pipe.height, pipe.width).cpu()
         t3 = time.perf_counter()
@@ -174,7 +185,10 @@ class PerceptionEngine:
         t0 = time.perf_counter()
         on_device = isinstance(pixels, torch.Tensor)
         if self.config.pinned_upload and not on_device:
-            pipe.host_frame.copy_(torch.from_numpy(pixels))  # into pinned memory: a DMA can then read it
+            # Into pinned memory (a DMA can then read it), by numpy: one thread's memcpy. torch's copy_ splits it
+            # over its CPU thread pool, whose waking beside other processes' pools took 5-9 ms of a 1.5 MB copy
+            # at p99 (bench/gpu_tail.py, H100, two SLAM processes beside).
+            np.copyto(pipe.host_pixels, pixels)
         host_copy_ms = (time.perf_counter() - t0) * 1000
         pipe.events[0].record(main)
         if on_device:
@@ -190,7 +204,13 @@ class PerceptionEngine:
             graph.replay()
         else:
             with torch.inference_mode():
-                self._body(pipe, run_depth)
+                try:
+                    self._body(pipe, run_depth)
+                except Exception as error:
+                    if not self.compiled or out_of_memory(error):
+                        raise
+                    self._uncompile(error)
+                    self._body(pipe, run_depth)
         pipe.events[2].record(main)
         pipe.host_out.copy_(pipe.out, non_blocking=True)  # the one copy back
         pipe.events[3].record(main)
@@ -211,7 +231,7 @@ class PerceptionEngine:
         pipe.detect_stream.wait_stream(main)  # after x: both branches read it
         pipe.depth_stream.wait_stream(main)
         with torch.cuda.stream(pipe.detect_stream):
-            preds = self.detector.module(letterbox(x, pipe.box))
+            preds = self.detect_net(letterbox(x, pipe.box))
             pipe.boxes.copy_(
                 select_boxes(preds, pipe.box, self.class_mask, self.config.top_k, self.config.conf, self.config.iou)
             )
@@ -219,7 +239,7 @@ class PerceptionEngine:
             pipe.depth_stream.wait_stream(pipe.detect_stream)  # one after the other
         if run_depth:
             with torch.cuda.stream(pipe.depth_stream):
-                pipe.depth_cache.copy_(self.depth.module(depth_input(x, self.config.depth_size, self.mean, self.std)))
+                pipe.depth_cache.copy_(self.depth_net(depth_input(x, self.config.depth_size, self.mean, self.std)))
         main.wait_stream(pipe.detect_stream)
         main.wait_stream(pipe.depth_stream)
         pipe.out.copy_(pipe.boxes)
@@ -245,8 +265,13 @@ class PerceptionEngine:
         side = torch.cuda.Stream(self.device)
         side.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(side), torch.inference_mode():
-            for _ in range(3):  # warm-up: lazy inits and autotuning stay out of the graph
-                self._body(pipe, run_depth)
+            try:
+                self._warm_up(pipe, run_depth)
+            except Exception as error:
+                if not self.compiled or out_of_memory(error):
+                    raise
+                self._uncompile(error)
+                self._warm_up(pipe, run_depth)
         torch.cuda.current_stream(self.device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         # thread_local: work of this process's other threads outside the GPU turn (none is meant to be) cannot
@@ -259,6 +284,17 @@ class PerceptionEngine:
             pipe.graph_without_depth = graph
         graph.replay()  # the capture itself computed nothing
         return graph
+
+    def _warm_up(self, pipe: _Pipeline, run_depth: bool) -> None:
+        for _ in range(3):  # lazy inits, autotuning and compilation stay out of the graph
+            self._body(pipe, run_depth)
+
+    def _uncompile(self, error: Exception) -> None:
+        """torch.compile failed (no Triton, an unsupported operation): the eager modules from now on."""
+        self.compile_error = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        self.compiled = False
+        self.detect_net = self.detector.module
+        self.depth_net = self.depth.module if self.depth is not None else None
 
     # -- buffers and results ----------------------------------------------------------------------
 
@@ -310,6 +346,7 @@ class _Pipeline:
         if not engine.cuda:
             return
         self.host_frame = torch.empty(shape, dtype=torch.uint8).pin_memory()
+        self.host_pixels = self.host_frame.numpy()  # the same pinned memory, for numpy to write
         self.frame = torch.empty(shape, dtype=torch.uint8, device=device)
         self.boxes = torch.zeros(engine.config.top_k, OUT_FIELDS, device=device)
         self.out = torch.zeros(engine.config.top_k, OUT_FIELDS, device=device)
