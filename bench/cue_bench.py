@@ -431,7 +431,7 @@ def far(cue: Any, config: Any) -> bool:
 
 def live_cues(run: Path) -> dict[str, Any]:
     """What the graph itself said in that run (the new policy, live)."""
-    from aria_nav_ros.run_report import read_cues
+    from aria_nav_ros.graph.run_report import read_cues
 
     cues = read_cues(run)
     hazards = [c for c in cues if c["class"]]  # system cues have no class

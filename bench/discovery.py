@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # stop_bench, beside t
 
 from stop_bench import BUSY  # noqa: E402
 
-from aria_nav_ros.process import child_env  # noqa: E402
+from aria_nav_ros.graph.process import child_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "config" / "fastdds_large_images.xml"

@@ -54,9 +54,9 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from aria_nav_ros.core.cameras import CUES_TOPIC
-from aria_nav_ros.dds_shm import segments_of
+from aria_nav_ros.graph.dds_shm import segments_of
+from aria_nav_ros.graph.process import child_env, children, command_line, running
 from aria_nav_ros.msg import NavigationCue
-from aria_nav_ros.process import child_env, children, command_line, running
 from aria_nav_ros.ros.qos import RESULT_QOS
 
 ROOT = Path(__file__).resolve().parents[1]

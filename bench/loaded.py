@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from aria_nav_ros.core.trace import read_trace
-from aria_nav_ros.process import child_env
+from aria_nav_ros.graph.process import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the cue benchmark's loader of an older policy

@@ -30,8 +30,8 @@ import numpy as np
 
 from aria_nav_ros.core.cameras import CAMERAS
 from aria_nav_ros.core.trace import now_ns
-from aria_nav_ros.graph import GraphSettings, describe_graph
-from aria_nav_ros.launcher import run_graph
+from aria_nav_ros.graph.description import GraphSettings, describe_graph
+from aria_nav_ros.graph.launcher import run_graph
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the graph benchmark's sampler and trace analysis
 from graph_bench import ProcessSampler, analyse, percentiles  # noqa: E402

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aria_nav_ros.process import child_env
+from aria_nav_ros.graph.process import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 LIGHT = ["--device", "cpu", "--rgb-imgsz", "160", "--slam-imgsz", "160", "--torch-threads", "1", "--depth-model", "",

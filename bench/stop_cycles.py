@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # stop_bench, beside t
 
 from stop_bench import LIGHT, ROOT, one_stop  # noqa: E402
 
-from aria_nav_ros.process import children, command_line, running  # noqa: E402
+from aria_nav_ros.graph.process import children, command_line, running  # noqa: E402
 
 LIMIT_S = 10.0  # issue 30: no cycle over this
 

@@ -45,8 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # graph_bench, beside 
 from graph_bench import COMMON, EVENTS, SAMPLE_HZ, ProcessSampler, analyse  # noqa: E402
 
 from aria_nav_ros.core.trace import now_ns  # noqa: E402
-from aria_nav_ros.graph import GraphSettings, Process, describe_graph  # noqa: E402
-from aria_nav_ros.launcher import run_graph  # noqa: E402
+from aria_nav_ros.graph.description import GraphSettings, Process, describe_graph  # noqa: E402
+from aria_nav_ros.graph.launcher import run_graph  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "config" / "fastdds_udp_only.xml"

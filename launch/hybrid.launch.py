@@ -1,18 +1,17 @@
 """The whole aria_nav_ros graph: `ros2 launch aria_nav_ros hybrid.launch.py [name:=value ...]`.
 
 The processes, node names, parameters and respawn policy come from
-`aria_nav_ros.graph.describe_graph`, the same description that
+`aria_nav_ros.graph.description`, the same description that
 `python -m aria_nav_ros.launcher` starts on machines without ROS 2 launch.
 Node parameters are read from config/aria_nav.yaml (or params_file:=...);
-the launch arguments (`--show-args`) are set on top of it. The DDS settings
-(Fast DDS with the project's profile, discovery on this machine) are set
-here, as the launcher sets them, and each run writes to a fresh run folder
-unless output:= names one. Perception
-workers and navigation are started again when they die, with the launcher's
-backoff (graph.respawn_delay); with
-exit_at_end:=true the end of a replay ends the launch, and a source that
-cannot open (the driver exits with EXIT_SOURCE: a missing file, no glasses)
-always does.
+the launch arguments (`--show-args`) are set on top of it. What happens
+before the start (the network guard, the DDS settings, shared memory) and
+after a process exits (restart it after which delay, end the launch, or
+nothing) is decided by `aria_nav_ros.graph.supervision`, for the launcher
+and this file alike: perception workers and navigation are started again
+when they die, with backoff; with exit_at_end:=true the end of a replay ends
+the launch, and a source that cannot open (a missing file, no glasses)
+always does. Each run writes to a fresh run folder unless output:= names one.
 
     ros2 launch aria_nav_ros hybrid.launch.py path:=outputs/sample/walk device:=cuda compose:=true
 """
@@ -35,21 +34,8 @@ from launch.event_handlers import OnProcessExit
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from aria_nav_ros.dds_shm import free_stale_segments, make_room
-from aria_nav_ros.graph import (
-    EXIT_SOURCE,
-    PACKAGE,
-    RESPAWN_DELAY_S,
-    SETTING_HELP,
-    GraphSettings,
-    Process,
-    dds_environment,
-    describe_graph,
-    fresh_output,
-    respawn_delay,
-    restarted,
-)
-from aria_nav_ros.network_guard import graph_network_verdict, security_environment
+from aria_nav_ros.graph.description import PACKAGE, SETTING_HELP, GraphSettings, Process, fresh_output
+from aria_nav_ros.graph.supervision import END, RESPAWN_DELAY_S, RESTART, after_exit, enclave, prepare, restart
 
 
 def node_action(process: Process) -> Node:
@@ -62,9 +48,9 @@ def node_action(process: Process) -> Node:
     namespace = process.nodes[0].namespace  # the graph's, the same for every node
     if namespace:
         common["namespace"] = namespace
-    enclave = security_environment(os.environ, namespace, tuple(n.name for n in process.nodes))
-    if enclave:  # SROS2 on: the process's own enclave (scripts/sros2_keystore.sh), as the launcher gives it
-        common["additional_env"] = enclave
+    own = enclave(process, os.environ)
+    if own:  # SROS2 on: the process's own enclave (scripts/sros2_keystore.sh), as the launcher gives it
+        common["additional_env"] = own
     if len(process.nodes) > 1:  # composed: the container takes the node names; settings are per node name
         return Node(
             **common,
@@ -83,33 +69,27 @@ def node_action(process: Process) -> Node:
 
 
 def supervised(process: Process, delay_s: float = RESPAWN_DELAY_S) -> list:
-    """The process's action and what its exit does, by the launcher's rules: a driver whose source cannot open
-    ends the launch, as does the end of a replay that is not restarted; a process marked respawn is started
-    again after `respawn_delay` (backing off while it keeps dying right after its start, where launch_ros's
-    own respawn would wait a fixed time), unless the launch is shutting down."""
+    """The process's action and what its exit does, as supervision.after_exit decides for the launcher too:
+    start it again after a delay (backing off while it keeps dying right after its start, where launch_ros's
+    own respawn would wait a fixed time), end the launch (at once, or after the last results of a replay), or
+    nothing."""
     action = node_action(process)
     started = time.monotonic()
-    driver = process.has_driver
 
     def on_exit(event: object, context: object) -> list:
-        code = event.returncode
-        if driver and code == EXIT_SOURCE:
-            return [Shutdown(reason="the source cannot open or failed (the driver's log says why)")]
-        if not process.respawn:
-            return [Shutdown(reason="the source has ended")] if driver else []
-        if context.is_shutdown:
-            return []
-        delay = respawn_delay(delay_s, time.monotonic() - started)
-        again = restarted(process)
+        verdict = after_exit(process, event.returncode, time.monotonic() - started, delay_s, context.is_shutdown)
+        said = [LogInfo(msg=verdict.line)] if verdict.line else []
+        if verdict.action == END:
+            stop = Shutdown(reason=verdict.line)
+            return [*said, TimerAction(period=verdict.delay_s, actions=[stop]) if verdict.delay_s > 0 else stop]
+        if verdict.action != RESTART:
+            return said
 
-        def restart(_context: object) -> list:
-            freed = free_stale_segments().line()  # what the dead one left: a crash loop must not fill RAM
-            return [*([LogInfo(msg=freed)] if freed else []), *supervised(again, delay)]
+        def start_again(_context: object) -> list:
+            again, lines = restart(process)
+            return [*(LogInfo(msg=line) for line in lines), *supervised(again, verdict.delay_s)]
 
-        return [
-            LogInfo(msg=f"{process.name} exited with code {code}: restarting in {delay:g} s"),
-            TimerAction(period=delay, actions=[OpaqueFunction(function=restart)]),
-        ]
+        return [*said, TimerAction(period=verdict.delay_s, actions=[OpaqueFunction(function=start_again)])]
 
     # handle_once: a process exits once; its handler goes with it (a restart registers its own).
     return [action, RegisterEventHandler(OnProcessExit(target_action=action, on_exit=on_exit, handle_once=True))]
@@ -118,18 +98,14 @@ def supervised(process: Process, delay_s: float = RESPAWN_DELAY_S) -> list:
 def graph_actions(context: object) -> list:
     values = {name: LaunchConfiguration(name).perform(context) for name in SETTING_HELP}
     settings = fresh_output(GraphSettings.from_strings(values))  # each node makes the folder it writes to
-    # Discovery beyond this machine only where DDS security guards it, or when asked (as the launcher decides).
-    verdict = graph_network_verdict(os.environ, settings.insecure_network)
-    if not verdict.allowed:  # nothing starts; launch reports the error and exits non-zero
-        raise RuntimeError(verdict.line)
-    # The DDS settings the graph relies on, whatever shell ros2 launch was started from (as the launcher does).
-    actions: list = [SetEnvironmentVariable(name, value) for name, value in dds_environment(os.environ).items()]
-    actions.append(UnsetEnvironmentVariable("FASTDDS_BUILTIN_TRANSPORTS"))  # it would override the profile
-    if verdict.line:
-        actions.append(LogInfo(msg=verdict.line))
-    processes = describe_graph(settings)
-    actions += [LogInfo(msg=line) for line in make_room(len(processes))]  # what crashed DDS programs left
-    for process in processes:
+    plan = prepare(settings, os.environ)  # as the launcher: the network guard, the DDS settings, shared memory
+    if not plan.allowed:  # nothing starts; launch reports the error and exits non-zero
+        raise RuntimeError(plan.refusal)
+    # The DDS settings the graph relies on, whatever shell ros2 launch was started from.
+    actions: list = [SetEnvironmentVariable(name, value) for name, value in plan.environment.items()]
+    actions += [UnsetEnvironmentVariable(name) for name in plan.unset]
+    actions += [LogInfo(msg=line) for line in plan.lines]
+    for process in plan.processes:
         actions += supervised(process)
     return actions
 

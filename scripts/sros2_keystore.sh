@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make an SROS2 keystore for the aria_nav_ros graph: one enclave per process (aria_nav_ros.network_guard.enclave),
+# Make an SROS2 keystore for the aria_nav_ros graph: one enclave per process (aria_nav_ros.graph.network_guard.enclave),
 # each with the permissions of config/sros2_policy.xml (only the graph's own nodes publish images, detections,
 # cues and events). Needs the ros2 CLI with sros2, on a ROS install whose DDS has security.
 #   scripts/sros2_keystore.sh KEYSTORE

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from aria_nav_ros.dds_shm import free_stale_segments
-from aria_nav_ros.process import become_subreaper, children, command_line, running
+from aria_nav_ros.graph.dds_shm import free_stale_segments
+from aria_nav_ros.graph.process import become_subreaper, children, command_line, running
 
 # Tests talk over real DDS; a domain of their own keeps a graph running on the
 # same machine (the main job, another test session) out of their topics.
@@ -66,7 +66,7 @@ def scratch_in_the_session_folder(tmp_path_factory: pytest.TempPathFactory) -> I
 def shared_memory_given_back():
     """Frees what DDS participants that died left in /dev/shm, before the session and after it: tests kill
     processes on purpose, and on a machine that runs the suite often those segments filled its RAM
-    (aria_nav_ros.dds_shm)."""
+    (aria_nav_ros.graph.dds_shm)."""
     free_stale_segments()
     yield
     free_stale_segments()

@@ -16,7 +16,7 @@ import time
 import rclpy
 
 from aria_nav_ros.core.cameras import FRONT_CAMERAS
-from aria_nav_ros.graph import GraphSettings, describe_graph
+from aria_nav_ros.graph.description import GraphSettings, describe_graph
 from aria_nav_ros.nodes.aria_driver import AriaDriver
 
 DEADLINE_S = 60.0

@@ -25,7 +25,7 @@ from launch.actions import (  # noqa: E402
 )
 from launch_ros.actions import Node  # noqa: E402
 
-from aria_nav_ros.graph import EXIT_SOURCE  # noqa: E402
+from aria_nav_ros.graph.protocol import EXIT_SOURCE  # noqa: E402
 
 
 def main() -> None:
@@ -55,8 +55,15 @@ def main() -> None:
         handler = handlers.get(id(action))
         return [] if handler is None else handler.actions_on_exit(code, in_context)
 
+    def ends(action: object, code: int) -> bool:
+        """Its exit with `code` shuts the launch down: at once, or after a timer (the last results of a replay)."""
+        now = on_exit(action, code)
+        later = [y for t in now if isinstance(t, TimerAction) for y in t.actions]
+        return any(isinstance(x, Shutdown) for x in [*now, *later])
+
     def restart_timer(action: object, in_context: object = context) -> TimerAction | None:
-        return next((a for a in on_exit(action, 1, in_context) if isinstance(a, TimerAction)), None)
+        actions = on_exit(action, 1, in_context)
+        return next((a for a in actions if isinstance(a, TimerAction) and not isinstance(a.actions[0], Shutdown)), None)
 
     def restarts(action: object, count: int = 4) -> list[dict]:
         """The process dying right after each start, `count` times: each wait and the command started again."""
@@ -77,7 +84,7 @@ def main() -> None:
             "command": a.command_line(),
             "respawn": restart_timer(a) is not None,
             # The exit codes (of 0, 1 and EXIT_SOURCE) on which this process's exit shuts the launch down.
-            "ends_launch_on": [c for c in (0, 1, EXIT_SOURCE) if any(isinstance(x, Shutdown) for x in on_exit(a, c))],
+            "ends_launch_on": [c for c in (0, 1, EXIT_SOURCE) if ends(a, c)],
             "restarts": restarts(a) if restart_timer(a) is not None else [],
             "restarts_while_stopping": restart_timer(a, stopping) is not None,
         }

@@ -1,7 +1,7 @@
 """Node processes for tests: start one, read its log as it comes, stop it with Ctrl-C.
 
 Each runs in a process group of its own, tied to the test process (it dies
-with it, aria_nav_ros.process), and is stopped and if need be killed by group,
+with it, aria_nav_ros.graph.process), and is stopped and if need be killed by group,
 so that nothing it started lives on; conftest checks that nothing did.
 """
 
@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-from aria_nav_ros.process import child_env
+from aria_nav_ros.graph.process import child_env
 
 # Launcher tests' settings, light for a 2-core machine: small inputs, no depth, one torch thread, sound to a file.
 LIGHT = ["--device", "cpu", "--rgb-imgsz", "160", "--slam-imgsz", "160", "--torch-threads", "1", "--depth-model", "",

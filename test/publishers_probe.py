@@ -13,7 +13,7 @@ import sys
 
 import rclpy
 
-from aria_nav_ros.graph import GraphSettings, describe_graph
+from aria_nav_ros.graph.description import GraphSettings, describe_graph
 from aria_nav_ros.nodes.container import factories, maker
 
 

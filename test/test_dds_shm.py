@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 from processes import NodeProcess, node_command
 
-from aria_nav_ros.dds_shm import PROCESS_BYTES, SHM_DIR, free_stale_segments, room_line, segments_of, stale_segments
+from aria_nav_ros.graph.dds_shm import (
+    PROCESS_BYTES,
+    SHM_DIR,
+    free_stale_segments,
+    room_line,
+    segments_of,
+    stale_segments,
+)
 
 pytestmark = pytest.mark.skipif(not SHM_DIR.is_dir(), reason="no /dev/shm: Fast DDS's shared memory lives elsewhere")
 

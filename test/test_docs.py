@@ -57,3 +57,14 @@ def test_the_benchmarks_index_is_written_from_the_result_files() -> None:
     text = module.README.read_text()
     written = text[text.index(module.BEGIN) : text.index(module.END) + len(module.END)]
     assert written == module.index(), "bench/README.md's index is stale: python bench/readme.py --write"
+
+
+def test_the_import_graph_is_drawn_from_the_source() -> None:
+    """docs/imports.md: the runtime as one wing; the rings import of it only the protocol and the process life."""
+    spec = importlib.util.spec_from_file_location("import_graph", ROOT / "scripts" / "import_graph.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (ROOT / "docs" / "imports.md").read_text() == module.render(), "stale: python scripts/import_graph.py"
+    inward = {(module.box(m), module.box(t)) for m, t in module.inward_imports()}
+    rings = {(source, target) for source, target in inward if source in ("core", "ros", "nodes")}
+    assert {target for _, target in rings} <= {"graph.protocol", "graph.process"}, rings

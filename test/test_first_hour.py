@@ -21,8 +21,8 @@ from aria_nav_ros.core.navigation.config import NavigationConfig
 from aria_nav_ros.core.navigation.policy import KIND_SYSTEM, NavigationPolicy
 from aria_nav_ros.core.photos import photo_folder
 from aria_nav_ros.core.share import share_path
-from aria_nav_ros.graph import EXIT_SOURCE
-from aria_nav_ros.launcher import prune_runs
+from aria_nav_ros.graph.launcher import prune_runs
+from aria_nav_ros.graph.protocol import EXIT_SOURCE
 from aria_nav_ros.msg import SystemEvent
 from aria_nav_ros.ros.qos import EVENTS_QOS, SENSOR_QOS
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import cv2
 from processes import NodeProcess, launcher_command, stop_group
 
-from aria_nav_ros.graph import GraphSettings, describe_graph
-from aria_nav_ros.process import children, command_line, running
-from aria_nav_ros.regression import detections_of
+from aria_nav_ros.graph.description import GraphSettings, describe_graph
+from aria_nav_ros.graph.process import children, command_line, running
+from aria_nav_ros.graph.regression import detections_of
 
 
 def test_graph_description_names_every_process_once() -> None:

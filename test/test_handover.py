@@ -12,8 +12,8 @@ from pathlib import Path
 
 from processes import LIGHT, NodeProcess, launcher_command
 
-from aria_nav_ros.graph import GraphSettings, describe_graph
-from aria_nav_ros.process import children
+from aria_nav_ros.graph.description import GraphSettings, describe_graph
+from aria_nav_ros.graph.process import children
 from aria_nav_ros.ros import handover
 
 TOPIC = "/test_handover/aria/rgb/image_raw"

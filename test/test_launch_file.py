@@ -20,18 +20,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from aria_nav_ros.graph import (
-    EXIT_SOURCE,
+from aria_nav_ros.graph.description import (
     MODULES,
     PACKAGE,
     SETTING_HELP,
     GraphSettings,
     dds_environment,
     describe_graph,
-    respawn_delay,
-    restarted,
 )
-from aria_nav_ros.launcher import Worker
+from aria_nav_ros.graph.launcher import Worker
+from aria_nav_ros.graph.protocol import EXIT_SOURCE
+from aria_nav_ros.graph.supervision import respawn_delay, restarted
 
 HERE = Path(__file__).resolve().parent
 EXECUTABLE_OF_MODULE = {module: executable for executable, module in MODULES.items()}

@@ -15,14 +15,15 @@ import pytest
 from processes import NodeProcess, launcher_command, node_command, spawn, stop_group
 
 from aria_nav_ros.core.cameras import FRONT_CAMERAS
-from aria_nav_ros.graph import EXIT_NETWORK, EXIT_SOURCE, GraphSettings, dds_environment, describe_graph
-from aria_nav_ros.network_guard import (
+from aria_nav_ros.graph.description import GraphSettings, dds_environment, describe_graph
+from aria_nav_ros.graph.network_guard import (
     dds_has_security,
     enclave,
     has_security_plugins,
     network_verdict,
     security_environment,
 )
+from aria_nav_ros.graph.protocol import EXIT_NETWORK, EXIT_SOURCE
 
 HERE = Path(__file__).resolve().parent
 GEN2_VRS = HERE.parent.parent / "shared" / "data" / "aria" / "gen2_unit_test.vrs"  # a real Aria Gen 2 recording

@@ -15,7 +15,7 @@ from services import call
 from aria_nav_ros.core.photos import photo_folder
 from aria_nav_ros.msg import DetectionArray
 from aria_nav_ros.ros.qos import RESULT_QOS
-from aria_nav_ros.ros.tables import sections, written
+from aria_nav_ros.tables import sections, written
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +24,7 @@ def test_generated_tables_are_the_declarations() -> None:
     """README.md's launch arguments and docs/parameters.md's node parameters, as the code declares them."""
     for relative, (begin, end, section) in sections().items():
         text = (ROOT / relative).read_text()
-        assert written(text, begin, end) == section, f"{relative} is stale: python -m aria_nav_ros.ros.tables --write ."
+        assert written(text, begin, end) == section, f"{relative} is stale: python -m aria_nav_ros.tables --write ."
 
 
 def set_double(node, target: str, name: str, value: float):

@@ -14,7 +14,7 @@ from sensor_msgs.msg import Image
 from visualization_msgs.msg import MarkerArray
 
 from aria_nav_ros.core.photos import photo_folder
-from aria_nav_ros.graph import GraphSettings, describe_graph
+from aria_nav_ros.graph.description import GraphSettings, describe_graph
 from aria_nav_ros.msg import Detection, DetectionArray
 from aria_nav_ros.ros.qos import RESULT_QOS, SENSOR_QOS
 

@@ -2,7 +2,7 @@
 
 Refresh the golden files (after a change that is meant to alter the output):
 
-    source scripts/env.sh && python -m aria_nav_ros.regression --refresh
+    source scripts/env.sh && python -m aria_nav_ros.graph.regression --refresh
 
 A refresh changes only what the comparison rejects: noise leaves the files byte for byte as they were.
 """
@@ -19,7 +19,7 @@ from mcap_ros2.decoder import DecoderFactory
 from rosbags.rosbag2 import Reader
 
 from aria_nav_ros.core import sample
-from aria_nav_ros.regression import (
+from aria_nav_ros.graph.regression import (
     CUES_FILE,
     DETECTIONS_FILE,
     check,
@@ -29,7 +29,7 @@ from aria_nav_ros.regression import (
     replay,
     update_goldens,
 )
-from aria_nav_ros.run_report import read_cues
+from aria_nav_ros.graph.run_report import read_cues
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 

@@ -19,9 +19,9 @@ from conftest import SUBREAPER
 from processes import LIGHT, NodeProcess, launcher_command, stop_group
 
 from aria_nav_ros.core.photos import photo_folder
-from aria_nav_ros.dds_shm import segments_of
-from aria_nav_ros.graph import EXIT_SOURCE
-from aria_nav_ros.process import children, running
+from aria_nav_ros.graph.dds_shm import segments_of
+from aria_nav_ros.graph.process import children, running
+from aria_nav_ros.graph.protocol import EXIT_SOURCE
 
 # `trap "" INT` then exec: the launcher inherits SIGINT ignored, as from `nohup ... &` in a script.
 SIGINT_IGNORED = ["bash", "-c", 'trap "" INT; exec "$@"', "bash"]
@@ -186,7 +186,7 @@ import sys
 
 from rclpy.node import Node
 
-from aria_nav_ros.process import STOP
+from aria_nav_ros.graph.process import STOP
 from aria_nav_ros.ros.spin import run_node
 
 

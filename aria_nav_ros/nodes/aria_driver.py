@@ -88,7 +88,7 @@ from aria_nav_ros.core.sources.runner import SourceRunner
 from aria_nav_ros.core.sources.stereo import PairedDepth, StereoDepth, rectified_view
 from aria_nav_ros.core.timebase import DeviceClock, stamp_ns
 from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
-from aria_nav_ros.graph import EXIT_SOURCE, READY_FD_ENV
+from aria_nav_ros.graph.protocol import EXIT_SOURCE, READY_FD_ENV
 from aria_nav_ros.msg import DetectionArray, SystemEvent
 from aria_nav_ros.ros import handover
 from aria_nav_ros.ros.camera_info import camera_info

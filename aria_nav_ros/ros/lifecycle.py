@@ -6,7 +6,7 @@ participant then live until the interpreter's own teardown, which our
 processes skip (aria_nav_ros.ros.spin.exit_now). A participant that is never
 deleted leaves its Fast DDS shared-memory segments in /dev/shm (RAM, 35.7 MB
 a process): measured, 10 segments (350 MB) after every run of the graph,
-until reboot (aria_nav_ros.dds_shm). Destroying the state machine as well lets the participant go
+until reboot (aria_nav_ros.graph.dds_shm). Destroying the state machine as well lets the participant go
 (test_start_stop checks that a stopped graph leaves none).
 """
 

@@ -6,7 +6,7 @@ range or a set of choices, and whether it may change while the node runs.
 ranges, read-only) and refuses a bad value at start with the reason; `Live`
 checks a run-time change and hands it to the node, which may still refuse it
 ("set_parameters" answers with the reason). docs/parameters.md is written
-from these tables (aria_nav_ros.ros.tables), and test_params fails when it differs.
+from these tables (aria_nav_ros.tables), and test_params fails when it differs.
 """
 
 from __future__ import annotations

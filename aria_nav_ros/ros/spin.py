@@ -2,7 +2,7 @@
 
 rclpy's own signal handler shuts the context down the moment Ctrl-C
 arrives, while worker threads may still be publishing; here Ctrl-C and
-SIGTERM (aria_nav_ros.process) end the spin instead, the nodes stop their
+SIGTERM (aria_nav_ros.graph.process) end the spin instead, the nodes stop their
 threads in destroy_node, and only then is the context shut down. The exit
 code is 0 for a stop, 2 for a node that cannot start, or what a node that
 ended by itself asks for (`exit_code`, e.g. a source that cannot open).
@@ -24,7 +24,7 @@ from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
-from aria_nav_ros.process import BUILDING, RUNNING, STOPPING, start_process
+from aria_nav_ros.graph.process import BUILDING, RUNNING, STOPPING, start_process
 
 _NEVER = threading.Event()
 
@@ -104,7 +104,7 @@ def run_nodes(makers: list[Callable[[], Node]], args: list[str] | None = None) -
         stop.phase = STOPPING
         stop.request()  # the deadline holds for the teardown too
         # Every DDS deletion below may wait for ever inside Fast DDS, GIL held (a deadlock of its event thread,
-        # aria_nav_ros.process): the stop's deadline, armed above, is a C thread that ends the process even then.
+        # aria_nav_ros.graph.process): the stop's deadline, armed above, is a C thread that ends the process even then.
         if executor is not None:  # nothing may run a callback of a node being destroyed
             for node in nodes:
                 executor.remove_node(node)

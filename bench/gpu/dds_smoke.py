@@ -22,7 +22,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
-from aria_nav_ros.graph import dds_environment
+from aria_nav_ros.graph.description import dds_environment
 from aria_nav_ros.ros.image import image_to_numpy, numpy_to_image
 from aria_nav_ros.ros.qos import SENSOR_QOS
 

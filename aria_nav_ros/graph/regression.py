@@ -5,8 +5,8 @@ their own processes over DDS) on the recording's own clock, one image at a
 time, so every run gives the same output. Detections are compared per image
 by class and box overlap (IoU), cues as a sequence, exactly.
 
-    python -m aria_nav_ros.regression --refresh          # replay, then update test/golden/
-    python -m aria_nav_ros.regression --check RUN_FOLDER  # compare a finished replay
+    python -m aria_nav_ros.graph.regression --refresh          # replay, then update test/golden/
+    python -m aria_nav_ros.graph.regression --check RUN_FOLDER  # compare a finished replay
 
 A refresh writes only what the comparison would reject: an image's detection
 that matches its golden one (class, IoU), or a cue that matches its golden
@@ -30,7 +30,7 @@ from rosbags.rosbag2 import Reader
 from aria_nav_ros.core.bag_types import typestore
 from aria_nav_ros.core.cameras import CAMERAS, detections_topic, in_bag
 from aria_nav_ros.core.timebase import stamp_ns
-from aria_nav_ros.run_report import read_cues
+from aria_nav_ros.graph.run_report import read_cues
 
 # The main job's CPU settings, on the recorded clock, one image at a time.
 REPLAY_ARGS = (

@@ -1,14 +1,15 @@
 """The graph without ROS 2 launch: `python -m aria_nav_ros.launcher` (or `ros2 run aria_nav_ros aria_nav_graph`).
 
-Starts the processes `graph.describe_graph` lists, each in its own process
+Starts the processes `supervision.prepare` lists, each in its own process
 group and tied to the launcher (they die with it, even when it is
-SIGKILLed: aria_nav_ros.process). The driver goes first: when its source
+SIGKILLed: graph.process). The driver goes first: when its source
 cannot open (a missing file, no glasses) the launcher says why in one line
-and exits with EXIT_SOURCE before any model loads. It restarts the
-processes marked `respawn` when they die, shows progress, and on Ctrl-C,
-SIGTERM, the end of a replay (`--exit-at-end`) or `--duration` stops them
-all (SIGINT, SIGTERM after half the grace time, SIGKILL at its end). At
-the end it writes the run folder's summary (run_report).
+and exits with EXIT_SOURCE before any model loads. After a process exits it
+does what `supervision.after_exit` decides (restart it, end the graph, or
+nothing), shows progress, and on Ctrl-C, SIGTERM, the end of a replay
+(`--exit-at-end`) or `--duration` stops them all (SIGINT, SIGTERM after half
+the grace time, SIGKILL at its end). At the end it writes the run folder's
+summary (run_report).
 """
 
 from __future__ import annotations
@@ -26,26 +27,22 @@ from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 
-from aria_nav_ros.dds_shm import free_stale_segments, make_room
-from aria_nav_ros.graph import (
-    EXIT_NETWORK,
-    EXIT_SOURCE,
-    READY_FD_ENV,
+from aria_nav_ros.graph.description import SETTING_HELP, GraphSettings, Process, fresh_output
+from aria_nav_ros.graph.process import RUNNING, STOP, STOPPING, child_env, start_process
+from aria_nav_ros.graph.protocol import EXIT_NETWORK, EXIT_SOURCE, READY_FD_ENV, ready_problem
+from aria_nav_ros.graph.supervision import (
+    END,
     RESPAWN_DELAY_S,
-    SETTING_HELP,
-    GraphSettings,
-    Process,
-    dds_environment,
-    describe_graph,
-    fresh_output,
-    respawn_delay,
-    restarted,
+    RESTART,
+    AfterExit,
+    after_exit,
+    enclave,
+    graph_environment,
+    prepare,
+    restart,
 )
-from aria_nav_ros.network_guard import graph_network_verdict, security_environment
-from aria_nav_ros.process import RUNNING, STOP, STOPPING, child_env, start_process
 
 STOP_GRACE_S = 10.0  # the documented time for the whole graph to stop
-DRAIN_S = 3.0  # after a replay ends: time for the last results and cues
 PROGRESS_EVERY_S = 5.0
 SOURCE_OPEN_TIMEOUT_S = 60.0  # live glasses may take a while to connect
 KEEP_RUNS = 10  # run folders named by the time that stay in outputs/ (each about 24 MB on the sample)
@@ -63,6 +60,7 @@ class Worker:
 
     def __init__(self, process: Process, say: Say) -> None:
         self.process = process
+        self.started = process  # what was started last: the process as restarted after a death
         self.say = say
         self.child: subprocess.Popen | None = None
         self.started_at = 0.0
@@ -72,15 +70,12 @@ class Worker:
 
     def start(self, ready_fd: int | None = None) -> None:
         # A process group of its own: Ctrl-C in the terminal reaches the launcher, which stops the rest in order.
-        env = child_env({**os.environ, **dds_environment(os.environ)})
-        env.pop("FASTDDS_BUILTIN_TRANSPORTS", None)  # it would override the profile's transports
-        nodes = self.process.nodes
-        env.update(security_environment(env, nodes[0].namespace, tuple(n.name for n in nodes)))  # SROS2: its enclave
+        env = child_env(graph_environment(os.environ))
+        env.update(enclave(self.started, env))  # SROS2: its enclave
         if ready_fd is not None:
             env[READY_FD_ENV] = str(ready_fd)
         fds = () if ready_fd is None else (ready_fd,)
-        command = (restarted(self.process) if self.restarts else self.process).command()
-        self.child = subprocess.Popen(command, start_new_session=True, env=env, pass_fds=fds)
+        self.child = subprocess.Popen(self.started.command(), start_new_session=True, env=env, pass_fds=fds)
         self.started_at = time.monotonic()
         self.restart_at = None
 
@@ -88,25 +83,26 @@ class Worker:
     def running(self) -> bool:
         return self.child is not None and self.child.poll() is None
 
-    def check(self, now: float) -> int | None:
-        """The exit code if the process has just ended for good; restarts it when it should."""
+    def check(self, now: float) -> AfterExit | None:
+        """What the process's exit means (supervision.after_exit) once it has exited and is not started again;
+        None while it runs or waits for its restart, which this starts when it is due."""
         if self.restart_at is not None:
             if now >= self.restart_at:
                 self.restarts += 1
                 self.say(f"restarting {self.process.name} (restart {self.restarts})")
-                if line := free_stale_segments().line():  # what the dead one left: a crash loop must not fill RAM
+                self.started, lines = restart(self.process)
+                for line in lines:
                     self.say(line)
                 self.start()
             return None
         if self.child is None or self.child.poll() is None:
             return None
-        code = self.child.returncode
-        if not self.process.respawn or (code == EXIT_SOURCE and self.process.has_driver):
-            # a source that cannot open will not by retrying (the launch file's rule too)
-            return code
-        self.delay = respawn_delay(self.delay, now - self.started_at)
-        self.say(f"{self.process.name} exited with code {code}: restarting in {self.delay:g} s")
-        self.restart_at = now + self.delay
+        verdict = after_exit(self.process, self.child.returncode, now - self.started_at, self.delay)
+        if verdict.action != RESTART:
+            return verdict
+        self.delay = verdict.delay_s
+        self.say(verdict.line)
+        self.restart_at = now + verdict.delay_s
         return None
 
     def signal(self, sig: int) -> None:
@@ -179,12 +175,10 @@ def await_source(driver: Worker, stopped: Callable[[], bool], timeout_s: float =
     finally:
         os.close(read_end)
     line = text.decode(errors="replace").strip()
-    if line == "ready":
-        return ""
     if not line:  # EOF without a word: the driver died before it could say
         code = driver.child.wait(timeout=STOP_GRACE_S) if driver.child else None
         return f"the driver exited with code {code} before its source opened (its log above says why)"
-    return line.removeprefix("failed: ")
+    return ready_problem(line)
 
 
 def run_graph(
@@ -230,20 +224,15 @@ def run_graph(
         while time.monotonic() < end_at and not stop.requested.is_set() and not (until is not None and until()):
             now = time.monotonic()
             for worker in workers:
-                code = worker.check(now)
-                if code is None:
+                verdict = worker.check(now)
+                if verdict is None:
                     continue
                 worker.child = None  # reported once
-                if worker.process.has_driver and code == 0:
-                    say(f"the source has ended: stopping in {DRAIN_S:g} s")
-                    end_at = min(end_at, now + DRAIN_S)
-                elif worker.process.has_driver and code == EXIT_SOURCE:
-                    say("the source failed: stopping the graph (the driver's log says why)")
-                    failed = EXIT_SOURCE
-                    end_at = now
-                else:
-                    failed = max(failed, abs(code))
-                    say(f"{worker.process.name} exited with code {code} and is not restarted")
+                failed = max(failed, verdict.code)
+                if verdict.line:
+                    say(verdict.line)
+                if verdict.action == END:
+                    end_at = min(end_at, now + verdict.delay_s)
             if progress is not None and now >= next_progress:
                 up = sum(w.running for w in workers)
                 restarts = sum(w.restarts for w in workers)
@@ -294,23 +283,21 @@ def prune_runs(run: Path, keep: int) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from aria_nav_ros.run_report import cue_progress, write_report
+    from aria_nav_ros.graph.run_report import cue_progress, write_report
 
     start_process()
     settings, duration, keep = parse_settings(argv)
-    # Discovery beyond this machine only where DDS security guards it, or when asked (network_guard).
-    verdict = graph_network_verdict(os.environ, settings.insecure_network)
-    if verdict.line:
-        _say(verdict.line if verdict.allowed else f"cannot start: {verdict.line}")
-    if not verdict.allowed:
-        return EXIT_NETWORK
     settings = fresh_output(settings)
+    plan = prepare(settings, os.environ)  # may it leave this machine; its processes; room in shared memory
+    if not plan.allowed:
+        _say(f"cannot start: {plan.refusal}")
+        return EXIT_NETWORK
     run = Path(settings.output)
     if run.exists() and any(run.iterdir()):
         raise SystemExit(f"run folder {run} is not empty: choose a new --output")
-    processes = describe_graph(settings)
-    for line in make_room(len(processes)):  # shared memory that crashed DDS programs left (dds_shm)
+    for line in plan.lines:
         _say(line)
+    processes = plan.processes
     made = not run.exists()
     run.mkdir(parents=True, exist_ok=True)
     said = lambda: _say(f"run folder {run}")  # noqa: E731  (once the source is open: a failed start leaves none)

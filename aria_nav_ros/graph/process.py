@@ -43,6 +43,8 @@ import threading
 import time
 from pathlib import Path
 
+from aria_nav_ros.graph.protocol import PARENT_ENV
+
 STARTING, BUILDING, RUNNING, STOPPING = range(4)
 # A process that has not ended this long after a stop ends hard, with its stacks. The launcher and ros2 launch
 # send SIGTERM 5 s after their SIGINT, which a process whose Python still runs obeys at once; one stuck in C
@@ -50,7 +52,6 @@ STARTING, BUILDING, RUNNING, STOPPING = range(4)
 STOP_DEADLINE_S = 6.0
 HEADLINE_S = 0.5  # the deadline's headline comes this long before it
 REPEAT_S = 1.0  # a second signal within this of the first is the same stop, said twice
-PARENT_ENV = "ARIA_NAV_PARENT_PID"
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 

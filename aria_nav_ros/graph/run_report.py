@@ -25,7 +25,7 @@ from aria_nav_ros.core.jpeg import decompress
 from aria_nav_ros.core.navigation.config import TIERS
 from aria_nav_ros.core.navigation.policy import KIND_HAZARD
 from aria_nav_ros.core.timebase import stamp_ns
-from aria_nav_ros.graph import GraphSettings
+from aria_nav_ros.graph.description import GraphSettings
 
 
 def read_cues(run: Path) -> list[dict]:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from aria_nav_ros.graph import CONTAINER, dds_environment
+from aria_nav_ros.graph.description import CONTAINER, dds_environment
 
 # rcl's ranges that leave this machine; unset or empty is rcl's default, SUBNET, and a value rcl does not know
 # (a lower-case "subnet") it reads as LOCALHOST.
@@ -100,7 +100,7 @@ def dds_has_security(env: Mapping[str, str]) -> bool:
 
 def graph_network_verdict(env: Mapping[str, str], insecure_network: bool) -> NetworkVerdict:
     """The verdict for the graph about to start from `env` (os.environ), with the DDS settings the graph sets on
-    top of it (graph.dds_environment: this machine only unless `env` chose a range); the library is only looked
+    top of it (description.dds_environment: this machine only unless `env` chose a range); the library is only looked
     at when it matters."""
     env = {**env, **dds_environment(env)}
     if not network_scope(env):

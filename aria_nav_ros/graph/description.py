@@ -2,7 +2,7 @@
 
 `launch/hybrid.launch.py` turns it into ROS 2 launch actions; on machines
 without ROS 2 launch, `python -m aria_nav_ros.launcher` starts the very same
-processes from it. Node parameters come from `config/aria_nav.yaml`; the
+processes from it (what both do around them: supervision). Node parameters come from `config/aria_nav.yaml`; the
 settings below (the launch arguments) are set on top of that file.
 """
 
@@ -23,12 +23,6 @@ from aria_nav_ros.core.sources.factory import source_cameras
 PACKAGE = "aria_nav_ros"
 CONTAINER = "aria_nav_container"  # the executable that spins several nodes in one process
 MODULES = {CONTAINER: "container"}  # executable -> module under aria_nav_ros.nodes, where they differ
-RESPAWN_DELAY_S = 2.0
-MAX_RESPAWN_DELAY_S = 15.0
-QUICK_EXIT_S = 10.0  # a process that dies sooner after its start is likely misconfigured: back off
-EXIT_SOURCE = 3  # the driver's exit code when its source cannot open or fails for good: the graph ends
-EXIT_NETWORK = 4  # the launcher's when discovery would leave this machine without DDS security (network_guard)
-READY_FD_ENV = "ARIA_NAV_READY_FD"  # a pipe from the launcher: the driver writes "ready" or "failed: <why>"
 
 
 @dataclass(frozen=True)
@@ -66,7 +60,7 @@ class Process:
 
     @property
     def has_driver(self) -> bool:
-        """It runs the driver: its source's end or failure is the graph's (the launcher, the launch file)."""
+        """It runs the driver: its source's end or failure is the graph's (supervision.after_exit)."""
         return any(n.executable == "aria_driver" for n in self.nodes)
 
     def composed_overrides(self) -> list[str]:
@@ -229,25 +223,6 @@ def dds_environment(env: Mapping[str, str]) -> dict[str, str]:
         "FASTDDS_DEFAULT_PROFILES_FILE": str(share_path("config", "fastdds_large_images.xml")),
         "ROS_AUTOMATIC_DISCOVERY_RANGE": env.get("ROS_AUTOMATIC_DISCOVERY_RANGE") or "LOCALHOST",
     }
-
-
-def respawn_delay(previous_s: float, ran_for_s: float) -> float:
-    """The wait before a dead process is started again (the launcher and the launch file alike): RESPAWN_DELAY_S
-    after one that ran a while; after one that died right after starting, twice the previous wait, at most
-    MAX_RESPAWN_DELAY_S, rather than spin."""
-    return min(previous_s * 2, MAX_RESPAWN_DELAY_S) if ran_for_s < QUICK_EXIT_S else RESPAWN_DELAY_S
-
-
-def restarted(process: Process) -> Process:
-    """The process as it is started again after it died: a driver then waits for glasses missing just now
-    (they may be reconnecting) rather than end the graph."""
-    if not process.has_driver:
-        return process
-    nodes = tuple(
-        replace(n, parameters={**n.parameters, "exit_on_open_failure": False}) if n.executable == "aria_driver" else n
-        for n in process.nodes
-    )
-    return replace(process, nodes=nodes)
 
 
 def _launch_string(value: object) -> str:

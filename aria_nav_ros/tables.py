@@ -3,8 +3,8 @@
 - README.md: the launch arguments (graph description's GraphSettings and SETTING_HELP);
 - docs/parameters.md: every node's declared parameters (each node module's PARAMETERS).
 
-    python -m aria_nav_ros.ros.tables --write .    # rewrite both between their markers (from the repository root)
-    python -m aria_nav_ros.ros.tables              # print them
+    python -m aria_nav_ros.tables --write .    # rewrite both between their markers (from the repository root)
+    python -m aria_nav_ros.tables              # print them
 
 test_params fails when a file differs from what this writes.
 """
@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from aria_nav_ros.graph import settings_table
+from aria_nav_ros.graph.description import settings_table
 from aria_nav_ros.nodes import aria_driver, navigation, perception, recorder, stream_monitor
 from aria_nav_ros.ros.params import table
 
@@ -26,9 +26,9 @@ NODE_TABLES = {  # as the tables name them -> the module that declares their PAR
     "recorder": recorder,
     "stream_monitor": stream_monitor,
 }
-LAUNCH_BEGIN = "<!-- launch arguments: written by python -m aria_nav_ros.ros.tables -->"
+LAUNCH_BEGIN = "<!-- launch arguments: written by python -m aria_nav_ros.tables -->"
 LAUNCH_END = "<!-- launch arguments end -->"
-PARAMS_BEGIN = "<!-- parameters: written by python -m aria_nav_ros.ros.tables -->"
+PARAMS_BEGIN = "<!-- parameters: written by python -m aria_nav_ros.tables -->"
 PARAMS_END = "<!-- parameters end -->"
 
 
