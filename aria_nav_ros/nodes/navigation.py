@@ -1,7 +1,9 @@
 """navigation: fuses the three cameras' detections into cues, publishes them and speaks them.
 
 Subscribes /aria/<camera>/detections for rgb, slam_left, slam_right,
-/aria/imu, /aria/<camera>/camera_info (only to know that frames still
+/aria/imu, /aria/odometry (Aria Gen 2's VIO: walking is then judged by the
+wearer's measured speed, the IMU's step rule where none comes; see
+core.navigation.motion), /aria/<camera>/camera_info (only to know that frames still
 arrive, and at which pace) and /aria_nav/events (the end of a replay, a
 recording stopped: said as they are, not as faults); publishes
 /navigation/cues (NavigationCue) and /diagnostics. Sound goes to the sound
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
+from nav_msgs.msg import Odometry
 from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, Imu
 
@@ -27,12 +30,15 @@ from aria_nav_ros.core.cameras import (
     CUES_TOPIC,
     EVENTS_TOPIC,
     IMU_TOPIC,
+    ODOMETRY_TOPIC,
     camera_info_topic,
     detections_topic,
 )
 from aria_nav_ros.core.detection import detection_problem
+from aria_nav_ros.core.mounting import HEAD_FRAME
 from aria_nav_ros.core.navigation.audio import AudioPlayer, DeviceSink, Sink, WavSink
 from aria_nav_ros.core.navigation.config import TIERS, NavigationConfig
+from aria_nav_ros.core.navigation.motion import WALKING_SPEED, level_velocity
 from aria_nav_ros.core.navigation.phrases import LANGUAGES
 from aria_nav_ros.core.navigation.policy import Cue, NavigationPolicy
 from aria_nav_ros.core.timebase import stamp_ns
@@ -41,6 +47,7 @@ from aria_nav_ros.msg import DetectionArray, NavigationCue, SystemEvent
 from aria_nav_ros.ros.detections import detection_from_msg
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, OK, WARN, diagnostic
 from aria_nav_ros.ros.lifecycle import ManagedNode
+from aria_nav_ros.ros.odometry import ODOMETRY_QOS
 from aria_nav_ros.ros.params import Live, Param, declare
 from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, SENSOR_QOS
 from aria_nav_ros.ros.refusals import Refusals
@@ -50,6 +57,7 @@ SINKS = ("auto", "device", "wav", "none")
 MAX_DETECTIONS = 256  # per image; the detectors keep at most 100
 MAX_CLOCK_GAP_S = 60.0  # a stamp further than this from the node's clock is broken, not late
 MAX_ACCEL = 1000.0  # m/s^2 (100 g): beyond, the IMU sample is broken
+MAX_SPEED = 20.0  # m/s: a wearer's head faster than this is a broken odometry sample
 EVENTS = {  # SystemEvent -> what the policy says
     SystemEvent.SOURCE_ENDED: "recording_ended",
     SystemEvent.SOURCE_FAILED: "source_failed",
@@ -101,6 +109,8 @@ class Navigation(ManagedNode):
             if v[key] > 0:  # 0: the config file's value
                 self.config = NavigationConfig({**self.config.raw, key: float(v[key])})
         self.policy = NavigationPolicy(self.config, language)
+        # The policy makes its walking state from motion's two numbers; the measured speed's threshold is set here.
+        self.policy.motion.walking_speed = float(self.config.raw["motion"].get("walking_speed", WALKING_SPEED))
         self.cameras = cameras
         self.started = False  # the policy's clock starts at the first tick with a time (sim time may lag)
         self.refusals = Refusals(self.get_logger())
@@ -141,6 +151,7 @@ class Navigation(ManagedNode):
                 SENSOR_QOS,
             ))  # fmt: skip
         self.inputs.append(self.create_subscription(Imu, IMU_TOPIC, self._on_imu, IMU_QOS))
+        self.inputs.append(self.create_subscription(Odometry, ODOMETRY_TOPIC, self._on_odometry, ODOMETRY_QOS))
         self.inputs.append(self.create_subscription(SystemEvent, EVENTS_TOPIC, self._on_event, EVENTS_QOS))
         self.inputs.append(self.create_timer(0.1, self._tick))
         return super().on_activate(state)
@@ -269,6 +280,23 @@ class Navigation(ManagedNode):
         self.imu_stamps.add(stamp_ns(msg.header.stamp))
         self.policy.on_imu(_seconds(msg.header.stamp), (a.x, a.y, a.z))
 
+    def _on_odometry(self, msg: Odometry) -> None:
+        """The wearer's measured velocity (nav_msgs/Odometry: twist in child_frame_id, pose in a z-up odom)."""
+        problem = self._stamp_problem(msg.header.stamp, self._now())
+        q, v = msg.pose.pose.orientation, msg.twist.twist.linear
+        norm = math.sqrt(q.x * q.x + q.y * q.y + q.z * q.z + q.w * q.w)
+        if not problem and msg.child_frame_id.lstrip("/") != HEAD_FRAME:
+            problem = f"twist in {msg.child_frame_id!r}, not the head frame {HEAD_FRAME!r}"
+        elif not problem and not abs(norm - 1.0) < 0.01:  # also refuses NaN
+            problem = f"orientation ({q.x}, {q.y}, {q.z}, {q.w}) is not a unit quaternion"
+        elif not problem and not math.hypot(v.x, v.y, v.z) <= MAX_SPEED:
+            problem = f"velocity ({v.x}, {v.y}, {v.z}) m/s"
+        if problem:
+            self.refusals.refuse("odometry", problem)
+            return
+        forward, left = level_velocity((q.x, q.y, q.z, q.w), (v.x, v.y, v.z))
+        self.policy.motion.add_velocity(_seconds(msg.header.stamp), forward, left)
+
     def _on_event(self, msg: SystemEvent) -> None:
         event = EVENTS.get(msg.event)
         if event is None:
@@ -312,6 +340,9 @@ class Navigation(ManagedNode):
             state = "waiting for the first result"
         level = OK if state == "running" else WARN
         values["cue_log_failures"] = self.cue_log_failures
+        motion = self.policy.motion  # walking or standing, and from what: the measured speed or the step rule
+        values["walking"], values["walking_from"] = motion.walking, motion.source
+        values["speed_mps"] = round(motion.speed, 3) if motion.speed is not None else "not measured"
         # The silence each stream is allowed now (it follows the stream's pace): the fault drill reads these.
         if self.policy.system is not None:
             values["watchdog_timeout_s"] = self.policy.system.timeout
