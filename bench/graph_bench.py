@@ -213,7 +213,8 @@ def percentiles(values: list[float]) -> dict[str, float]:
         return {"count": 0}
     a = np.asarray(values)
     return {"count": len(values), "p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)),
-            "p99": float(np.percentile(a, 99)), "max": float(a.max()), "mean": float(a.mean())}  # fmt: skip
+            "p99": float(np.percentile(a, 99)), "p999": float(np.percentile(a, 99.9)), "max": float(a.max()),
+            "mean": float(a.mean())}  # fmt: skip
 
 
 def run_one(settings: GraphSettings, warmup_s: float, seconds: float, limit_s: float) -> tuple[int, int, dict]:
@@ -416,7 +417,27 @@ def summarise(results: dict) -> dict:
     return table
 
 
+def runs(results: dict) -> list[dict]:
+    """One row per run (a variant at a rate, each repeat its own): what issue 26's targets are stated in."""
+    rows = []
+    for variant, by_rate in results.items():
+        for hz, r in by_rate.items():
+            cams = r["cameras"]
+            e2e = {camera: c["latency_ms"]["end_to_end"] for camera, c in cams.items()}
+            rows.append({
+                "variant": variant, "hz": float(hz),
+                "rgb_p99_ms": e2e.get("rgb", {}).get("p99"), "rgb_p999_ms": e2e.get("rgb", {}).get("p999"),
+                "slam_left_p99_ms": e2e.get("slam_left", {}).get("p99"),
+                "slam_right_p99_ms": e2e.get("slam_right", {}).get("p99"),
+                "processed_fraction": min(c["processed"] / max(c["published"], 1) for c in cams.values()),
+                "lost": sum(c["lost_in_transport"] for c in cams.values()),
+                "gpu_mb": r.get("gpu_total_mb"),
+            })  # fmt: skip
+    return rows
+
+
 def print_summary(table: dict) -> None:
+    table = {variant: by_rate for variant, by_rate in table.items() if variant != "runs"}
     print(f"\n{'variant':20}{'Hz':>4}{'overhead p99':>13}{'x base':>7}{'e2e p99':>9}{'transp p99':>11}"
           f"{'published':>10}{'lost':>6}{'skipped':>8}{'IMU lost %':>11}{'CPU %':>7}{'GPU MB':>8}")  # fmt: skip
     for variant, by_rate in table.items():
@@ -481,6 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="default: bench/results/graph_cpu.json (graph_gpu.json with --gpu)")
     parser.add_argument("--report-only", action="store_true", help="summary and plot again from --out's JSON")
     parser.add_argument("--keep", help="keep each run's folder (logs, traces) under this folder (default: none)")
+    parser.add_argument("--repeat", type=int, default=1, help="run each variant this often (named variant#k)")
     args = parser.parse_args(argv)
     out = Path(args.out or f"bench/results/graph_{'gpu' if args.gpu else 'cpu'}.json")
     common, variants = (GPU_COMMON, GPU_VARIANTS) if args.gpu else (COMMON, VARIANTS)
@@ -490,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"variants {unknown} are not in the {'GPU' if args.gpu else 'CPU'} set {list(variants)}")
     if args.report_only:
         report = json.loads(out.read_text())
-        report["summary"] = summarise(report["results"])
+        report["summary"] = {**summarise(report["results"]), "runs": runs(report["results"])}
         out.write_text(json.dumps(report, indent=1) + "\n")
         print_summary(report["summary"])
         plot(report["results"], out.with_suffix(".png"))
@@ -504,20 +526,29 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, dict]] = {}
     with tempfile.TemporaryDirectory(prefix="graph_bench_") as temporary:
         tmp = args.keep or temporary
-        for variant in args.variants:
+        for variant, name in [(v, f"{v}#{k + 1}" if args.repeat > 1 else v)
+                              for v in args.variants for k in range(args.repeat)]:  # fmt: skip
             for hz in args.rates:
-                run = Path(tmp) / f"{variant}_{hz:g}hz"
+                run = Path(tmp) / f"{name.replace('#', '_')}_{hz:g}hz"
                 variant_settings = variants[variant]["settings"]
                 settings = replace(base, **{**variant_settings, **typed(chosen)}, source="bag", path=args.bag,
                                    rate=hz / SAMPLE_HZ, loop=True, output=str(run), trace=f"{run}/trace")  # fmt: skip
+                before = {key: os.environ.get(key) for key in variants[variant]["env"]}
                 os.environ.update(variants[variant]["env"])  # the graph's processes inherit it
-                print(f"{variant} at {hz:g} Hz: {args.warmup:g} s warm-up, {args.seconds:g} s measured", flush=True)
+                print(f"{name} at {hz:g} Hz: {args.warmup:g} s warm-up, {args.seconds:g} s measured", flush=True)
                 limit = 120.0 + args.warmup + args.seconds  # model loading included
-                start, end, load = run_one(settings, args.warmup, args.seconds, limit)
+                try:
+                    start, end, load = run_one(settings, args.warmup, args.seconds, limit)
+                finally:  # the next variant starts from the environment this one found
+                    for key, value in before.items():
+                        if value is None:
+                            os.environ.pop(key, None)
+                        else:
+                            os.environ[key] = value
                 result = analyse(Path(settings.trace), start, end, load)
                 result["settings"] = asdict(settings)
-                results.setdefault(variant, {})[f"{hz:g}"] = result
-                print_table(variant, hz, result)
+                results.setdefault(name, {})[f"{hz:g}"] = result
+                print_table(name, hz, result)
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "command": "python bench/graph_bench.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
@@ -527,8 +558,9 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
         },  # fmt: skip
         "variants": {name: variants[name] for name in args.variants},
+        "repeat": args.repeat,
         "common_settings": {**common, **typed(chosen)},
-        "summary": summarise(results),
+        "summary": {**summarise(results), "runs": runs(results)},
         "results": results,
     }
     if os.environ.get("GRAPH_BENCH_WRAPPER"):  # the one command that set this run up (bench/gpu_graph.sh)
