@@ -11,7 +11,14 @@ import pytest
 
 from aria_nav_ros.core.detection import DISTANCE_CLASS_SIZE, Detection
 from aria_nav_ros.core.navigation.config import NavigationConfig
-from aria_nav_ros.core.navigation.policy import CRITICAL, KIND_HAZARD, WARNING, Cue, NavigationPolicy
+from aria_nav_ros.core.navigation.policy import (
+    CRITICAL,
+    DEFAULT_CLOSE_RANGE,
+    KIND_HAZARD,
+    WARNING,
+    Cue,
+    NavigationPolicy,
+)
 from aria_nav_ros.core.navigation.rules import table
 
 CONFIG = NavigationConfig.load()
@@ -100,12 +107,50 @@ def test_an_object_that_backs_off_and_comes_back_is_news_again() -> None:
     assert warned[0].time <= warning_line + HABITUATION["steady_s"] + 2 * STEP
 
 
-def test_a_critical_cue_is_never_held_back_by_habituation() -> None:
+CRITICAL_REPEAT_S = {**DEFAULT_CLOSE_RANGE, **CONFIG.raw.get("close_range", {})}["critical_repeat_s"]
+
+
+def test_an_unchanged_critical_object_is_said_every_critical_repeat_never_held_back_longer() -> None:
     policy = standing_policy()
-    cues = play(policy, 20.0, lambda t: [det("person", 1.0, 0.0)])
+    cues = play(policy, 40.0, lambda t: [det("person", 1.0, 0.0)])
     assert all(c.urgency == CRITICAL for c in cues)
-    per_object = CONFIG["cooldown"]["per_object"]
-    assert len(cues) >= int(20.0 / per_object)  # every cooldown, unchanged as it is
+    times = [round(c.time, 1) for c in cues]
+    # Not every per-object cooldown (3 s: the looped sample's flood), nor at habituation's growing intervals.
+    assert times == [round(k * CRITICAL_REPEAT_S, 1) for k in range(len(times))]
+    assert len(times) == int(40.0 / CRITICAL_REPEAT_S) + 1
+
+
+def test_one_person_seen_as_two_boxes_in_two_cameras_is_one_careful_per_critical_repeat() -> None:
+    """The looped sample's flood: a person at arm's length, cut by the frame, whose RGB box and left SLAM box
+    centres lie 12 degrees apart (two tracks: the cross-camera gate is 5 degrees), were each "Careful!" every
+    per-object cooldown: a critical cue every 1.5 s. One per `critical_repeat_s` now, about the nearest."""
+    policy = standing_policy()
+    cues = []
+    for i in range(600):  # 60 s, both cameras at 10 Hz, the left SLAM box a little farther (a bound)
+        t = i * STEP
+        cues += [c for c in policy.on_detections(t, "rgb", [det("person", 1.0, -5.0)]) if c.kind == KIND_HAZARD]
+        cues += [c for c in policy.on_detections(t + 0.05, "slam_left", [det("person", 1.2, -17.0)])
+                 if c.kind == KIND_HAZARD]  # fmt: skip
+    assert len(policy.tracker.tracks) == 2  # still two tracks: the cue rule, not the tracker, makes it one
+    gaps = [b.time - a.time for a, b in zip(cues, cues[1:], strict=False)]
+    assert all(c.urgency == CRITICAL for c in cues) and cues[0].text == "Careful! Person ahead, one meter"
+    assert min(gaps) >= CRITICAL_REPEAT_S - STEP, [(round(c.time, 2), c.text) for c in cues]
+    assert len(cues) <= 60.0 / CRITICAL_REPEAT_S + 1
+    assert all(c.text == "Careful! Person ahead, one meter" for c in cues)  # each zone once, at its nearest
+
+
+def test_a_nearer_one_in_the_zone_of_a_critical_cue_is_said_at_once_another_zone_too() -> None:
+    policy = standing_policy()
+    cues = play(policy, 1.0, lambda t: [det("person", 1.4, 5.0)])
+    assert [c.text for c in cues] == ["Careful! Person ahead, one and a half meters"]
+    # Another person steps in nearer, ahead: not covered by the cue about the farther one.
+    nearer = play(policy, 1.0, lambda t: [det("person", 1.4, 5.0), det("person", 0.6, -10.0)], start=1.0)
+    assert [c.text for c in nearer] == ["Careful! Person ahead, half a meter"]
+    assert nearer[0].time == pytest.approx(1.0)  # critical about something else: no cooldown
+    # One on the right at the same distance: another zone, said.
+    right = play(policy, 2.0, lambda t: [det("person", 1.4, 5.0), det("person", 0.6, -10.0), det("person", 1.4, 40.0)],
+                 start=2.0)  # fmt: skip
+    assert [c.zone for c in right] == ["right"]
 
 
 def test_two_people_approaching_from_both_sides_are_said_together() -> None:

@@ -8,8 +8,14 @@ looks like speed). A tier is entered at its threshold and left only beyond
 threshold + hysteresis. A rise to a higher tier is said at once; an object
 that changed (another zone, nearer, the wearer started to walk) after its
 per-object cooldown; one unchanged only after a growing interval
-(habituation: 15 s, then 30 s, 60 s...). A critical cue is never held back
-by habituation.
+(habituation: 15 s, then 30 s, 60 s...). A critical one unchanged is said
+again every `critical_repeat_s` (not every per-object cooldown: a person
+standing at arm's length was "Careful!" every 3 s), never held back longer by
+habituation. A critical cue covers its zone and class for `critical_repeat_s`:
+another track there, no nearer than what was said (by `hysteresis_m`), is
+taken as told (the one person a fisheye cuts into boxes in two cameras, whose
+box centres lie 10-20 degrees apart, is not "Careful!" once per box), and a
+critical phrase names each zone once, at its nearest.
 
 Per update at most one hazard cue is said: critical first, then within a
 tier the hazard not yet said, then the one waiting longest, then the most
@@ -80,7 +86,7 @@ KIND_HAZARD, KIND_SYSTEM = 0, 1
 # config/navigation.yaml's `close_range` (issue 28; a user's older config may lack it)
 DEFAULT_CLOSE_RANGE = {
     "scale_ttc": True, "scale_window_s": 1.0, "scale_min_span_s": 0.5, "scale_range_m": 4.0,
-    "path_half_width_m": 1.0, "replace_within_s": 1.0,
+    "path_half_width_m": 1.0, "replace_within_s": 1.0, "critical_repeat_s": 6.0,
 }  # fmt: skip
 
 
@@ -267,6 +273,8 @@ class NavigationPolicy:
         self.last_cue_urgency = -1
         self.failures: dict[str, float] = {}  # camera -> when it was said to fail, not yet spoken (held)
         self.last_cue_tracks: set[int] = set()  # the tracks the last hazard cue was about
+        # (time, class, zone, distance) of each critical cue's zones, within `critical_repeat_s`: what they cover
+        self.critical_said: deque[tuple[float, str, str, float]] = deque()
 
     # -- inputs --------------------------------------------------------------------------------
 
@@ -444,6 +452,9 @@ class NavigationPolicy:
             escalated = tier >= 0 and track.said is not None and self._escalated(track, tier)
             changed = tier >= 0 and track.said is not None and not escalated and self._changed(track)
             due = self._due(track, tier, now, escalated, changed) if tier >= 0 else None
+            if due and tier == CRITICAL and self._covered(track, now):
+                self._said(track, tier, now, unchanged=track.said is not None)  # told already: nothing to add
+                due = None
             if not due:
                 track.due_since = None
                 if due is False:
@@ -484,15 +495,43 @@ class NavigationPolicy:
             if repeat and tier < CRITICAL:
                 rested = float(self.habituation["first_repeat_s"])
                 group += [(t, k, True) for t, k in resting if fits(t, k) and now - t.said.time >= rested]
+            if tier == CRITICAL:  # the critical ones of its zones not yet due are told with it: their repeats fall
+                zones = {self.zone(t.bearing_deg) for t, _, _ in group}  # together, not one after the other
+                group += [(t, k, True) for t, k in resting if fits(t, k) and self.zone(t.bearing_deg) in zones]
         group.sort(key=lambda g: g[0].distance_m if math.isfinite(g[0].distance_m) else math.inf)
         for track, k, unchanged in group:
             self._said(track, k, now, unchanged)
         tier = max(k for _, k, _ in group)
         self.last_cue_time, self.last_cue_urgency = now, tier
         self.last_cue_tracks = {t.track_id for t, _, _ in group}
-        return self._hazard_cue(now, tier, [t for t, _, _ in group], interrupts, replaces)
+        tracks = [t for t, _, _ in group]
+        if tier == CRITICAL:
+            # A critical phrase names each zone once, at its nearest (the group is sorted nearest first): boxes
+            # of one person in two cameras are no crowd, and "Careful! Person ahead" covers whoever else is there.
+            named = {self.zone(t.bearing_deg): t for t in reversed(tracks)}
+            for zone, track in named.items():
+                self.critical_said.append((now, track.class_name, zone, track.distance_m))
+            return self._hazard_cue(now, tier, [t for t in tracks if t in named.values()], interrupts, replaces,
+                                     tracks)  # fmt: skip
+        return self._hazard_cue(now, tier, tracks, interrupts, replaces)
 
-    def _hazard_cue(self, now: float, tier: int, group: list[Track], interrupts: bool, replaces: bool) -> Cue:
+    def _covered(self, track: Track, now: float) -> bool:
+        """Whether a critical cue of the last `critical_repeat_s` about the track's class and zone already told
+        the wearer what the track would: the track is no nearer than it (by `hysteresis_m`)."""
+        within = float(self.close_range["critical_repeat_s"])
+        while self.critical_said and now - self.critical_said[0][0] >= within:
+            self.critical_said.popleft()
+        zone, margin = self.zone(track.bearing_deg), self.config["hysteresis_m"]
+        d = track.distance_m if math.isfinite(track.distance_m) else math.inf
+        return any(
+            name == track.class_name and z == zone and not d < said_m - margin
+            for _, name, z, said_m in self.critical_said
+        )
+
+    def _hazard_cue(
+        self, now: float, tier: int, group: list[Track], interrupts: bool, replaces: bool, about: list[Track] = ()
+    ) -> Cue:
+        """`group`: the tracks the phrase names, nearest first; `about`: every track it tells of (default: those)."""
         nearest, critical = group[0], tier == CRITICAL
         zone = self.zone(nearest.bearing_deg)
         bound = nearest.distance_is_bound
@@ -504,8 +543,9 @@ class NavigationPolicy:
             text = group_text(nearest.class_name, len(group), zones, nearest.distance_m, critical, self.language, bound)
             bearings = [t.bearing_deg for t in group]
             bearing = (min(bearings) + max(bearings)) / 2  # the earcon sits in the middle of the group
-        cameras = tuple(sorted({c for t in group for c in t.recent_cameras(now)}))
-        ids = tuple(t.track_id for t in group)
+        about = list(about) or group
+        cameras = tuple(sorted({c for t in about for c in t.recent_cameras(now)}))
+        ids = tuple(t.track_id for t in about)
         return Cue(
             now, KIND_HAZARD, tier, nearest.class_name, nearest.distance_m, bearing, zone, cameras,
             nearest.track_id, text, ids, interrupts, bound, replaces,
@@ -593,8 +633,10 @@ class NavigationPolicy:
             return True
         if now - said.time < float(self.config["cooldown"]["per_object"]):
             return None
-        if tier == CRITICAL or changed:
+        if changed:
             return True
+        if tier == CRITICAL:  # unchanged at arm's length: said again, but not every cooldown
+            return now - said.time >= float(self.close_range["critical_repeat_s"])
         h = self.habituation
         interval = min(float(h["max_repeat_s"]), float(h["first_repeat_s"]) * float(h["growth"]) ** track.repeats)
         if tier == INFO and not self.motion.walking:

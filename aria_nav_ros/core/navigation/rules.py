@@ -70,7 +70,14 @@ def table(config: NavigationConfig) -> str:
             'a higher tier; critical: "Careful! ..."',
             "critical on its first frame (cutting a lesser cue; right after another critical one, following it); "
             f"a lesser tier once its distance holds {_n(h['steady_s'])} s; an object that backed off and comes back",
-            f"at once; a critical object every {per_object} s",
+            f"at once; a critical object unchanged every {_n(close['critical_repeat_s'])} s",
+        ),
+        (
+            "another of the class in the zone of a critical cue",
+            f"within {_n(close['critical_repeat_s'])} s of it, no nearer than it said (by "
+            f"{_n(config['hysteresis_m'])} m): one person a fisheye cuts into boxes in two cameras is one "
+            '"Careful!"; a critical phrase names each zone once, at its nearest',
+            "told by that cue; said when nearer",
         ),
         (
             'several of one class: "Two people, left and right, three meters"',
