@@ -3,8 +3,9 @@
 
 `gen2_publishers_probe.py RUN_FOLDER RECORDING`: the driver as the graph starts it for `source:=vrs` on RECORDING,
 with every image both raw and compressed (transport:=both) and no wait for perception, until it has made what
-only Gen 2 glasses have: the front pair's topics, their stereo depth and the VIO's odometry and tf (created from
-the source's first item of each, not at start). Exit 1, saying what is missing, if that has not come in 60 s.
+only Gen 2 glasses have: the front pair's topics, their stereo depth, the VIO's odometry and tf and the hands
+(created from the source's first item of each, not at start). Exit 1, saying what is missing, if that has not
+come in 60 s.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def main(run: str, recording: str) -> int:
     node = AriaDriver()
 
     def gen2_made() -> bool:
-        return (node.motion_pubs is not None and node.depth_pubs is not None
+        return (node.motion_pubs is not None and node.depth_pubs is not None and node.hands_pub is not None
                 and all(c in node.published for c in FRONT_CAMERAS))  # fmt: skip
 
     end = time.monotonic() + DEADLINE_S
@@ -45,6 +46,7 @@ def main(run: str, recording: str) -> int:
         }
     }
     missing = {"odometry": node.motion_pubs is None, "stereo depth": node.depth_pubs is None,
+               "hands": node.hands_pub is None,
                **{c: c not in node.published for c in FRONT_CAMERAS}}  # fmt: skip
     node.destroy_node()
     rclpy.shutdown()

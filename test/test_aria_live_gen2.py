@@ -19,6 +19,7 @@ from fake_glasses_gen2 import GEN2_VRS, NO_DEVICE, FakeGen2Glasses, fake_sdk
 from test_gen2 import LABELS, _device_time, gravity_in_device, provider, quarter_turns_down, vio_poses
 
 from aria_nav_ros.core.cameras import ALL_CAMERAS, IMU_FRAME, optical_frame
+from aria_nav_ros.core.hands import Hands
 from aria_nav_ros.core.sources import Frame, ImuSample
 from aria_nav_ros.core.sources import aria_live_gen2 as gen2
 from aria_nav_ros.core.sources.aria_live import AriaLiveConfig, AriaLiveSource
@@ -112,6 +113,12 @@ def test_gen2_glasses_are_found_and_stream_all_five_cameras_upright_imu_and_the_
         assert np.allclose(motion.rotation, expected.rotation, atol=1e-6)
         assert np.allclose(motion.translation, expected.translation, atol=1e-6)
         assert np.allclose(motion.linear_velocity, expected.linear_velocity, atol=1e-5)
+    # The device's hand tracking: each sample as the VRS source reads it (wrists and palms in the head frame).
+    hands = [i for i in items if isinstance(i, Hands)]
+    recorded_hands = {h.device_time_ns: h for h in VrsSource(GEN2_VRS).items() if isinstance(h, Hands)}
+    assert hands and len(recorded_hands) == 9
+    for sample in hands:
+        assert np.allclose(sample.points, recorded_hands[sample.device_time_ns].points, atol=1e-6)
 
 
 def test_without_gen2_glasses_gen1_glasses_are_served_by_gen1s_sdk() -> None:

@@ -27,8 +27,8 @@ from aria_nav_ros.graph.protocol import EXIT_NETWORK, EXIT_SOURCE
 
 HERE = Path(__file__).resolve().parent
 GEN2_VRS = HERE.parent.parent / "shared" / "data" / "aria" / "gen2_unit_test.vrs"  # a real Aria Gen 2 recording
-# What the driver publishes only for Aria Gen 2: the front pair, its stereo depth, the VIO's odometry and tf.
-GEN2_ONLY = {"aria/odometry", "tf", "aria/stereo/depth", "aria/stereo/camera_info"} | {
+# What the driver publishes only for Aria Gen 2: the front pair, its stereo depth, the VIO's odometry and tf, the hands.
+GEN2_ONLY = {"aria/odometry", "tf", "aria/hands", "aria/stereo/depth", "aria/stereo/camera_info"} | {
     f"aria/{camera}/{topic}"
     for camera in FRONT_CAMERAS
     for topic in ("image_raw", "image_raw/compressed", "camera_info")

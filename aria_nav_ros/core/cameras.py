@@ -37,6 +37,8 @@ TF_STATIC_TOPIC = "tf_static"  # where each sensor sits on the head (core.mounti
 TF_TOPIC = "tf"
 ODOM_FRAME = "odom"
 ODOMETRY_TOPIC = "aria/odometry"
+# The wearer's own hands from the device's hand tracking (Aria Gen 2; core.hands, ros.hands), in the head frame.
+HANDS_TOPIC = "aria/hands"
 CUES_TOPIC = "navigation/cues"
 EVENTS_TOPIC = "aria_nav/events"  # SystemEvent: what nodes tell the wearer about the aid itself
 

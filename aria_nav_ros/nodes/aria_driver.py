@@ -12,7 +12,13 @@ once, and in diagnostics). Every camera is published upright, and its
 CameraInfo states its real lens model (Aria: fisheye624, not rectified).
 The device's own motion, where the source has it (Gen 2's on-device VIO):
 /aria/odometry (nav_msgs/Odometry: pose in odom, velocity in aria_head) and
-odom -> aria_head on /tf, stamped as the frames are.
+odom -> aria_head on /tf, stamped as the frames are; the device's hand
+tracking as /aria/hands (geometry_msgs/PoseArray in aria_head: each tracked
+hand's wrist and palm, ros.hands), which perception uses to tell the
+wearer's own hands from other people: one message per frame of a camera
+perception reads, stamped as that frame, with the sample nearest its device
+time (a replay stamps with the time of publishing, and decoding a Gen 2 RGB
+frame takes 0.1 s here: a sample's own time would not find its frame).
 Metric depth from the front pair (core.sources.stereo), where it exists:
 /aria/stereo/depth (REP 118) and /aria/stereo/camera_info in the rectified
 view's frame aria_stereo_optical, matched in a thread of its own.
@@ -41,11 +47,13 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 import cv2
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PoseArray
 from nav_msgs.msg import Odometry
 from rclpy.duration import Duration
 from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
@@ -61,6 +69,7 @@ from aria_nav_ros.core.cameras import (
     CAMERAS,
     EVENTS_TOPIC,
     FRONT_CAMERAS,
+    HANDS_TOPIC,
     IMU_FRAME,
     IMU_TOPIC,
     NOMINAL_HFOV_DEG,
@@ -76,6 +85,8 @@ from aria_nav_ros.core.cameras import (
     image_topic,
     optical_frame,
 )
+from aria_nav_ros.core.hands import MAX_AGE_NS as HANDS_MAX_AGE_NS
+from aria_nav_ros.core.hands import Hands, nearest
 from aria_nav_ros.core.image import ImageFormatError
 from aria_nav_ros.core.jpeg import JpegError
 from aria_nav_ros.core.mounting import nominal_mounts
@@ -96,6 +107,7 @@ from aria_nav_ros.ros.compressed import compressed_image
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, diagnostic
 from aria_nav_ros.ros.events import system_event
 from aria_nav_ros.ros.frusta import FRUSTA_TOPIC, frustum_marker
+from aria_nav_ros.ros.hands import HANDS_QOS, hands_message
 from aria_nav_ros.ros.image import numpy_to_image
 from aria_nav_ros.ros.lifecycle import ManagedNode
 from aria_nav_ros.ros.odometry import ODOMETRY_QOS, TF_QOS, motion_messages
@@ -211,6 +223,10 @@ class AriaDriver(ManagedNode):
         self.front = () if kind in MEDIA_KINDS else tuple(c for c in FRONT_CAMERAS if c not in cameras)
         self.motion_pubs: tuple[Publisher, Publisher] | None = None
         self.motions_published = 0
+        self.hands_pub: Publisher | None = None  # the device's hand tracking (Gen 2)
+        self.hands_published = 0
+        self.hand_samples: deque[Hands] = deque(maxlen=8)  # the newest samples, by device time
+        self.awaiting_hands: dict[str, tuple[int, Header]] = {}  # camera -> its newest frame no sample was near yet
         self.depth_pubs: tuple[Publisher, Publisher] | None = None
         self.paired_depth: PairedDepth | None = None
         self.depths_published = 0
@@ -476,6 +492,8 @@ class AriaDriver(ManagedNode):
             self._publish_imu(item)
         elif isinstance(item, Motion):
             self._publish_motion(item)
+        elif isinstance(item, Hands):
+            self._on_hands(item)
         elif item.camera in self.published or (item.camera in self.front and self._added(item.camera)):
             self._publish_frame(item)
 
@@ -519,6 +537,8 @@ class AriaDriver(ManagedNode):
         handover.hand(info.topic_name, message, self._taker_failed)
         info.publish(message)
         self._publish_frustum(frame.camera, model)
+        if frame.camera in CAMERAS:
+            self._hands_for(frame, header)
         if self.transport != "compressed":
             publisher = self.image_pubs[frame.camera]
             handover.hand(publisher.topic_name, image, self._taker_failed)  # a composed perception node first
@@ -609,6 +629,8 @@ class AriaDriver(ManagedNode):
         values["mounting"] = self.mounting
         if self.motion_pubs is not None:
             values["odometry_published"] = self.motions_published
+        if self.hands_pub is not None:
+            values["hands_published"] = self.hands_published
         if self.depth_pubs is not None:
             values["stereo_depth_published"] = self.depths_published
         self.diagnostics_pub.publish(diagnostic(self, ERROR if problem else OK, problem or "running", values))
@@ -637,6 +659,29 @@ class AriaDriver(ManagedNode):
         for publisher, message in zip(self.motion_pubs, (odometry, transform), strict=True):
             publisher.publish(message)
         self.motions_published += 1
+
+    def _on_hands(self, hands: Hands) -> None:
+        """A hand-tracking sample: sent for the frames that waited for one near their time."""
+        self.hand_samples.append(hands)
+        for camera, (device_ns, header) in list(self.awaiting_hands.items()):
+            if abs(hands.device_time_ns - device_ns) <= HANDS_MAX_AGE_NS:
+                self._publish_hands(hands, header)
+            if hands.device_time_ns - device_ns >= -HANDS_MAX_AGE_NS:  # sent, or no sample will be near it now
+                del self.awaiting_hands[camera]
+
+    def _hands_for(self, frame: Frame, header: Header) -> None:
+        """The hands at a frame's time, stamped as the frame (before its image: perception finds them with it)."""
+        sample = nearest(self.hand_samples, frame.device_time_ns)
+        if sample is not None:
+            self._publish_hands(sample, header)
+        else:  # the sample near its time may come just after it
+            self.awaiting_hands[frame.camera] = (frame.device_time_ns, header)
+
+    def _publish_hands(self, hands: Hands, header: Header) -> None:
+        if self.hands_pub is None:
+            self.hands_pub = self.create_publisher(PoseArray, HANDS_TOPIC, HANDS_QOS)
+        self.hands_pub.publish(hands_message(hands, header.stamp))
+        self.hands_published += 1
 
     def destroy_node(self) -> None:
         if hasattr(self, "runner"):

@@ -12,7 +12,11 @@ of its results and takes images, deactivate stops taking them (models kept), cle
 an error in a transition frees them too and goes back to unconfigured. `autostart` (default) configures and
 activates at start, as the graph wants. Bearings
 and distances come from the camera's CameraInfo (its lens model) and its mounting
-on /tf_static (core.geometry); a camera without either is said, and counted. A
+on /tf_static (core.geometry); a camera without either is said, and counted.
+Where the glasses track the wearer's hands (Aria Gen 2: /aria/hands, a
+PoseArray in the head frame), a person box that holds a tracked wrist or palm
+projected into the camera is the wearer's own hand and arm: published with
+wearer_body set and no distance (core.hands), never a hazard. A
 GPU that runs out of memory makes the engine step down (FallbackEngine); a
 worker thread that died is started again. The node itself keeps running.
 """
@@ -24,11 +28,13 @@ import math
 import threading
 import time
 import traceback
+from collections import deque
 from dataclasses import replace
 
 import numpy as np
 import torch
 from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PoseArray
 from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
@@ -40,6 +46,7 @@ from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import (
     CAMERAS,
     EVENTS_TOPIC,
+    HANDS_TOPIC,
     NOMINAL_HFOV_DEG,
     RGB,
     TF_STATIC_TOPIC,
@@ -54,6 +61,7 @@ from aria_nav_ros.core.cameras import (
 )
 from aria_nav_ros.core.detection import DISTANCE_UNKNOWN
 from aria_nav_ros.core.geometry import AHEAD, GeometryConfig, locate, why_no_distance
+from aria_nav_ros.core.hands import Hands, in_image, mark_wearer_hands, nearest
 from aria_nav_ros.core.image import MAX_SIDE, ImageFormatError, ImageLayout, check_frame
 from aria_nav_ros.core.jpeg import JpegError
 from aria_nav_ros.core.mounting import HEAD_FRAME, NOMINAL_ARIA, Mount, mounts_from_transforms
@@ -70,6 +78,7 @@ from aria_nav_ros.ros.compressed import compressed_image, pixels_of
 from aria_nav_ros.ros.detections import detection_array, markers
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, WARN, diagnostic
 from aria_nav_ros.ros.events import system_event
+from aria_nav_ros.ros.hands import HANDS_QOS, points_of
 from aria_nav_ros.ros.image import image_to_numpy, numpy_to_image
 from aria_nav_ros.ros.lifecycle import ManagedNode
 from aria_nav_ros.ros.params import Live, Param, declare
@@ -78,6 +87,8 @@ from aria_nav_ros.ros.refusals import Refusals
 from aria_nav_ros.ros.spin import run_node
 
 SETTLE_S = 1.0  # after the readers matched: for them to match this writer back
+MAX_HAND_POINTS = 8  # two hands, a few points each
+MAX_HAND_REACH_M = 1.5  # a tracked hand farther from the head is not the wearer's
 FAILED_AFTER = 2  # frames failing in a row before the camera is said not working (one bad frame is no loss)
 
 FRAME_ENCODINGS = ("rgb8", "bgr8", "mono8")
@@ -193,13 +204,18 @@ class PerceptionNode(ManagedNode):
         self.mounts: dict[str, Mount] = {}  # optical frame -> where it sits on the head (/tf_static)
         self._no_distance_said: set[str] = set()
         self.create_subscription(TFMessage, TF_STATIC_TOPIC, self._on_tf_static, TF_STATIC_QOS)
+        # The device's hand tracking, newest last (a second of Gen 2's 30 Hz samples): looked up by a frame's stamp
+        # once its detections are out of the model, by when the sample of the frame's time has come.
+        self.hands: deque[Hands] = deque(maxlen=32)
+        self.create_subscription(PoseArray, HANDS_TOPIC, self._on_hands, HANDS_QOS)
         # A driver composed into this process (driver_with_rgb) hands CameraInfo over with the images, while
         # active (ros/handover.py); else it comes over DDS.
         self.info_taker: handover.Taker | None = None
         if not handover.provided(self.resolve_topic_name(camera_info_topic(self.camera))):
             self.create_subscription(CameraInfo, camera_info_topic(self.camera), self._on_info, SENSOR_QOS)
         self.stats = {
-            "frames": 0, "dropped": 0, "errors": 0, "nominal_intrinsics": 0, "nominal_mounting": 0, "worker_restarts": 0
+            "frames": 0, "dropped": 0, "errors": 0, "nominal_intrinsics": 0, "nominal_mounting": 0,
+            "worker_restarts": 0, "wearer_hands": 0,  # wearer_hands: person boxes the hand tracking marked
         }  # fmt: skip
         self._window: list[tuple[float, dict[str, float]]] = []
         self.worker = NewestFrameWorker(
@@ -341,6 +357,15 @@ class PerceptionNode(ManagedNode):
                 self.camera_model = camera_model_of(msg)
             except ValueError as error:
                 self.refusals.refuse("camera_info", f"{self.camera}: {error}")
+
+    def _on_hands(self, msg: PoseArray) -> None:
+        points = points_of(msg)
+        if msg.header.frame_id.lstrip("/") != HEAD_FRAME:
+            self.refusals.refuse("hands", f"in {msg.header.frame_id!r}, not the head frame {HEAD_FRAME!r}")
+        elif len(points) > MAX_HAND_POINTS or not np.all(np.abs(points) <= MAX_HAND_REACH_M):  # also refuses NaN
+            self.refusals.refuse("hands", f"{len(points)} points, not within {MAX_HAND_REACH_M} m of the head")
+        else:
+            self.hands.append(Hands(stamp_ns(msg.header.stamp), points))
 
     def _on_tf_static(self, msg: TFMessage) -> None:
         self.mounts.update(mounts_from_transforms(msg.transforms))
@@ -493,7 +518,16 @@ class PerceptionNode(ManagedNode):
         raw = out.detections
         if not self.depth_trusted:
             raw = [replace(d, inverse_depth=math.nan) for d in raw]
-        detections = locate(raw, camera, self.geometry, self._mount(msg.header.frame_id))
+        mount = self._mount(msg.header.frame_id)
+        detections = locate(raw, camera, self.geometry, mount)
+        hands = nearest(list(self.hands), stamp_ns(msg.header.stamp)) if not guessed else None
+        if hands is not None:  # (a guessed lens could put a hand on someone else: then the geometry alone judges)
+            before = sum(d.wearer_body for d in detections)
+            detections = mark_wearer_hands(
+                detections, in_image(hands, camera, mount), self.geometry.wearer_body_classes,
+                self.geometry.class_aliases,
+            )  # fmt: skip
+            self.stats["wearer_hands"] += sum(d.wearer_body for d in detections) - before
         self._say_missing_distances(raw, detections, camera)
         if guessed:  # a distance from guessed intrinsics could raise a false alarm: say none
             detections = [

@@ -32,14 +32,14 @@ from aria_nav_ros.ros.spin import run_node
 CHECK_EVERY_BYTES = 8 * 1024 * 1024
 
 # Everything the driver publishes of the glasses (Aria Gen 2 adds the front pair, the VIO's odometry with its
-# odom -> head transforms); a Gen 1 run simply has no such topics.
+# odom -> head transforms, the device's hand tracking); a Gen 1 run simply has no such topics.
 DEFAULT_TOPICS = [
     "aria/rgb/image_raw", "aria/rgb/camera_info",
     "aria/slam_left/image_raw", "aria/slam_left/camera_info",
     "aria/slam_right/image_raw", "aria/slam_right/camera_info",
     "aria/slam_front_left/image_raw", "aria/slam_front_left/camera_info",
     "aria/slam_front_right/image_raw", "aria/slam_front_right/camera_info",
-    "aria/imu", "aria/odometry", "tf", "tf_static",
+    "aria/imu", "aria/odometry", "tf", "tf_static", "aria/hands",
 ]  # fmt: skip
 
 

@@ -7,7 +7,8 @@ connection gets a StreamDataInterface from our factory, whose callbacks
 deliver projectaria-tools types: encoded images (H.265, decoded here with the
 SDK's own aria.image_decoder, as its open build does) with an
 ImageDataRecord, MotionData per IMU sample, the on-device VIO as
-OpenLoopTrajectoryPose, and the device calibration as a DeviceCalibration.
+OpenLoopTrajectoryPose, the on-device hand tracking as HandTrackingResult
+(core.hands.Hands items), and the device calibration as a DeviceCalibration.
 
 Which sensor a frame comes from is its record's camera_id, one bit per
 camera (the device's convention; the real recording's records carry the
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from aria_nav_ros.core.cameras import FRONT_CAMERAS, RGB
+from aria_nav_ros.core.hands import hands_of
 from aria_nav_ros.core.sources.aria_calibration import GEN2, IMU_LABEL, head_from_device_of, layout_of
 from aria_nav_ros.core.sources.base import Emit, Frame, ImuSample, SourceError
 from aria_nav_ros.core.sources.motion import motion_of_vio
@@ -137,6 +139,12 @@ class Gen2Observer:
         t_ns = pose.tracking_timestamp // timedelta(microseconds=1) * 1000
         self._delivered(motion_of_vio(t_ns, pose, self.head_from_device))
 
+    def on_hand_pose(self, result: Any, device_id: str | None = None) -> None:
+        if self.head_from_device is None:  # hands are kept in the head frame: where the CPF sits is needed
+            return
+        t_ns = result.tracking_timestamp // timedelta(microseconds=1) * 1000
+        self._delivered(hands_of(result, self.head_from_device, t_ns))
+
     def fail(self, failure: str) -> None:
         if not self.failed.is_set():
             self.failure = failure
@@ -190,6 +198,7 @@ class Gen2Session:
             data.register_slam_callback(observer.on_image)
             data.register_imu_callback(observer.on_imu)
             data.register_vio_high_frequency_callback(observer.on_vio_high_frequency)
+            data.register_hand_pose_callback(observer.on_hand_pose)
             for set_size in (data.set_rgb_queue_size, data.set_slam_queue_size):
                 set_size(1)  # newest only: never a backlog
             return data

@@ -3,7 +3,7 @@
 Either generation: which one it is comes from the recording's device calibration (aria_calibration.layout_of),
 and with it the camera labels, the turn that makes frames upright (Gen 1: 90 degrees clockwise; Gen 2: none)
 and, for Gen 2, the front pair of CV cameras (published besides the cameras asked for) and the on-device VIO
-(`vio_high_frequency`: Motion items).
+(`vio_high_frequency`: Motion items) and its hand tracking (`handtracking`: core.hands.Hands items).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 
 from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import CAMERAS, FRONT_CAMERAS, RGB
+from aria_nav_ros.core.hands import HAND_TRACKING_LABEL, hands_of
 from aria_nav_ros.core.mounting import Mount
 from aria_nav_ros.core.sources.aria_calibration import (
     ARIA_LABELS,
@@ -77,6 +78,7 @@ class VrsSource(Recording):
         self.cameras = tuple(camera for camera, _ in self.streams.values())
         self.imu_stream = self.provider.get_stream_id_from_label(IMU_LABEL)
         self.vio_stream = self.provider.get_stream_id_from_label(VIO_LABEL)
+        self.hands_stream = self.provider.get_stream_id_from_label(HAND_TRACKING_LABEL)  # Gen 2: the wearer's hands
 
     def _layout(self) -> AriaLayout:
         if self.device_calibration is not None:
@@ -114,9 +116,10 @@ class VrsSource(Recording):
         turns = self.layout.quarter_turns if self.upright else 0
         # The VIO gives the device's motion; the head's needs the calibration (where the CPF sits on the device).
         vio = self.vio_stream if self._head_from_device is not None else None
+        hands = self.hands_stream if self._head_from_device is not None else None  # kept in the head frame too
         options = self.provider.get_default_deliver_queued_options()
         options.deactivate_stream_all()
-        for stream in (*(s for _, s in self.streams.values()), self.imu_stream, vio):
+        for stream in (*(s for _, s in self.streams.values()), self.imu_stream, vio, hands):
             if stream is not None:
                 options.activate_stream(stream)
         for data in self.provider.deliver_queued_sensor_data(options):
@@ -127,6 +130,8 @@ class VrsSource(Recording):
                 yield ImuSample(t_ns, tuple(imu.accel_msec2), tuple(imu.gyro_radsec))
             elif kind == SensorDataType.VIO_HIGH_FREQ:
                 yield motion_of_vio(t_ns, data.vio_high_freq_data(), self._head_from_device)
+            elif kind == SensorDataType.HAND_POSE:
+                yield hands_of(data.hand_pose_data(), self._head_from_device, t_ns)
             else:
                 camera, _ = self.streams[str(data.stream_id())]
                 pixels = turn_upright(data.image_data_and_record()[0].to_numpy_array(), turns)
