@@ -405,6 +405,66 @@ def test_front_pair_stereo_depth_agrees_with_the_ground_plane(played) -> None:
         assert np.mean(np.abs(ratio - 1.0) < 0.10) > 0.4, a.device_time_ns
 
 
+def test_stereo_depth_on_the_floor_is_within_ten_percent_of_the_ground_plane(played) -> None:
+    """Issue 29's bound, on the real recording: where the ground-plane geometry (the calibration's rectified rays,
+    the mounting, the VIO's gravity, a level floor at one eye height for the whole walk) places the floor at
+    1-3 m, the stereo depth of the floor is within 10 %. The floor is told from the desk, boxes, wall and hands
+    the flat-ground geometry also places there by the stereo surface itself: level (its normal within 15 degrees
+    of gravity) and at the floor's height below the eyes within 0.25 m (a band of +-14 % in depth there, wider
+    than the bound, so the selection does not make the agreement). The eye height is the one number not in the
+    recording: the commonest floor height of the nine pairs, one value for the walk, not fitted per frame.
+    Measured: eye height 1.79 m; per pair median relative error 0.028-0.063 and 74-98 % of the floor pixels within
+    10 %; all nine pairs (16,017 floor pixels) 0.045 and 87 %."""
+    from aria_nav_ros.core.sources.stereo import stereo_depth
+
+    source = open_source(SourceSettings(kind="vrs", path=str(GEN2_VRS)))
+    models, mounts = source.calibration(), source.mounts()
+    left, right = FRONT_CAMERAS
+    pair = stereo_depth(models[left], mounts[optical_frame(left)], models[right], mounts[optical_frame(right)])
+    frames: dict[str, list[Frame]] = {left: [], right: []}
+    for item in source.items():
+        if isinstance(item, Frame) and item.camera in frames:
+            frames[item.camera].append(item)
+    height, width = pair.model.height, pair.model.width
+    u, v = np.meshgrid(np.arange(width), np.arange(height))
+    rays = np.stack([(u - pair.model.cx) / pair.model.fx, (v - pair.model.cy) / pair.model.fy, np.ones(u.shape)], -1)
+    views = []  # per pair: stereo depth, gravity in the rectified view, the stereo points' height below the eyes
+    for a, b in zip(frames[left], frames[right], strict=True):
+        depth = pair.depth(a.pixels, b.pixels)
+        motion = min(played["motions"], key=lambda m: abs(m.device_time_ns - a.device_time_ns))
+        down = pair.mount.rotation.T @ motion.rotation.T @ np.array([0.0, 0.0, -1.0])
+        points = rays * depth[..., None]
+        views.append((depth, down, points, points @ down))
+    floor_heights = []
+    for depth, _, _, below in views:
+        lower = below[np.isfinite(depth) & (v > height / 2) & (depth < 5.0)]
+        counts, edges = np.histogram(lower, bins=100, range=(0.5, 2.5))
+        floor_heights.append(edges[np.argmax(counts)] + 0.01)
+    eye_height = float(np.median(floor_heights))
+    assert 1.5 < eye_height < 1.9, floor_heights  # a standing adult's eyes
+    errors, per_pair = [], []
+    for depth, down, points, below in views:
+        step = 5  # the stereo surface's normal from its points 5 px apart each way
+        across, up = np.full(points.shape, np.nan), np.full(points.shape, np.nan)
+        across[:, step:-step] = points[:, 2 * step :] - points[:, : -2 * step]
+        up[step:-step] = points[2 * step :] - points[: -2 * step]
+        normal = np.cross(across, up)
+        with np.errstate(invalid="ignore"):
+            level = np.abs(normal @ down) > math.cos(math.radians(15.0)) * np.linalg.norm(normal, axis=-1)
+        along = rays @ down
+        ground = np.where(along > 1e-6, eye_height / np.maximum(along, 1e-6), np.inf)  # depth where rays meet it
+        ground_range = ground * np.linalg.norm(rays, axis=-1)
+        placed = (ground_range > 1.0) & (ground_range < 3.0) & np.isfinite(depth)
+        floor = placed & level & (np.abs(below - eye_height) < 0.25)
+        error = np.abs(depth[floor] / ground[floor] - 1.0)
+        assert floor.sum() > 1000, floor.sum()
+        per_pair.append((float(np.median(error)), float(np.mean(error < 0.10))))
+        errors.append(error)
+    pooled = np.concatenate(errors)
+    assert all(median < 0.10 for median, _ in per_pair), per_pair  # the issue's bound, in every pair
+    assert np.median(pooled) < 0.10 and np.mean(pooled < 0.10) > 0.8, (np.median(pooled), np.mean(pooled < 0.10))
+
+
 def test_front_frames_are_paired_by_the_time_they_were_taken(played) -> None:
     """PairedDepth (the driver's stereo thread) matches only frames taken together, hands out the stamp it was
     given with the pair, and never holds the caller."""
