@@ -182,7 +182,7 @@ def user_row(checkpoint: str, count: int, warmup: int) -> dict:
     depth_pipe = _user_depth_pipeline(device)
 
     def user(image: np.ndarray) -> None:
-        result = yolo.predict(image[:, :, ::-1], imgsz=640, half=True, device=0, conf=0.25, iou=0.45, verbose=False)
+        result = yolo.predict(image[:, :, ::-1], imgsz=640, quantize=16, device=0, conf=0.25, iou=0.45, verbose=False)
         result[0].boxes.data.cpu().numpy()
         depth_pipe(Image.fromarray(image))["predicted_depth"].float().cpu().numpy()
 
@@ -229,7 +229,7 @@ def fair_peer(detector_path: str, images: list[np.ndarray], warmup: int) -> dict
     depth_stream = torch.cuda.Stream(device)
 
     def detect(image: np.ndarray) -> None:
-        result = yolo.predict(image[:, :, ::-1], imgsz=640, half=True, device=0, conf=0.25, iou=0.45, verbose=False)
+        result = yolo.predict(image[:, :, ::-1], imgsz=640, quantize=16, device=0, conf=0.25, iou=0.45, verbose=False)
         result[0].boxes.data.cpu().numpy()
 
     def depth(image: np.ndarray) -> None:
