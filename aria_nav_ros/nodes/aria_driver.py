@@ -421,6 +421,10 @@ class AriaDriver(ManagedNode):
         if known is self._source_mounts:
             return  # unchanged: a source hands out the same mapping until it learns more
         self._source_mounts = known
+        if getattr(self.runner.source, "hand_tracking", False):
+            # Advertised before the replay starts (as the cameras are): a publisher made at its first message
+            # loses that message to readers that have not matched it yet (the first frame's hands, the bag's).
+            self._hands_publisher()
         roles = getattr(self.runner.source, "roles", "")
         if roles:
             self.get_logger().info(f"camera roles, from the calibration's extrinsics: {roles}")
@@ -662,6 +666,7 @@ class AriaDriver(ManagedNode):
 
     def _on_hands(self, hands: Hands) -> None:
         """A hand-tracking sample: sent for the frames that waited for one near their time."""
+        self._hands_publisher()  # live glasses: from the first sample (before the frames it will be sent with)
         self.hand_samples.append(hands)
         for camera, (device_ns, header) in list(self.awaiting_hands.items()):
             if abs(hands.device_time_ns - device_ns) <= HANDS_MAX_AGE_NS:
@@ -677,10 +682,13 @@ class AriaDriver(ManagedNode):
         else:  # the sample near its time may come just after it
             self.awaiting_hands[frame.camera] = (frame.device_time_ns, header)
 
-    def _publish_hands(self, hands: Hands, header: Header) -> None:
+    def _hands_publisher(self) -> Publisher:
         if self.hands_pub is None:
             self.hands_pub = self.create_publisher(PoseArray, HANDS_TOPIC, HANDS_QOS)
-        self.hands_pub.publish(hands_message(hands, header.stamp))
+        return self.hands_pub
+
+    def _publish_hands(self, hands: Hands, header: Header) -> None:
+        self._hands_publisher().publish(hands_message(hands, header.stamp))
         self.hands_published += 1
 
     def destroy_node(self) -> None:

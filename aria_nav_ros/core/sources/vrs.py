@@ -90,6 +90,11 @@ class VrsSource(Recording):
         return AriaLayout(GEN1, dict(ARIA_LABELS), QUARTER_TURNS[GEN1])
 
     @property
+    def hand_tracking(self) -> bool:
+        """Whether the recording has the device's hand tracking (and the calibration to put it on the head)."""
+        return self.hands_stream is not None and self.device_calibration is not None
+
+    @property
     def roles(self) -> str:
         """Which sensor plays which camera role, and why (Gen 2: decided from the extrinsics); empty for Gen 1."""
         return self.layout.roles
