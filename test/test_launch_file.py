@@ -30,7 +30,15 @@ from aria_nav_ros.graph.description import (
 )
 from aria_nav_ros.graph.launcher import Worker
 from aria_nav_ros.graph.protocol import EXIT_SOURCE
-from aria_nav_ros.graph.supervision import respawn_delay, restarted
+from aria_nav_ros.graph.supervision import (
+    DRAIN_S,
+    END,
+    NOTHING,
+    RESTART,
+    after_exit,
+    respawn_delay,
+    restarted,
+)
 
 HERE = Path(__file__).resolve().parent
 EXECUTABLE_OF_MODULE = {module: executable for executable, module in MODULES.items()}
@@ -192,3 +200,24 @@ def test_a_video_is_one_camera_unless_stand_in_slam_views_are_asked_for() -> Non
     assert one["aria_driver"]["nodes"]["aria_driver"]["parameters"]["stand_in_slam"] is False
     three = [p.name for p in describe_graph(GraphSettings(source="video", path="walk.mp4", stand_in_slam=True))]
     assert {"slam_detector_left", "slam_detector_right"} <= set(three)
+
+
+def test_one_decision_after_a_process_exits() -> None:
+    """supervision.after_exit, which the launcher and the launch file both ask: restart, end, or nothing."""
+    replay = {p.name: p for p in describe_graph(GraphSettings(exit_at_end=True, output="/tmp/run_e"))}
+    live = {p.name: p for p in describe_graph(GraphSettings(source="live", output="/tmp/run_l"))}
+    # A source that cannot open ends the graph at once, restarted driver or not, with the driver's code.
+    for driver in (replay["aria_driver"], live["aria_driver"]):
+        verdict = after_exit(driver, EXIT_SOURCE, 60.0)
+        assert (verdict.action, verdict.delay_s, verdict.code) == (END, 0.0, EXIT_SOURCE)
+    # A replay's end leaves DRAIN_S for the last cues; a driver that is not restarted and fails ends it at once.
+    ended, killed = after_exit(replay["aria_driver"], 0, 60.0), after_exit(replay["aria_driver"], -9, 60.0)
+    assert (ended.action, ended.delay_s, ended.code) == (END, DRAIN_S, 0)
+    assert (killed.action, killed.delay_s, killed.code) == (END, 0.0, 9)
+    # A worker is started again, backing off while it dies right after its start; never while the graph stops.
+    assert after_exit(replay["navigation"], 1, 60.0).action == RESTART
+    assert after_exit(replay["navigation"], 1, 1.0, previous_delay_s=4.0).delay_s == 8.0
+    assert after_exit(replay["navigation"], 1, 60.0, stopping=True).action == NOTHING
+    # A process that is not restarted (the recorder) is said and counted; the graph goes on.
+    recorder = after_exit(replay["recorder"], 1, 60.0)
+    assert (recorder.action, recorder.code) == (NOTHING, 1) and "not restarted" in recorder.line
