@@ -12,6 +12,8 @@ import math
 import random
 
 from builtin_interfaces.msg import Time
+from geometry_msgs.msg import Pose, PoseArray
+from nav_msgs.msg import Odometry
 from sensor_msgs.msg import CameraInfo, Image, Imu
 
 from aria_nav_ros.msg import Detection, DetectionArray, NavigationCue, StageTiming
@@ -150,6 +152,44 @@ def hostile_imu(rng: random.Random, i: int, stamp: Time) -> Imu:
         msg.header.stamp = Time(sec=rng.choice([2**31 - 1, -100]), nanosec=0)
     else:
         msg.header.stamp = Time(sec=stamp.sec, nanosec=2_000_000_000)
+    return msg
+
+
+def hostile_odometry(rng: random.Random, i: int, stamp: Time) -> Odometry:
+    """For navigation's walking state: each with one thing wrong (the rest a valid head walking at 1 m/s)."""
+    msg = Odometry()
+    msg.header.stamp, msg.header.frame_id, msg.child_frame_id = stamp, "odom", "aria_head"
+    msg.pose.pose.orientation.w = 1.0
+    msg.twist.twist.linear.x = 1.0
+    kind = rng.randrange(5)
+    if kind == 0:
+        msg.pose.pose.orientation.w = rng.choice([NAN, 0.0, 7.0])
+    elif kind == 1:
+        msg.twist.twist.linear.y = rng.choice([NAN, INF, 1e9])
+    elif kind == 2:
+        msg.child_frame_id = rng.choice(["odom", "", "x" * 5000])  # a twist not in the head frame
+    elif kind == 3:
+        msg.header.stamp = Time(sec=rng.choice([2**31 - 1, -100]), nanosec=0)
+    else:
+        msg.header.stamp = Time(sec=stamp.sec, nanosec=2_000_000_000)
+    return msg
+
+
+def hostile_hands(rng: random.Random, i: int, stamp: Time) -> PoseArray:
+    """For perception's wearer's hands: not in the head frame, NaN, out of reach, or far too many points."""
+    msg = PoseArray()
+    msg.header.stamp, msg.header.frame_id = stamp, "aria_head"
+    count = rng.choice([2, 4, 1000])
+    msg.poses = [Pose() for _ in range(count)]
+    for pose in msg.poses:
+        pose.position.x, pose.position.z = 0.3, -0.3
+    kind = rng.randrange(3) if count < 1000 else -1
+    if kind == 0:
+        msg.header.frame_id = rng.choice(["odom", "", "aria_rgb_optical"])
+    elif kind == 1:
+        msg.poses[0].position.y = rng.choice([NAN, INF])
+    elif kind == 2:
+        msg.poses[-1].position.x = rng.choice([5.0, -1e6])
     return msg
 
 

@@ -18,26 +18,41 @@ from pathlib import Path
 import cv2
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PoseArray
 from hostile import (
     HOSTILE_SEC,
     hostile_camera_info,
     hostile_cue,
     hostile_detections,
+    hostile_hands,
     hostile_image,
     hostile_imu,
+    hostile_odometry,
 )
+from nav_msgs.msg import Odometry
 from processes import NodeProcess, node_command
 from rosbags.rosbag2 import Reader
 from sensor_msgs.msg import CameraInfo, Image, Imu
 
 from aria_nav_ros.core.camera_model import CameraModel
-from aria_nav_ros.core.cameras import CAMERAS, CUES_TOPIC, IMU_TOPIC, camera_info_topic, detections_topic, image_topic
+from aria_nav_ros.core.cameras import (
+    CAMERAS,
+    CUES_TOPIC,
+    HANDS_TOPIC,
+    IMU_TOPIC,
+    ODOMETRY_TOPIC,
+    camera_info_topic,
+    detections_topic,
+    image_topic,
+)
 from aria_nav_ros.core.photos import real_photos
 from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.msg import Detection, DetectionArray, NavigationCue
 from aria_nav_ros.ros.camera_info import camera_info
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC
+from aria_nav_ros.ros.hands import HANDS_QOS
 from aria_nav_ros.ros.image import numpy_to_image
+from aria_nav_ros.ros.odometry import ODOMETRY_QOS
 from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS, SENSOR_QOS
 
 ROUNDS = 450  # x 12 hostile messages
@@ -73,6 +88,8 @@ def test_hostile_messages_are_refused_logged_and_survived(listener, ros_env, tmp
         pub[detections_topic(camera)] = node.create_publisher(DetectionArray, detections_topic(camera), RESULT_QOS)
     pub[IMU_TOPIC] = node.create_publisher(Imu, IMU_TOPIC, IMU_QOS)
     pub[CUES_TOPIC] = node.create_publisher(NavigationCue, CUES_TOPIC, RESULT_QOS)
+    pub[ODOMETRY_TOPIC] = node.create_publisher(Odometry, ODOMETRY_TOPIC, ODOMETRY_QOS)
+    pub[HANDS_TOPIC] = node.create_publisher(PoseArray, HANDS_TOPIC, HANDS_QOS)
     diagnostics: dict[str, dict[str, str]] = {}
     node.create_subscription(
         DiagnosticArray,
@@ -111,7 +128,7 @@ def test_hostile_messages_are_refused_logged_and_survived(listener, ros_env, tmp
         pub[IMU_TOPIC].publish(imu)
 
     sent = {"image": {c: 0 for c in CAMERAS}, "camera_info": {c: 0 for c in CAMERAS}, "detections": 0,
-            "detection": 0, "imu": 0, "cue": 0}  # fmt: skip
+            "detection": 0, "imu": 0, "cue": 0, "odometry": 0, "hands": 0}  # fmt: skip
     try:
         # Ready: the detectors have loaded their model (and subscribe), navigation listens.
         for name in DETECTORS.values():
@@ -140,6 +157,10 @@ def test_hostile_messages_are_refused_logged_and_survived(listener, ros_env, tmp
                 sent["imu"] += 1
             pub[CUES_TOPIC].publish(hostile_cue(rng, i))
             sent["cue"] += 1
+            pub[ODOMETRY_TOPIC].publish(hostile_odometry(rng, i, now_msg))
+            sent["odometry"] += 1
+            pub[HANDS_TOPIC].publish(hostile_hands(rng, i, now_msg))
+            sent["hands"] += 1
             if i % 2 == 0:
                 send_valid(now_msg)
             spin(max(0.0, round_end - time.monotonic()))
@@ -176,13 +197,18 @@ def test_hostile_messages_are_refused_logged_and_survived(listener, ros_env, tmp
         after = [m for m in outputs[camera] if stamp_ns(m.header.stamp) > fuzz_end.nanoseconds]
         assert after and any(d.class_name == "Normal" for m in after for d in m.detections), camera
         assert "refused image" in logs[name] and "refused camera_info" in logs[name]
+        # The wearer's hands (best effort: those that arrived), refused before any box could be marked with them.
+        assert 0 < int(counts["refused_hands"]) <= sent["hands"] and int(counts["wearer_hands"]) == 0, counts
+        assert "refused hands:" in logs[name]
 
     # Navigation: over reliable DDS every refusal is counted exactly; IMU (best effort): those that arrived.
     counts = diagnostics["navigation"]
     assert int(counts["refused_detections"]) == sent["detections"], (counts, sent)
     assert int(counts["refused_detection"]) == sent["detection"], (counts, sent)
     assert 0 < int(counts["refused_imu"]) <= sent["imu"], (counts, sent)
-    for kind in ("detections", "detection", "imu"):
+    assert 0 < int(counts["refused_odometry"]) <= sent["odometry"], (counts, sent)
+    assert counts["walking_from"] == "imu", counts  # no broken odometry was taken for the wearer's speed
+    for kind in ("detections", "detection", "imu", "odometry"):
         assert f"refused {kind}:" in logs["navigation"]
     hazards = [c for c in cues if c.kind == NavigationCue.KIND_HAZARD]
     said = [c.text for c in cues]

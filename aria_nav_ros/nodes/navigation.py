@@ -286,7 +286,7 @@ class Navigation(ManagedNode):
         q, v = msg.pose.pose.orientation, msg.twist.twist.linear
         norm = math.sqrt(q.x * q.x + q.y * q.y + q.z * q.z + q.w * q.w)
         if not problem and msg.child_frame_id.lstrip("/") != HEAD_FRAME:
-            problem = f"twist in {msg.child_frame_id!r}, not the head frame {HEAD_FRAME!r}"
+            problem = f"twist in {msg.child_frame_id[:64]!r}, not the head frame {HEAD_FRAME!r}"
         elif not problem and not abs(norm - 1.0) < 0.01:  # also refuses NaN
             problem = f"orientation ({q.x}, {q.y}, {q.z}, {q.w}) is not a unit quaternion"
         elif not problem and not math.hypot(v.x, v.y, v.z) <= MAX_SPEED:

@@ -361,7 +361,7 @@ class PerceptionNode(ManagedNode):
     def _on_hands(self, msg: PoseArray) -> None:
         points = points_of(msg)
         if msg.header.frame_id.lstrip("/") != HEAD_FRAME:
-            self.refusals.refuse("hands", f"in {msg.header.frame_id!r}, not the head frame {HEAD_FRAME!r}")
+            self.refusals.refuse("hands", f"in {msg.header.frame_id[:64]!r}, not the head frame {HEAD_FRAME!r}")
         elif len(points) > MAX_HAND_POINTS or not np.all(np.abs(points) <= MAX_HAND_REACH_M):  # also refuses NaN
             self.refusals.refuse("hands", f"{len(points)} points, not within {MAX_HAND_REACH_M} m of the head")
         else:
