@@ -5,6 +5,7 @@ camera, and a cable pulled mid-stream said and reconnected."""
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -13,12 +14,14 @@ from pathlib import Path
 import pytest
 import rclpy
 from fake_glasses_gen2 import GEN2_VRS
+from geometry_msgs.msg import PoseArray
 from nav_msgs.msg import Odometry
 from processes import NodeProcess
 from sensor_msgs.msg import CameraInfo, Image
 from tf2_msgs.msg import TFMessage
 
 from aria_nav_ros.core.cameras import ALL_CAMERAS, IMU_FRAME, STEREO, optical_frame
+from aria_nav_ros.ros.hands import HANDS_QOS
 from aria_nav_ros.ros.odometry import ODOMETRY_QOS
 from aria_nav_ros.ros.qos import SENSOR_QOS, TF_STATIC_QOS
 
@@ -43,6 +46,8 @@ def test_live_gen2_driver_publishes_five_cameras_depth_odometry_and_reconnects(l
     depths: list[Image] = []
     static: dict[str, object] = {}
     node.create_subscription(Odometry, "/aria/odometry", poses.append, ODOMETRY_QOS)
+    hands: list[PoseArray] = []
+    node.create_subscription(PoseArray, "/aria/hands", hands.append, HANDS_QOS)
     node.create_subscription(Image, "/aria/stereo/depth", depths.append, SENSOR_QOS)
     node.create_subscription(
         TFMessage, "/tf_static", lambda m: static.update({t.child_frame_id: t for t in m.transforms}), TF_STATIC_QOS
@@ -59,6 +64,7 @@ def test_live_gen2_driver_publishes_five_cameras_depth_odometry_and_reconnects(l
             and all(images[c] for c in ALL_CAMERAS)
             and bool(poses)
             and bool(depths)
+            and bool(hands)
         )
 
     try:
@@ -69,7 +75,7 @@ def test_live_gen2_driver_publishes_five_cameras_depth_odometry_and_reconnects(l
         code = driver.stop()
     log = driver.log
     assert code == 0, log[-3000:]
-    assert done(), ({c: len(v) for c, v in images.items()}, len(poses), len(depths), log[-3000:])
+    assert done(), ({c: len(v) for c, v in images.items()}, len(poses), len(depths), len(hands), log[-3000:])
     assert "trying again in 1 s" in log  # the runner's reconnect, as for Gen 1
     for camera in ALL_CAMERAS:
         image, info = images[camera][-1], infos[camera][-1]
@@ -81,4 +87,7 @@ def test_live_gen2_driver_publishes_five_cameras_depth_odometry_and_reconnects(l
     assert "nominal" not in log
     assert {*map(optical_frame, ALL_CAMERAS), optical_frame(STEREO), IMU_FRAME} <= set(static), sorted(static)
     assert (poses[-1].header.frame_id, poses[-1].child_frame_id) == ("odom", "aria_head")
+    # The glasses' own hand tracking: each tracked hand's wrist and palm, in the head frame, within reach.
+    assert {m.header.frame_id for m in hands} == {"aria_head"} and max(len(m.poses) for m in hands) == 4
+    assert all(math.dist((0, 0, 0), (p.position.x, p.position.y, p.position.z)) < 1.0 for m in hands for p in m.poses)
     assert depths[-1].encoding == "32FC1" and depths[-1].header.frame_id == optical_frame(STEREO)
