@@ -8,7 +8,8 @@ right arm held out sideways):
 - the device's hand tracking goes out on /aria/hands (PoseArray, head frame), one message per frame of a camera
   perception reads, stamped as that frame; every person box that holds a tracked wrist or palm (projected here
   through the recording's own calibration, from what the bag holds) is published as the wearer's body, and no
-  hazard cue is about one (the RGB camera sees the raised right hand and the left hand reaching ahead).
+  hazard cue is about one (the RGB camera sees the raised right hand and the left hand reaching ahead);
+- navigation judges the walk by the VIO on /aria/odometry.
 """
 
 from __future__ import annotations
@@ -103,3 +104,11 @@ def test_the_tracked_hands_are_published_and_never_said(run: dict) -> None:
     for camera, d in held:
         near = [c for c in hazards if camera in c["cameras"] and abs(c["bearing_deg"] - d.bearing_deg) < 5]
         assert not near, (camera, d.bearing_deg, near)
+
+
+def test_navigation_judges_the_walk_by_the_vio(run: dict) -> None:
+    """The recording walks at about 0.5 m/s, too gently for the IMU's step rule (test_walking_state): navigation,
+    reading aria/odometry, says walking, from the VIO."""
+    navigation = next(v for name, v in run["diagnostics"].items() if name.endswith("/navigation"))
+    assert (navigation["walking"], navigation["walking_from"]) == ("True", "vio"), navigation
+    assert 0.3 < float(navigation["speed_mps"]) < 1.0, navigation
