@@ -16,8 +16,18 @@ from aria_nav_ros.core.detection import (
     DISTANCE_GROUND_PLANE,
     DISTANCE_UNKNOWN,
     RawDetection,
+    detection_problem,
+    source_bits,
 )
-from aria_nav_ros.core.geometry import GeometryConfig, locate, why_no_distance
+from aria_nav_ros.core.geometry import (
+    Estimate,
+    Fused,
+    GeometryConfig,
+    fuse,
+    ground_spread,
+    locate,
+    why_no_distance,
+)
 from aria_nav_ros.core.mounting import looking
 
 CAMERA = CameraModel(1408, 1408, 600.0, 600.0, 703.5, 703.5)
@@ -60,11 +70,48 @@ def test_a_camera_looking_down_sees_the_ground_nearer() -> None:
 
 
 @pytest.mark.parametrize("distance", [2.0, 4.0, 8.0])
-def test_person_distance_from_its_size(distance: float) -> None:
+def test_person_distance_from_its_size_and_its_foot_combined(distance: float) -> None:
     [det] = locate([person_at(distance)], CAMERA, CONFIG)
-    assert det.distance_source == DISTANCE_CLASS_SIZE
+    # Both measure it (a person of the usual height, standing on the ground): their inverse-variance mean.
+    assert det.distance_sources == source_bits(DISTANCE_CLASS_SIZE, DISTANCE_GROUND_PLANE)
     assert det.distance_m == pytest.approx(distance, rel=1e-6)
     assert det.bearing_deg == pytest.approx(0.0, abs=1e-6)
+    # The foot's spread grows as d^2 (the head's tilt), the size's as d: near, the ground point weighs most.
+    size = CONFIG.class_height_spread * distance
+    ground = ground_spread(distance, CONFIG.eye_height_m, CONFIG)
+    assert det.distance_source == (DISTANCE_GROUND_PLANE if ground < size else DISTANCE_CLASS_SIZE)
+    assert det.distance_spread_m == pytest.approx(1 / math.sqrt(1 / ground**2 + 1 / size**2), rel=0.05)
+    assert detection_problem(det) == ""
+
+
+def test_estimates_combine_by_inverse_variance_and_bounds_hold_them() -> None:
+    size, ground = Estimate(DISTANCE_CLASS_SIZE, 4.0, 0.4), Estimate(DISTANCE_GROUND_PLANE, 3.0, 0.2)
+    fused = fuse([size, ground])
+    assert fused.distance_m == pytest.approx((4.0 / 0.16 + 3.0 / 0.04) / (1 / 0.16 + 1 / 0.04))  # 3.2 m
+    assert fused.spread_m == pytest.approx(math.sqrt(1 / (1 / 0.16 + 1 / 0.04)))
+    assert fused.source == DISTANCE_GROUND_PLANE and not fused.is_bound
+    assert fused.sources == source_bits(DISTANCE_CLASS_SIZE, DISTANCE_GROUND_PLANE)
+    # The ground the lower edge sees contradicts a mean beyond it: the bound then (its spread: none, NaN).
+    edge = Estimate(DISTANCE_GROUND_EDGE, 2.5, math.nan, True)
+    held = fuse([size, ground, edge])
+    assert (held.distance_m, held.source, held.is_bound) == (2.5, DISTANCE_GROUND_EDGE, True)
+    assert math.isnan(held.spread_m) and held.sources == fused.sources | source_bits(DISTANCE_GROUND_EDGE)
+    # A class width bound only stands in for a missing measurement (two people side by side span more).
+    width = Estimate(DISTANCE_CLASS_WIDTH, 2.0, math.nan, True)
+    assert fuse([size, ground, width]).distance_m == pytest.approx(fused.distance_m)
+    assert fuse([edge, width]) == Fused(2.0, DISTANCE_CLASS_WIDTH, math.nan, True, source_bits(DISTANCE_CLASS_WIDTH))
+    assert math.isnan(fuse([]).distance_m) and fuse([]).sources == 0
+
+
+def test_measurements_that_disagree_are_not_averaged_the_trusted_one_is_said_with_the_disagreement() -> None:
+    """A person 10 m away by height whose box bottom is 3 m out (a foot behind a counter, ground that is not
+    level): neither 3 nor 10 m is the mean's 3.5 m. People's height is trusted; the spread shows the conflict."""
+    size, ground = Estimate(DISTANCE_CLASS_SIZE, 10.0, 1.2), Estimate(DISTANCE_GROUND_PLANE, 3.0, 0.25)
+    person = fuse([size, ground], prefer=(DISTANCE_CLASS_SIZE, DISTANCE_GROUND_PLANE))
+    assert (person.distance_m, person.source, person.spread_m) == (10.0, DISTANCE_CLASS_SIZE, 3.5)
+    assert person.sources == source_bits(DISTANCE_CLASS_SIZE, DISTANCE_GROUND_PLANE)
+    thing = fuse([size, ground], prefer=(DISTANCE_GROUND_PLANE,))  # a thing's height varies: its foot first
+    assert (thing.distance_m, thing.source, thing.spread_m) == (3.0, DISTANCE_GROUND_PLANE, 3.5)
 
 
 def test_ground_plane_for_objects_without_a_known_size() -> None:
@@ -100,8 +147,12 @@ def test_depth_is_scaled_by_the_geometric_estimates_and_reaches_cut_boxes() -> N
     near, far = person_at(2.0, inverse_depth=1 / (k * 2.0)), person_at(6.0, u=300.0, inverse_depth=1 / (k * 6.0))
     cut = RawDetection((1200.0, 0.0, 1407.0, 1407.0), 0.7, 0, "Normal", 1 / (k * 1.2))  # cut: no geometry
     dets = locate([near, far, cut], CAMERA, CONFIG)
-    assert [d.distance_source for d in dets] == [DISTANCE_DEPTH] * 3
+    # Depth is one more estimate where geometry measures (here all agree), and the only one of the cut box.
+    assert all(d.distance_sources & source_bits(DISTANCE_DEPTH) for d in dets)
+    assert dets[2].distance_source == DISTANCE_DEPTH and dets[2].distance_sources == source_bits(DISTANCE_DEPTH)
     assert [d.distance_m for d in dets] == pytest.approx([2.0, 6.0, 1.2], rel=1e-6)
+    # The fit's spread: both boxes agree exactly, so the depth spread's floor (15 %) is the cut box's spread.
+    assert dets[2].distance_spread_m == pytest.approx(CONFIG.depth_spread * 1.2, rel=1e-3)
     assert dets[1].bearing_deg < 0 < dets[2].bearing_deg
 
 

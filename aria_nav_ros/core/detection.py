@@ -21,6 +21,14 @@ DISTANCE_SOURCES = (
     DISTANCE_CLASS_WIDTH,
 )  # fmt: skip
 
+ALL_SOURCES = sum(1 << s for s in DISTANCE_SOURCES if s != DISTANCE_UNKNOWN)  # distance_sources' valid bits
+
+
+def source_bits(*sources: int) -> int:
+    """The distance_sources bits of these sources (DISTANCE_UNKNOWN has none)."""
+    return sum({1 << s for s in sources if s != DISTANCE_UNKNOWN})
+
+
 # The image edges a box touches (bits of cut_edges): cut there, its extent across that edge is unknown.
 EDGE_LEFT, EDGE_TOP, EDGE_RIGHT, EDGE_BOTTOM = 1, 2, 4, 8
 ALL_EDGES = EDGE_LEFT | EDGE_TOP | EDGE_RIGHT | EDGE_BOTTOM
@@ -53,6 +61,12 @@ class Detection:
     # Too low to stand on the ground within its bound: the wearer's own hands and arms (or a thing held), not an
     # obstacle; never said to the wearer.
     wearer_body: bool = False
+    # One standard deviation of distance_m (m), from the estimates combined into it; NaN when unknown, or for a
+    # bound (the object is anywhere nearer: distance_is_bound says so).
+    distance_spread_m: float = math.nan
+    # Bits (1 << DISTANCE_*) of every estimate that went into distance_m: the measurements combined (their
+    # inverse-variance mean) and the bounds that held it (distance_source: the one that weighed most, or the bound).
+    distance_sources: int = 0
 
 
 MAX_CLASS_NAME = 64  # characters; longer is not a class name
@@ -77,6 +91,10 @@ def detection_problem(det: Detection) -> str:
         return f"cut edges {det.cut_edges}: bits of 1 (left), 2 (top), 4 (right), 8 (bottom)"
     if not 0.0 <= det.view_share <= 1.0:  # also false for NaN
         return f"view share {det.view_share}: must be in [0, 1]"
+    if not (math.isnan(det.distance_spread_m) or 0.0 <= det.distance_spread_m <= MAX_DISTANCE_M):
+        return f"distance spread {det.distance_spread_m} m: must be NaN (unknown) or in [0, {MAX_DISTANCE_M:g}]"
+    if det.distance_sources & ~ALL_SOURCES or det.distance_sources < 0:
+        return f"distance sources {det.distance_sources}: bits 1 << DISTANCE_* (1 to {len(DISTANCE_SOURCES) - 1})"
     if not all(math.isfinite(v) for v in det.box):
         return f"box {det.box}: must be finite"
     return ""

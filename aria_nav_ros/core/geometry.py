@@ -26,6 +26,22 @@ tilt (`pitch_deg`). All estimates are horizontal distances from the head:
   its class could not fill from farther (a person is at most 0.8 m wide) is
   at most that far: a person filling most of the view is within reach.
 A box none of them fits has no distance; `why_no_distance` says why.
+
+Each estimate comes with its spread (one standard deviation, in metres):
+- class size: the class's spread of real heights (`class_height_spread`, 12 %)
+  and a box edge's pixel noise over the box's height;
+- ground point: the head's tilt, known to `pitch_spread_deg` (d^2 / h per
+  radian: good near, poor far), and the eye height to `eye_height_spread_m`;
+- depth: the scale fit's own spread (the boxes' ratios disagree), at least
+  `depth_spread` of the distance.
+The measurements are combined by their inverse variances (`fuse`); the bounds
+hold the result: one beyond the ground edge's bound is that bound (the ground
+contradicts it), and a box with no measurement takes the tighter bound. The
+detection publishes the combined distance, its spread (NaN for a bound), the
+source that weighed most (or the bound's) and the bits of every source used.
+(A person's head would be a fifth estimate where it is in view, but the
+detector boxes whole people only: the crown's height above the eyes, 0.1 m
+give or take 0.1 m, says nothing at any distance.)
 """
 
 from __future__ import annotations
@@ -50,6 +66,7 @@ from aria_nav_ros.core.detection import (
     EDGE_TOP,
     Detection,
     RawDetection,
+    source_bits,
 )
 from aria_nav_ros.core.mounting import Mount, looking
 
@@ -94,6 +111,75 @@ class GeometryConfig:
     wearer_body_side_deg: float = 45.0  # |bearing| from which the shoulders are beside the head
     wearer_body_classes: tuple[str, ...] = ("person",)
     edge_columns: int = 5  # rays along the lower edge under a box: the foot may be under any of them
+    # Each estimate's spread (one standard deviation), for combining them: adults are 1.7 m give or take 0.1 m
+    # (and stoop, sit, carry); a box edge is off by a pixel or two; the head's tilt is known to a degree or two
+    # (a walker's head bobs; the IMU's gravity is not yet used for it); the eyes' height to a few centimetres.
+    class_height_spread: float = 0.12  # of the distance
+    box_edge_px: float = 2.0
+    pitch_spread_deg: float = 1.5
+    eye_height_spread_m: float = 0.05
+    depth_spread: float = 0.15  # of the distance, at least: relative depth is not metric between its planes
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One way of finding a box's distance: horizontal metres from the camera, and how sure."""
+
+    source: int  # DISTANCE_*
+    distance_m: float
+    spread_m: float  # one standard deviation; NaN for a bound
+    is_bound: bool = False  # distance_m is an upper bound: the object is at most that far
+
+
+@dataclass(frozen=True)
+class Fused:
+    distance_m: float  # NaN: none
+    source: int  # the measurement that weighed most, or the bound that held the result
+    spread_m: float  # one standard deviation (NaN: unknown, or a bound)
+    is_bound: bool
+    sources: int  # bits (1 << DISTANCE_*) of every estimate that went into it
+
+
+NO_DISTANCE = Fused(math.nan, DISTANCE_UNKNOWN, math.nan, False, 0)
+
+
+def fuse(
+    estimates: Sequence[Estimate],
+    prefer: Sequence[int] = (),
+    bounds_constrain_measurements: Sequence[int] = (DISTANCE_GROUND_EDGE,),
+    conflict: float = 3.0,
+) -> Fused:
+    """The measurements' inverse-variance mean and its spread, held by the bounds: a mean beyond a bound whose
+    source is in `bounds_constrain_measurements` is that bound (a measurement the ground contradicts); with no
+    measurement, the tightest bound. Other bounds (a class width: a box of two people side by side spans more
+    than one could) only stand in for a missing measurement.
+
+    Measurements that disagree by more than `conflict` times their spreads are not averaged: one of them is
+    wrong (a person sitting, a foot hidden behind a counter, ground that is not level: a mean of 3 and 10 m is
+    neither), so the first source of `prefer` there is taken, and its spread widened to half the disagreement."""
+    measured = [e for e in estimates if not e.is_bound and 0 < e.distance_m and e.spread_m > 0]
+    bounds = sorted((e for e in estimates if e.is_bound and e.distance_m > 0), key=lambda e: e.distance_m)
+    if measured:
+        weights = [1.0 / e.spread_m**2 for e in measured]
+        total = sum(weights)
+        mean = sum(w * e.distance_m for w, e in zip(weights, measured, strict=True)) / total
+        heaviest = max(zip(weights, measured, strict=True), key=lambda we: we[0])[1]
+        used = source_bits(*(e.source for e in measured))
+        spread = math.sqrt(1.0 / total)
+        if any(abs(e.distance_m - mean) > conflict * e.spread_m for e in measured):
+            ranked = sorted(measured, key=lambda e: prefer.index(e.source) if e.source in prefer else len(prefer))
+            heaviest, mean = ranked[0], ranked[0].distance_m
+            spread = max(heaviest.spread_m, max(abs(e.distance_m - mean) for e in measured) / 2)
+        holding = [b for b in bounds if b.source in bounds_constrain_measurements]
+        if holding and mean > holding[0].distance_m:  # contradicted: no measurement then, the tightest bound
+            bound = bounds[0]
+            return Fused(
+                bound.distance_m, bound.source, math.nan, True, used | source_bits(holding[0].source, bound.source)
+            )
+        return Fused(mean, heaviest.source, spread, False, used)
+    if bounds:
+        return Fused(bounds[0].distance_m, bounds[0].source, math.nan, True, source_bits(bounds[0].source))
+    return NO_DISTANCE
 
 
 AHEAD = looking(0.0)  # a camera looking straight ahead from the head (videos, photos, tests)
@@ -210,10 +296,16 @@ def why_no_distance(det: RawDetection, camera: CameraModel, config: GeometryConf
 
 
 def locate(
-    raw: Sequence[RawDetection], camera: CameraModel, config: GeometryConfig, mount: Mount = AHEAD
+    raw: Sequence[RawDetection],
+    camera: CameraModel,
+    config: GeometryConfig,
+    mount: Mount = AHEAD,
+    depth: DepthFit | None = None,
 ) -> list[Detection]:
-    """Distances (or bounds) and bearings for one frame's detections."""
-    geometric: list[tuple[float, int]] = []  # horizontal metres from the camera, and how they were found
+    """Distances (or bounds) and bearings for one frame's detections. `depth`: the depth map's metric fit when
+    known from elsewhere (the floor: core.floor_depth); else fitted on the boxes' own geometric distances."""
+    geometric: list[list[Estimate]] = []  # each box's measurements (horizontal metres from the camera)
+    preferences: list[tuple[int, ...]] = []  # each box's order of trust, where its measurements disagree
     bounds: list[tuple[float, float]] = []  # each box's ground-edge and class-width bounds (NaN: none)
     low: list[bool] = []  # too low to stand on the ground within its bound (wearer_body)
     centres = []  # the ray through each box's centre, in the level head frame
@@ -255,28 +347,39 @@ def locate(
         beside = _within_shoulders(origin, centre, _finite_min(bound, by_width), config)
         arm_like = name in config.wearer_body_classes and from_below and (short or steep or beside)
         low.append(bool(config.distance_bounds and arm_like))
-        # People and vehicles have well known heights; the ground point is better for the rest.
-        if not math.isnan(size) and (math.isnan(ground) or name == "person"):
-            geometric.append((size, DISTANCE_CLASS_SIZE))
-        elif not math.isnan(ground):
-            geometric.append((ground, DISTANCE_GROUND_PLANE))
-        else:
-            geometric.append((math.nan, DISTANCE_UNKNOWN))
-    scale = depth_scale(raw, [d for d, _ in geometric], config.max_distance_m)  # bounds are no measurements
+        measurements = []
+        if not math.isnan(size):
+            box_px = max(det.box[3] - det.box[1], 1.0)
+            spread = math.hypot(config.class_height_spread, math.sqrt(2) * config.box_edge_px / box_px)
+            measurements.append(Estimate(DISTANCE_CLASS_SIZE, size, spread * size))
+        if not math.isnan(ground):
+            measurements.append(Estimate(DISTANCE_GROUND_PLANE, ground, ground_spread(ground, camera_height, config)))
+        geometric.append([m for m in measurements if m.distance_m <= config.max_distance_m])
+        # People have well known heights; the ground point is better for the rest (where the two disagree).
+        preferences.append(
+            (DISTANCE_CLASS_SIZE, DISTANCE_GROUND_PLANE) if name == "person" else (DISTANCE_GROUND_PLANE,)
+        )
+    # The depth map's scale, from the boxes measured by geometry (bounds are no measurements).
+    measured = [fuse(m, prefer).distance_m for m, prefer in zip(geometric, preferences, strict=True)]
+    fit = depth if depth is not None else depth_fit(raw, measured, config.max_distance_m)
     located = []
-    for det, (distance, source), (edge, by_width), body, centre in zip(
-        raw, geometric, bounds, low, centres, strict=True
+    _, axis = head_rays([(camera.cx, camera.cy)], camera, mount, config.pitch_deg)  # the optical axis (unit)
+    for det, measurements, prefer, (edge, by_width), body, centre in zip(
+        raw, geometric, preferences, bounds, low, centres, strict=True
     ):
-        if scale is not None and det.inverse_depth > 0:
-            distance, source = 1.0 / (scale * det.inverse_depth), DISTANCE_DEPTH
-        is_bound = False
-        if body:
-            distance, source = math.nan, DISTANCE_UNKNOWN  # no obstacle: nothing to measure
-        elif math.isfinite(edge) and not distance <= edge:  # no measurement, or one the ground contradicts
-            distance, source, is_bound = edge, DISTANCE_GROUND_EDGE, True
-        unmeasured = math.isnan(distance) or is_bound
-        if not body and unmeasured and math.isfinite(by_width) and not by_width >= distance:
-            distance, source, is_bound = by_width, DISTANCE_CLASS_WIDTH, True  # no measurement: the tighter bound
+        estimates = list(measurements)
+        if fit is not None and det.inverse_depth > fit.shift and math.isfinite(det.inverse_depth):
+            metres = 1.0 / (fit.scale * (det.inverse_depth - fit.shift))
+            if fit.axial:  # a depth along the optical axis: the range along the box's centre ray, made horizontal
+                metres = metres / max(float(centre @ axis[0]), 1e-3) * math.hypot(centre[0], centre[1])
+            spread = config.depth_spread if math.isnan(fit.spread) else max(config.depth_spread, fit.spread)
+            estimates.append(Estimate(DISTANCE_DEPTH, metres, spread * metres))
+        if math.isfinite(edge):
+            estimates.append(Estimate(DISTANCE_GROUND_EDGE, edge, math.nan, True))
+        if math.isfinite(by_width):
+            estimates.append(Estimate(DISTANCE_CLASS_WIDTH, by_width, math.nan, True))
+        fused = NO_DISTANCE if body else fuse(estimates, prefer)  # the wearer's body: no obstacle, no distance
+        distance, source, is_bound = fused.distance_m, fused.source, fused.is_bound
         if 0 < distance <= config.max_distance_m:
             # Where the object is, seen from the head (`origin`: the camera, the same for every box): the cameras
             # sit a few centimetres off the head, which at 1 m turns a bearing by up to 4 degrees.
@@ -284,6 +387,7 @@ def locate(
             distance = math.hypot(point[0], point[1])
         else:
             point, distance, source, is_bound = centre, math.nan, DISTANCE_UNKNOWN, False
+            fused = NO_DISTANCE
         located.append(
             Detection(
                 det.class_id,
@@ -297,9 +401,20 @@ def locate(
                 cut_edges=cut_edges(det.box, camera, config.edge_margin_px),
                 view_share=view_share(det.box, camera),
                 wearer_body=body,
+                distance_spread_m=fused.spread_m,
+                distance_sources=fused.sources,
             )
         )
     return located
+
+
+def ground_spread(distance_m: float, camera_height_m: float, config: GeometryConfig) -> float:
+    """One standard deviation of a ground-point distance: d = h / tan(e) moves by (d^2 / h)(1 + tan^2 e) per
+    radian of the head's tilt, and by d / h per metre of eye height."""
+    t = camera_height_m / distance_m
+    by_pitch = distance_m**2 / camera_height_m * (1 + t * t) * math.radians(config.pitch_spread_deg)
+    by_height = distance_m * config.eye_height_spread_m / camera_height_m
+    return math.hypot(by_pitch, by_height)
 
 
 def _finite_min(a: float, b: float) -> float:
@@ -319,11 +434,34 @@ def _within_shoulders(origin: np.ndarray, centre: np.ndarray, bound: float, conf
     )
 
 
-def depth_scale(raw: Sequence[RawDetection], geometric_m: Sequence[float], max_m: float) -> float | None:
-    """k such that metres = 1 / (k * inverse_depth), fitted on the boxes that have both; None if none do."""
+@dataclass(frozen=True)
+class DepthFit:
+    """metres = 1 / (scale * (inverse_depth - shift)), and how well that fits: a distance's relative spread."""
+
+    scale: float
+    shift: float = 0.0  # metres = 1 / (scale * (inverse_depth - shift))
+    spread: float = math.nan  # of the distance (one standard deviation), from the fit's residuals
+    points: int = 0  # how many measurements it rests on
+    axial: bool = False  # metres along the optical axis (a floor fit), else horizontal from the head (boxes)
+
+
+def depth_fit(raw: Sequence[RawDetection], geometric_m: Sequence[float], max_m: float) -> DepthFit | None:
+    """The scale fitted on the boxes that have both a geometric distance and inverse depth (the median of their
+    ratios), and its spread (1.48 x the ratios' median absolute deviation in log); None if none do. One box:
+    the spread is unknown, NaN (the caller's floor applies)."""
     ratios = [
         1.0 / (d * det.inverse_depth)
         for det, d in zip(raw, geometric_m, strict=True)
         if 0 < d <= max_m and det.inverse_depth > 0 and math.isfinite(det.inverse_depth)
     ]
-    return float(np.median(ratios)) if ratios else None
+    if not ratios:
+        return None
+    logs = np.log(ratios)
+    spread = float(1.4826 * np.median(np.abs(logs - np.median(logs)))) if len(ratios) > 1 else math.nan
+    return DepthFit(float(np.median(ratios)), 0.0, spread, len(ratios))
+
+
+def depth_scale(raw: Sequence[RawDetection], geometric_m: Sequence[float], max_m: float) -> float | None:
+    """k such that metres = 1 / (k * inverse_depth), fitted on the boxes that have both; None if none do."""
+    fit = depth_fit(raw, geometric_m, max_m)
+    return None if fit is None else fit.scale

@@ -22,6 +22,7 @@ def detection_msg(det: Detection) -> DetectionMsg:
         distance_m=float(det.distance_m), distance_source=det.distance_source,
         bearing_deg=float(det.bearing_deg), track_id=det.track_id, distance_is_bound=bool(det.distance_is_bound),
         cut_edges=int(det.cut_edges), view_share=float(det.view_share), wearer_body=bool(det.wearer_body),
+        distance_spread_m=float(det.distance_spread_m), distance_sources=int(det.distance_sources),
     )  # fmt: skip
 
 
@@ -39,7 +40,19 @@ def detection_from_msg(msg: DetectionMsg) -> Detection:
         int(msg.cut_edges),
         float(msg.view_share),
         bool(msg.wearer_body),
+        # A publisher that names no source gives no spread either (a message's float default is 0, not NaN).
+        float(msg.distance_spread_m) if msg.distance_sources else math.nan,
+        int(msg.distance_sources),
     )
+
+
+def spread_label(det: Detection) -> str:
+    """How far, as RViz labels it: "< 1.5 m" (a bound), "3.2 +- 0.4 m" (a measurement and its spread)."""
+    if det.distance_is_bound:
+        return f"< {det.distance_m:.1f} m"
+    if math.isfinite(det.distance_spread_m):
+        return f"{det.distance_m:.1f} +- {det.distance_spread_m:.1f} m"
+    return f"{det.distance_m:.1f} m"
 
 
 def detection_array(
@@ -80,7 +93,7 @@ def markers(header: Header, camera: str, detections: list[Detection], eye_height
             type=Marker.TEXT_VIEW_FACING,
             action=Marker.ADD,
             lifetime=lifetime,
-            text=f"{det.class_name} {'< ' if det.distance_is_bound else ''}{det.distance_m:.1f} m",
+            text=f"{det.class_name} {spread_label(det)}",
         )
         label.pose.position.x, label.pose.position.y, label.pose.position.z = x, y, 2.0 - eye_height_m
         label.pose.orientation.w = 1.0
