@@ -29,6 +29,10 @@ def source_bits(*sources: int) -> int:
     return sum({1 << s for s in sources if s != DISTANCE_UNKNOWN})
 
 
+# What stands in the walking corridor by the metric depth map, without a detector class (core.floor_depth).
+OBSTACLE = "obstacle"
+OBSTACLE_PRIORITY = 0.8  # a wall or a pole in the path: said, just after people and vehicles
+
 # The image edges a box touches (bits of cut_edges): cut there, its extent across that edge is unknown.
 EDGE_LEFT, EDGE_TOP, EDGE_RIGHT, EDGE_BOTTOM = 1, 2, 4, 8
 ALL_EDGES = EDGE_LEFT | EDGE_TOP | EDGE_RIGHT | EDGE_BOTTOM

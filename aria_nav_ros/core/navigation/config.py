@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from aria_nav_ros.core.detection import OBSTACLE, OBSTACLE_PRIORITY
 from aria_nav_ros.core.share import share_path
 
 TIERS = ("info", "warning", "critical")  # in rising urgency; the index is the urgency number
@@ -66,12 +67,17 @@ class NavigationConfig:
         return self.raw.get("class_aliases", {}).get(class_name, class_name)
 
     def is_hazard(self, class_name: str) -> bool:
-        """Said to the wearer: a class in `class_priority`, or any class with `announce_unlisted_classes`."""
-        listed = self.canonical(class_name) in self.raw["class_priority"]
-        return listed or bool(self.raw.get("announce_unlisted_classes", False))
+        """Said to the wearer: a class in `class_priority`, or any class with `announce_unlisted_classes`; and what
+        the depth map finds standing in the walking corridor (OBSTACLE), unless `class_priority` gives it 0."""
+        name = self.canonical(class_name)
+        if name == OBSTACLE:
+            return self.priority(name) > 0
+        return name in self.raw["class_priority"] or bool(self.raw.get("announce_unlisted_classes", False))
 
     def priority(self, class_name: str) -> float:
-        return float(self.raw["class_priority"].get(self.canonical(class_name), self.raw["default_priority"]))
+        name = self.canonical(class_name)
+        default = OBSTACLE_PRIORITY if name == OBSTACLE else self.raw["default_priority"]
+        return float(self.raw["class_priority"].get(name, default))
 
     def tier_distances(self, class_name: str) -> dict[str, float]:
         tiers = self.raw["tiers"]

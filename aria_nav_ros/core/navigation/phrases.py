@@ -17,6 +17,7 @@ _CLASSES_ES = {
     "person": "Persona", "car": "Coche", "bus": "Autobús", "truck": "Camión", "motorcycle": "Moto",
     "bicycle": "Bicicleta", "dog": "Perro", "chair": "Silla", "bench": "Banco", "potted plant": "Maceta",
     "fire hydrant": "Boca de incendios", "stop sign": "Señal de stop", "traffic light": "Semáforo",
+    "obstacle": "Obstáculo",
 }  # fmt: skip
 _PLURALS = {
     "en": {"person": "people", "bus": "buses", "bench": "benches", "potted plant": "potted plants"},

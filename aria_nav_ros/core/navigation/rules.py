@@ -37,6 +37,12 @@ def table(config: NavigationConfig) -> str:
             "-",
         ),
         (
+            'what stands in the path: "Obstacle ahead, one meter"',
+            "where a depth model runs, its map made metric by the floor the camera sees: the nearest thing "
+            "standing in the walking corridor that no detector box holds (a wall, a pole, a door)",
+            "as any hazard",
+        ),
+        (
             "urgency: info, warning, critical",
             f"by distance (people and things {_n(person['info'])} / {_n(person['warning'])} / "
             f"{_n(person['critical'])} m, vehicles {_n(car['info'])} / {_n(car['warning'])} / {_n(car['critical'])} m) "
