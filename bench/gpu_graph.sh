@@ -8,7 +8,7 @@
 #       PYTHON312=...): fills outputs/gpu_carry/ (git-ignored, about 50 MB) with what the GPU machine lacks:
 #       the ROS 2 run-time for 3.12 (rclpy with Fast DDS and the message packages, packed from the ros-kilted
 #       wheels), this package's messages built for 3.12, wheels of ultralytics and rosbags, the person
-#       checkpoint and two photos of the sample walk. Run it again when msg/ changes.
+#       checkpoint and two photos of the sample walk. When only msg/ changed: `prepare msgs` (the messages alone).
 #   bash bench/gpu_graph.sh smoke
 #       On the GPU machine: the carried ROS imports next to torch, and two processes pass 1408x1408 frames.
 #   bash bench/gpu_graph.sh run [graph_bench options]
@@ -37,6 +37,27 @@ msgs_hash() {
     | sha256sum | cut -d' ' -f1
 }
 
+# The package's messages built for 3.12 into the carry; alone (`prepare msgs`) once msg/ changed since a prepare.
+prepare_msgs() {
+  local venv=$1
+  mkdir -p "$CARRY" "$BUILD"
+  # With the message packages the wheels lack (interfaces/: tf2_msgs), as scripts/setup.sh builds them.
+  local bases=("$ROOT")
+  [ -d "$ROOT/interfaces" ] && bases+=("$ROOT/interfaces")
+  say "colcon: the package's messages for 3.12 (${bases[*]#"$ROOT"/})"
+  rm -rf "$BUILD/build" "$BUILD/install"
+  (
+    # shellcheck disable=SC1091
+    source "$venv/bin/activate"
+    export AMENT_PREFIX_PATH="$venv" CMAKE_PREFIX_PATH="$venv"
+    colcon --log-base "$BUILD/log" build --base-paths "${bases[@]}" \
+      --build-base "$BUILD/build" --install-base "$BUILD/install" \
+      --event-handlers console_cohesion- summary- status- >"$BUILD/colcon.txt" 2>&1
+  ) || { cat "$BUILD/colcon.txt"; say "colcon build failed"; exit 1; }
+  tar -C "$BUILD/install" --exclude='*/build' -cf - . | xz -T0 -6 >"$CARRY/msgs312.tar.xz"
+  msgs_hash >"$CARRY/msgs312.sha256"
+}
+
 prepare() {
   local py312="${PYTHON312:-}" candidate
   if [ -z "$py312" ]; then # the first that runs (a pyenv shim for 3.12 exists but fails unless 3.12 is selected)
@@ -54,21 +75,7 @@ prepare() {
   "$venv/bin/python" -m pip install -q -r "$BUILD/ros_requirements.txt" "numpy>=2,<2.4" packaging
   "$venv/bin/python" "$ROOT/scripts/fix_ros_cmake_exports.py" "$venv"
 
-  # With the message packages the wheels lack (interfaces/: tf2_msgs), as scripts/setup.sh builds them.
-  local bases=("$ROOT")
-  [ -d "$ROOT/interfaces" ] && bases+=("$ROOT/interfaces")
-  say "colcon: the package's messages for 3.12 (${bases[*]#"$ROOT"/})"
-  rm -rf "$BUILD/build" "$BUILD/install"
-  (
-    # shellcheck disable=SC1091
-    source "$venv/bin/activate"
-    export AMENT_PREFIX_PATH="$venv" CMAKE_PREFIX_PATH="$venv"
-    colcon --log-base "$BUILD/log" build --base-paths "${bases[@]}" \
-      --build-base "$BUILD/build" --install-base "$BUILD/install" \
-      --event-handlers console_cohesion- summary- status- >"$BUILD/colcon.txt" 2>&1
-  ) || { cat "$BUILD/colcon.txt"; say "colcon build failed"; exit 1; }
-  tar -C "$BUILD/install" --exclude='*/build' -cf - . | xz -T0 -6 >"$CARRY/msgs312.tar.xz"
-  msgs_hash >"$CARRY/msgs312.sha256"
+  prepare_msgs "$venv"
 
   say "the ROS 2 run-time prefix (rclpy, Fast DDS, messages)"
   "$venv/bin/python" "$ROOT/bench/gpu/runtime_prefix.py" "$BUILD/ros312"
@@ -166,7 +173,10 @@ run() {
 }
 
 case "${1:-}" in
-  prepare) shift; prepare "$@" ;;
+  prepare)
+    shift
+    if [ "${1:-}" = msgs ]; then prepare_msgs "${ARIA_NAV_VENV312:-$HOME/.cache/aria_nav_ros/venv312}"; else prepare "$@"; fi
+    ;;
   smoke) shift; smoke "$@" ;;
   run) shift; run "$@" ;;
   exec) shift; setup; cd "$ROOT"; exec "$@" ;; # any command in that environment (engine_bench, a probe)
