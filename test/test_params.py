@@ -6,6 +6,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 import rclpy
 from processes import NodeProcess, node_command
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
@@ -80,3 +81,34 @@ def test_a_bad_value_at_start_is_refused_with_the_reason(ros_env) -> None:
     result = subprocess.run(command, env=ros_env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "language 'fr': choose one of 'en', 'es'" in result.stderr, result.stderr[-2000:]
+
+
+def test_live_settings_are_one_table() -> None:
+    """A live parameter is one row: applied (or refused) at once, handed to the worker between frames where its row
+    says so, changes of one kind together; a live parameter without a row is refused at start."""
+    from aria_nav_ros.core.perception.live import LiveSetting, LiveSettings
+
+    applied, rebuilt, said = {}, [], []
+
+    def apply(name: str, value: object) -> str:
+        if value == "bad":
+            return f"{name}: bad"
+        applied[name] = value
+        return ""
+
+    rows = [
+        LiveSetting("conf", apply, rebuilt.append),
+        LiveSetting("iou", apply, rebuilt.append),
+        LiveSetting("pitch_deg", apply),
+        LiveSetting("fault", apply, says_itself=True),
+    ]
+    live = LiveSettings(rows, ["conf", "iou", "pitch_deg", "fault"], lambda name, value: said.append(name))
+    assert live.change("conf", 0.5) == live.change("iou", 0.3) == live.change("pitch_deg", 10.0) == ""
+    assert live.change("conf", "bad") == "conf: bad" and live.change("fault", "gpu_lost") == ""
+    assert applied == {"conf": 0.5, "iou": 0.3, "pitch_deg": 10.0, "fault": "gpu_lost"} and not rebuilt
+    assert said == ["conf", "iou", "pitch_deg"]  # the fault says itself; a refused value is not said
+    live.between_frames()
+    live.between_frames()
+    assert rebuilt == [{"conf": 0.5, "iou": 0.3}]  # one rebuild for both, once
+    with pytest.raises(ValueError, match="depth_every"):
+        LiveSettings(rows, ["conf", "iou", "pitch_deg", "fault", "depth_every"], print)
