@@ -115,7 +115,14 @@ class Placement:
                     said.append(why)
         if guessed:
             detections = [
-                replace(d, distance_m=math.nan, distance_source=DISTANCE_UNKNOWN, distance_is_bound=False)
+                replace(
+                    d,
+                    distance_m=math.nan,
+                    distance_source=DISTANCE_UNKNOWN,
+                    distance_is_bound=False,
+                    distance_spread_m=math.nan,
+                    distance_sources=0,
+                )
                 for d in detections
             ]
         return Placed(detections, nominal, marked, said)
