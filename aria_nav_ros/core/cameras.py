@@ -29,6 +29,8 @@ STEREO_DEPTH_TOPIC = "aria/stereo/depth"
 # Nominal horizontal fields of view, for when no calibration is known: Aria's
 # RGB camera (110 degrees) and its fisheye SLAM cameras (150 degrees).
 NOMINAL_HFOV_DEG = {RGB: 110.0, SLAM_LEFT: 150.0, SLAM_RIGHT: 150.0, SLAM_FRONT_LEFT: 150.0, SLAM_FRONT_RIGHT: 150.0}
+# Videos and photos (and the sample made of photos): a phone's picture, across its whole width, unless told.
+PICTURE_HFOV_DEG = 70.0
 IMU_TOPIC = "aria/imu"
 IMU_FRAME = "aria_imu"
 TF_STATIC_TOPIC = "tf_static"  # where each sensor sits on the head (core.mounting); see above

@@ -34,6 +34,7 @@ from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import (
     IMU_FRAME,
     IMU_TOPIC,
+    PICTURE_HFOV_DEG,
     RGB,
     SLAM_LEFT,
     SLAM_RIGHT,
@@ -49,7 +50,6 @@ RGB_SIZE = 704
 SLAM_SIZE = (640, 480)  # width, height
 FPS = 10.0  # every camera; Aria's 10 Hz profiles
 IMU_HZ = 200.0
-HFOV_DEG = 70.0  # a phone-like photo; the SLAM views are its halves
 WALK_SPEED_MPS = 1.2
 STEP_HZ = 1.9
 START_NS = 1_700_000_000_000_000_000  # a fixed start: the same stamps in every build
@@ -159,9 +159,9 @@ def walk_imu(walk: tuple[Scene, ...] = WALK) -> Iterator[tuple[int, tuple[float,
 
 def calibration() -> dict[str, CameraModel]:
     return {
-        RGB: CameraModel.from_fov(RGB_SIZE, RGB_SIZE, HFOV_DEG),
-        SLAM_LEFT: CameraModel.from_fov(*SLAM_SIZE, HFOV_DEG / 2),
-        SLAM_RIGHT: CameraModel.from_fov(*SLAM_SIZE, HFOV_DEG / 2),
+        RGB: CameraModel.from_fov(RGB_SIZE, RGB_SIZE, PICTURE_HFOV_DEG),
+        SLAM_LEFT: CameraModel.from_fov(*SLAM_SIZE, PICTURE_HFOV_DEG / 2),
+        SLAM_RIGHT: CameraModel.from_fov(*SLAM_SIZE, PICTURE_HFOV_DEG / 2),
     }
 
 
@@ -170,8 +170,8 @@ def mounts() -> dict[str, Mount]:
     centre (a quarter of the field of view out); the IMU (gravity on +z) is level with the head."""
     return {
         optical_frame(RGB): looking(0.0),
-        optical_frame(SLAM_LEFT): looking(-HFOV_DEG / 4),
-        optical_frame(SLAM_RIGHT): looking(HFOV_DEG / 4),
+        optical_frame(SLAM_LEFT): looking(-PICTURE_HFOV_DEG / 4),
+        optical_frame(SLAM_RIGHT): looking(PICTURE_HFOV_DEG / 4),
         IMU_FRAME: Mount(np.eye(3)),
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aria_nav_ros.core.cameras import CAMERAS, RGB
+from aria_nav_ros.core.cameras import CAMERAS, PICTURE_HFOV_DEG, RGB
 from aria_nav_ros.core.sources.aria_live import AriaLiveConfig, AriaLiveSource
 from aria_nav_ros.core.sources.base import FrameSource, SourceError
 
@@ -28,7 +28,7 @@ class SourceSettings:
     loop: bool = False  # recordings: start over at the end
     cameras: tuple[str, ...] = CAMERAS
     image_fps: float = 10.0  # image folders: photos per second of recorded time
-    hfov_deg: float = 70.0  # videos and photos: nominal horizontal field of view of the RGB image
+    hfov_deg: float = PICTURE_HFOV_DEG  # videos and photos: nominal horizontal field of view of the RGB image
     live: AriaLiveConfig = field(default_factory=AriaLiveConfig)
 
 

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from aria_nav_ros.core.camera_model import CameraModel
-from aria_nav_ros.core.cameras import RGB, SLAM_LEFT, SLAM_RIGHT
+from aria_nav_ros.core.cameras import PICTURE_HFOV_DEG, RGB, SLAM_LEFT, SLAM_RIGHT
 from aria_nav_ros.core.mounting import Mount, ahead_mounts
 from aria_nav_ros.core.sources.base import Frame, Item, SourceError
 from aria_nav_ros.core.sources.recording import Recording
@@ -82,7 +82,7 @@ class ImageFolderSource(_Pictures):
         loop: bool = False,
         rgb_size: int = RGB_SIZE,
         with_slam: bool = True,
-        hfov_deg: float = 70.0,
+        hfov_deg: float = PICTURE_HFOV_DEG,
     ) -> None:
         super().__init__(f"image folder {folder}", speed, loop, rgb_size, with_slam, hfov_deg)
         folder = Path(folder)
@@ -113,7 +113,7 @@ class VideoSource(_Pictures):
         loop: bool = False,
         rgb_size: int = RGB_SIZE,
         with_slam: bool = True,
-        hfov_deg: float = 70.0,
+        hfov_deg: float = PICTURE_HFOV_DEG,
     ) -> None:
         super().__init__(f"video {path}", speed, loop, rgb_size, with_slam, hfov_deg)
         self.path = Path(path)
