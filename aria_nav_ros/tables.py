@@ -1,7 +1,8 @@
 """The generated tables of the documentation, written from the code so that they stay in step with it.
 
 - README.md: the launch arguments (graph description's GraphSettings and SETTING_HELP);
-- docs/parameters.md: every node's declared parameters (each node module's PARAMETERS).
+- docs/parameters.md: every node's declared parameters (each node module's PARAMETERS), and navigation's cue
+  rules (config/navigation.yaml's settings, declared as its parameters: nodes.navigation.RULES).
 
     python -m aria_nav_ros.tables --write .    # rewrite both between their markers (from the repository root)
     python -m aria_nav_ros.tables              # print them
@@ -36,10 +37,19 @@ def launch_section() -> str:
     return "\n".join([LAUNCH_BEGIN, settings_table(), LAUNCH_END])
 
 
+def rules_table() -> str:
+    """Navigation's cue rules: one row each, without the meaning (config/navigation.yaml's comment, which
+    `ros2 param describe` shows)."""
+    lines = ["| parameter | default | at run time |", "| --- | --- | --- |"]
+    lines += [f"| `{p.name}` | `{p.default}` | {'yes' if p.live else ''} |" for p in navigation.RULES]
+    return "\n".join(lines)
+
+
 def parameters_section() -> str:
     parts = [PARAMS_BEGIN]
     for executable, module in NODE_TABLES.items():
         parts += [f"\n`{executable}`:\n", table(module.PARAMETERS)]
+    parts += ["\n`navigation`'s cue rules (config/navigation.yaml; dotted: a section's key):\n", rules_table()]
     return "\n".join([*parts, PARAMS_END])
 
 

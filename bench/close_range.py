@@ -319,7 +319,7 @@ def new_variant() -> Variant:
     from aria_nav_ros.core.navigation.policy import NavigationPolicy
 
     config = NavigationConfig.load()
-    geometry = GeometryConfig(eye_height_m=EYE_HEIGHT_M, class_aliases=dict(config.raw.get("class_aliases", {})))
+    geometry = GeometryConfig(eye_height_m=EYE_HEIGHT_M, class_aliases=dict(config["hazard_aliases"]))
 
     def make(cameras: list[str]) -> Any:
         policy = NavigationPolicy(config, "en")

@@ -223,7 +223,7 @@ def test_a_person_whose_feet_leave_the_frame_is_warned_by_their_growth_in_time()
     critical = [t for t, c in cues if c.urgency == CRITICAL]
     assert critical and critical[0] < contact - 0.5
     # Without time to contact from growth the same walk is said later, only when the bound crosses a line.
-    no_growth = {**CONFIG.raw, "close_range": {"scale_ttc": False}}
+    no_growth = {**CONFIG.raw, "close_range": {**CONFIG["close_range"], "scale_ttc": False}}
     cues, _ = approach(NavigationPolicy(NavigationConfig(no_growth), "en"), 6.0, 1.4)
     late = [t for t, c in cues if c.urgency == CRITICAL]
     assert not late or late[0] > critical[0]
@@ -234,7 +234,7 @@ def test_a_person_coming_on_a_diagonal_holds_its_bearing_and_is_warned_by_growth
     cues, contact = approach(NavigationPolicy(CONFIG, "en"), 6.0, 1.4, bearing_deg=20.0)
     critical = [t for t, c in cues if c.urgency == CRITICAL]
     assert critical and critical[0] < contact
-    no_growth = NavigationConfig({**CONFIG.raw, "close_range": {"scale_ttc": False}})
+    no_growth = NavigationConfig({**CONFIG.raw, "close_range": {**CONFIG["close_range"], "scale_ttc": False}})
     cues, _ = approach(NavigationPolicy(no_growth, "en"), 6.0, 1.4, bearing_deg=20.0)
     late = [t for t, c in cues if c.urgency == CRITICAL]  # its feet left the frame at 3.5 m: bounds only
     assert not late or late[0] > critical[0]

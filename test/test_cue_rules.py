@@ -13,7 +13,6 @@ from aria_nav_ros.core.detection import DISTANCE_CLASS_SIZE, Detection
 from aria_nav_ros.core.navigation.config import NavigationConfig
 from aria_nav_ros.core.navigation.policy import (
     CRITICAL,
-    DEFAULT_CLOSE_RANGE,
     KIND_HAZARD,
     WARNING,
     Cue,
@@ -107,7 +106,7 @@ def test_an_object_that_backs_off_and_comes_back_is_news_again() -> None:
     assert warned[0].time <= warning_line + HABITUATION["steady_s"] + 2 * STEP
 
 
-CRITICAL_REPEAT_S = {**DEFAULT_CLOSE_RANGE, **CONFIG.raw.get("close_range", {})}["critical_repeat_s"]
+CRITICAL_REPEAT_S = CONFIG["close_range"]["critical_repeat_s"]
 
 
 def test_an_unchanged_critical_object_is_said_every_critical_repeat_never_held_back_longer() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
 from processes import NodeProcess, node_command
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import DescribeParameters, SetParameters
@@ -74,6 +75,37 @@ def test_perception_describes_refuses_and_applies_live_changes(listener, ros_env
     finally:
         codes = [driver.stop(), perception.stop()]
     assert codes == [0, 0], perception.log[-2000:]
+
+
+def test_navigation_declares_the_cue_rules_as_its_parameters(listener, ros_env) -> None:
+    """config/navigation.yaml's settings are navigation's parameters: described by the file's comment, set like
+    any parameter (camera_timeout as the graph passes it) and in the policy's hands; the ones read at each cue
+    change at run time, the others are read-only."""
+    reports: list[DiagnosticArray] = []
+    listener.create_subscription(DiagnosticArray, "/diagnostics", reports.append, RESULT_QOS)
+    nav = NodeProcess(node_command("navigation", audio_sink="none", cameras="[rgb]", camera_timeout=12.5), ros_env)
+    try:
+        names = ["camera_timeout", "cooldown.per_object", "habituation.first_repeat_s"]
+        timeout, per_object, first = call(
+            listener, DescribeParameters, "/navigation/describe_parameters",
+            DescribeParameters.Request(names=names), timeout_s=60,
+        ).descriptors  # fmt: skip
+        assert timeout.read_only and "is lost" in timeout.description, timeout
+        assert not per_object.read_only and per_object.description and first.read_only
+        assert set_double(listener, "navigation", "cooldown.per_object", 4.0).successful
+        assert not set_double(listener, "navigation", "habituation.first_repeat_s", 5.0).successful
+
+        def allowed() -> list[str]:  # the silence the policy allows the camera now (its floor, before any pace)
+            return [kv.value for a in reports for s in a.status for kv in s.values if kv.key == "rgb_timeout_s"]
+
+        end = time.monotonic() + 30
+        while time.monotonic() < end and not allowed():
+            rclpy.spin_once(listener, timeout_sec=0.1)
+        assert allowed() and allowed()[-1] == "12.50", (allowed(), nav.log[-2000:])
+        assert "cooldown.per_object is now 4.0" in nav.log
+    finally:
+        code = nav.stop()
+    assert code == 0, nav.log[-2000:]
 
 
 def test_a_bad_value_at_start_is_refused_with_the_reason(ros_env) -> None:

@@ -16,13 +16,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from aria_nav_ros.core.cameras import CAMERAS
+from aria_nav_ros.core.cameras import CAMERAS, PICTURE_HFOV_DEG
+from aria_nav_ros.core.navigation.config import NavigationConfig
 from aria_nav_ros.core.share import share_path
 from aria_nav_ros.core.sources.factory import source_cameras
 
 PACKAGE = "aria_nav_ros"
 CONTAINER = "aria_nav_container"  # the executable that spins several nodes in one process
 MODULES = {CONTAINER: "container"}  # executable -> module under aria_nav_ros.nodes, where they differ
+# The cue rules' two timeouts are launch arguments too: their defaults are config/navigation.yaml's, so that the
+# file stays their one home (editing it acts) and the graph passes the navigation node what it holds.
+RULES = NavigationConfig.load()
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,7 @@ class GraphSettings:
     exit_at_end: bool = False
     image_fps: float = 10.0
     stand_in_slam: bool = False
-    hfov_deg: float = 70.0
+    hfov_deg: float = PICTURE_HFOV_DEG
     model: str = "pkg:fall_detection/models/best.pt"
     depth_model: str = "depth-anything/Depth-Anything-V2-Small-hf"
     download_models: bool = False
@@ -117,8 +121,8 @@ class GraphSettings:
     slam_imgsz: int = 640
     language: str = "en"
     audio_sink: str = "auto"
-    camera_timeout: float = 0.0
-    watchdog_timeout: float = 0.0
+    camera_timeout: float = RULES["camera_timeout"]
+    watchdog_timeout: float = RULES["watchdog_timeout"]
     compose: bool = False
     one_detector_process: bool = False
     driver_with_rgb: bool = False
@@ -177,8 +181,10 @@ SETTING_HELP = {
     "slam_imgsz": "YOLO input side for the SLAM cameras",
     "language": "en or es",
     "audio_sink": "auto, device, wav or none",
-    "camera_timeout": "seconds without results before a camera is said lost (0: config)",
-    "watchdog_timeout": "seconds without any result before 'system paused' is said (0: config)",
+    "camera_timeout": "seconds without results before a camera is said lost (a floor: it follows the results' pace;"
+    " default: config/navigation.yaml's)",
+    "watchdog_timeout": "seconds without any result before 'system paused' is said (a floor, as camera_timeout;"
+    " default: config/navigation.yaml's)",
     "compose": "rgb_perception and navigation in one process (then the voice dies with perception)",
     "one_detector_process": "rgb_perception and both slam_detectors in one process: one CUDA context, not three"
     " (a crash then takes every camera)",

@@ -37,8 +37,8 @@ from aria_nav_ros.core.cameras import (
 from aria_nav_ros.core.detection import detection_problem
 from aria_nav_ros.core.mounting import HEAD_FRAME
 from aria_nav_ros.core.navigation.audio import AudioPlayer, DeviceSink, Sink, WavSink
-from aria_nav_ros.core.navigation.config import TIERS, NavigationConfig
-from aria_nav_ros.core.navigation.motion import WALKING_SPEED, level_velocity
+from aria_nav_ros.core.navigation.config import TIERS, NavigationConfig, comments, config_path, described
+from aria_nav_ros.core.navigation.motion import level_velocity
 from aria_nav_ros.core.navigation.phrases import LANGUAGES
 from aria_nav_ros.core.navigation.policy import Cue, NavigationPolicy
 from aria_nav_ros.core.timebase import stamp_ns
@@ -82,15 +82,37 @@ PARAMETERS = (
     Param("wav_path", "outputs/navigation.wav", "where the WAV sink writes"),
     Param("cues_log", "", "a JSON-lines file of every cue; empty: none (one that cannot be written is said once, "
           "WARN in diagnostics; every cue is still published and spoken)"),
-    Param("config", "", "the cue rules (config/navigation.yaml when empty)"),
+    Param("config", "", "the cue rules file, whose settings are this node's parameters below (empty: "
+          "config/navigation.yaml)"),
     Param("cameras", list(CAMERAS), "the cameras whose detections are read"),
-    Param("camera_timeout", 0.0, "seconds without results before a camera is said lost (0: the config's)",
-          low=0.0, high=3600.0),
-    Param("watchdog_timeout", 0.0, "seconds without any result before 'System paused' is said (0: the config's)",
-          low=0.0, high=3600.0),
     Param("trace_dir", "", "per-result timings into this folder (graph benchmark); empty: none"),
     Param("autostart", True, "configure and activate at start (false: wait for lifecycle transitions)"),
 )  # fmt: skip
+
+
+# Cue rules the policy reads at each use: a change holds from the next cue. The others shape what the policy builds
+# at its start (tracks, liveness, motion, sound): read-only, a restart.
+LIVE_RULES = ("class_priority", "default_priority", "announce_unlisted_classes", "hazard_aliases", "tiers",
+              "time_to_contact", "hysteresis_m", "zones", "side_weight", "cooldown", "say_recording_ended")  # fmt: skip
+
+
+def rule_parameters(path: str = "") -> tuple[Param, ...]:
+    """The cue rules file's settings as parameters (`cooldown.per_object`): its values are their defaults, its
+    comments their descriptions."""
+    file = config_path(path or None)
+    notes = comments(file.read_text())
+    return tuple(
+        Param(
+            name,
+            value,
+            described(name, notes) or "a cue rule (docs/cue_rules.md)",
+            live=name.split(".")[0] in LIVE_RULES,
+        )
+        for name, value in NavigationConfig.load(file).flat().items()
+    )
+
+
+RULES = rule_parameters()  # the package's file: docs/parameters.md's table
 
 
 class Navigation(ManagedNode):
@@ -104,13 +126,12 @@ class Navigation(ManagedNode):
         cameras = list(v["cameras"])
         self.trace = TraceLog(str(v["trace_dir"]), "navigation")  # per-result timings (graph benchmark)
         self.imu_stamps = StampBatch(self.trace, "imu_received")
-        self.config = NavigationConfig.load(str(v["config"]) or None)
-        for key in ("camera_timeout", "watchdog_timeout"):
-            if v[key] > 0:  # 0: the config file's value
-                self.config = NavigationConfig({**self.config.raw, key: float(v[key])})
+        # The cue rules are this node's parameters (defaults: the rules file); the policy's config is made of them.
+        rules = rule_parameters(str(v["config"]))
+        self.config = NavigationConfig.from_flat(declare(self, rules))
         self.policy = NavigationPolicy(self.config, language)
         # The policy makes its walking state from motion's two numbers; the measured speed's threshold is set here.
-        self.policy.motion.walking_speed = float(self.config.raw["motion"].get("walking_speed", WALKING_SPEED))
+        self.policy.motion.walking_speed = float(self.config["motion"]["walking_speed"])
         self.cameras = cameras
         self.started = False  # the policy's clock starts at the first tick with a time (sim time may lag)
         self.refusals = Refusals(self.get_logger())
@@ -123,6 +144,7 @@ class Navigation(ManagedNode):
         self.sink_name = "none (not configured)"
         self.inputs: list = []  # subscriptions and the decision timer, while active
         Live(self, PARAMETERS, self._change)
+        Live(self, rules, self._rule_change)
         self.create_timer(1.0, self._report)
         if self.trace.enabled:
             self.create_timer(1.0, self.imu_stamps.flush)
@@ -207,6 +229,16 @@ class Navigation(ManagedNode):
             self.volume = float(value)
             if self.player is not None:
                 self.player.volume = self.volume
+        self.get_logger().info(f"{name} is now {value!r}")
+        return ""
+
+    def _rule_change(self, name: str, value: object) -> str:
+        """A live cue rule changed: the policy reads it from the next cue."""
+        try:
+            config = NavigationConfig.from_flat({**self.config.flat(), name: value})
+        except ValueError as error:
+            return str(error)
+        self.config = self.policy.config = config
         self.get_logger().info(f"{name} is now {value!r}")
         return ""
 

@@ -1,7 +1,12 @@
-"""NavigationConfig: config/navigation.yaml as a typed object (every number lives in the YAML)."""
+"""NavigationConfig: config/navigation.yaml as a typed object (every number lives in the YAML).
+
+The file is also the navigation node's parameters (each key, dotted: `cooldown.per_object`): `flat` lists them,
+`comments` gives each the file's own comment as its description, and `with_values` applies set ones.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,12 +23,18 @@ NUMBERS = (
     "default_priority", "hysteresis_m", "side_weight", "zones.ahead_half_width_deg", "cooldown.per_object",
     "cooldown.global", "tracking.max_bearing_jump_deg", "tracking.max_distance_jump_m",
     "tracking.max_distance_jump_ratio", "tracking.forget_after", "tracking.speed_window", "tracking.speed_min_span_s",
-    "motion.window", "motion.walking_accel_std", "motion.standing_info_cooldown_factor", "camera_timeout",
-    "camera_back_after", "watchdog_timeout", "start_timeout", "tiers.default.critical", "tiers.default.warning",
-    "tiers.default.info", "time_to_contact.default.critical", "time_to_contact.default.warning",
-    "time_to_contact.default.range_m",
+    "motion.window", "motion.walking_accel_std", "motion.walking_speed", "motion.standing_info_cooldown_factor",
+    "camera_timeout", "camera_back_after", "watchdog_timeout", "start_timeout", "tiers.default.critical",
+    "tiers.default.warning", "tiers.default.info", "time_to_contact.default.critical",
+    "time_to_contact.default.warning", "time_to_contact.default.range_m",
 )  # fmt: skip
-MAPPINGS = ("class_priority", "tiers", "time_to_contact", "earcon")
+MAPPINGS = ("class_priority", "tiers", "time_to_contact", "earcon", "habituation", "close_range", "liveness")
+KEY = re.compile(r"^( *)([^#:\s][^#:]*):")  # a mapping key in block style (`  per_object: 3.0`)
+
+
+def config_path(path: str | Path | None = None) -> Path:
+    """The cue rules file: `path`, or the package's config/navigation.yaml."""
+    return Path(path) if path else share_path("config", "navigation.yaml")
 
 
 def check(data: Any) -> list[str]:
@@ -53,7 +64,7 @@ class NavigationConfig:
 
     @staticmethod
     def load(path: str | Path | None = None) -> NavigationConfig:
-        path = Path(path) if path else share_path("config", "navigation.yaml")
+        path = config_path(path)
         try:
             data = yaml.safe_load(path.read_text())
         except (OSError, yaml.YAMLError) as error:
@@ -63,8 +74,37 @@ class NavigationConfig:
             raise ValueError(f"navigation config {path}: {'; '.join(problems)} (see config/navigation.yaml)")
         return NavigationConfig(data)
 
+    def flat(self) -> dict[str, Any]:
+        """Every setting by its dotted name (a mapping's keys joined with '.'): the node's parameters."""
+        out: dict[str, Any] = {}
+
+        def walk(prefix: str, node: dict[str, Any]) -> None:
+            for key, value in node.items():
+                if isinstance(value, dict):
+                    walk(f"{prefix}{key}.", value)
+                else:
+                    out[f"{prefix}{key}"] = value
+
+        walk("", self.raw)
+        return out
+
+    @staticmethod
+    def from_flat(values: dict[str, Any]) -> NavigationConfig:
+        """The config made of dotted settings (the node's parameters), checked as a file is."""
+        raw: dict[str, Any] = {}
+        for dotted, value in values.items():
+            *path, last = dotted.split(".")
+            node = raw
+            for key in path:
+                node = node.setdefault(key, {})
+            node[last] = value
+        problems = check(raw)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return NavigationConfig(raw)
+
     def canonical(self, class_name: str) -> str:
-        return self.raw.get("class_aliases", {}).get(class_name, class_name)
+        return self.raw.get("hazard_aliases", {}).get(class_name, class_name)
 
     def is_hazard(self, class_name: str) -> bool:
         """Said to the wearer: a class in `class_priority`, or any class with `announce_unlisted_classes`; and what
@@ -90,3 +130,37 @@ class NavigationConfig:
 
     def __getitem__(self, key: str) -> Any:
         return self.raw[key]
+
+
+def comments(text: str) -> dict[str, str]:
+    """Each block-style key's comment in the YAML text (the lines above it, or its own line's), by dotted name.
+    A key without one has its section's (`tiers.car.critical`: `tiers`'s): see `described`."""
+    out: dict[str, str] = {}
+    above: list[str] = []
+    path: list[tuple[int, str]] = []  # (indent, key) of the enclosing keys
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            above.append(stripped.lstrip("# ").strip())
+            continue
+        match = KEY.match(line)
+        if not match:
+            above = []
+            continue
+        indent = len(match.group(1))
+        path = [(i, k) for i, k in path if i < indent] + [(indent, match.group(2).strip())]
+        own = line.split("#", 1)[1].strip() if "#" in line else ""
+        said = " ".join([*above, own]).strip()
+        if said:
+            out[".".join(k for _, k in path)] = said
+        above = []
+    return out
+
+
+def described(dotted: str, notes: dict[str, str]) -> str:
+    """The comment of the setting, else of the nearest section around it."""
+    parts = dotted.split(".")
+    for n in range(len(parts), 0, -1):
+        if ".".join(parts[:n]) in notes:
+            return notes[".".join(parts[:n])]
+    return ""

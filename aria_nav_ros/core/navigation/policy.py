@@ -72,22 +72,7 @@ from aria_nav_ros.core.navigation.phrases import check_language, group_text, haz
 from aria_nav_ros.core.navigation.tracker import Said, Track, Tracker
 
 INFO, WARNING, CRITICAL = 0, 1, 2
-# config/navigation.yaml's `liveness` (a user's older config may lack its later keys)
-DEFAULT_PACE = {
-    "factor": 3.0, "ceiling": 10.0, "window": 50, "learn_s": 2.0, "stall_margin": 1.5, "stall_ceiling": 4.0,
-    "stall_memory_s": 120.0,
-}  # fmt: skip
-# config/navigation.yaml's `habituation` (a user's older config may lack it)
-DEFAULT_HABITUATION = {
-    "first_repeat_s": 15.0, "growth": 2.0, "max_repeat_s": 120.0, "nearer_m": 1.0, "nearer_ratio": 0.2,
-    "turn_deg": 10.0, "remember_s": 30.0, "steady_s": 0.3, "group": True,
-}  # fmt: skip
 KIND_HAZARD, KIND_SYSTEM = 0, 1
-# config/navigation.yaml's `close_range` (issue 28; a user's older config may lack it)
-DEFAULT_CLOSE_RANGE = {
-    "scale_ttc": True, "scale_window_s": 1.0, "scale_min_span_s": 0.5, "scale_range_m": 4.0,
-    "path_half_width_m": 1.0, "replace_within_s": 1.0, "critical_repeat_s": 6.0,
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -239,8 +224,8 @@ class NavigationPolicy:
     def __init__(self, config: NavigationConfig, language: str = "en") -> None:
         self.config = config
         self.language = check_language(language)
-        self.habituation = {**DEFAULT_HABITUATION, **config.raw.get("habituation", {})}
-        self.close_range = {**DEFAULT_CLOSE_RANGE, **config.raw.get("close_range", {})}
+        self.habituation = config["habituation"]
+        self.close_range = config["close_range"]
         tracking = config["tracking"]
         self.tracker = Tracker(
             tracking["max_bearing_jump_deg"],
@@ -253,7 +238,7 @@ class NavigationPolicy:
         )
         motion = config["motion"]
         self.motion = MotionState(motion["window"], motion["walking_accel_std"])
-        pace = {**DEFAULT_PACE, **config.raw.get("liveness", {})}  # a user's older config may lack it
+        pace = config["liveness"]
         self.pace = Pace(
             float(pace["factor"]), float(pace["ceiling"]), int(pace["window"]), float(pace["learn_s"]),
             float(pace["stall_margin"]), float(pace["stall_ceiling"]), float(pace["stall_memory_s"]),

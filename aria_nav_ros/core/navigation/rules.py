@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from aria_nav_ros.core.geometry import GeometryConfig
 from aria_nav_ros.core.navigation.config import NavigationConfig
-from aria_nav_ros.core.navigation.policy import DEFAULT_CLOSE_RANGE, DEFAULT_HABITUATION
 
 BEGIN = "<!-- cue rules: written by python -m aria_nav_ros.core.navigation.rules -->"
 END = "<!-- end of cue rules -->"
@@ -18,8 +17,7 @@ def _n(value: float) -> str:
 
 
 def table(config: NavigationConfig) -> str:
-    h = {**DEFAULT_HABITUATION, **config.raw.get("habituation", {})}
-    close = {**DEFAULT_CLOSE_RANGE, **config.raw.get("close_range", {})}
+    h, close = config["habituation"], config["close_range"]
     g = GeometryConfig()  # the wearer's-arm rule's defaults
     tiers, times = config["tiers"], config["time_to_contact"]
     person, car = tiers["default"], tiers.get("car", tiers["default"])
