@@ -196,7 +196,7 @@ def _hazard(camera: str = ""):
 def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
     # The first graph's rgb_perception takes injected faults (off unless allowed at start).
     params = yaml.safe_load((ROOT / "config" / "aria_nav.yaml").read_text())
-    params["/**/rgb_perception"]["ros__parameters"]["allow_fault_injection"] = True
+    params["/**/rgb_perception"] = {"ros__parameters": {"allow_fault_injection": True}}  # the file keeps none
     params_file = run / "aria_nav.yaml"
     params_file.write_text(yaml.safe_dump(params))
     graph = Graph(run / "graph", ["--params-file", str(params_file)])

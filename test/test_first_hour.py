@@ -50,8 +50,8 @@ def test_the_whole_three_camera_graph_in_a_namespace_keeps_its_parameters_bag_an
         assert graph.wait_for("[cue warning] System ready", timeout_s=CEILING_S), graph.log[-3000:]
         recorder_topics = configured["/**/recorder"]["ros__parameters"]["topics"]
         assert parameter(listener, "/wearer1/recorder", "topics") == recorder_topics
-        aliases = configured["/**/rgb_perception"]["ros__parameters"]["class_aliases"]
-        assert parameter(listener, "/wearer1/rgb_perception", "class_aliases") == aliases
+        profile = configured["/**/aria_driver"]["ros__parameters"]["profile"]
+        assert parameter(listener, "/wearer1/aria_driver", "profile") == profile
         assert parameter(listener, "/wearer1/slam_detector_right", "camera") == "slam_right"
         assert graph.wait_for("erson", timeout_s=CEILING_S), graph.log[-3000:]  # a person said: results flow
         code = stop_group(graph.process, timeout_s=60)

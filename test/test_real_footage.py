@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from processes import LIGHT, NodeProcess, launcher_command
 from rosbags.rosbag2 import Reader
 
@@ -20,7 +19,7 @@ from aria_nav_ros.core.bag_types import typestore
 from aria_nav_ros.core.cameras import RGB, detections_topic
 from aria_nav_ros.core.detection import DISTANCE_CLASS_WIDTH, DISTANCE_GROUND_EDGE
 from aria_nav_ros.core.footage import missing_reason, standing_folder
-from aria_nav_ros.core.share import share_path
+from aria_nav_ros.nodes import perception
 
 CEILING_S = 300.0  # a 2-core machine loads three detectors at once; this only keeps a hang from hanging the suite
 FPS = 10.0  # Aria's 10 Hz profiles
@@ -65,9 +64,8 @@ def rgb_detections(run: Path) -> list[tuple[float, object]]:
 
 def person_classes() -> set[str]:
     """The detector's own class names that the graph takes for people (the default checkpoint's Normal and
-    Fall, by rgb_perception's configured class_aliases)."""
-    configured = yaml.safe_load(share_path("config", "aria_nav.yaml").read_text())
-    aliases = configured["/**/rgb_perception"]["ros__parameters"]["class_aliases"]
+    Fall, by rgb_perception's class_aliases: its declared default)."""
+    aliases = next(p.default for p in perception.PARAMETERS if p.name == "class_aliases")
     return {"person"} | {a.split(":", 1)[0] for a in aliases if a.endswith(":person")}
 
 
