@@ -18,6 +18,7 @@ from aria_nav_ros.core.geometry import AHEAD, GeometryConfig, head_rays, locate
 from aria_nav_ros.core.mounting import NOMINAL_ARIA, Mount, looking
 from aria_nav_ros.core.navigation.config import NavigationConfig
 from aria_nav_ros.core.navigation.policy import KIND_HAZARD, NavigationPolicy
+from aria_nav_ros.core.perception.placement import Placement
 from aria_nav_ros.core.sources.aria_calibration import nominal_models
 
 GEOMETRY = GeometryConfig(eye_height_m=1.6)
@@ -148,6 +149,37 @@ def test_a_frame_whose_only_person_is_close_gets_metric_depth_from_the_floor() -
     assert person.distance_m == pytest.approx(0.75, rel=0.1) and person.distance_m < bound.distance_m
     assert 0 < person.distance_spread_m < 0.3 and person.distance_sources & source_bits(DISTANCE_DEPTH)
     assert all(o.class_name == OBSTACLE and o.distance_m >= 0.7 for o in rest)  # its sides, beside the box
+
+
+def test_placement_keeps_the_last_floor_fit_between_depth_runs_and_trusts_only_trusted_depth() -> None:
+    """The node's placement (core.perception.placement): the frame that brings a map gets the floor's fit and the
+    obstacle; the next frames (depth_every > 1: no map of their own, their boxes' inverse depth is still sampled
+    from it) keep that fit for their boxes, with no obstacle from an old map; untrusted depth, or a guessed lens,
+    uses none of it; a change of the head (eye height) drops the kept fit."""
+    camera, mount = RIGS["aria_rgb"]
+    inverse = render(camera, mount, wall_m=2.0, pole=(0.95, 0.0, 0.25))
+    size = inverse.shape[0] / camera.width
+    rows, cols = slice(int(400 * size), int(900 * size)), slice(int(620 * size), int(790 * size))
+    raw = [RawDetection((560.0, 0.0, 850.0, 1407.0), 0.9, 0, "person", float(np.nanmedian(inverse[rows, cols])))]
+    placement = Placement("rgb", GEOMETRY)
+    placement.mounts["aria_rgb_optical"] = mount
+    depth = source_bits(DISTANCE_DEPTH)
+
+    def placed(depth_map: np.ndarray | None, trusted: bool = True, guessed: bool = False) -> list:
+        return placement.place(raw, camera, guessed, "aria_rgb_optical", 0, trusted, depth_map).detections
+
+    person, *rest = placed(inverse)
+    assert person.distance_sources & depth and not person.distance_is_bound
+    assert rest and all(o.class_name == OBSTACLE for o in rest)
+    [between] = placed(None)
+    assert between.distance_m == person.distance_m and between.distance_sources & depth
+    [untrusted] = placed(inverse, trusted=False)
+    assert untrusted.distance_is_bound and not untrusted.distance_sources & depth
+    [guessed] = placed(inverse, guessed=True)
+    assert math.isnan(guessed.distance_m)
+    placement.set_geometry("eye_height_m", 1.7)
+    [moved] = placed(None)
+    assert moved.distance_is_bound and not moved.distance_sources & depth
 
 
 def test_without_a_depth_map_nothing_changes() -> None:

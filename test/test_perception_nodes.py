@@ -6,14 +6,20 @@ import math
 import time
 from pathlib import Path
 
+import numpy as np
+import onnx
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from onnx import TensorProto, helper, numpy_helper
 from processes import NodeProcess, node_command
 from rclpy.node import Node
 from sensor_msgs.msg import Image
+from test_floor_depth import render
 from visualization_msgs.msg import MarkerArray
 
+from aria_nav_ros.core.cameras import RGB, optical_frame
 from aria_nav_ros.core.photos import photo_folder
+from aria_nav_ros.core.sources.media import ImageFolderSource
 from aria_nav_ros.graph.description import GraphSettings, describe_graph
 from aria_nav_ros.msg import Detection, DetectionArray
 from aria_nav_ros.ros.qos import RESULT_QOS, SENSOR_QOS
@@ -27,6 +33,25 @@ def photo_stream(photos: Path) -> dict[str, object]:
 
 def driver(photos: Path, env: dict[str, str]) -> NodeProcess:
     return NodeProcess(node_command("aria_driver", **photo_stream(photos)), env)
+
+
+def depth_model_file(path: Path, inverse_depth: np.ndarray) -> Path:
+    """An ONNX depth model (a trusted kind: a user's export) whose output is `inverse_depth` whatever the frame:
+    the depth model replaced at its boundary, since no depth weights exist here."""
+    size = inverse_depth.shape[0]
+    frame = helper.make_tensor_value_info("pixel_values", TensorProto.FLOAT, [1, 3, size, size])
+    out = helper.make_tensor_value_info("depth", TensorProto.FLOAT, [1, size, size])
+    constants = [numpy_helper.from_array(inverse_depth[None].astype(np.float32), "map"),
+                 numpy_helper.from_array(np.zeros((), np.float32), "zero")]  # fmt: skip
+    nodes = [  # the map + 0 x the frame's mean: an output that depends on its input, as a model's does
+        helper.make_node("ReduceMean", ["pixel_values"], ["mean"], keepdims=0),
+        helper.make_node("Mul", ["mean", "zero"], ["nothing"]),
+        helper.make_node("Add", ["map", "nothing"], ["depth"]),
+    ]
+    graph = helper.make_graph(nodes, "rendered_depth", [frame], [out], constants)
+    # IR version 8 (opset 17's): the onnxruntime here reads up to 13, onnx writes its newest by default.
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), path)
+    return path
 
 
 def collect(node: Node, topics: dict[str, type], until, timeout_s: float = 90.0) -> dict[str, list]:
@@ -151,3 +176,40 @@ def test_every_detector_in_one_process_as_the_graph_starts_it(listener, ros_env,
     for camera, side in (("slam_left", -1), ("slam_right", 1)):
         seen = located(got[f"/aria/{camera}/detections"])
         assert seen and all(side * d.bearing_deg > -0.5 for d in seen), (camera, logs)
+
+
+def test_a_trusted_depth_map_makes_a_wall_ahead_an_obstacle(listener, ros_env, tmp_path) -> None:
+    """Issue 28 item 3 in the running node: rgb_perception with depth weights it trusts gets the frame's depth map
+    back from the engine, fits its scale and shift on the floor and publishes the wall across the path as an
+    'obstacle' measured by depth. The depth model's output is a map rendered through the photo's own camera (a
+    level 70-degree pinhole, as the driver publishes it) of a floor 1.6 m below the eyes and a wall 4.5 m ahead."""
+    photos = photo_folder(tmp_path / "photos", ("bus.jpg",))
+    source = ImageFolderSource(photos)
+    next(source.items())  # the picture's camera is known once its first frame is read
+    camera, mount, size = source.calibration()[RGB], source.mounts()[optical_frame(RGB)], 252
+    model = depth_model_file(tmp_path / "depth.onnx", render(camera, mount, wall_m=4.5, size=size))
+    procs = [
+        driver(photos, ros_env),
+        NodeProcess(node_command("rgb_perception", depth_model=str(model), depth_size=size), ros_env),
+    ]
+
+    def obstacles(arrays: list) -> list:
+        return [d for a in arrays for d in a.detections if d.class_name == "obstacle"]
+
+    try:
+        topic = "/aria/rgb/detections"
+        got = collect(listener, {topic: DetectionArray}, lambda g: obstacles(g[topic]))
+    finally:
+        codes = [p.stop() for p in procs]
+    logs = "\n".join(p.log[-1500:] for p in procs)
+    assert codes == [0, 0], logs
+    found = obstacles(got["/aria/rgb/detections"])
+    assert found, logs
+    wall = found[-1]
+    assert wall.distance_source == Detection.DISTANCE_DEPTH and not wall.distance_is_bound
+    assert wall.distance_sources == 1 << Detection.DISTANCE_DEPTH
+    assert 4.5 * 0.95 <= wall.distance_m <= 4.5 * 1.1 and 0 < wall.distance_spread_m < 1.0, wall
+    assert abs(wall.bearing_deg) < 10.0
+    # The people of the photo are still there, each placed as before (no obstacle inside their boxes).
+    people = [d for d in got["/aria/rgb/detections"][-1].detections if d.class_name in ("Normal", "Fall")]
+    assert people and all(math.isfinite(d.distance_m) for d in people), logs

@@ -278,13 +278,17 @@ def locate_with_floor(
     mount: Mount = AHEAD,
     inverse_depth: np.ndarray | None = None,
     config: FloorConfig = FloorConfig(),
+    fit: FloorFit | None = None,
 ) -> list[Detection]:
     """`geometry.locate`, with the frame's depth map made metric by its floor where it fits (the boxes' depth
     estimates then use it, not the boxes' own geometric fit), and the corridor's nearest class-less obstacle
-    appended. Without a map, or where the floor does not fit, exactly `geometry.locate`."""
-    fit = None if inverse_depth is None else fit_floor(inverse_depth, camera, geometry, mount, config)
+    appended. Without a map, or where the floor does not fit, exactly `geometry.locate`. `fit`: the floor's fit
+    of an earlier map, for a frame without a map of its own (depth every Nth frame: the boxes' inverse depth is
+    still that map's); no obstacle is looked for then."""
+    if fit is None and inverse_depth is not None:
+        fit = fit_floor(inverse_depth, camera, geometry, mount, config)
     located = locate_boxes(raw, camera, geometry, mount, depth=fit)
-    if fit is None:
+    if fit is None or inverse_depth is None:
         return located
     obstacle = corridor_obstacle(inverse_depth, fit, camera, geometry, mount, config, [d.box for d in located])
     return located if obstacle is None or not math.isfinite(obstacle.distance_m) else [*located, obstacle]

@@ -16,7 +16,10 @@ on /tf_static (core.geometry); a camera without either is said, and counted.
 Where the glasses track the wearer's hands (Aria Gen 2: /aria/hands, a
 PoseArray in the head frame), a person box that holds a tracked wrist or palm
 projected into the camera is the wearer's own hand and arm: published with
-wearer_body set and no distance (core.hands), never a hazard. A
+wearer_body set and no distance (core.hands), never a hazard. Where the depth
+weights are real, each depth map is made metric by the floor it sees, and the
+nearest thing standing in the walking corridor is an 'obstacle' detection
+(core.floor_depth). A
 GPU that runs out of memory makes the engine step down (FallbackEngine); a
 worker thread that died is started again. The node itself keeps running.
 """
@@ -278,9 +281,11 @@ class PerceptionNode(ManagedNode):
                 " bearing from a nominal field of view, no distance",
                 throttle_duration_sec=5.0,
             )
-        out = engine.process(pixels, want_depth_map=self.depth_pub.get_subscription_count() > 0)
+        # The map comes back where the floor makes it metric (trusted weights) or someone reads it.
+        trusted = self.models.depth_trusted
+        out = engine.process(pixels, want_depth_map=trusted or self.depth_pub.get_subscription_count() > 0)
         placed = self.placement.place(
-            out.detections, camera, guessed, msg.header.frame_id, stamp_ns(msg.header.stamp), self.models.depth_trusted
+            out.detections, camera, guessed, msg.header.frame_id, stamp_ns(msg.header.stamp), trusted, out.depth_map
         )
         if placed.nominal_mount:
             self.stats["nominal_mounting"] += 1

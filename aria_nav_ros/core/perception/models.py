@@ -112,7 +112,10 @@ def load_depth(spec: str, device: torch.device, half: bool, download: bool = Fal
     elif spec.endswith(".onnx"):
         if not Path(spec).is_file():
             raise ModelError(f"depth model {spec} not found")
-        return DepthModel(_OnnxDepth(spec, device), False, spec, True)
+        try:
+            return DepthModel(_OnnxDepth(spec, device), False, spec, True)
+        except Exception as error:  # onnxruntime's own (a damaged file, a newer IR version than it reads)
+            raise ModelError(f"depth model {spec} cannot be loaded: {str(error)[:300]}") from error
     else:
         try:
             from transformers import AutoModelForDepthEstimation

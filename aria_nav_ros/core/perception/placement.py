@@ -1,5 +1,6 @@
 """Where a detector's boxes are: from the camera's lens (CameraInfo), its mounting on the head (/tf_static), the
-head's height and tilt (live settings) and the wearer's tracked hands (Aria Gen 2).
+head's height and tilt (live settings), the wearer's tracked hands (Aria Gen 2) and, where a trusted depth model
+runs, the floor its map sees (core.floor_depth: metric depth, and the obstacle in the walking corridor).
 
 ROS-free: the node hands over what arrives (checked here first) and says what this reports: a camera without
 its lens model or mounting is guessed at, counted and said; a box whose distance is missing is said once per
@@ -17,7 +18,8 @@ import numpy as np
 from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import NOMINAL_HFOV_DEG, optical_frame
 from aria_nav_ros.core.detection import DISTANCE_UNKNOWN, Detection, RawDetection
-from aria_nav_ros.core.geometry import AHEAD, GeometryConfig, locate, why_no_distance
+from aria_nav_ros.core.floor_depth import FloorFit, fit_floor, locate_with_floor
+from aria_nav_ros.core.geometry import AHEAD, GeometryConfig, why_no_distance
 from aria_nav_ros.core.hands import Hands, in_image, mark_wearer_hands, nearest
 from aria_nav_ros.core.image import MAX_SIDE
 from aria_nav_ros.core.mounting import HEAD_FRAME, NOMINAL_ARIA, Mount
@@ -65,6 +67,9 @@ class Placement:
         # The device's hand tracking, newest last: looked up by a frame's stamp once its detections are out of the
         # model, by when the sample of the frame's time has come.
         self.hands: deque[Hands] = deque(maxlen=HAND_SAMPLES)
+        # The floor's fit of the last fresh depth map, and what it was fitted for (lens, mounting, head): the frames
+        # between depth runs (depth_every) sample that same map, so its fit still makes them metric.
+        self._floor: tuple[tuple, FloorFit | None] | None = None
         self._no_distance_said: set[str] = set()
 
     def set_geometry(self, name: str, value: object) -> str:
@@ -88,8 +93,10 @@ class Placement:
         frame_id: str,
         stamp_ns: int,
         depth_trusted: bool,
+        depth_map: np.ndarray | None = None,
     ) -> Placed:
-        """Distances and bearings of a frame's boxes; a guessed lens gives none (it could raise a false alarm)."""
+        """Distances and bearings of a frame's boxes; a guessed lens gives none (it could raise a false alarm).
+        `depth_map`: the depth model's relative inverse depth over the whole frame, when it ran on this frame."""
         geometry = self.geometry
         if not depth_trusted:
             raw = [replace(d, inverse_depth=math.nan) for d in raw]
@@ -97,7 +104,9 @@ class Placement:
         nominal = mount is None
         if nominal:
             mount = NOMINAL_ARIA.get(optical_frame(self.camera), AHEAD)
-        detections = locate(raw, camera, geometry, mount)
+        floor = self._floor_fit(depth_map, camera, mount, geometry) if depth_trusted and not guessed else None
+        fresh = depth_map if floor is not None and depth_map is not None else None  # (None: no fit to try again)
+        detections = locate_with_floor(raw, camera, geometry, mount, fresh, fit=floor)
         hands = nearest(list(self.hands), stamp_ns) if not guessed else None
         marked = 0
         if hands is not None:  # (a guessed lens could put a hand on someone else: then the geometry alone judges)
@@ -107,7 +116,8 @@ class Placement:
             )
             marked = sum(d.wearer_body for d in detections) - before
         said = []
-        for det, located in zip(raw, detections, strict=True):
+        # Not strict: an obstacle the depth map found follows the boxes (and has a distance).
+        for det, located in zip(raw, detections, strict=False):
             if math.isnan(located.distance_m):
                 why = why_no_distance(det, camera, geometry, located.wearer_body)
                 if why not in self._no_distance_said:
@@ -126,3 +136,13 @@ class Placement:
                 for d in detections
             ]
         return Placed(detections, nominal, marked, said)
+
+    def _floor_fit(
+        self, depth_map: np.ndarray | None, camera: CameraModel, mount: Mount, geometry: GeometryConfig
+    ) -> FloorFit | None:
+        """The floor's fit of this frame's map, or of the last map fitted for the same lens, mounting and head."""
+        key = (camera, mount.rotation.tobytes(), mount.translation, geometry.eye_height_m, geometry.pitch_deg)
+        if depth_map is not None:
+            self._floor = (key, fit_floor(depth_map, camera, geometry, mount))
+        kept = self._floor
+        return kept[1] if kept is not None and kept[0] == key else None
