@@ -44,7 +44,6 @@ The end of a replay, or a replay that fails, is told on /aria_nav/events.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import deque
@@ -100,7 +99,7 @@ from aria_nav_ros.core.sources.runner import SourceRunner
 from aria_nav_ros.core.sources.stereo import PairedDepth, StereoDepth, rectified_view
 from aria_nav_ros.core.timebase import DeviceClock, stamp_ns
 from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
-from aria_nav_ros.graph.protocol import EXIT_SOURCE, READY_FD_ENV
+from aria_nav_ros.graph.protocol import EXIT_SOURCE, FAILED, READY, tell_launcher
 from aria_nav_ros.msg import DetectionArray, SystemEvent
 from aria_nav_ros.ros import handover
 from aria_nav_ros.ros.camera_info import camera_info
@@ -280,7 +279,7 @@ class AriaDriver(ManagedNode):
         while not runner.opened.wait(0.05):
             if runner.ended.is_set():  # it could not open: _source_ended says why (and exits) from the timer
                 return
-        self._tell_launcher("ready")
+        tell_launcher(READY)
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.active = True
@@ -363,17 +362,6 @@ class AriaDriver(ManagedNode):
                 missing.append(camera)
         return missing
 
-    def _tell_launcher(self, line: str) -> None:
-        """One line on the launcher's pipe, if it gave one: "ready" or "failed: <why>" (the first said, once)."""
-        fd = os.environ.pop(READY_FD_ENV, None)
-        if fd is None:
-            return
-        try:
-            os.write(int(fd), (line + "\n").encode())
-            os.close(int(fd))
-        except (OSError, ValueError):
-            pass  # the launcher is gone or gave a bad descriptor: nothing to tell
-
     def _watch_source(self) -> None:
         runner = self.runner
         if runner is None:
@@ -450,7 +438,7 @@ class AriaDriver(ManagedNode):
 
     def _source_ended(self, failure: str, opened: bool) -> None:
         if failure and not opened:  # the runner has logged why
-            self._tell_launcher(f"failed: {failure}")
+            tell_launcher(f"{FAILED}{failure}")
             if self.exit_on_open_failure:
                 self._finish(EXIT_SOURCE)
             return

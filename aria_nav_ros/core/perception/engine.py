@@ -18,6 +18,7 @@ import contextlib
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -204,13 +205,7 @@ class PerceptionEngine:
             graph.replay()
         else:
             with torch.inference_mode():
-                try:
-                    self._body(pipe, run_depth)
-                except Exception as error:
-                    if not self.compiled or out_of_memory(error):
-                        raise
-                    self._uncompile(error)
-                    self._body(pipe, run_depth)
+                self._eager_if_compile_fails(lambda: self._body(pipe, run_depth))
         pipe.events[2].record(main)
         pipe.host_out.copy_(pipe.out, non_blocking=True)  # the one copy back
         pipe.events[3].record(main)
@@ -265,13 +260,7 @@ class PerceptionEngine:
         side = torch.cuda.Stream(self.device)
         side.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(side), torch.inference_mode():
-            try:
-                self._warm_up(pipe, run_depth)
-            except Exception as error:
-                if not self.compiled or out_of_memory(error):
-                    raise
-                self._uncompile(error)
-                self._warm_up(pipe, run_depth)
+            self._eager_if_compile_fails(lambda: self._warm_up(pipe, run_depth))
         torch.cuda.current_stream(self.device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         # thread_local: work of this process's other threads outside the GPU turn (none is meant to be) cannot
@@ -288,6 +277,16 @@ class PerceptionEngine:
     def _warm_up(self, pipe: _Pipeline, run_depth: bool) -> None:
         for _ in range(3):  # lazy inits, autotuning and compilation stay out of the graph
             self._body(pipe, run_depth)
+
+    def _eager_if_compile_fails(self, step: Callable[[], None]) -> None:
+        """`step`, and again with the eager modules if compiling the models (at their first call) failed."""
+        try:
+            step()
+        except Exception as error:
+            if not self.compiled or out_of_memory(error):
+                raise
+            self._uncompile(error)
+            step()
 
     def _uncompile(self, error: Exception) -> None:
         """torch.compile failed (no Triton, an unsupported operation): the eager modules from now on."""
