@@ -78,7 +78,7 @@ def test_on_the_real_gen2_recording_the_vio_says_walking_where_the_step_rule_doe
     from aria_nav_ros.core.sources.motion import Motion
     from aria_nav_ros.ros.odometry import motion_messages
 
-    imu_only, both = MotionState(1.0, 0.6), MotionState(1.0, 0.6)
+    imu_only, both = MotionState(1.0, 0.6, 0.25), MotionState(1.0, 0.6, 0.25)
     horizontal = []
     for item in open_source(SourceSettings(kind="vrs", path=str(GEN2_VRS))).items():
         if isinstance(item, ImuSample):

@@ -130,8 +130,6 @@ class Navigation(ManagedNode):
         rules = rule_parameters(str(v["config"]))
         self.config = NavigationConfig.from_flat(declare(self, rules))
         self.policy = NavigationPolicy(self.config, language)
-        # The policy makes its walking state from motion's two numbers; the measured speed's threshold is set here.
-        self.policy.motion.walking_speed = float(self.config["motion"]["walking_speed"])
         self.cameras = cameras
         self.started = False  # the policy's clock starts at the first tick with a time (sim time may lag)
         self.refusals = Refusals(self.get_logger())

@@ -26,9 +26,12 @@ NUMBERS = (
     "motion.window", "motion.walking_accel_std", "motion.walking_speed", "motion.standing_info_cooldown_factor",
     "camera_timeout", "camera_back_after", "watchdog_timeout", "start_timeout", "tiers.default.critical",
     "tiers.default.warning", "tiers.default.info", "time_to_contact.default.critical",
-    "time_to_contact.default.warning", "time_to_contact.default.range_m",
+    "time_to_contact.default.warning", "time_to_contact.default.range_m", "tracking.cross_camera_bearing_deg",
+    "tracking.cross_camera_within_s", "camera_failure_hold_s",
 )  # fmt: skip
-MAPPINGS = ("class_priority", "tiers", "time_to_contact", "earcon", "habituation", "close_range", "liveness")
+BOOLS = ("announce_unlisted_classes", "say_recording_ended", "habituation.group", "close_range.scale_ttc")
+MAPPINGS = ("class_priority", "hazard_aliases", "tiers", "time_to_contact", "earcon", "habituation", "close_range",
+            "liveness")  # fmt: skip
 KEY = re.compile(r"^( *)([^#:\s][^#:]*):")  # a mapping key in block style (`  per_object: 3.0`)
 
 
@@ -55,6 +58,9 @@ def check(data: Any) -> list[str]:
         v = value(key)
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             problems.append(f"{key} must be a number (it is {v!r})")
+    problems += [
+        f"{key} must be true or false (it is {value(key)!r})" for key in BOOLS if not isinstance(value(key), bool)
+    ]
     return problems
 
 
@@ -104,7 +110,7 @@ class NavigationConfig:
         return NavigationConfig(raw)
 
     def canonical(self, class_name: str) -> str:
-        return self.raw.get("hazard_aliases", {}).get(class_name, class_name)
+        return self.raw["hazard_aliases"].get(class_name, class_name)
 
     def is_hazard(self, class_name: str) -> bool:
         """Said to the wearer: a class in `class_priority`, or any class with `announce_unlisted_classes`; and what
@@ -112,7 +118,7 @@ class NavigationConfig:
         name = self.canonical(class_name)
         if name == OBSTACLE:
             return self.priority(name) > 0
-        return name in self.raw["class_priority"] or bool(self.raw.get("announce_unlisted_classes", False))
+        return name in self.raw["class_priority"] or bool(self.raw["announce_unlisted_classes"])
 
     def priority(self, class_name: str) -> float:
         name = self.canonical(class_name)

@@ -11,10 +11,6 @@ from __future__ import annotations
 import math
 from collections import deque
 
-# Mean horizontal head speed (m/s) over the window above which the wearer walks. A standing wearer's head sways
-# at a few cm/s; the slowest walking (a blind wearer feeling the way) is about 0.4 m/s; the real Gen 2 recording
-# walks at 0.3-1.0 m/s.
-WALKING_SPEED = 0.25
 VELOCITY_S = 0.1  # the velocity for a bearing is the mean over this much of the newest samples (Gen 2: 800 Hz)
 
 
@@ -37,7 +33,7 @@ def level_velocity(
 
 
 class MotionState:
-    def __init__(self, window_s: float, walking_std: float, walking_speed: float = WALKING_SPEED) -> None:
+    def __init__(self, window_s: float, walking_std: float, walking_speed: float) -> None:
         self.window_s = window_s
         self.walking_std = walking_std
         self.walking_speed = walking_speed

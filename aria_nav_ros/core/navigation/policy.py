@@ -233,11 +233,11 @@ class NavigationPolicy:
             tracking["max_distance_jump_ratio"],
             tracking["forget_after"],
             float(self.habituation["remember_s"]),
-            float(tracking.get("cross_camera_bearing_deg", math.inf)),
-            float(tracking.get("cross_camera_within_s", 0.0)),
+            float(tracking["cross_camera_bearing_deg"]),
+            float(tracking["cross_camera_within_s"]),
         )
         motion = config["motion"]
-        self.motion = MotionState(motion["window"], motion["walking_accel_std"])
+        self.motion = MotionState(motion["window"], motion["walking_accel_std"], motion["walking_speed"])
         pace = config["liveness"]
         self.pace = Pace(
             float(pace["factor"]), float(pace["ceiling"]), int(pace["window"]), float(pace["learn_s"]),
@@ -299,7 +299,7 @@ class NavigationPolicy:
             return []
         if event in ("recording_ended", "source_failed"):
             self.source_ended = True
-            if event == "recording_ended" and not self.config.raw.get("say_recording_ended", True):
+            if event == "recording_ended" and not self.config["say_recording_ended"]:
                 return []
         if event == "camera_recovered":
             if self.failures.pop(camera, None) is not None:
@@ -336,7 +336,7 @@ class NavigationPolicy:
 
     def tick(self, now: float) -> list[Cue]:
         """Called regularly (say 10 Hz) with the arrival clock: notices silence."""
-        hold = float(self.config.raw.get("camera_failure_hold_s", 0.0))
+        hold = float(self.config["camera_failure_hold_s"])
         failed = sorted(c for c, when in self.failures.items() if now - when >= hold)
         for camera in failed:
             del self.failures[camera]
