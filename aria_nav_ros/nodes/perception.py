@@ -91,8 +91,8 @@ PARAMETERS = (
     Param("imgsz", 640, "YOLO input side (pixels)", low=32, high=2048),
     Param("depth_size", 518, "depth model input side (pixels)", low=28, high=2048),
     Param("depth_every", 1, "depth on every Nth frame (its map is reused between)", live=True, low=1, high=100),
-    Param("conf", 0.25, "detection threshold", live=True, low=0.01, high=1.0),
-    Param("iou", 0.45, "overlap above which boxes are suppressed", live=True, low=0.05, high=1.0),
+    Param("conf", EngineConfig.conf, "detection threshold", live=True, low=0.01, high=1.0),
+    Param("iou", EngineConfig.iou, "overlap above which boxes are suppressed", live=True, low=0.05, high=1.0),
     Param("classes", [""], "class names to keep (['']: all)", live=True),
     Param("detect_rate", 0.0, "at most this many detections a second, other frames skipped on arrival (0: as many "
           "as the detector manages; on a CPU, a detector that is always busy makes every frame wait)",
