@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aria_nav_ros.core.detection import DISTANCE_CLASS_SIZE, Detection
+from aria_nav_ros.core.detection import DISTANCE_CLASS_SIZE, OBSTACLE, Detection
 from aria_nav_ros.core.navigation.config import NavigationConfig
 from aria_nav_ros.core.navigation.policy import (
     CRITICAL,
@@ -247,3 +247,26 @@ def test_an_older_or_mistyped_config_cannot_start_and_names_the_key(tmp_path: Pa
         NavigationConfig.load(path)
     assert "cooldown.per_object must be a number" in str(error.value)
     assert "tracking.speed_min_span_s must be a number (it is None)" in str(error.value)
+
+
+def test_an_obstacle_nears_at_the_wearers_measured_speed_from_its_first_frame() -> None:
+    """Gen 2's VIO says how fast the wearer walks: a still obstacle's time to contact is known at once, where the
+    distance's own speed needs its span of frames; a person (who may walk ahead at the same pace) is not judged by
+    the wearer's speed."""
+
+    def first_warning(name: str, vio_speed: float | None, distance) -> float | None:
+        policy = NavigationPolicy(CONFIG, "en")
+        t = 0.0
+        while t < 2.0:
+            if vio_speed is not None:
+                policy.motion.add_velocity(t, vio_speed, 0.0)
+            said = policy.on_detections(t, "rgb", [det(name, distance(t), 0.0)])
+            if [c for c in said if c.kind == KIND_HAZARD and c.urgency >= WARNING]:
+                return round(t, 1)
+            t += STEP
+        return None
+
+    walking_up = lambda t: 5.0 - 2.0 * t  # noqa: E731 - at 2 m/s towards a wall 5 m ahead: 2.5 s to contact
+    assert first_warning(OBSTACLE, 2.0, walking_up) == 0.0
+    assert first_warning(OBSTACLE, None, walking_up) >= 0.5  # the distance's speed needs speed_min_span_s
+    assert first_warning("person", 2.0, lambda t: 5.0) is None  # followed at the same pace: never nearer

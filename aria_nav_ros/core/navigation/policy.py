@@ -65,7 +65,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, replace
 
-from aria_nav_ros.core.detection import Detection
+from aria_nav_ros.core.detection import OBSTACLE, Detection
 from aria_nav_ros.core.navigation.config import TIERS, NavigationConfig
 from aria_nav_ros.core.navigation.motion import MotionState
 from aria_nav_ros.core.navigation.phrases import check_language, group_text, hazard_text, system_text
@@ -585,6 +585,11 @@ class NavigationPolicy:
         if d > limits["range_m"]:
             return -1
         speed = track.approach_speed(tracking["speed_window"], float(tracking["speed_min_span_s"]))
+        closing = self.motion.closing_speed(track.bearing_deg) if track.class_name == OBSTACLE else None
+        if closing is not None:
+            # What stands on the floor does not move: where the glasses measure the wearer's velocity (Gen 2's
+            # VIO), that is how fast it nears, from its first frame, not once its distance has changed for a while.
+            speed = closing
         ttc = d / speed if speed > 0.3 and math.isfinite(d) else math.inf
         # A box's growth only near (or with no measurement): a small far box's jitter looks like growth, and far
         # away the distance's own speed says it.

@@ -46,7 +46,8 @@ def table(config: NavigationConfig) -> str:
             f"{_n(person['critical'])} m, vehicles {_n(car['info'])} / {_n(car['warning'])} / {_n(car['critical'])} m) "
             f"or time to contact ({_n(ttc['warning'])} / {_n(ttc['critical'])} s, vehicles {_n(ttc_car['warning'])} / "
             f"{_n(ttc_car['critical'])} s) within {_n(ttc['range_m'])} m (vehicles {_n(ttc_car['range_m'])} m), "
-            "from the distance's speed or, on a collision course (its bearing holds), from the box's growth "
+            "from the distance's speed (an obstacle's: the wearer's measured velocity towards it, where the glasses "
+            "measure it) or, on a collision course (its bearing holds), from the box's growth "
             f"(size / growth rate over {_n(close['scale_window_s'])} s, within {_n(close['scale_range_m'])} m): "
             "also without a measured distance",
             f"a tier is left {_n(config['hysteresis_m'])} m beyond its line",
