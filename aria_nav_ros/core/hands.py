@@ -94,6 +94,6 @@ def mark_wearer_hands(
         )
         if holds and aliases.get(det.class_name, det.class_name) in classes and not det.wearer_body:
             det = replace(det, wearer_body=True, distance_m=float("nan"), distance_source=DISTANCE_UNKNOWN)
-            det = replace(det, distance_is_bound=False)
+            det = replace(det, distance_is_bound=False, distance_spread_m=float("nan"), distance_sources=0)
         marked.append(det)
     return marked
