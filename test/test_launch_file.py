@@ -9,6 +9,8 @@ applied, as rcl applies them.
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
 import os
 import re
@@ -221,3 +223,14 @@ def test_one_decision_after_a_process_exits() -> None:
     # A process that is not restarted (the recorder) is said and counted; the graph goes on.
     recorder = after_exit(replay["recorder"], 1, 60.0)
     assert (recorder.action, recorder.code) == (NOTHING, 1) and "not restarted" in recorder.line
+
+
+@pytest.mark.parametrize("script", sorted(path.name for path in (HERE.parent / "bin").iterdir()))
+def test_every_installed_executable_imports_what_it_runs(script: str) -> None:
+    """`ros2 run` and the launch file start bin/'s scripts, which the launcher (python -m) never runs: each
+    name they import must exist (a module moved without them made every node of `ros2 launch` fail at start)."""
+    tree = ast.parse((HERE.parent / "bin" / script).read_text())
+    imported = [(n.module, a.name) for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names]
+    assert imported, f"bin/{script} imports nothing from the package"
+    for module, name in imported:
+        assert hasattr(importlib.import_module(module), name), f"bin/{script}: {module}.{name} does not exist"
