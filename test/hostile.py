@@ -104,7 +104,7 @@ def _detection(rng: random.Random) -> Detection:
     elif kind == 3:
         d.class_name = rng.choice(["", "x" * 10_000, "car\x07truck", "\n\t"])
     elif kind == 4:
-        d.distance_source = rng.choice([6, 200, 255])  # 4 and 5 are issue 28's bounds
+        d.distance_source = rng.choice([7, 200, 255])  # 4 and 5 are issue 28's bounds, 6 Gen 2's stereo
     elif kind == 5:
         d.x_min = rng.choice([NAN, INF])
     elif kind == 6:
@@ -197,3 +197,24 @@ def hostile_cue(rng: random.Random, i: int) -> NavigationCue:
     """For the recorder, which keeps whatever arrives: absurd but well-formed CDR."""
     return NavigationCue(kind=rng.randint(0, 255), urgency=255, class_name="c" * rng.randint(0, 10_000), distance_m=NAN,
                          bearing_deg=INF, cameras=["?"] * rng.randint(0, 500), track_id=-(2**31))  # fmt: skip
+
+
+def hostile_stereo_depth(rng: random.Random, i: int, stamp: Time) -> tuple[Image, bool]:
+    """For rgb_perception's stereo depth (aria/stereo/depth, 480x400 by its camera_info): another encoding or size,
+    a data length that is not its layout's (refused), or the right kind filled with NaN, infinities and negative
+    depths (taken: unmatched pixels; none is a measurement). Returns the message and whether it must be refused."""
+    msg = Image()
+    msg.header.stamp, msg.header.frame_id = stamp, "aria_stereo_optical"
+    w, h = 480, 400
+    kind = rng.randrange(4)
+    if kind == 1:
+        w, h = rng.choice([(640, 480), (17, 3)])
+    msg.encoding, msg.width, msg.height, msg.step = "32FC1", w, h, w * 4
+    values = array.array("f", [rng.choice([NAN, INF, -INF, -1.0, 0.0]) for _ in range(w * h)])
+    data = bytes(values)
+    if kind == 0:
+        msg.encoding = rng.choice(["16UC1", "mono8", "32FC3", ""])
+    elif kind == 2:
+        data = data[: -rng.randint(1, 999)]
+    msg.data = data
+    return msg, kind != 3

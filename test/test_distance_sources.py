@@ -9,6 +9,7 @@ from aria_nav_ros.core.detection import (
     DISTANCE_CLASS_SIZE,
     DISTANCE_GROUND_EDGE,
     DISTANCE_GROUND_PLANE,
+    DISTANCE_STEREO,
     Detection,
     detection_problem,
     source_bits,
@@ -66,3 +67,19 @@ def test_impossible_spreads_and_sources_are_refused() -> None:
 def test_rviz_label_says_how_far_and_how_sure() -> None:
     assert spread_label(MEASURED) == "3.2 +- 0.2 m"
     assert spread_label(BOUND) == "< 1.5 m"
+
+
+def test_stereo_is_a_source_of_its_own_in_the_message_and_its_bit_is_accepted() -> None:
+    """Gen 2's front pair (DISTANCE_STEREO): the message's constant is the core's, and a detection measured by it
+    goes through the message both ways and is accepted where it arrives."""
+    from dataclasses import replace
+
+    assert DetectionMsg.DISTANCE_STEREO == DISTANCE_STEREO == 6
+    stereo = replace(
+        MEASURED,
+        distance_source=DISTANCE_STEREO,
+        distance_sources=source_bits(DISTANCE_CLASS_SIZE, DISTANCE_STEREO),
+    )
+    msg = detection_msg(stereo)
+    assert msg.distance_sources == 0b1000010 and detection_from_msg(msg) == stereo
+    assert detection_problem(stereo) == ""

@@ -28,11 +28,13 @@ from hostile import (
     hostile_image,
     hostile_imu,
     hostile_odometry,
+    hostile_stereo_depth,
 )
 from nav_msgs.msg import Odometry
 from processes import NodeProcess, node_command
 from rosbags.rosbag2 import Reader
 from sensor_msgs.msg import CameraInfo, Image, Imu
+from std_msgs.msg import Header
 
 from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import (
@@ -41,6 +43,8 @@ from aria_nav_ros.core.cameras import (
     HANDS_TOPIC,
     IMU_TOPIC,
     ODOMETRY_TOPIC,
+    STEREO,
+    STEREO_DEPTH_TOPIC,
     camera_info_topic,
     detections_topic,
     image_topic,
@@ -90,6 +94,9 @@ def test_hostile_messages_are_refused_logged_and_survived(listener, ros_env, tmp
     pub[CUES_TOPIC] = node.create_publisher(NavigationCue, CUES_TOPIC, RESULT_QOS)
     pub[ODOMETRY_TOPIC] = node.create_publisher(Odometry, ODOMETRY_TOPIC, ODOMETRY_QOS)
     pub[HANDS_TOPIC] = node.create_publisher(PoseArray, HANDS_TOPIC, HANDS_QOS)
+    pub[STEREO_DEPTH_TOPIC] = node.create_publisher(Image, STEREO_DEPTH_TOPIC, SENSOR_QOS)
+    pub[camera_info_topic(STEREO)] = node.create_publisher(CameraInfo, camera_info_topic(STEREO), SENSOR_QOS)
+    stereo_view = CameraModel(480, 400, 180.0, 180.0, 239.5, 199.5)  # Gen 2's rectified front view
     diagnostics: dict[str, dict[str, str]] = {}
     node.create_subscription(
         DiagnosticArray,
@@ -128,7 +135,7 @@ def test_hostile_messages_are_refused_logged_and_survived(listener, ros_env, tmp
         pub[IMU_TOPIC].publish(imu)
 
     sent = {"image": {c: 0 for c in CAMERAS}, "camera_info": {c: 0 for c in CAMERAS}, "detections": 0,
-            "detection": 0, "imu": 0, "cue": 0, "odometry": 0, "hands": 0}  # fmt: skip
+            "detection": 0, "imu": 0, "cue": 0, "odometry": 0, "hands": 0, "stereo_depth": 0}  # fmt: skip
     try:
         # Ready: the detectors have loaded their model (and subscribe), navigation listens.
         for name in DETECTORS.values():
@@ -161,6 +168,11 @@ def test_hostile_messages_are_refused_logged_and_survived(listener, ros_env, tmp
             sent["odometry"] += 1
             pub[HANDS_TOPIC].publish(hostile_hands(rng, i, now_msg))
             sent["hands"] += 1
+            view_header = Header(stamp=now_msg, frame_id="aria_stereo_optical")
+            pub[camera_info_topic(STEREO)].publish(camera_info(stereo_view, view_header))
+            depth, refused = hostile_stereo_depth(rng, i, now_msg)
+            pub[STEREO_DEPTH_TOPIC].publish(depth)
+            sent["stereo_depth"] += refused
             if i % 2 == 0:
                 send_valid(now_msg)
             spin(max(0.0, round_end - time.monotonic()))
@@ -200,6 +212,10 @@ def test_hostile_messages_are_refused_logged_and_survived(listener, ros_env, tmp
         # The wearer's hands (best effort: those that arrived), refused before any box could be marked with them.
         assert 0 < int(counts["refused_hands"]) <= sent["hands"] and int(counts["wearer_hands"]) == 0, counts
         assert "refused hands:" in logs[name]
+    # Gen 2's stereo depth of another encoding or size than its camera_info: refused; NaN-filled: taken, harmless.
+    counts = diagnostics["rgb_perception"]
+    assert 0 < int(counts["refused_stereo_depth"]) <= sent["stereo_depth"], (counts, sent)
+    assert "refused stereo_depth:" in logs["rgb_perception"]
 
     # Navigation: over reliable DDS every refusal is counted exactly; IMU (best effort): those that arrived.
     counts = diagnostics["navigation"]

@@ -16,9 +16,11 @@ DISTANCE_GROUND_EDGE = 4
 # The box spans an angle no object of its class could fill from farther: it is at most that far (an upper
 # bound, distance_is_bound): a person filling most of the view is within reach.
 DISTANCE_CLASS_WIDTH = 5
+# Metric depth from Aria Gen 2's front stereo pair (/aria/stereo/depth), in the box's lower middle: a measurement.
+DISTANCE_STEREO = 6
 DISTANCE_SOURCES = (
     DISTANCE_UNKNOWN, DISTANCE_CLASS_SIZE, DISTANCE_GROUND_PLANE, DISTANCE_DEPTH, DISTANCE_GROUND_EDGE,
-    DISTANCE_CLASS_WIDTH,
+    DISTANCE_CLASS_WIDTH, DISTANCE_STEREO,
 )  # fmt: skip
 
 ALL_SOURCES = sum(1 << s for s in DISTANCE_SOURCES if s != DISTANCE_UNKNOWN)  # distance_sources' valid bits

@@ -39,7 +39,16 @@ from aria_nav_ros.core.detection import (
     RawDetection,
     source_bits,
 )
-from aria_nav_ros.core.geometry import AHEAD, DepthFit, GeometryConfig, bearing_deg, cut_edges, head_rays, view_share
+from aria_nav_ros.core.geometry import (
+    AHEAD,
+    DepthFit,
+    Estimate,
+    GeometryConfig,
+    bearing_deg,
+    cut_edges,
+    head_rays,
+    view_share,
+)
 from aria_nav_ros.core.geometry import locate as locate_boxes
 from aria_nav_ros.core.mounting import Mount
 
@@ -279,15 +288,16 @@ def locate_with_floor(
     inverse_depth: np.ndarray | None = None,
     config: FloorConfig = FloorConfig(),
     fit: FloorFit | None = None,
+    more: Sequence[Estimate | None] = (),
 ) -> list[Detection]:
     """`geometry.locate`, with the frame's depth map made metric by its floor where it fits (the boxes' depth
     estimates then use it, not the boxes' own geometric fit), and the corridor's nearest class-less obstacle
     appended. Without a map, or where the floor does not fit, exactly `geometry.locate`. `fit`: the floor's fit
     of an earlier map, for a frame without a map of its own (depth every Nth frame: the boxes' inverse depth is
-    still that map's); no obstacle is looked for then."""
+    still that map's); no obstacle is looked for then. `more`: `geometry.locate`'s."""
     if fit is None and inverse_depth is not None:
         fit = fit_floor(inverse_depth, camera, geometry, mount, config)
-    located = locate_boxes(raw, camera, geometry, mount, depth=fit)
+    located = locate_boxes(raw, camera, geometry, mount, depth=fit, more=more)
     if fit is None or inverse_depth is None:
         return located
     obstacle = corridor_obstacle(inverse_depth, fit, camera, geometry, mount, config, [d.box for d in located])

@@ -11,7 +11,10 @@ tilt (`pitch_deg`). All estimates are horizontal distances from the head:
   e below the horizon meets it at eye_height / tan(-e);
 - depth: Depth Anything's relative inverse depth, turned into metres by the
   scale that best fits the geometric estimates of the same frame (median of
-  the per-object ratios), so every box, also the cut ones, gets a distance.
+  the per-object ratios), or by the floor it sees (core.floor_depth), so
+  every box, also the cut ones, gets a distance;
+- stereo (Aria Gen 2): the front pair's metric depth in the box's lower
+  middle (core.perception.stereo_range), handed in per box (`more`).
 - ground edge (a bound): a box that reaches the image's lower edge has its foot
   below the frame, so the object is nearer than where the lowest visible ray
   under the box meets the ground: the farthest of those points is an upper
@@ -33,7 +36,8 @@ Each estimate comes with its spread (one standard deviation, in metres):
 - ground point: the head's tilt, known to `pitch_spread_deg` (d^2 / h per
   radian: good near, poor far), and the eye height to `eye_height_spread_m`;
 - depth: the scale fit's own spread (the boxes' ratios disagree), at least
-  `depth_spread` of the distance.
+  `depth_spread` of the distance;
+- stereo: the matcher's, growing with the square of the distance.
 The measurements are combined by their inverse variances (`fuse`); the bounds
 hold the result: one beyond the ground edge's bound is that bound (the ground
 contradicts it), and a box with no measurement takes the tighter bound. The
@@ -59,6 +63,7 @@ from aria_nav_ros.core.detection import (
     DISTANCE_DEPTH,
     DISTANCE_GROUND_EDGE,
     DISTANCE_GROUND_PLANE,
+    DISTANCE_STEREO,
     DISTANCE_UNKNOWN,
     EDGE_BOTTOM,
     EDGE_LEFT,
@@ -189,10 +194,15 @@ def head_rays(
     pixels: Sequence[Sequence[float]], camera: CameraModel, mount: Mount, pitch_deg: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where the camera is and the rays through `pixels`, in the level head frame (x forward, y left, z up)."""
-    p = math.radians(pitch_deg)  # the head tilted down: the camera and every ray turn down with it
-    tilt = np.array([[math.cos(p), 0.0, math.sin(p)], [0.0, 1.0, 0.0], [-math.sin(p), 0.0, math.cos(p)]])
+    turn = tilt(pitch_deg)
     rays = mount.in_head(camera.unproject(np.asarray(pixels, dtype=np.float64)))
-    return tilt @ np.asarray(mount.translation), rays @ tilt.T
+    return turn @ np.asarray(mount.translation), rays @ turn.T
+
+
+def tilt(pitch_deg: float) -> np.ndarray:
+    """The head frame to the level head frame: the head tilted down turns the cameras and every ray down."""
+    p = math.radians(pitch_deg)
+    return np.array([[math.cos(p), 0.0, math.sin(p)], [0.0, 1.0, 0.0], [-math.sin(p), 0.0, math.cos(p)]])
 
 
 def rise(ray: np.ndarray) -> float:
@@ -301,9 +311,13 @@ def locate(
     config: GeometryConfig,
     mount: Mount = AHEAD,
     depth: DepthFit | None = None,
+    more: Sequence[Estimate | None] = (),
 ) -> list[Detection]:
     """Distances (or bounds) and bearings for one frame's detections. `depth`: the depth map's metric fit when
-    known from elsewhere (the floor: core.floor_depth); else fitted on the boxes' own geometric distances."""
+    known from elsewhere (the floor: core.floor_depth); else fitted on the boxes' own geometric distances.
+    `more`: one more measurement per box from outside the image (stereo depth), None where there is none; empty:
+    none for any box."""
+    more = list(more) or [None] * len(raw)
     geometric: list[list[Estimate]] = []  # each box's measurements (horizontal metres from the camera)
     preferences: list[tuple[int, ...]] = []  # each box's order of trust, where its measurements disagree
     bounds: list[tuple[float, float]] = []  # each box's ground-edge and class-width bounds (NaN: none)
@@ -320,7 +334,7 @@ def locate(
         pixels += [(float(c), camera.height - 1.0) for c in np.linspace(left, max(left, right), columns)]
     per_box = 5 + columns
     origin, rays = head_rays(pixels, camera, mount, config.pitch_deg) if raw else (None, np.zeros((0, 3)))
-    for det, box_rays in zip(raw, rays.reshape(-1, per_box, 3), strict=True):
+    for det, box_rays, extra in zip(raw, rays.reshape(-1, per_box, 3), more, strict=True):
         top, bottom, centre, edge = box_rays[0], box_rays[1], box_rays[2], box_rays[5:]
         centres.append(centre)
         name = config.class_aliases.get(det.class_name, det.class_name)
@@ -354,10 +368,15 @@ def locate(
             measurements.append(Estimate(DISTANCE_CLASS_SIZE, size, spread * size))
         if not math.isnan(ground):
             measurements.append(Estimate(DISTANCE_GROUND_PLANE, ground, ground_spread(ground, camera_height, config)))
+        if extra is not None:
+            measurements.append(extra)
         geometric.append([m for m in measurements if m.distance_m <= config.max_distance_m])
-        # People have well known heights; the ground point is better for the rest (where the two disagree).
+        # People have well known heights; the ground point is better for the rest (where the two disagree). Stereo
+        # comes last there: its box region may see past the object (between a walker's legs) to what is behind.
         preferences.append(
-            (DISTANCE_CLASS_SIZE, DISTANCE_GROUND_PLANE) if name == "person" else (DISTANCE_GROUND_PLANE,)
+            (DISTANCE_CLASS_SIZE, DISTANCE_GROUND_PLANE, DISTANCE_STEREO)
+            if name == "person"
+            else (DISTANCE_GROUND_PLANE, DISTANCE_STEREO)
         )
     # The depth map's scale, from the boxes measured by geometry (bounds are no measurements).
     measured = [fuse(m, prefer).distance_m for m, prefer in zip(geometric, preferences, strict=True)]

@@ -1,6 +1,7 @@
 """What a detector node takes in: frames (raw over DDS, handed over by a driver in this process, or JPEG), and
-what places its boxes (CameraInfo, /tf_static, the wearer's hands). Each is refused on arrival when malformed,
-counted and logged (Refusals), so that a broken message never takes the slot of a good one."""
+what places its boxes (CameraInfo, /tf_static, the wearer's hands; for the RGB camera, Gen 2's stereo depth). Each
+is refused on arrival when malformed, counted and logged (Refusals), so that a broken message never takes the slot
+of a good one."""
 
 from __future__ import annotations
 
@@ -15,13 +16,23 @@ from rclpy.publisher import Publisher
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from tf2_msgs.msg import TFMessage
 
-from aria_nav_ros.core.cameras import HANDS_TOPIC, TF_STATIC_TOPIC, camera_info_topic, compressed_topic, image_topic
+from aria_nav_ros.core.cameras import (
+    HANDS_TOPIC,
+    RGB,
+    STEREO,
+    STEREO_DEPTH_TOPIC,
+    TF_STATIC_TOPIC,
+    camera_info_topic,
+    compressed_topic,
+    image_topic,
+)
 from aria_nav_ros.core.hands import Hands
 from aria_nav_ros.core.image import ImageFormatError, ImageLayout, check_frame
 from aria_nav_ros.core.jpeg import JpegError
 from aria_nav_ros.core.mounting import mounts_from_transforms
 from aria_nav_ros.core.perception.engine import gpu_turn
-from aria_nav_ros.core.perception.placement import Placement, hands_problem, intrinsics_problem
+from aria_nav_ros.core.perception.placement import Placement, hands_problem, intrinsics_problem, stereo_depth_problem
+from aria_nav_ros.core.perception.stereo_range import StereoFrame
 from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.core.trace import TraceLog, now_ns
 from aria_nav_ros.ros import handover
@@ -59,6 +70,9 @@ class PlacementFeed:
         # (ros/handover.py); else it comes over DDS.
         if not handover.provided(node.resolve_topic_name(camera_info_topic(camera))):
             node.create_subscription(CameraInfo, camera_info_topic(camera), self.on_info, SENSOR_QOS)
+        if camera == RGB:  # Gen 2's front pair sees most of the RGB view (only Gen 2 drivers publish these)
+            node.create_subscription(CameraInfo, camera_info_topic(STEREO), self._on_stereo_info, SENSOR_QOS)
+            node.create_subscription(Image, STEREO_DEPTH_TOPIC, self._on_stereo_depth, SENSOR_QOS)
 
     def on_info(self, msg: CameraInfo) -> None:
         refused = intrinsics_problem(msg.k, msg.d, msg.width, msg.height)
@@ -69,6 +83,32 @@ class PlacementFeed:
             except ValueError as error:
                 refused = str(error)
         self.refusals.refuse("camera_info", f"{self.camera}: {refused}")
+
+    def _on_stereo_info(self, msg: CameraInfo) -> None:
+        refused = intrinsics_problem(msg.k, msg.d, msg.width, msg.height)
+        if not refused:
+            try:
+                self.placement.stereo_model = camera_model_of(msg)
+                return
+            except ValueError as error:
+                refused = str(error)
+        self.refusals.refuse("stereo_camera_info", refused)
+
+    def _on_stereo_depth(self, msg: Image) -> None:
+        view = self.placement.stereo_model
+        if view is None:  # its camera_info comes with each image (best effort: either may come first, or be lost)
+            return
+        refused = stereo_depth_problem(msg.encoding, msg.width, msg.height, view)
+        if not refused:
+            try:  # copied: kept beyond the message's life
+                depth = image_to_numpy(msg, copy=True)
+            except ImageFormatError as error:
+                refused = str(error)
+        if refused:
+            self.refusals.refuse("stereo_depth", refused)
+            return
+        frame = StereoFrame(stamp_ns(msg.header.stamp), depth, view, msg.header.frame_id)
+        self.placement.stereo.append(frame)
 
     def _on_hands(self, msg: PoseArray) -> None:
         points = points_of(msg)

@@ -1,6 +1,7 @@
 """Where a detector's boxes are: from the camera's lens (CameraInfo), its mounting on the head (/tf_static), the
 head's height and tilt (live settings), the wearer's tracked hands (Aria Gen 2) and, where a trusted depth model
-runs, the floor its map sees (core.floor_depth: metric depth, and the obstacle in the walking corridor).
+runs, the floor its map sees (core.floor_depth: metric depth, and the obstacle in the walking corridor); on Aria
+Gen 2, the RGB camera's boxes also get the front stereo pair's metric depth (core.perception.stereo_range).
 
 ROS-free: the node hands over what arrives (checked here first) and says what this reports: a camera without
 its lens model or mounting is guessed at, counted and said; a box whose distance is missing is said once per
@@ -16,17 +17,20 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from aria_nav_ros.core.camera_model import CameraModel
-from aria_nav_ros.core.cameras import NOMINAL_HFOV_DEG, optical_frame
+from aria_nav_ros.core.cameras import NOMINAL_HFOV_DEG, RGB, optical_frame
 from aria_nav_ros.core.detection import DISTANCE_UNKNOWN, Detection, RawDetection
 from aria_nav_ros.core.floor_depth import FloorFit, fit_floor, locate_with_floor
 from aria_nav_ros.core.geometry import AHEAD, GeometryConfig, why_no_distance
 from aria_nav_ros.core.hands import Hands, in_image, mark_wearer_hands, nearest
 from aria_nav_ros.core.image import MAX_SIDE
 from aria_nav_ros.core.mounting import HEAD_FRAME, NOMINAL_ARIA, Mount
+from aria_nav_ros.core.perception.stereo_range import StereoFrame, stereo_estimates
+from aria_nav_ros.core.perception.stereo_range import nearest as nearest_stereo
 
 MAX_HAND_POINTS = 8  # two hands, a few points each
 MAX_HAND_REACH_M = 1.5  # a tracked hand farther from the head is not the wearer's
 HAND_SAMPLES = 32  # a second of Gen 2's 30 Hz samples
+STEREO_FRAMES = 4  # the newest stereo depth images (a few frames' worth: the pair's matching lags the RGB frame)
 
 
 def intrinsics_problem(k: list[float], d: list[float], width: int, height: int) -> str:
@@ -50,6 +54,16 @@ def hands_problem(frame_id: str, points: np.ndarray) -> str:
     return ""
 
 
+def stereo_depth_problem(encoding: str, width: int, height: int, view: CameraModel) -> str:
+    """Why a stereo depth image is refused ("" if it is not): REP 118 metres (32FC1) of the size its camera_info
+    says (`view`: the last one that passed)."""
+    if encoding != "32FC1":
+        return f"encoding {encoding[:32]!r}: stereo depth is 32FC1 metres (REP 118)"
+    if (width, height) != (view.width, view.height):
+        return f"{width}x{height}, its camera_info says {view.width}x{view.height}"
+    return ""
+
+
 @dataclass(frozen=True)
 class Placed:
     detections: list[Detection]
@@ -70,6 +84,10 @@ class Placement:
         # The floor's fit of the last fresh depth map, and what it was fitted for (lens, mounting, head): the frames
         # between depth runs (depth_every) sample that same map, so its fit still makes them metric.
         self._floor: tuple[tuple, FloorFit | None] | None = None
+        # The front pair's metric depth (Aria Gen 2, RGB camera only), newest last, and its view's lens
+        # (aria/stereo/camera_info): looked up by a frame's stamp, as the hands are.
+        self.stereo: deque[StereoFrame] = deque(maxlen=STEREO_FRAMES)
+        self.stereo_model: CameraModel | None = None
         self._no_distance_said: set[str] = set()
 
     def set_geometry(self, name: str, value: object) -> str:
@@ -106,7 +124,8 @@ class Placement:
             mount = NOMINAL_ARIA.get(optical_frame(self.camera), AHEAD)
         floor = self._floor_fit(depth_map, camera, mount, geometry) if depth_trusted and not guessed else None
         fresh = depth_map if floor is not None and depth_map is not None else None  # (None: no fit to try again)
-        detections = locate_with_floor(raw, camera, geometry, mount, fresh, fit=floor)
+        more = self._stereo(raw, camera, mount, geometry.pitch_deg, stamp_ns) if not guessed else []
+        detections = locate_with_floor(raw, camera, geometry, mount, fresh, fit=floor, more=more)
         hands = nearest(list(self.hands), stamp_ns) if not guessed else None
         marked = 0
         if hands is not None:  # (a guessed lens could put a hand on someone else: then the geometry alone judges)
@@ -146,3 +165,15 @@ class Placement:
             self._floor = (key, fit_floor(depth_map, camera, geometry, mount))
         kept = self._floor
         return kept[1] if kept is not None and kept[0] == key else None
+
+    def _stereo(
+        self, raw: list[RawDetection], camera: CameraModel, mount: Mount, pitch_deg: float, stamp_ns: int
+    ) -> list:
+        """The stereo measurement of each box, where the RGB camera has stereo depth near the frame's time whose
+        view is on /tf_static; empty where it has none (Gen 1, the other cameras)."""
+        frame = nearest_stereo(list(self.stereo), stamp_ns) if self.camera == RGB and raw else None
+        stereo_mount = self.mounts.get(frame.frame_id) if frame is not None else None
+        if stereo_mount is None:
+            return []
+        age = frame.stamp_ns - stamp_ns
+        return stereo_estimates([d.box for d in raw], camera, mount, pitch_deg, frame, stereo_mount, age)
