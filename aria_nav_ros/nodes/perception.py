@@ -19,7 +19,9 @@ projected into the camera is the wearer's own hand and arm: published with
 wearer_body set and no distance (core.hands), never a hazard. Where the depth
 weights are real, each depth map is made metric by the floor it sees, and the
 nearest thing standing in the walking corridor is an 'obstacle' detection
-(core.floor_depth). A
+(core.floor_depth). On Aria Gen 2, rgb_perception also measures the boxes the
+front stereo pair sees by its metric depth (/aria/stereo/depth, nearest the
+frame's time: core.perception.stereo_range). A
 GPU that runs out of memory makes the engine step down (FallbackEngine); a
 worker thread that died is started again. The node itself keeps running.
 """
