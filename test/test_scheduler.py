@@ -164,12 +164,36 @@ def test_collects_between_frames_not_inside_them(monkeypatch) -> None:
             gc.enable()
 
 
+def test_an_idle_worker_collects_too(monkeypatch) -> None:
+    """No frames for a while (a camera lost, the node deactivated): garbage made meanwhile (navigation's, in a
+    composed process) is still collected, every IDLE_S."""
+    import gc
+    import weakref
+
+    from aria_nav_ros.core.perception import scheduler
+
+    monkeypatch.delenv(scheduler.GC_ENV, raising=False)
+    frames = NewestFrameWorker(lambda frame, received: None, lambda frame, received: None)
+    freed = threading.Event()
+    try:
+        assert scheduler.own_collection()
+        frames.collect = True
+        cycle = Cycle()
+        ref = weakref.ref(cycle, lambda _: freed.set())
+        del cycle
+        assert ref() is not None  # only a collection frees it
+        assert freed.wait(TIMEOUT_S), "an idle worker never collected"
+    finally:
+        frames.stop()
+        gc.enable()
+
+
 def test_auto_keeps_pythons_collector(monkeypatch) -> None:
     import gc
 
     from aria_nav_ros.core.perception import scheduler
 
     monkeypatch.setenv(scheduler.GC_ENV, "auto")
-    assert gc.isenabled()
+    gc.enable()
     assert not scheduler.own_collection()
     assert gc.isenabled()

@@ -26,6 +26,7 @@ from typing import Generic, TypeVar
 Frame = TypeVar("Frame")
 GC_ENV = "ARIA_NAV_GC"
 FULL_EVERY_S = 10.0  # a full collection (cheap once the models are frozen: bench/gc_pause.py) this often
+IDLE_S = 0.5  # an idle worker collects this often (no frames: a camera lost, the node deactivated)
 
 
 def own_collection() -> bool:
@@ -99,12 +100,12 @@ class NewestFrameWorker(Generic[Frame]):
     def _run(self) -> None:
         while self._running:
             with self._wake:
-                while self._slot is None and self._running:
-                    self._wake.wait(0.5)
+                if self._slot is None and self._running:
+                    self._wake.wait(IDLE_S)  # a frame, a stop, or idle: the loop comes round either way
                 taken, self._slot = self._slot, None
             if taken is not None:
                 self._take(taken)
-            if self.collect:  # after the frame, or idle for half a second: never inside a frame
+            if self.collect:  # after the frame, or idle for IDLE_S: never inside a frame
                 self._collect()
 
     def _take(self, taken: tuple[Frame, int]) -> None:
