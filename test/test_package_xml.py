@@ -16,6 +16,7 @@ KEYS = {
     "mcap": "python3-mcap-pip",
     "mcap_ros2": "python3-mcap-ros2-support-pip",
     "numpy": "python3-numpy",
+    "onnx": "python3-onnx-pip",  # a depth model written as ONNX (floor depth test)
     "onnxruntime": "python3-onnxruntime-pip",
     "projectaria_tools": "python3-projectaria-tools-pip",
     "psutil": "python3-psutil",

@@ -19,11 +19,15 @@ from aria_nav_ros.core.bag_types import typestore
 from aria_nav_ros.core.cameras import RGB, detections_topic
 from aria_nav_ros.core.detection import DISTANCE_CLASS_WIDTH, DISTANCE_GROUND_EDGE
 from aria_nav_ros.core.footage import missing_reason, standing_folder
+from aria_nav_ros.core.navigation.config import NavigationConfig
 from aria_nav_ros.nodes import perception
 
 CEILING_S = 300.0  # a 2-core machine loads three detectors at once; this only keeps a hang from hanging the suite
 FPS = 10.0  # Aria's 10 Hz profiles
-SECONDS_EACH = 3.0  # each person stands this long in front of the wearer (a critical object is said every 3 s)
+# Each person stands in front of the wearer as long as a critical cue covers its zone: a second person no nearer
+# in the same zone within it is told by the first's cue (close_range.critical_repeat_s, 6 s), not said again.
+REPEAT_S = float(NavigationConfig.load()["close_range"]["critical_repeat_s"])
+SECONDS_EACH = REPEAT_S
 WITHIN_M = 2.0  # both people are far nearer than this (about 1 m and 0.5 m)
 EDGE_BOTTOM = 8  # Detection.EDGE_BOTTOM
 BOUND_SOURCES = (DISTANCE_GROUND_EDGE, DISTANCE_CLASS_WIDTH)
@@ -65,8 +69,7 @@ def rgb_detections(run: Path) -> list[tuple[float, object]]:
 def person_classes() -> set[str]:
     """The detector's own class names that the graph takes for people (the default checkpoint's Normal and
     Fall, by rgb_perception's class_aliases: its declared default)."""
-    aliases = next(p.default for p in perception.PARAMETERS if p.name == "class_aliases")
-    return {"person"} | {a.split(":", 1)[0] for a in aliases if a.endswith(":person")}
+    return {"person"} | {name for name, size in perception.class_aliases().items() if size == "person"}
 
 
 def during(scene: tuple[str, float, float], t: float) -> bool:
@@ -101,11 +104,11 @@ def test_the_warning_rests_on_a_bound_from_the_cut_box(played) -> None:
 
 
 def test_a_person_standing_within_reach_is_not_a_flood(played) -> None:
-    """A still person within reach is critical, said again at most every 3 s: one hazard sentence per
-    3-second scene, never two about the same person in a row within 3 s."""
+    """A still person within reach is critical, said again at most every critical_repeat_s: one hazard sentence
+    per scene, never two in a row within it."""
     scenes, cues, _ = played
     hazards = [c for c in cues if c["class"]]
     for scene in scenes:
         assert len([c for c in hazards if during(scene, c["time"])]) <= 1, (scene, hazards)
     for before, after in zip(hazards, hazards[1:], strict=False):
-        assert after["time"] - before["time"] >= 3.0 - 1e-6, hazards
+        assert after["time"] - before["time"] >= REPEAT_S - 1e-6, hazards

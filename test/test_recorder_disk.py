@@ -99,8 +99,9 @@ def test_recorder_keeps_the_latched_tf_static_published_before_it_came(tmp_path:
     mount.header.frame_id = "aria_head"
     pub.publish(TFMessage(transforms=[mount]))  # once, before the recorder exists
     bag = tmp_path / "bag"
-    recorder = NodeProcess([*node_command("recorder", path=bag, topics='["tf_static"]'), "--log-level", "debug"],
-                           ros_env)  # its per-topic lines are debug
+    recorder = NodeProcess(
+        [*node_command("recorder", path=bag, topics='["tf_static"]'), "--log-level", "debug"], ros_env
+    )  # its per-topic lines are debug
     try:
         assert recorder.wait_for("first message on /tf_static written", timeout_s=30), recorder.log[-2000:]
         code = recorder.stop()

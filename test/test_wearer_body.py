@@ -32,6 +32,7 @@ from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine
 from aria_nav_ros.core.perception.models import load_detector
 from aria_nav_ros.core.sources.base import Frame
 from aria_nav_ros.core.sources.factory import SourceSettings, open_source
+from aria_nav_ros.nodes.perception import class_aliases
 
 ARIA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "aria"
 REAL_VRS = ARIA / "adt_video.vrs"
@@ -40,7 +41,7 @@ pytestmark = pytest.mark.skipif(
     not REAL_VRS.is_file(), reason=f"the real Aria recording {REAL_VRS} is absent (../shared)"
 )
 CONFIG = NavigationConfig.load()
-GEOMETRY = GeometryConfig(eye_height_m=1.6, class_aliases=CONFIG.raw.get("class_aliases", {}))
+GEOMETRY = GeometryConfig(eye_height_m=1.6, class_aliases=class_aliases())
 SIDE_CAMERAS = (SLAM_LEFT, SLAM_RIGHT)  # Gen 2's side pair: the detectors' SLAM roles
 
 

@@ -25,13 +25,14 @@ from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine
 from aria_nav_ros.core.perception.models import load_detector
 from aria_nav_ros.core.sources.base import Frame
 from aria_nav_ros.core.sources.factory import SourceSettings, open_source
+from aria_nav_ros.nodes.perception import class_aliases
 
 GEN2_VRS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "aria" / "gen2_unit_test.vrs"
 pytestmark = pytest.mark.skipif(
     not GEN2_VRS.is_file(), reason=f"the real Aria Gen 2 recording {GEN2_VRS} is absent (../shared)"
 )
 CONFIG = NavigationConfig.load()
-ALIASES = CONFIG.raw.get("class_aliases", {})
+ALIASES = class_aliases()  # rgb_perception's declared default
 GEOMETRY = GeometryConfig(eye_height_m=1.6, class_aliases=ALIASES)
 
 

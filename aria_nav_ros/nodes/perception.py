@@ -120,6 +120,14 @@ PARAMETERS = (
 )  # fmt: skip
 
 
+def class_aliases(entries: list[str] | None = None) -> dict[str, str]:
+    """The class_aliases parameter ("Normal:person") as {model class: size class}; None: its declared default
+    (what the tests give geometry to place the default checkpoint's boxes as the graph does)."""
+    if entries is None:
+        entries = next(p.default for p in PARAMETERS if p.name == "class_aliases")
+    return dict(a.split(":", 1) for a in entries if ":" in a)
+
+
 def gap_ns(rate: float) -> int:
     """The least time between two detections at `rate` a second (0: none), with 10% slack, so that 7.5 Hz
     takes every 4th frame of a 30 Hz camera."""
@@ -146,9 +154,10 @@ class PerceptionNode(ManagedNode):
         )  # fmt: skip
         self.models = Models(config, bool(v["download_models"]), lambda step: self._warn(f"{self.camera}: {step}"))
         self.model_names = (str(v["model"]), str(v["depth_model"]), str(v["device"]))
-        aliases = [a.split(":", 1) for a in v["class_aliases"] if ":" in a]
         geometry = GeometryConfig(
-            eye_height_m=float(v["eye_height_m"]), pitch_deg=float(v["pitch_deg"]), class_aliases=dict(aliases)
+            eye_height_m=float(v["eye_height_m"]),
+            pitch_deg=float(v["pitch_deg"]),
+            class_aliases=class_aliases(list(v["class_aliases"])),
         )
         self.placement = Placement(self.camera, geometry)
         self.trace = TraceLog(str(v["trace_dir"]), self.get_name())  # per-frame timings (graph benchmark)
