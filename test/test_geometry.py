@@ -20,6 +20,7 @@ from aria_nav_ros.core.detection import (
     source_bits,
 )
 from aria_nav_ros.core.geometry import (
+    DepthFit,
     Estimate,
     Fused,
     GeometryConfig,
@@ -154,6 +155,17 @@ def test_depth_is_scaled_by_the_geometric_estimates_and_reaches_cut_boxes() -> N
     # The fit's spread: both boxes agree exactly, so the depth spread's floor (15 %) is the cut box's spread.
     assert dets[2].distance_spread_m == pytest.approx(CONFIG.depth_spread * 1.2, rel=1e-3)
     assert dets[1].bearing_deg < 0 < dets[2].bearing_deg
+
+
+def test_a_depth_beyond_belief_is_no_estimate_and_never_drops_the_person() -> None:
+    """An inverse depth just above the fit's shift (sky, a far wall) says thousands of metres: like a geometric
+    estimate beyond max_distance_m it is not believed. Taken as one, its conflict with the person's height
+    widened the spread past what a Detection may carry, and the person was refused: never said at all."""
+    fit = DepthFit(scale=1.0, shift=0.5, spread=0.15)
+    det = locate([person_at(3.0, inverse_depth=0.5001)], CAMERA, CONFIG, depth=fit)[0]  # 10 km by depth
+    assert det.distance_m == pytest.approx(3.0, rel=1e-6)
+    assert not det.distance_sources & source_bits(DISTANCE_DEPTH)
+    assert not detection_problem(det), detection_problem(det)
 
 
 def test_rotated_camera_keeps_the_geometry() -> None:

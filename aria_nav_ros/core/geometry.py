@@ -392,7 +392,8 @@ def locate(
             if fit.axial:  # a depth along the optical axis: the range along the box's centre ray, made horizontal
                 metres = metres / max(float(centre @ axis[0]), 1e-3) * math.hypot(centre[0], centre[1])
             spread = config.depth_spread if math.isnan(fit.spread) else max(config.depth_spread, fit.spread)
-            estimates.append(Estimate(DISTANCE_DEPTH, metres, spread * metres))
+            if metres <= config.max_distance_m:  # as the geometric ones: an inverse depth near the shift is sky
+                estimates.append(Estimate(DISTANCE_DEPTH, metres, spread * metres))
         if math.isfinite(edge):
             estimates.append(Estimate(DISTANCE_GROUND_EDGE, edge, math.nan, True))
         if math.isfinite(by_width):
