@@ -249,6 +249,21 @@ def test_an_older_or_mistyped_config_cannot_start_and_names_the_key(tmp_path: Pa
     assert "tracking.speed_min_span_s must be a number (it is None)" in str(error.value)
 
 
+def test_a_rule_that_would_silently_turn_off_is_refused_and_an_empty_mapping_is_kept() -> None:
+    """The node's parameters make the config (from_flat): NaN or a negative number is refused with its name (no
+    distance is below NaN: a critical tier of NaN would never warn), and a mapping the file leaves empty (no
+    aliases at all) has no parameters, yet the config it makes still has it, so the node starts."""
+    flat = CONFIG.flat()
+    for key, value in (("tiers.default.critical", math.nan), ("cooldown.global", -1.0)):
+        with pytest.raises(ValueError) as error:
+            NavigationConfig.from_flat({**flat, key: value})
+        assert f"{key} must be a finite number, not negative" in str(error.value)
+    without_aliases = {k: v for k, v in flat.items() if not k.startswith("hazard_aliases.")}
+    assert len(without_aliases) < len(flat)  # the file has aliases: the test removes them all
+    config = NavigationConfig.from_flat(without_aliases)
+    assert config["hazard_aliases"] == {} and config.canonical("Normal") == "Normal"
+
+
 def test_an_obstacle_nears_at_the_wearers_measured_speed_from_its_first_frame() -> None:
     """Gen 2's VIO says how fast the wearer walks: a still obstacle's time to contact is known at once, where the
     distance's own speed needs its span of frames; a person (who may walk ahead at the same pace) is not judged by

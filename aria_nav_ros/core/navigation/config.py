@@ -6,6 +6,7 @@ The file is also the navigation node's parameters (each key, dotted: `cooldown.p
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,7 +62,22 @@ def check(data: Any) -> list[str]:
     problems += [
         f"{key} must be true or false (it is {value(key)!r})" for key in BOOLS if not isinstance(value(key), bool)
     ]
+    # Every number of the rules is a distance, a time, a count, a weight or an angle's width: NaN or a negative
+    # one would silently turn a rule off (no distance is below NaN), so it is refused with its name.
+    problems += [f"{key} must be a finite number, not negative (it is {v!r})" for key, v in _numbers(data, "")
+                 if not (math.isfinite(v) and v >= 0)]  # fmt: skip
     return problems
+
+
+def _numbers(node: dict[str, Any], prefix: str) -> list[tuple[str, float]]:
+    """(dotted name, value) of every number in the config's tree (bools are no numbers)."""
+    out: list[tuple[str, float]] = []
+    for key, value in node.items():
+        if isinstance(value, dict):
+            out += _numbers(value, f"{prefix}{key}.")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out.append((f"{prefix}{key}", float(value)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -97,7 +113,7 @@ class NavigationConfig:
     @staticmethod
     def from_flat(values: dict[str, Any]) -> NavigationConfig:
         """The config made of dotted settings (the node's parameters), checked as a file is."""
-        raw: dict[str, Any] = {}
+        raw: dict[str, Any] = {key: {} for key in MAPPINGS}  # an empty mapping in the file has no parameters
         for dotted, value in values.items():
             *path, last = dotted.split(".")
             node = raw
