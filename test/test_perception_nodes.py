@@ -13,7 +13,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from onnx import TensorProto, helper, numpy_helper
 from processes import NodeProcess, node_command
 from rclpy.node import Node
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CompressedImage, Image
 from test_floor_depth import render
 from visualization_msgs.msg import MarkerArray
 
@@ -21,7 +21,7 @@ from aria_nav_ros.core.cameras import RGB, optical_frame
 from aria_nav_ros.core.photos import photo_folder
 from aria_nav_ros.core.sources.media import ImageFolderSource
 from aria_nav_ros.graph.description import GraphSettings, describe_graph
-from aria_nav_ros.msg import Detection, DetectionArray
+from aria_nav_ros.msg import Detection, DetectionArray, SystemEvent
 from aria_nav_ros.ros.qos import RESULT_QOS, SENSOR_QOS
 
 FAST = {"depth_model": "random:depth-anything-v2-small", "depth_size": 126}
@@ -110,6 +110,40 @@ def test_rgb_and_slam_detectors_publish_located_people(listener, ros_env, tmp_pa
     names = {s.name: s for a in got["/diagnostics"] for s in a.status}
     assert names["aria_nav_ros/rgb_perception"].level == DiagnosticStatus.WARN  # random depth: said, not used
     assert names["aria_nav_ros/slam_detector_left"].level == DiagnosticStatus.OK
+
+
+def test_a_drawing_that_fails_never_silences_the_detections(listener, ros_env, tmp_path) -> None:
+    """Drawings are for people watching: a frame whose annotated image cannot be drawn still publishes its
+    detections, is counted in diagnostics (drawing_errors) and never makes the camera 'not working'."""
+    photos = photo_folder(tmp_path / "photos", ("bus.jpg",))
+    procs = [
+        driver(photos, ros_env),
+        NodeProcess(node_command("rgb_perception", allow_fault_injection=True, inject_fault="drawing_fails", **FAST),
+                    ros_env),
+    ]  # fmt: skip
+
+    def drawing_errors(diagnostics: list[DiagnosticArray]) -> int:
+        mine = [s for a in diagnostics for s in a.status if "rgb_perception" in s.name]
+        return max((int(v.value) for s in mine for v in s.values if v.key == "drawing_errors"), default=0)
+
+    topics = {
+        "/aria/rgb/detections": DetectionArray,
+        "/aria/rgb/annotated/compressed": CompressedImage,  # a reader: the node draws
+        "/aria_nav/events": SystemEvent,
+        "/diagnostics": DiagnosticArray,
+    }
+    try:
+        got = collect(listener, topics, lambda g: len(g["/aria/rgb/detections"]) >= 3 and
+                      drawing_errors(g["/diagnostics"]) >= 2)  # fmt: skip
+    finally:
+        codes = [p.stop() for p in procs]
+    logs = "\n".join(p.log[-1500:] for p in procs)
+    assert codes == [0, 0], logs
+    assert [a for a in got["/aria/rgb/detections"] if a.detections], logs
+    assert drawing_errors(got["/diagnostics"]) >= 2, logs
+    assert "drawing failed (the detections were published)" in procs[1].log
+    assert got["/aria/rgb/annotated/compressed"] == []
+    assert [e for e in got["/aria_nav/events"] if e.event == SystemEvent.CAMERA_FAILED] == [], logs
 
 
 def test_missing_detector_is_an_error_the_node_keeps_saying(listener, ros_env) -> None:

@@ -52,7 +52,7 @@ from aria_nav_ros.core.image import ImageFormatError
 from aria_nav_ros.core.mounting import HEAD_FRAME
 from aria_nav_ros.core.perception.engine import EngineConfig
 from aria_nav_ros.core.perception.fallback import FallbackEngine
-from aria_nav_ros.core.perception.faults import FaultDrill
+from aria_nav_ros.core.perception.faults import FAULTS, FaultDrill
 from aria_nav_ros.core.perception.live import LiveSetting, LiveSettings
 from aria_nav_ros.core.perception.loading import LIVE_FIELDS, Models
 from aria_nav_ros.core.perception.models import ModelError
@@ -115,8 +115,8 @@ PARAMETERS = (
     Param("trace_dir", "", "per-frame timings into this folder (graph benchmark); empty: none"),
     Param("allow_fault_injection", False, "fault drills only: lets inject_fault work"),
     Param("autostart", True, "configure and activate at start (false: wait for lifecycle transitions)"),
-    Param("inject_fault", "", "fault drills: gpu_lost makes every frame fail as on a lost GPU; empty ends it",
-          live=True, choices=("", "gpu_lost")),
+    Param("inject_fault", "", "fault drills: gpu_lost makes every frame fail as on a lost GPU, drawing_fails every "
+          "frame's drawings; empty ends it", live=True, choices=FAULTS),
 )  # fmt: skip
 
 
@@ -170,7 +170,7 @@ class PerceptionNode(ManagedNode):
         self.warning = ""
         self.stats = {
             "frames": 0, "dropped": 0, "errors": 0, "nominal_intrinsics": 0, "nominal_mounting": 0,
-            "worker_restarts": 0, "wearer_hands": 0,  # wearer_hands: person boxes the hand tracking marked
+            "worker_restarts": 0, "wearer_hands": 0, "drawing_errors": 0,  # wearer_hands: boxes the hands marked
         }  # fmt: skip
         self.times = FrameTimes()
         self.refusals = Refusals(self.get_logger())
@@ -320,11 +320,24 @@ class PerceptionNode(ManagedNode):
         self.stats["frames"] += 1
         self.times.add(out.timings_ms)
         # After the detections are out and timed, and only for topics with readers.
+        try:
+            self._draw(msg.header, pixels, detections, out.depth_map)
+        except Exception as error:  # drawings are for people watching: their failure is no failed camera
+            self.stats["drawing_errors"] += 1
+            self.get_logger().error(
+                f"{self.camera}: drawing failed (the detections were published): {error!r}", throttle_duration_sec=5.0
+            )
+
+    def _draw(
+        self, header: Header, pixels: np.ndarray | torch.Tensor, detections: list, depth_map: np.ndarray | None
+    ) -> None:
+        """The annotated images, markers and inverse depth of a frame whose detections are out."""
+        self.faults.strike_drawing()
         geometry = self.placement.geometry
-        self.visualisation.publish(msg.header, pixels, detections, geometry.class_aliases, geometry.eye_height_m)
-        if out.depth_map is not None:
-            header = Header(stamp=msg.header.stamp, frame_id=msg.header.frame_id)
-            self.depth_pub.publish(numpy_to_image(out.depth_map.astype(np.float32), "32FC1", header))
+        self.visualisation.publish(header, pixels, detections, geometry.class_aliases, geometry.eye_height_m)
+        if depth_map is not None:
+            stamped = Header(stamp=header.stamp, frame_id=header.frame_id)
+            self.depth_pub.publish(numpy_to_image(depth_map.astype(np.float32), "32FC1", stamped))
 
     def _skip(self, msg: Frame, received: int) -> None:
         """A frame left alone on purpose (detect_rate, or a newer one came first): counted, never queued."""
