@@ -15,6 +15,7 @@ from aria_nav_ros.core.detection import (
     DISTANCE_CLASS_SIZE,
     DISTANCE_CLASS_WIDTH,
     DISTANCE_GROUND_EDGE,
+    DISTANCE_UNKNOWN,
     EDGE_BOTTOM,
     EDGE_TOP,
     Detection,
@@ -238,6 +239,26 @@ def test_a_person_coming_on_a_diagonal_holds_its_bearing_and_is_warned_by_growth
     cues, _ = approach(NavigationPolicy(no_growth, "en"), 6.0, 1.4, bearing_deg=20.0)
     late = [t for t, c in cues if c.urgency == CRITICAL]  # its feet left the frame at 3.5 m: bounds only
     assert not late or late[0] > critical[0]
+
+
+def test_a_critical_cue_without_a_distance_covers_nobody_nearer() -> None:
+    """A box with no distance at all (a guessed lens) growing straight ahead is critical by its growth; its cue
+    covers the zone for critical_repeat_s, but only against what is no nearer than it said: having said no
+    distance, it covers nobody measured, and someone else at 0.8 m ahead moments later is said at once."""
+    policy, said, t = NavigationPolicy(CONFIG, "en"), [], 0.0
+    for i in range(15):  # doubling every 0.7 s: 1 s to contact
+        t = i * STEP
+        half = 50.0 * 2 ** (t / 0.7)
+        box = (500.0 - half, 300.0 - half, 500.0 + half, 300.0 + half)
+        seen = Detection(0, "person", 0.9, box, math.nan, DISTANCE_UNKNOWN, -15.0)
+        said += [(t, c) for c in hazards(policy.on_detections(t, "rgb", [seen]))]
+    first = [t for t, c in said if c.urgency == CRITICAL]
+    assert first, said
+    near = Detection(0, "person", 0.9, (600.0, 100.0, 700.0, 400.0), 0.8, DISTANCE_CLASS_SIZE, 15.0)
+    later = []
+    for i in range(1, 11):
+        later += hazards(policy.on_detections(t + i * STEP, "rgb", [near]))
+    assert [c for c in later if c.urgency == CRITICAL and "meter" in c.text], (said, later)
 
 
 def test_a_box_growing_off_the_walking_line_is_passing_by_not_coming() -> None:

@@ -494,8 +494,9 @@ class NavigationPolicy:
             # A critical phrase names each zone once, at its nearest (the group is sorted nearest first): boxes
             # of one person in two cameras are no crowd, and "Careful! Person ahead" covers whoever else is there.
             named = {self.zone(t.bearing_deg): t for t in reversed(tracks)}
-            for zone, track in named.items():
-                self.critical_said.append((now, track.class_name, zone, track.distance_m))
+            for zone, track in named.items():  # no distance said: it covers only others without one
+                d = track.distance_m if math.isfinite(track.distance_m) else math.inf
+                self.critical_said.append((now, track.class_name, zone, d))
             return self._hazard_cue(now, tier, [t for t in tracks if t in named.values()], interrupts, replaces,
                                      tracks)  # fmt: skip
         return self._hazard_cue(now, tier, tracks, interrupts, replaces)
