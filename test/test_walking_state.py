@@ -66,6 +66,22 @@ def test_the_measured_speed_decides_and_the_step_rule_takes_over_without_it() ->
     assert state.source == "imu"
 
 
+def test_velocities_go_stale_when_the_imu_stops_with_them_while_images_go_on() -> None:
+    """The glasses' motion streams both lost (VIO and IMU), the cameras still running: the last velocity (2 m/s
+    towards everything ahead) would make every still obstacle near for ever. The images' times age it too; an
+    image older than the velocities (perception's latency) does not."""
+    state = MotionState(window_s=1.0, walking_std=0.6, walking_speed=0.25)
+    for i in range(100):
+        state.add(i / 100, GRAVITY)
+        state.add_velocity(i / 100, 2.0, 0.0)
+    state.seen(0.2)  # an image from before the newest velocity: a slow detector's
+    assert state.closing_speed(0.0) == pytest.approx(2.0)
+    state.seen(1.5)  # half a second on
+    assert state.closing_speed(0.0) == pytest.approx(2.0)
+    state.seen(2.5)  # a window and a half after both streams stopped
+    assert (state.closing_speed(0.0), state.source, state.walking) == (None, "imu", False)
+
+
 @pytest.mark.skipif(not GEN2_VRS.is_file(), reason=f"the real Aria Gen 2 recording {GEN2_VRS} is absent (../shared)")
 def test_on_the_real_gen2_recording_the_vio_says_walking_where_the_step_rule_does_not() -> None:
     """The recording walks at 0.3-1.0 m/s (test_gen2), slowly and for 0.3 s: the IMU's spread stays under the step

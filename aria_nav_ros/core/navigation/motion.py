@@ -39,6 +39,7 @@ class MotionState:
         self.walking_speed = walking_speed
         self._samples: deque[tuple[float, float]] = deque()  # IMU: (t, |acceleration|)
         self._velocities: deque[tuple[float, float, float]] = deque()  # VIO: (t, forward, left)
+        self._frame_t = math.nan  # the newest image's time (see `seen`): a clock where the IMU has stopped too
 
     def add(self, t: float, accel: tuple[float, float, float]) -> None:
         magnitude = math.sqrt(sum(a * a for a in accel))
@@ -60,14 +61,23 @@ class MotionState:
         while self._velocities and self._velocities[0][0] < t - self.window_s:
             self._velocities.popleft()
 
+    def seen(self, t: float) -> None:
+        """An image taken at t (the policy's detections): the velocities' age is also judged by it, so that they
+        go stale where the IMU stopped with them (the glasses' motion streams lost, the cameras still running)."""
+        self._frame_t = t
+
     def _measured(self) -> list[tuple[float, float, float]]:
-        """The velocities of the window, while they are current: none once the IMU has gone on for a window
-        without them (the VIO lost track, or glasses without it), so that the step rule takes over."""
+        """The velocities of the window, while they are current: none once the IMU, or the images, have gone on
+        for a window without them (the VIO lost track, or glasses without it), so that the step rule takes over."""
         if not self._velocities:
             return []
-        # Stale where the IMU has gone on a window without them; from the run before where the IMU's time went
-        # back (a replay restarted).
-        if self._samples and abs(self._samples[-1][0] - self._velocities[-1][0]) > self.window_s:
+        # Stale where the IMU or the images have gone on a window without them; from the run before where the
+        # IMU's time went back (a replay restarted). Images may be older than the velocities (perception's
+        # latency, on a loaded machine seconds): only newer ones tell.
+        newest = self._velocities[-1][0]
+        if self._samples and abs(self._samples[-1][0] - newest) > self.window_s:
+            return []
+        if self._frame_t - newest > self.window_s:  # False while no image was seen (NaN)
             return []
         return list(self._velocities)
 

@@ -322,6 +322,7 @@ class NavigationPolicy:
     ) -> list[Cue]:
         """`stamp`: when the image was taken (tracks, speeds); `arrived`: now, for health (default: stamp)."""
         arrived = stamp if arrived is None else arrived
+        self.motion.seen(stamp)
         cues = self._heard(arrived, camera)
         named = [(d, self.config.canonical(d.class_name)) for d in detections if not d.wearer_body]
         self.tracker.update(stamp, camera, [(d, name) for d, name in named if self.config.is_hazard(name)])
