@@ -479,9 +479,3 @@ def depth_fit(raw: Sequence[RawDetection], geometric_m: Sequence[float], max_m: 
     logs = np.log(ratios)
     spread = float(1.4826 * np.median(np.abs(logs - np.median(logs)))) if len(ratios) > 1 else math.nan
     return DepthFit(float(np.median(ratios)), 0.0, spread, len(ratios))
-
-
-def depth_scale(raw: Sequence[RawDetection], geometric_m: Sequence[float], max_m: float) -> float | None:
-    """k such that metres = 1 / (k * inverse_depth), fitted on the boxes that have both; None if none do."""
-    fit = depth_fit(raw, geometric_m, max_m)
-    return None if fit is None else fit.scale

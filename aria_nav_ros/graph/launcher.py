@@ -192,7 +192,7 @@ def run_graph(
     """Run the graph until Ctrl-C/SIGTERM, `duration_s` (0: no limit), `until()` or the driver's end.
 
     Returns the worst exit code: EXIT_SOURCE when the source could not open. Signals are handled as
-    aria_nav_ros.process says when the caller has called start_process() (main() does); a stop asked
+    aria_nav_ros.graph.process says when the caller has called start_process() (main() does); a stop asked
     before the call returns at once.
     """
     stop = STOP

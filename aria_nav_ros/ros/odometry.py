@@ -55,17 +55,3 @@ def motion_messages(motion: Motion, stamp: Time) -> tuple[Odometry, TFMessage]:
     t.x, t.y, t.z = motion.translation
     r.x, r.y, r.z, r.w = x, y, z, w
     return odometry, TFMessage(transforms=[transform])
-
-
-def speed_of(odometry: Odometry) -> float:
-    """The wearer's horizontal speed (m/s) from an odometry message: its velocity, in the head frame, turned into
-    odom (z up) by its pose, less the vertical part (a head bobbing while standing is not walking)."""
-    q = odometry.pose.pose.orientation
-    v = odometry.twist.twist.linear
-    # Rotate v by the unit quaternion q (v' = v + 2 w (u x v) + 2 u x (u x v), u = (x, y, z)).
-    ux, uy, uz, w = q.x, q.y, q.z, q.w
-    cx, cy, cz = uy * v.z - uz * v.y, uz * v.x - ux * v.z, ux * v.y - uy * v.x
-    ex, ey = uy * cz - uz * cy, uz * cx - ux * cz
-    vx = v.x + 2.0 * (w * cx + ex)
-    vy = v.y + 2.0 * (w * cy + ey)
-    return float((vx * vx + vy * vy) ** 0.5)
