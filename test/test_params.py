@@ -11,7 +11,7 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from processes import NodeProcess, node_command
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
-from rcl_interfaces.srv import DescribeParameters, SetParameters
+from rcl_interfaces.srv import DescribeParameters, SetParameters, SetParametersAtomically
 from services import call
 
 from aria_nav_ros.core.photos import photo_folder
@@ -94,6 +94,13 @@ def test_navigation_declares_the_cue_rules_as_its_parameters(listener, ros_env) 
         assert not per_object.read_only and per_object.description and first.read_only
         assert set_double(listener, "navigation", "cooldown.per_object", 4.0).successful
         assert not set_double(listener, "navigation", "habituation.first_repeat_s", 5.0).successful
+        # An atomic set with one bad value changes nothing: the good one is not applied before the bad is seen.
+        volume = Parameter(name="volume", value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=0.5))
+        french = Parameter(name="language", value=ParameterValue(type=ParameterType.PARAMETER_STRING,
+                                                                 string_value="fr"))  # fmt: skip
+        both = SetParametersAtomically.Request(parameters=[volume, french])
+        refused = call(listener, SetParametersAtomically, "/navigation/set_parameters_atomically", both).result
+        assert not refused.successful and "language 'fr'" in refused.reason, refused
 
         def allowed() -> list[str]:  # the silence the policy allows the camera now (its floor, before any pace)
             return [kv.value for a in reports for s in a.status for kv in s.values if kv.key == "rgb_timeout_s"]
@@ -103,6 +110,7 @@ def test_navigation_declares_the_cue_rules_as_its_parameters(listener, ros_env) 
             rclpy.spin_once(listener, timeout_sec=0.1)
         assert allowed() and allowed()[-1] == "12.50", (allowed(), nav.log[-2000:])
         assert "cooldown.per_object is now 4.0" in nav.log
+        assert "volume is now" not in nav.log
     finally:
         code = nav.stop()
     assert code == 0, nav.log[-2000:]

@@ -72,11 +72,15 @@ class Live:
         node.add_on_set_parameters_callback(self._on_set)
 
     def _on_set(self, changes: list[Parameter]) -> SetParametersResult:
-        for change in changes:
-            param = self.params.get(change.name)
-            if param is None:
-                continue  # read-only ones rclpy refuses itself; undeclared ones are not ours
-            refused = param.problem(change.value) or self.apply(change.name, change.value)
+        # Read-only ones rclpy refuses itself; undeclared ones are not ours.
+        ours = [(self.params[c.name], c.value) for c in changes if c.name in self.params]
+        # Every range and choice first: an atomic set with one bad value changes nothing (apply acts at once).
+        for param, value in ours:
+            refused = param.problem(value)
+            if refused:
+                return SetParametersResult(successful=False, reason=refused)
+        for param, value in ours:
+            refused = self.apply(param.name, value)
             if refused:
                 return SetParametersResult(successful=False, reason=refused)
         return SetParametersResult(successful=True)
