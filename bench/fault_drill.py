@@ -26,7 +26,7 @@ process, real DDS) on the sample walk, looped. This process listens to
 For each: the cues heard after it, the delay to the first, to the recovery
 cue and to the next hazard cue. Prints a table, writes JSON.
 (GPU out of memory: bench/oom_drill.py on a GPU; no sound device:
-test/test_navigation_node.py and test/test_device_sink.py.)
+test/ros/test_navigation_node.py and test/unit/test_device_sink.py.)
 
     source scripts/env.sh && python bench/fault_drill.py
 """

@@ -1,10 +1,17 @@
-"""Shared test set-up: every test session gets its own DDS domain, and no process outlives its test."""
+"""Shared test set-up: every test session gets its own DDS domain, and no process outlives its test.
+
+The tests by what they start: unit/ (no DDS, no process: the ROS-free core and message conversions), ros/ (nodes
+over real DDS), system/ (the whole graph: the launcher, the launch file, bags and reports). This folder holds what
+they share: helpers and peers, the goldens. A test may build its scene with another tier's builders (a Gen 2
+recording's poses, a rendered floor), so the tiers' folders are importable from any of them.
+"""
 
 from __future__ import annotations
 
 import os
 import random
 import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +19,11 @@ import pytest
 
 from aria_nav_ros.graph.dds_shm import free_stale_segments
 from aria_nav_ros.graph.process import become_subreaper, children, command_line, running
+
+for tier in ("unit", "ros", "system"):
+    folder = str(Path(__file__).resolve().parent / tier)
+    if folder not in sys.path:
+        sys.path.append(folder)
 
 # Tests talk over real DDS; a domain of their own keeps a graph running on the
 # same machine (the main job, another test session) out of their topics.

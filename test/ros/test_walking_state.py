@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
+from locations import ARIA_DATA
 
 from aria_nav_ros.core.navigation.motion import MotionState, level_velocity
 
-GEN2_VRS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "aria" / "gen2_unit_test.vrs"
+GEN2_VRS = ARIA_DATA / "gen2_unit_test.vrs"
 GRAVITY = (0.0, 0.0, 9.81)
 
 

@@ -11,10 +11,10 @@ bearing within 1 degree and ground distance within 5 %, everywhere.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+from locations import ARIA_DATA
 
 from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import IMU_FRAME, optical_frame
@@ -23,7 +23,7 @@ from aria_nav_ros.core.geometry import GeometryConfig, locate
 from aria_nav_ros.core.mounting import NOMINAL_ARIA
 from aria_nav_ros.core.sources.factory import SourceSettings, open_source
 
-REAL_VRS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "aria" / "adt_video.vrs"
+REAL_VRS = ARIA_DATA / "adt_video.vrs"
 pytestmark = pytest.mark.skipif(
     not REAL_VRS.is_file(), reason=f"the real Aria recording {REAL_VRS} is absent (../shared)"
 )

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from locations import HELPERS
 
 from aria_nav_ros.graph.description import (
     MODULES,
@@ -42,7 +43,7 @@ from aria_nav_ros.graph.supervision import (
     restarted,
 )
 
-HERE = Path(__file__).resolve().parent
+HERE = HELPERS
 EXECUTABLE_OF_MODULE = {module: executable for executable, module in MODULES.items()}
 QUICK_DEATHS = [4.0, 8.0, 15.0, 15.0]  # the waits before each restart of a process that dies right after starting
 

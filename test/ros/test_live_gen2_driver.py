@@ -9,12 +9,12 @@ import math
 import os
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import rclpy
 from fake_glasses_gen2 import GEN2_VRS
 from geometry_msgs.msg import PoseArray
+from locations import HELPERS
 from nav_msgs.msg import Odometry
 from processes import NodeProcess
 from sensor_msgs.msg import CameraInfo, Image
@@ -25,7 +25,7 @@ from aria_nav_ros.ros.hands import HANDS_QOS
 from aria_nav_ros.ros.odometry import ODOMETRY_QOS
 from aria_nav_ros.ros.qos import SENSOR_QOS, TF_STATIC_QOS
 
-HERE = Path(__file__).parent
+HERE = HELPERS
 pytestmark = pytest.mark.skipif(
     not GEN2_VRS.is_file(), reason=f"the real Aria Gen 2 recording {GEN2_VRS} is absent (../shared): the fake plays it"
 )

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from locations import ARIA_DATA
 
 from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import CAMERAS, SLAM_LEFT, SLAM_RIGHT, optical_frame
@@ -34,7 +35,7 @@ from aria_nav_ros.core.sources.base import Frame
 from aria_nav_ros.core.sources.factory import SourceSettings, open_source
 from aria_nav_ros.nodes.perception import class_aliases
 
-ARIA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "aria"
+ARIA = ARIA_DATA
 REAL_VRS = ARIA / "adt_video.vrs"
 GEN2_VRS = ARIA / "gen2_unit_test.vrs"
 pytestmark = pytest.mark.skipif(

@@ -6,11 +6,11 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import aria.sdk as sdk
 import numpy as np
 from fake_glasses import MARK, FakeGlasses, sideways_rgb, sideways_slam
+from locations import HELPERS
 from projectaria_tools.core.sensor_data import ImageDataRecord, MotionData
 
 from aria_nav_ros.core.sources import Frame, ImuSample, SourceError
@@ -98,7 +98,7 @@ def test_no_glasses_is_a_clear_error_within_seconds_and_leaves_no_adb() -> None:
 
 def test_sdk_and_rclpy_load_side_by_side(ros_env) -> None:
     """The finding behind the helper process: they coexist as far as can be checked without glasses."""
-    peer = Path(__file__).with_name("sdk_coexistence_peer.py")
+    peer = HELPERS / "sdk_coexistence_peer.py"
     result = subprocess.run([sys.executable, str(peer)], env=ros_env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "received 20" in result.stdout

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
+from locations import ROOT
 from processes import NodeProcess, node_command
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import DescribeParameters, SetParameters, SetParametersAtomically
@@ -18,8 +19,6 @@ from aria_nav_ros.core.photos import photo_folder
 from aria_nav_ros.msg import DetectionArray
 from aria_nav_ros.ros.qos import RESULT_QOS
 from aria_nav_ros.tables import sections, written
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_generated_tables_are_the_declarations() -> None:

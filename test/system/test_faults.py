@@ -15,7 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from locations import ROOT
+
 CEILING_S = 10.0  # config/navigation.yaml's liveness ceiling: no timeout is longer
 
 

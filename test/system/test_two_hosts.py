@@ -10,11 +10,10 @@ import shutil
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from locations import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PEER = str(ROOT / "test" / "two_hosts_peer.py")
 
 

@@ -12,9 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from locations import HELPERS
 from processes import kill_group, spawn
 
-PEER = str(Path(__file__).with_name("dds_peer.py"))
+PEER = str(HELPERS / "dds_peer.py")
 COUNT = 20
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import ast
 import sys
 import xml.etree.ElementTree as ElementTree
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from locations import ROOT
+
 # An imported top-level module -> its rosdep key (ROS packages are their own key).
 KEYS = {
     "aria": "python3-projectaria-client-sdk-pip",  # live glasses (aria.sdk)
@@ -40,7 +40,7 @@ NOT_IMPORTED = {
 
 def imported(folders: list[str]) -> set[str]:
     """The third-party top-level modules the Python files under `folders` import (at any depth in the file)."""
-    local = {p.stem for p in (ROOT / "test").glob("*.py")} | {"aria_nav_ros", "conftest"}
+    local = {p.stem for p in (ROOT / "test").rglob("*.py")} | {"aria_nav_ros", "conftest"}  # helpers and tests
     found = set()
     for folder in folders:
         for path in (ROOT / folder).rglob("*.py"):

@@ -12,6 +12,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from locations import HELPERS
 from processes import NodeProcess, launcher_command, node_command, spawn, stop_group
 
 from aria_nav_ros.core.cameras import FRONT_CAMERAS
@@ -25,7 +26,7 @@ from aria_nav_ros.graph.network_guard import (
 )
 from aria_nav_ros.graph.protocol import EXIT_NETWORK, EXIT_SOURCE
 
-HERE = Path(__file__).resolve().parent
+HERE = HELPERS
 GEN2_VRS = HERE.parent.parent / "shared" / "data" / "aria" / "gen2_unit_test.vrs"  # a real Aria Gen 2 recording
 # What the driver publishes only for Aria Gen 2: the front pair, its stereo depth, the VIO's odometry and tf, the hands.
 GEN2_ONLY = {"aria/odometry", "tf", "aria/hands", "aria/stereo/depth", "aria/stereo/camera_info"} | {

@@ -10,11 +10,11 @@ into the camera puts the tracked wrist and palm inside that box: the wearer's bo
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from locations import ARIA_DATA
 
 from aria_nav_ros.core.cameras import RGB, SLAM_RIGHT, optical_frame
 from aria_nav_ros.core.geometry import GeometryConfig, locate
@@ -27,7 +27,7 @@ from aria_nav_ros.core.sources.base import Frame
 from aria_nav_ros.core.sources.factory import SourceSettings, open_source
 from aria_nav_ros.nodes.perception import class_aliases
 
-GEN2_VRS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "aria" / "gen2_unit_test.vrs"
+GEN2_VRS = ARIA_DATA / "gen2_unit_test.vrs"
 pytestmark = pytest.mark.skipif(
     not GEN2_VRS.is_file(), reason=f"the real Aria Gen 2 recording {GEN2_VRS} is absent (../shared)"
 )

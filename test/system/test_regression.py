@@ -14,6 +14,7 @@ import json
 import shutil
 from pathlib import Path
 
+from locations import HELPERS
 from mcap.reader import make_reader
 from mcap_ros2.decoder import DecoderFactory
 from rosbags.rosbag2 import Reader
@@ -31,7 +32,7 @@ from aria_nav_ros.graph.regression import (
 )
 from aria_nav_ros.graph.run_report import read_cues
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = HELPERS / "golden"
 
 
 def _decoded(mcap: Path, topic: str) -> list:

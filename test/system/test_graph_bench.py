@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from locations import ROOT
 
 
 def test_graph_bench_accounts_for_every_frame(ros_env, sample_bag, tmp_path) -> None:

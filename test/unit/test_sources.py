@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from locations import ARIA_DATA
 
 from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import CAMERAS
@@ -168,7 +169,7 @@ def test_scaled_intrinsics_keep_pixel_centres() -> None:
     assert (half.width, half.fx, half.cx) == (704, 305.0, 351.5)
 
 
-REAL_VRS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "aria" / "adt_video.vrs"
+REAL_VRS = ARIA_DATA / "adt_video.vrs"
 
 
 @pytest.mark.skipif(not REAL_VRS.is_file(), reason=f"the real Aria recording {REAL_VRS} is absent (../shared)")

@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
+from locations import ROOT
 
 from aria_nav_ros.core.detection import DISTANCE_CLASS_SIZE, OBSTACLE, Detection
 from aria_nav_ros.core.navigation.config import NavigationConfig
@@ -232,7 +233,7 @@ def test_grouped_phrases_in_spanish() -> None:
 
 
 def test_the_docs_hold_the_cue_rules_of_the_config() -> None:
-    page = (Path(__file__).resolve().parents[1] / "docs" / "cue_rules.md").read_text()
+    page = (ROOT / "docs" / "cue_rules.md").read_text()
     assert table(CONFIG) in page, "docs/cue_rules.md differs: paste `python -m aria_nav_ros.core.navigation.rules`"
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 
 import psutil
 import pytest
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from fake_glasses import MARK
+from locations import HELPERS
 from processes import NodeProcess, node_command
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, Image, Imu
@@ -20,7 +20,7 @@ from aria_nav_ros.core.sources.aria_live import adb_server_running
 from aria_nav_ros.ros.image import image_to_numpy
 from aria_nav_ros.ros.qos import SENSOR_QOS
 
-HERE = Path(__file__).parent
+HERE = HELPERS
 NO_GLASSES = "no Aria glasses over USB found"
 
 

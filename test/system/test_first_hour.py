@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import rclpy
 import yaml
+from locations import ARIA_DATA
 from processes import LIGHT, NodeProcess, launcher_command, node_command, stop_group
 from rcl_interfaces.srv import GetParameters
 from rosbags.rosbag2 import Reader
@@ -26,7 +27,7 @@ from aria_nav_ros.graph.protocol import EXIT_SOURCE
 from aria_nav_ros.msg import SystemEvent
 from aria_nav_ros.ros.qos import EVENTS_QOS, SENSOR_QOS
 
-ADT_VRS = Path(__file__).resolve().parents[2] / "shared" / "data" / "aria" / "adt_video.vrs"
+ADT_VRS = ARIA_DATA / "adt_video.vrs"
 CEILING_S = 300.0  # a 2-core machine loads three detectors at once; this only keeps a hang from hanging the suite
 
 

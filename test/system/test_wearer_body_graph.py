@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+from locations import ARIA_DATA
 from processes import NodeProcess, launcher_command
 from rosbags.highlevel import AnyReader
 
@@ -29,7 +29,7 @@ from aria_nav_ros.core.detection import EDGE_BOTTOM
 from aria_nav_ros.core.hands import Hands, in_image
 from aria_nav_ros.core.sources.factory import SourceSettings, open_source
 
-GEN2_VRS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "aria" / "gen2_unit_test.vrs"
+GEN2_VRS = ARIA_DATA / "gen2_unit_test.vrs"
 CEILING_S = 400.0  # models load, 9 frames play, videos are written: about 30 s here
 SETTINGS = ["--device", "cpu", "--rgb-imgsz", "320", "--slam-imgsz", "320", "--torch-threads", "1",
             "--depth-model", "", "--audio-sink", "wav"]  # fmt: skip

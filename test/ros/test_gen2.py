@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
+from locations import ARIA_DATA
 
 from aria_nav_ros.core.cameras import ALL_CAMERAS, FRONT_CAMERAS, IMU_FRAME, optical_frame
 from aria_nav_ros.core.sources.aria_calibration import GEN1, GEN2, layout_of
@@ -23,7 +23,7 @@ from aria_nav_ros.core.sources.base import Frame
 from aria_nav_ros.core.sources.factory import SourceSettings, open_source
 from aria_nav_ros.core.sources.motion import Motion
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "aria"
+DATA = ARIA_DATA
 GEN2_VRS = DATA / "gen2_unit_test.vrs"
 GEN1_VRS = DATA / "adt_video.vrs"
 pytestmark = pytest.mark.skipif(
