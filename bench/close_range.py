@@ -30,7 +30,6 @@ import importlib
 import json
 import math
 import random
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,8 @@ import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # the ROS-free core without installing it; report beside this
+from report import command, write  # noqa: E402
 
 from aria_nav_ros.core.camera_model import CameraModel  # noqa: E402
 from aria_nav_ros.core.cameras import optical_frame  # noqa: E402
@@ -546,7 +546,7 @@ def main() -> int:
     results = run(rigs, variants, args.seeds)
     names = [v.name for v in variants]
     report = {
-        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
+        "command": command(__file__),
         "today": f"geometry and navigation policy of {args.today_rev} (before issue 28), loaded from git",
         "rigs": {
             name: {c.name: f"{c.model.model} {c.model.width}x{c.model.height}" for c in rig}
@@ -561,8 +561,7 @@ def main() -> int:
         "summary_by_rig": {rig: {n: summary(results, n, rig) for n in names} for rig in rigs},
         "scenes": results,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1, default=str))
+    write(args.out, report)
     for n in names:
         print(n, json.dumps(report["summary"][n]))
     plot(results, names, args.out.with_suffix(".png"))

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import math
 import random
 import shlex
@@ -43,7 +42,8 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # the ROS-free core without installing it; report beside this
+from report import command, write  # noqa: E402
 
 from aria_nav_ros.core.detection import DISTANCE_CLASS_SIZE, Detection  # noqa: E402
 
@@ -466,7 +466,7 @@ def main() -> int:
     contenders = [*(baseline(rev) for rev in args.baseline_rev or BASELINE_REVS), current()]
     truth = contenders[-1].config  # one truth for all: this tree's tiers and times to contact
     report: dict[str, Any] = {
-        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
+        "command": command(__file__),
         "noise": "distance x N(1, 0.05), bearing + N(0, 1 deg), 5 % of detections missed; results at 10 Hz per camera",
         "seeds": args.seeds,
         "scenes": {},
@@ -484,8 +484,7 @@ def main() -> int:
             "replayed": {c.name: replay_footage(events, c) for c in contenders},
             "graph_said": live_cues(args.footage),
         }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, default=str))
+    write(args.out, report)
     print_table(report)
     plot(report, args.out.with_suffix(".png"))
     return 0

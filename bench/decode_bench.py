@@ -13,9 +13,6 @@ time over the GPU's on the same frames).
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -24,6 +21,9 @@ import cv2
 import numpy as np
 
 from aria_nav_ros.core.jpeg import compress, decompress, decompress_on
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # report, beside this file (PYTHONSAFEPATH=1)
+from report import command, machine, write  # noqa: E402
 
 SIZES = {"rgb_1408": ((1408, 1408), "rgb8"), "rgb_704": ((704, 704), "rgb8"), "slam_640x480": ((640, 480), "mono8")}
 
@@ -95,15 +95,11 @@ def main() -> int:
             row["gpu_nvjpeg"] = stats(timed(decode_gpu, items, args.repeats, sync))
             row["cpu_over_gpu_median"] = row["cpu_opencv"]["median_ms"] / row["gpu_nvjpeg"]["median_ms"]
         rows[name] = row
-    machine = {"processor": platform.processor() or platform.machine(), "python": platform.python_version()}
-    if decode_gpu is not None:
-        import torch
-
-        machine["gpu"] = torch.cuda.get_device_name()
-    report = {"command": "python " + shlex.join(sys.argv), "machine": machine, "quality": args.quality,
-              "sizes": rows}  # fmt: skip
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+    where = machine()
+    if decode_gpu is None:  # the GPU that decoded, not one torch saw without torchvision
+        where.pop("gpu", None)
+    report = {"command": command(__file__), "machine": where, "quality": args.quality, "sizes": rows}
+    write(args.out, report)
     print(f"{'frame':14}{'KB':>7}{'CPU med/p99 ms':>18}{'GPU med/p99 ms':>18}{'CPU/GPU':>9}")
     for name, row in rows.items():
         cpu, gpu = row["cpu_opencv"], row.get("gpu_nvjpeg")

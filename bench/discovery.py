@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -40,8 +39,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # stop_bench, beside this file (PYTHONSAFEPATH=1)
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # stop_bench, report: beside this file (PYTHONSAFEPATH=1)
 
+from report import command, machine, write  # noqa: E402
 from stop_bench import BUSY  # noqa: E402
 
 from aria_nav_ros.graph.process import child_env  # noqa: E402
@@ -229,11 +229,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"{variant:18} {load:>4} {row['tries']:>5} {row['delivered']:>5} {cells} {row['over_1s']:>5}"
                   f" {row['p90_vs_baseline']!s:>15}")  # fmt: skip
-    report = {"command": "python bench/discovery.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
-              "machine_cores": os.cpu_count(), "profile": str(PROFILE.relative_to(ROOT)),
+    report = {"command": command(__file__, argv), "machine": machine(), "profile": str(PROFILE.relative_to(ROOT)),
               "ceiling_s": CEILING_S, "summary": summary, "results": results}  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    write(args.out, report)
     import matplotlib
 
     matplotlib.use("Agg")

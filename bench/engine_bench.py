@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import platform
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -27,6 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # the core without installing i
 
 import torch  # noqa: E402
 from gpu_memory_probe import charged_mb  # noqa: E402  (beside this script)
+from report import command, machine, write  # noqa: E402
 
 from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine  # noqa: E402
 from aria_nav_ros.core.perception.models import RANDOM_DEPTH, load_depth, load_detector  # noqa: E402
@@ -348,14 +347,9 @@ def three_processes(seconds: float, rate_hz: float) -> dict:
     return out
 
 
-def machine() -> dict[str, str]:
-    """What every result file starts with: the command that made it and where it ran."""
-    return {
-        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
-        "gpu": torch.cuda.get_device_name(),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-    }
+def header() -> dict[str, object]:
+    """What every result file starts with: the command that made it and where it ran (with torch's version)."""
+    return {"command": command(__file__), "machine": {**machine(), "torch": torch.__version__}}
 
 
 def main() -> int:
@@ -376,15 +370,14 @@ def main() -> int:
             parser.error("--user-row needs --checkpoint (a real YOLO .pt)")
         rows = user_row(args.checkpoint, args.frames, args.warmup)
         report = {
-            **machine(),
+            **header(),
             "detector": f"{args.checkpoint} at 640, fp16",
             "depth": "Depth Anything V2 Small (random weights) at 518, fp16",
             "frame": "1408x1408 rgb8 in host memory -> boxes and depth in host memory",
             "user": "ultralytics YOLO.predict on the full frame, then transformers pipeline('depth-estimation')",
             "rows": rows,
         }
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+        write(args.out, report)
         print(f"\n{'':<10}{'median ms':>10}{'p99 ms':>9}{'user/this median':>18}{'user/this p99':>15}")
         for name, r in rows.items():
             ratios = f"{r['user_over_this_median']:>18.2f}{r['user_over_this_p99']:>15.2f}" if name != "user" else ""
@@ -398,7 +391,7 @@ def main() -> int:
     paced = three_processes(args.shared_seconds, 30.0)
     naive, graphs = single["naive"]["median_ms"], single["graphs"]["median_ms"]
     report = {
-        **machine(),
+        **header(),
         "detector": f"{DETECTOR} (random weights) at 640, fp16",
         "depth": "Depth Anything V2 Small (random) at 518, fp16",
         "frame": "1408x1408 rgb8 in host memory -> results in host memory",
@@ -414,8 +407,7 @@ def main() -> int:
         "fair_peer_over_graphs_median": peer["fair_peer"]["over_graphs_median"],
         "graphs_compiled_over_graphs_median": peer["graphs_compiled"]["over_graphs_median"],
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=2))
+    write(args.out, report)
     print(f"\n{'mode':<24}{'median ms':>10}{'p90 ms':>10}{'fps':>8}{'peak MB':>9}{'x naive':>9}")
     for name, r in single.items():
         print(

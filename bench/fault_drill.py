@@ -34,9 +34,7 @@ test/ros/test_navigation_node.py and test/unit/test_device_sink.py.)
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shlex
 import shutil
 import signal
 import subprocess
@@ -58,6 +56,9 @@ from aria_nav_ros.graph.dds_shm import segments_of
 from aria_nav_ros.graph.process import child_env, children, command_line, running
 from aria_nav_ros.msg import NavigationCue
 from aria_nav_ros.ros.qos import RESULT_QOS
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # report, beside this file (PYTHONSAFEPATH=1)
+from report import command, write  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # Light inference, so that on a 2-core machine every camera delivers a few results a second.
@@ -386,10 +387,8 @@ def main(argv: list[str] | None = None) -> int:
         if "processes" in f:
             print(f"{'':58} {f['processes']} processes, {f['left_running']} left running, all ended after"
                   f" {f['all_ended_s']} s")  # fmt: skip
-    report = {"command": "python bench/fault_drill.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
-              "graph": GRAPH, "launcher_exit_code": code, "faults": faults}  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    report = {"command": command(__file__, argv), "graph": GRAPH, "launcher_exit_code": code, "faults": faults}
+    write(args.out, report)
     print(f"wrote {args.out}")
     return 0
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
-import platform
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +23,8 @@ import aria_nav_ros.nodes.perception  # noqa: F401  (everything a perception pro
 from aria_nav_ros.core.perception.models import resolve
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))  # report, beside this file (PYTHONSAFEPATH=1)
+from report import command, machine, write  # noqa: E402
 
 
 def full_collections_ms(repeats: int) -> list[float]:
@@ -50,8 +51,8 @@ def main() -> None:
     gc.freeze()
     after = full_collections_ms(args.repeats)
     result = {
-        "command": f"python bench/gc_pause.py --repeats {args.repeats}",
-        "machine": platform.processor() or platform.machine(),
+        "command": command(__file__),
+        "machine": machine(),
         "tracked_objects": tracked,
         "frozen_objects": gc.get_freeze_count(),
         "full_collection_ms": {"before_freeze": before, "after_freeze": after},
@@ -60,7 +61,7 @@ def main() -> None:
     print(f"{'':>14} {'median ms':>10} {'max ms':>8}   ({tracked} tracked objects)")
     for name, times in (("before freeze", before), ("after freeze", after)):
         print(f"{name:>14} {np.median(times):>10.2f} {max(times):>8.2f}")
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    write(args.out, result)
     print(f"wrote {args.out}")
 
 

@@ -15,10 +15,7 @@ GPU machine has none); bench/soak.py soaks the whole graph with ROS.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
-import platform
-import shlex
 import subprocess
 import sys
 import time
@@ -31,6 +28,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # the core without installing i
 
 import torch  # noqa: E402
 from engine_bench import frames, make_engine  # noqa: E402  (beside this script)
+from report import command, machine, write  # noqa: E402
 
 RATE_HZ = 30.0
 SAMPLE_S = 10.0
@@ -109,9 +107,8 @@ def main() -> int:
     for w in workers:
         w.join()
     charged_by_role = {role: charged[w.pid] for role, w in zip(roles, workers, strict=True)}
-    report = {"command": "python bench/gpu_soak.py " + shlex.join(sys.argv[1:]), "gpu": torch.cuda.get_device_name(0),
-              "machine": platform.node(), "rate_hz": RATE_HZ, "minutes": args.minutes, "warmup_s": args.warmup,
-              "processes": {}}  # fmt: skip
+    report = {"command": command(__file__), "machine": machine(), "rate_hz": RATE_HZ, "minutes": args.minutes,
+              "warmup_s": args.warmup, "processes": {}}  # fmt: skip
     print(f"{'process':11} {'fps':>5} {'alloc MB':>9} {'reserved':>9} {'charged':>8} {'RSS':>7}  slopes MB/h "
           f"(alloc/reserved/RSS/charged)   p99 ms first->last min")  # fmt: skip
     for role, r in sorted(dict(results).items()):
@@ -131,8 +128,7 @@ def main() -> int:
         print(f"{role:11} {r['fps']:5.1f} {end['allocated_mb']:9.1f} {end['reserved_mb']:9.1f} "
               f"{charged_end:8.0f} {end['rss_mb']:7.0f}  {slope_text:34} "
               f"{first:.1f} -> {last:.1f}")  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    write(args.out, report)
     print(f"wrote {args.out}")
     return 0
 

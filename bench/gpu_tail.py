@@ -65,9 +65,7 @@ import json
 import math
 import multiprocessing
 import os
-import platform
 import random
-import shlex
 import sys
 import threading
 import time
@@ -81,6 +79,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # the core without installing i
 
 import torch  # noqa: E402
 from engine_bench import frames as photo_frames  # noqa: E402  (the engine benchmark's real frames)
+from report import command, machine, write  # noqa: E402
 
 from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine  # noqa: E402
 from aria_nav_ros.core.perception.fallback import FallbackEngine  # noqa: E402
@@ -826,13 +825,8 @@ def main() -> int:
         with contextlib.suppress(Exception):
             nvml = Nvml()
     report: dict = {
-        "command": os.environ.get("GPU_TAIL_COMMAND") or "python3 " + " ".join(shlex.quote(a) for a in sys.argv),
-        "machine": {
-            "gpu": torch.cuda.get_device_name() if cuda else "cpu",
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-        },
+        "command": os.environ.get("GPU_TAIL_COMMAND") or command(__file__),
+        "machine": {**machine(), "gpu": torch.cuda.get_device_name() if cuda else "cpu", "torch": torch.__version__},
         "settings": {
             "detector": args.detector,
             "depth": "Depth Anything V2 Small architecture, random weights, 518",
@@ -885,13 +879,13 @@ def main() -> int:
                 report["variants"][name] = {"error": f"{type(error).__name__}: {error}"}
                 print(f"[gpu_tail] {name} failed: {error!r}", flush=True)
             report["summary"] = summary(report)
-            out.write_text(json.dumps(report, indent=1) + "\n")  # after each: a timeout keeps what ran
+            write(out, report)  # after each: a timeout keeps what ran
     finally:
         if neighbours is not None:
             report["neighbours"] = neighbours.finish()
         gc.callbacks.remove(gclog)
     report["summary"] = summary(report)
-    out.write_text(json.dumps(report, indent=1) + "\n")
+    write(out, report)
     print_table(report)
     with contextlib.suppress(Exception):
         plot(report, out.with_suffix(".png"))

@@ -27,8 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import shlex
 import sys
 import tempfile
 import threading
@@ -43,6 +41,10 @@ from aria_nav_ros.graph.description import GraphSettings, describe_graph
 from aria_nav_ros.graph.launcher import run_graph
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "bench") not in sys.path:  # report, beside this file (PYTHONSAFEPATH=1)
+    sys.path.insert(0, str(ROOT / "bench"))
+from report import command, machine, write  # noqa: E402
+
 SAMPLE_HZ = 10.0  # the sample walk's camera rate
 PERCEPTION = {"rgb": "rgb_perception", "slam_left": "slam_detector_left", "slam_right": "slam_detector_right"}
 STAGES = ("transport", "queue", "inference", "perception", "result_transport", "navigation", "end_to_end", "overhead")
@@ -513,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.report_only:
         report = json.loads(out.read_text())
         report["summary"] = {**summarise(report["results"]), "runs": runs(report["results"])}
-        out.write_text(json.dumps(report, indent=1) + "\n")
+        write(out, report)
         print_summary(report["summary"])
         plot(report["results"], out.with_suffix(".png"))
         return 0
@@ -549,14 +551,9 @@ def main(argv: list[str] | None = None) -> int:
                 result["settings"] = asdict(settings)
                 results.setdefault(name, {})[f"{hz:g}"] = result
                 print_table(name, hz, result)
-    out.parent.mkdir(parents=True, exist_ok=True)
     report = {
-        "command": "python bench/graph_bench.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "processor": platform.processor() or platform.machine(),
-            "python": platform.python_version(),
-        },  # fmt: skip
+        "command": command(__file__, argv),
+        "machine": machine(),
         "variants": {name: variants[name] for name in args.variants},
         "repeat": args.repeat,
         "common_settings": {**common, **typed(chosen)},
@@ -568,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.gpu:
         report["machine"]["gpu"] = GpuSampler().info
         report["machine"]["torch"] = _torch_version()
-    out.write_text(json.dumps(report, indent=1) + "\n")
+    write(out, report)
     print_summary(report["summary"])
     plot(results, out.with_suffix(".png"))
     print(f"\nwrote {out} and {out.with_suffix('.png')}")

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import signal
 import subprocess
 import sys
@@ -45,8 +44,9 @@ from aria_nav_ros.core.trace import read_trace
 from aria_nav_ros.graph.process import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the cue benchmark's loader of an older policy
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the cue benchmark's loader of an older policy, report
 from cue_bench import CAMERAS, Contender, baseline, current, frame  # noqa: E402
+from report import command, machine, write  # noqa: E402
 
 # The README's CPU settings (scripts/run_main.sh without a GPU), looped, without the run's bag, with a trace.
 CPU_SETTINGS = ["--device", "cpu", "--rate", "0.25", "--rgb-imgsz", "480", "--slam-imgsz", "320",
@@ -288,11 +288,9 @@ def main(argv: list[str] | None = None) -> int:
             if not r["busy_loops"]
         ],
     }
-    report = {"command": "python bench/loaded.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
-              "machine_cores": os.cpu_count(), "footage": str(SOURCES[args.source]), "graph": CPU_SETTINGS,
-              "summary": summary, "runs": runs}  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    report = {"command": command(__file__, argv), "machine": machine(), "footage": str(SOURCES[args.source]),
+              "graph": CPU_SETTINGS, "summary": summary, "runs": runs}  # fmt: skip
+    write(args.out, report)
     plot(runs, args.out.with_suffix(".png"))
     print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
     return 0

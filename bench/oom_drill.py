@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import shlex
 import subprocess
 import sys
 import time
@@ -31,6 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # the core without installing i
 
 import torch  # noqa: E402
 from engine_bench import frames  # noqa: E402  (beside this script)
+from report import command, machine, write  # noqa: E402
 
 from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine  # noqa: E402
 from aria_nav_ros.core.perception.fallback import FallbackEngine  # noqa: E402
@@ -111,14 +110,12 @@ def main() -> int:
         for step in r["steps"]:
             print(f"{'':10} {step}")
     report = {
-        "command": "python bench/oom_drill.py " + shlex.join(sys.argv[1:]),
-        "gpu": torch.cuda.get_device_name(0),
-        "machine": platform.node(),
+        "command": command(__file__),
+        "machine": machine(),
         "frames_per_budget": FRAMES,
         "budgets": rows,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    write(args.out, report)
     print(f"wrote {args.out}")
     return 0
 

@@ -6,9 +6,7 @@ python bench/policy_bench.py --seconds 60 --out bench/results/policy.json
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -16,7 +14,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]  # the ROS-free core without installing it; report beside this
+
+from report import command, write  # noqa: E402
 
 from aria_nav_ros.core.detection import DISTANCE_CLASS_SIZE, Detection  # noqa: E402
 from aria_nav_ros.core.navigation.config import NavigationConfig  # noqa: E402
@@ -64,7 +64,7 @@ def main() -> int:
     lat = np.asarray(latencies)
     gaps = np.diff([c.time for c in cues]) if len(cues) > 1 else np.array([math.nan])
     report = {
-        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
+        "command": command(__file__),
         "updates": len(latencies),
         "objects_per_update": 10,
         "cameras": 3,
@@ -77,8 +77,7 @@ def main() -> int:
         "min_gap_between_cues_s": float(np.min(gaps)),
         "by_urgency": {u: sum(c.urgency == i for c in cues) for i, u in enumerate(("info", "warning", "critical"))},
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=2))
+    write(args.out, report)
     print(f"{'updates':<24}{report['updates']}")
     print(f"{'update p50 / p99 (ms)':<24}{report['update_ms_p50']:.3f} / {report['update_ms_p99']:.3f}")
     print(f"{'cues per minute':<24}{report['cues_per_minute']:.1f}  {report['by_urgency']}")

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import shlex
 import shutil
 import subprocess
 import sys
@@ -33,8 +31,9 @@ from aria_nav_ros.core.trace import now_ns
 from aria_nav_ros.graph.description import GraphSettings, describe_graph
 from aria_nav_ros.graph.launcher import run_graph
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the graph benchmark's sampler and trace analysis
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the graph benchmark's sampler and trace analysis, report
 from graph_bench import ProcessSampler, analyse, percentiles  # noqa: E402
+from report import command, machine, write  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # The main job's settings (scripts/run_main.sh) on a machine without a GPU, looped, without the run's bag
@@ -122,7 +121,9 @@ def cue_report(cues_log: Path, start: int, end: int) -> dict:
 
 
 def print_report(report: dict) -> None:
-    print(f"\nSoak: {report['minutes']:g} min after {report['warmup_s']:g} s warm-up ({report['machine']})")
+    where = report["machine"]
+    print(f"\nSoak: {report['minutes']:g} min after {report['warmup_s']:g} s warm-up ({where['node']}:"
+          f" {where['processor']}, {report['graph_processes']} processes)")  # fmt: skip
     print(f"{'process':28} {'RSS first 5 min':>16} {'last 5 min':>11} {'max':>8} {'slope MB/h':>11}")
     for name, m in report["rss"].items():
         print(f"{name:28} {m['first_5min_mb']:16.1f} {m['last_5min_mb']:11.1f} {m['max_mb']:8.1f} "
@@ -195,8 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     result = analyse(Path(settings.trace), start, end, {"samples": sampler.samples, "system": sampler.system})
     names = {pid: name for _, pid, name, _, _ in sampler.samples}
     report = {
-        "command": "python bench/soak.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
-        "machine": f"{platform.node()}: {platform.processor() or platform.machine()}, {len(names)} processes",
+        "command": command(__file__, argv),
+        "machine": machine(),
+        "graph_processes": len(names),
         "minutes": args.minutes,
         "warmup_s": args.warmup,
         "settings": asdict(settings),
@@ -210,8 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         "cues": cue_report(Path(settings.output) / "cues.jsonl", start, end),
     }
     print_report(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    write(args.out, report)
     rss: dict[str, list[tuple[float, float]]] = {}
     for t, _, name, _, kb in sampler.samples:
         if t >= start:

@@ -18,9 +18,6 @@ from an .npz that `--prepare` writes where projectaria-tools is installed (this 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
 import time
 from collections.abc import Callable
@@ -32,6 +29,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as `python bench/stereo_bench.py` from a plain checkout: the core is ROS-free
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))  # report, beside this file (PYTHONSAFEPATH=1)
+from report import command, machine, write  # noqa: E402
 
 from aria_nav_ros.core.camera_model import CameraModel  # noqa: E402
 from aria_nav_ros.core.mounting import Mount  # noqa: E402
@@ -86,17 +85,6 @@ def load(path: Path) -> tuple[list[tuple[np.ndarray, np.ndarray]], Callable[[], 
     (left_model, left_mount), (right_model, right_mount) = side("left"), side("right")
     pairs = list(zip(data["left_pixels"], data["right_pixels"], strict=True))
     return pairs, lambda: stereo_depth(left_model, left_mount, right_model, right_mount), str(data["recording"])
-
-
-def cpu_name() -> str:
-    """The CPU's model name where Linux says it (platform.processor() is only 'x86_64' there)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def timed(call: Callable[[], object]) -> tuple[float, object]:
@@ -177,7 +165,7 @@ def plot(result: dict, path: Path) -> None:
         cv2.putText(image, name, (left + j * 200 + 20, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
     cv2.putText(image, "ms per pair: bar median, line p90", (left + 600, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.42,
                 (0, 0, 0), 1, cv2.LINE_AA)  # fmt: skip
-    title = f"front-pair stereo depth per pair, {result['label']}: {result['machine']['cpu']}"[:110]
+    title = f"front-pair stereo depth per pair, {result['label']}: {result['machine']['processor']}"[:110]
     cv2.putText(image, title, (left, height - 12), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
     cv2.imwrite(str(path), image)
 
@@ -208,9 +196,8 @@ def main() -> None:
     base = variants[0]["stages"]["depth_ms"]["median"]
     for variant in variants:
         variant["depth_ratio_to_package"] = round(variant["stages"]["depth_ms"]["median"] / base, 3)
-    command = " ".join(["python", "bench/stereo_bench.py", *sys.argv[1:]])
     result = {
-        "command": command,
+        "command": command(__file__),
         "label": args.label,
         "recording": recording,
         "pairs": len(pairs),
@@ -222,13 +209,7 @@ def main() -> None:
             "baseline_m": round(view.baseline_m, 4),
             "max_disparity_px": MAX_DISPARITY_PX,
         },  # fmt: skip
-        "machine": {
-            "cpu": cpu_name(),
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "opencv": cv2.__version__,
-            "opencv_threads_default": default_threads,
-        },  # fmt: skip
+        "machine": {**machine(), "opencv": cv2.__version__, "opencv_threads_default": default_threads},
         "setup_ms": round(setup_ms, 1),
         "variants": variants,
         "summary": {
@@ -240,7 +221,7 @@ def main() -> None:
         },
     }
     size = f"{view.model.width}x{view.model.height}"
-    print(f"{recording}: {len(pairs)} front pairs x {args.repeats}, rectified {size}, {result['machine']['cores']}"
+    print(f"{recording}: {len(pairs)} front pairs x {args.repeats}, rectified {size}, {result['machine']['cpus']}"
           f" cores, OpenCV {cv2.__version__}; maps built once in {setup_ms:.0f} ms")  # fmt: skip
     print(f"{'variant':<15}{'threads':>8}{'rectify ms':>12}{'match ms':>10}{'depth ms':>10}{'p90':>8}"
           f"{'ratio':>7}{'matched':>9}")  # fmt: skip
@@ -250,8 +231,7 @@ def main() -> None:
               f"{s['depth_ms']['median']:>10.2f}{s['depth_ms']['p90']:>8.2f}{v['depth_ratio_to_package']:>7.2f}"
               f"{np.mean(v['matched_share']):>9.2f}")  # fmt: skip
     out = args.out or ROOT / "bench" / "results" / f"stereo_{args.label}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1) + "\n")
+    write(out, result)
     plot(result, out.with_suffix(".png"))
     print(f"wrote {out} and {out.with_suffix('.png')}")
 

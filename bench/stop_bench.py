@@ -16,9 +16,7 @@ JSON and a plot.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shlex
 import signal
 import subprocess
 import sys
@@ -32,6 +30,10 @@ import numpy as np
 from aria_nav_ros.graph.process import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "bench") not in sys.path:  # report, beside this file (PYTHONSAFEPATH=1)
+    sys.path.insert(0, str(ROOT / "bench"))
+from report import command, machine, write  # noqa: E402
+
 LIGHT = ["--device", "cpu", "--rgb-imgsz", "160", "--slam-imgsz", "160", "--torch-threads", "1", "--depth-model", "",
          "--audio-sink", "wav", "--loop"]  # fmt: skip
 BUSY = "import time\nend = time.monotonic() + 3600\nwhile time.monotonic() < end: pass"
@@ -97,10 +99,9 @@ def main(argv: list[str] | None = None) -> int:
             row["p50_vs_baseline"] = round(row["stop_p50_s"] / summary["interpreter"][load]["stop_p50_s"], 2)
             print(f"{variant:12} {load:>10} {row['tries']:>6} {row['stop_p50_s']:>8.2f}s {row['stop_max_s']:>8.2f}s"
                   f" {row['nonzero_exits']:>10} {row['escalated']:>10} {row['p50_vs_baseline']:>16.2f}")  # fmt: skip
-    report = {"command": "python bench/stop_bench.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
-              "machine_cores": os.cpu_count(), "graph": LIGHT, "summary": summary, "results": results}  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    report = {"command": command(__file__, argv), "machine": machine(), "graph": LIGHT, "summary": summary,
+              "results": results}  # fmt: skip
+    write(args.out, report)
     import matplotlib
 
     matplotlib.use("Agg")

@@ -19,10 +19,8 @@ JSON (summary: cycles, over_10s, max_s) and a plot.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
-import shlex
 import sys
 import tempfile
 import threading
@@ -31,8 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # stop_bench, beside this file (PYTHONSAFEPATH=1)
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # stop_bench, report: beside this file (PYTHONSAFEPATH=1)
 
+from report import command, machine, write  # noqa: E402
 from stop_bench import LIGHT, ROOT, one_stop  # noqa: E402
 
 from aria_nav_ros.graph.process import children, command_line, running  # noqa: E402
@@ -165,16 +164,15 @@ def main(argv: list[str] | None = None) -> int:
           f" within {summary['processes_max_s']:.2f} s, launcher's report at most {summary['report_max_s']:.2f} s,"
           f" median load {summary['load1_median']:.2f} on {os.cpu_count()} cores")  # fmt: skip
     report = {
-        "command": "python bench/stop_cycles.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
-        "machine_cores": os.cpu_count(),
+        "command": command(__file__, argv),
+        "machine": machine(),
         "ros_domain_id": int(env["ROS_DOMAIN_ID"]),
         "graph": LIGHT,
         "summary": summary,
         "cycles": cycles,
         "failed_starts": failed,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    write(args.out, report)
     plot(cycles, args.out.with_suffix(".png"))
     print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
     return 0 if summary["over_10s"] == 0 else 1

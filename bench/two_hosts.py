@@ -37,12 +37,13 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # graph_bench, beside this file (PYTHONSAFEPATH=1)
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # graph_bench, report: beside this file (PYTHONSAFEPATH=1)
 
 from graph_bench import COMMON, EVENTS, SAMPLE_HZ, ProcessSampler, analyse  # noqa: E402
+from report import command, machine, write  # noqa: E402
 
 from aria_nav_ros.core.trace import now_ns  # noqa: E402
 from aria_nav_ros.graph.description import GraphSettings, Process, describe_graph  # noqa: E402
@@ -375,8 +376,8 @@ def main(argv: list[str] | None = None) -> int:
         link.unshape()
     kernel = platform.release()
     report = {
-        "command": "python bench/two_hosts.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
-        "machine": {"cpus": os.cpu_count(), "kernel": kernel, "python": platform.python_version()},
+        "command": command(__file__, argv),
+        "machine": {**machine(), "kernel": kernel},
         "link": {
             "what": "two Linux network namespaces joined by a veth pair; each side UDPv4 only (no shared memory)",
             "profile": str(PROFILE.relative_to(ROOT)),
@@ -404,8 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         "summary": summary,
         "results": results,
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1, default=_json_default) + "\n")
+    write(out, report)
     print_summary(summary)
     plot(summary, out.with_suffix(".png"), shaped)
     print(f"\nwrote {out} and {out.with_suffix('.png')}")
@@ -414,10 +414,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def _json_default(value: object) -> object:
-    return asdict(value) if hasattr(value, "__dataclass_fields__") else str(value)
 
 
 if __name__ == "__main__":
