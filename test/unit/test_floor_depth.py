@@ -12,9 +12,10 @@ import pytest
 
 from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import optical_frame
-from aria_nav_ros.core.detection import DISTANCE_DEPTH, RawDetection, detection_problem, source_bits
+from aria_nav_ros.core.detection import DISTANCE_DEPTH, Detection, RawDetection, detection_problem, source_bits
 from aria_nav_ros.core.floor_depth import OBSTACLE, FloorConfig, corridor_obstacle, fit_floor, locate_with_floor
 from aria_nav_ros.core.geometry import AHEAD, GeometryConfig, head_rays, locate
+from aria_nav_ros.core.hands import Hands
 from aria_nav_ros.core.mounting import NOMINAL_ARIA, Mount, looking
 from aria_nav_ros.core.navigation.config import NavigationConfig
 from aria_nav_ros.core.navigation.policy import KIND_HAZARD, NavigationPolicy
@@ -180,6 +181,26 @@ def test_placement_keeps_the_last_floor_fit_between_depth_runs_and_trusts_only_t
     placement.set_geometry("eye_height_m", 1.7)
     [moved] = placed(None)
     assert moved.distance_is_bound and not moved.distance_sources & depth
+
+
+def test_a_corridor_obstacle_that_holds_a_tracked_hand_is_the_wearers_own() -> None:
+    """An arm held out 0.6 m ahead stands in the corridor like a pole (the depth map cannot tell); where the
+    glasses track the hands (Aria Gen 2), an obstacle whose box holds a tracked wrist or palm is the wearer's own
+    body, as a person box holding one is: never said. Without the hands it stays an obstacle."""
+    camera, mount = RIGS["aria_rgb"]
+    inverse = render(camera, mount, pole=(0.6, 0.0, 0.05))
+
+    def obstacle(placement: Placement) -> Detection:
+        placement.mounts["aria_rgb_optical"] = mount
+        [found] = placement.place([], camera, False, "aria_rgb_optical", 0, True, inverse).detections
+        assert found.class_name == OBSTACLE
+        return found
+
+    assert not obstacle(Placement("rgb", GEOMETRY)).wearer_body
+    tracked = Placement("rgb", GEOMETRY)
+    tracked.hands.append(Hands(0, np.array([[0.62, 0.0, -0.35], [0.55, 0.02, -0.38]])))  # wrist and palm, head frame
+    held = obstacle(tracked)
+    assert held.wearer_body and math.isnan(held.distance_m)
 
 
 def test_without_a_depth_map_nothing_changes() -> None:
