@@ -47,6 +47,7 @@ from aria_nav_ros.core.geometry import (
     bearing_deg,
     cut_edges,
     head_rays,
+    tilt,
     view_share,
 )
 from aria_nav_ros.core.geometry import locate as locate_boxes
@@ -78,6 +79,9 @@ class FloorConfig:
     overhead_m: float = 0.3  # ... up to this far above the eyes (an overhang at head height counts)
     min_range_m: float = 0.4  # nearer is the wearer's own body or the glasses' frame
     max_range_m: float = 6.0
+    # Around a tracked wrist or palm (Aria Gen 2's hand tracking): the wearer's hand and forearm, not an obstacle.
+    # Only those points go, so what stands behind an arm held out is still found.
+    hand_radius_m: float = 0.25
     min_obstacle_points: int = 12  # a group this dense: not a speck of noise
     group_depth_m: float = 0.3  # the group's depth
     seed: int = 0  # RANSAC's draws are the same for the same frame
@@ -219,10 +223,12 @@ def corridor_obstacle(
     mount: Mount = AHEAD,
     config: FloorConfig = FloorConfig(),
     explained: Sequence[tuple[float, float, float, float]] = (),
+    hands: np.ndarray | None = None,
 ) -> Detection | None:
     """The nearest thing that stands in the walking corridor, by the metric map: points above the fitted floor
-    within the corridor's width, outside the `explained` boxes (detections say those), the nearest group of at
-    least `min_obstacle_points` within `group_depth_m`; None when the corridor is clear to max_range_m."""
+    within the corridor's width, outside the `explained` boxes (detections say those) and farther than
+    `hand_radius_m` from the wearer's tracked `hands` (head frame, (N, 3)), the nearest group of at least
+    `min_obstacle_points` within `group_depth_m`; None when the corridor is clear to max_range_m."""
     samples = _sample(inverse_depth, camera, mount, geometry.pitch_deg, config.step_px)
     if samples is None:
         return None
@@ -243,6 +249,10 @@ def corridor_obstacle(
     for x1, y1, x2, y2 in explained:
         u, v = samples.pixels[:, 0], samples.pixels[:, 1]
         standing &= ~((u >= x1) & (u <= x2) & (v >= y1) & (v <= y2))
+    if hands is not None and len(hands) and standing.any():
+        level = np.asarray(hands, dtype=np.float64) @ tilt(geometry.pitch_deg).T  # as the rays: the level frame
+        near = np.linalg.norm(point[standing][:, None, :] - level[None, :, :], axis=2).min(axis=1)
+        standing[np.nonzero(standing)[0][near <= config.hand_radius_m]] = False
     if standing.sum() < config.min_obstacle_points:
         return None
     order = np.argsort(forward[standing])
@@ -289,16 +299,18 @@ def locate_with_floor(
     config: FloorConfig = FloorConfig(),
     fit: FloorFit | None = None,
     more: Sequence[Estimate | None] = (),
+    hands: np.ndarray | None = None,
 ) -> list[Detection]:
     """`geometry.locate`, with the frame's depth map made metric by its floor where it fits (the boxes' depth
     estimates then use it, not the boxes' own geometric fit), and the corridor's nearest class-less obstacle
     appended. Without a map, or where the floor does not fit, exactly `geometry.locate`. `fit`: the floor's fit
     of an earlier map, for a frame without a map of its own (depth every Nth frame: the boxes' inverse depth is
-    still that map's); no obstacle is looked for then. `more`: `geometry.locate`'s."""
+    still that map's); no obstacle is looked for then. `more`: `geometry.locate`'s; `hands`: the wearer's tracked
+    hand points (head frame), never an obstacle."""
     if fit is None and inverse_depth is not None:
         fit = fit_floor(inverse_depth, camera, geometry, mount, config)
     located = locate_boxes(raw, camera, geometry, mount, depth=fit, more=more)
     if fit is None or inverse_depth is None:
         return located
-    obstacle = corridor_obstacle(inverse_depth, fit, camera, geometry, mount, config, [d.box for d in located])
+    obstacle = corridor_obstacle(inverse_depth, fit, camera, geometry, mount, config, [d.box for d in located], hands)
     return located if obstacle is None or not math.isfinite(obstacle.distance_m) else [*located, obstacle]

@@ -42,11 +42,12 @@ def render(
     wall_m: float = math.inf,
     pole: tuple[float, float, float] | None = None,
     size: int = 256,
+    ball: tuple[float, float, float, float] | None = None,
     noise: float = 0.0,
     seed: int = 0,
 ) -> np.ndarray:
     """A size x size map of relative inverse depth over the whole image: the floor 1.6 m below the eyes, a wall
-    across the path `wall_m` ahead, a pole (ahead m, right m, radius m); NaN where a ray meets nothing (sky, a
+    across the path `wall_m` ahead, a pole (ahead m, right m, radius m), a ball; NaN where a ray meets nothing (sky, a
     fisheye's dark corners). z: depth along the optical axis."""
     rows, cols = np.mgrid[0:size, 0:size]
     pixels = np.stack([(cols.ravel() + 0.5) * camera.width / size - 0.5,
@@ -68,6 +69,13 @@ def render(
         disc = b * b - 4 * a * k
         with np.errstate(invalid="ignore", divide="ignore"):
             t = np.where(disc >= 0, (-b - np.sqrt(np.maximum(disc, 0))) / (2 * a), np.inf)
+        reach = np.minimum(reach, np.where(t > 0, t, np.inf))
+    if ball is not None:  # a sphere (ahead, left, up from the eyes, radius m): a hand held out
+        c, radius = np.asarray(ball[:3]) - origin, ball[3]
+        b = rays @ c
+        disc = b * b - (rays * rays).sum(1) * (c @ c - radius**2)
+        with np.errstate(invalid="ignore"):
+            t = np.where(disc >= 0, (b - np.sqrt(np.maximum(disc, 0))) / (rays * rays).sum(1), np.inf)
         reach = np.minimum(reach, np.where(t > 0, t, np.inf))
     z = reach * optical[:, 2]
     valid = np.isfinite(z) & (optical[:, 2] > 0.05)
@@ -183,24 +191,28 @@ def test_placement_keeps_the_last_floor_fit_between_depth_runs_and_trusts_only_t
     assert moved.distance_is_bound and not moved.distance_sources & depth
 
 
-def test_a_corridor_obstacle_that_holds_a_tracked_hand_is_the_wearers_own() -> None:
-    """An arm held out 0.6 m ahead stands in the corridor like a pole (the depth map cannot tell); where the
-    glasses track the hands (Aria Gen 2), an obstacle whose box holds a tracked wrist or palm is the wearer's own
-    body, as a person box holding one is: never said. Without the hands it stays an obstacle."""
+def test_the_wearers_tracked_hand_is_no_obstacle_and_hides_none_behind_it() -> None:
+    """A hand held out 0.6 m ahead stands in the corridor (the depth map cannot tell it from a thing). Where the
+    glasses track the hands (Aria Gen 2), the points around a tracked wrist or palm are the wearer's own and go
+    before the nearest group is sought: a clear corridor stays clear, and a wall 1 m ahead behind the hand is
+    still found at 1 m (marking the nearest group, the hand, would have hidden it)."""
     camera, mount = RIGS["aria_rgb"]
-    inverse = render(camera, mount, pole=(0.6, 0.0, 0.05))
+    hand = (0.6, 0.0, -0.35, 0.1)  # ahead, left, up from the eyes; radius
+    tracked = Hands(0, np.array([[0.62, 0.0, -0.36], [0.58, 0.02, -0.33]]))  # its wrist and palm, head frame
 
-    def obstacle(placement: Placement) -> Detection:
+    def obstacles(inverse: np.ndarray, hands: Hands | None) -> list[Detection]:
+        placement = Placement("rgb", GEOMETRY)
         placement.mounts["aria_rgb_optical"] = mount
-        [found] = placement.place([], camera, False, "aria_rgb_optical", 0, True, inverse).detections
-        assert found.class_name == OBSTACLE
-        return found
+        if hands is not None:
+            placement.hands.append(hands)
+        return placement.place([], camera, False, "aria_rgb_optical", 0, True, inverse).detections
 
-    assert not obstacle(Placement("rgb", GEOMETRY)).wearer_body
-    tracked = Placement("rgb", GEOMETRY)
-    tracked.hands.append(Hands(0, np.array([[0.62, 0.0, -0.35], [0.55, 0.02, -0.38]])))  # wrist and palm, head frame
-    held = obstacle(tracked)
-    assert held.wearer_body and math.isnan(held.distance_m)
+    alone = render(camera, mount, ball=hand)
+    [untracked] = obstacles(alone, None)
+    assert untracked.class_name == OBSTACLE and 0.4 <= untracked.distance_m <= 0.7, untracked
+    assert obstacles(alone, tracked) == []
+    [wall] = obstacles(render(camera, mount, wall_m=1.0, ball=hand), tracked)
+    assert wall.class_name == OBSTACLE and 0.95 <= wall.distance_m <= 1.1 and not wall.wearer_body, wall
 
 
 def test_without_a_depth_map_nothing_changes() -> None:

@@ -18,7 +18,7 @@ import numpy as np
 
 from aria_nav_ros.core.camera_model import CameraModel
 from aria_nav_ros.core.cameras import NOMINAL_HFOV_DEG, RGB, optical_frame
-from aria_nav_ros.core.detection import DISTANCE_UNKNOWN, OBSTACLE, Detection, RawDetection
+from aria_nav_ros.core.detection import DISTANCE_UNKNOWN, Detection, RawDetection
 from aria_nav_ros.core.floor_depth import FloorFit, fit_floor, locate_with_floor
 from aria_nav_ros.core.geometry import AHEAD, GeometryConfig, why_no_distance
 from aria_nav_ros.core.hands import Hands, in_image, mark_wearer_hands, nearest
@@ -125,14 +125,15 @@ class Placement:
         floor = self._floor_fit(depth_map, camera, mount, geometry) if depth_trusted and not guessed else None
         fresh = depth_map if floor is not None and depth_map is not None else None  # (None: no fit to try again)
         more = self._stereo(raw, camera, mount, geometry.pitch_deg, stamp_ns) if not guessed else []
-        detections = locate_with_floor(raw, camera, geometry, mount, fresh, fit=floor, more=more)
         hands = nearest(list(self.hands), stamp_ns) if not guessed else None
+        tracked = hands.points if hands is not None else None  # the wearer's hands: no corridor obstacle
+        detections = locate_with_floor(raw, camera, geometry, mount, fresh, fit=floor, more=more, hands=tracked)
         marked = 0
         if hands is not None:  # (a guessed lens could put a hand on someone else: then the geometry alone judges)
             before = sum(d.wearer_body for d in detections)
-            # The depth map's corridor obstacle too: an arm held out stands in the corridor like a pole.
-            classes = (*geometry.wearer_body_classes, OBSTACLE)
-            detections = mark_wearer_hands(detections, in_image(hands, camera, mount), classes, geometry.class_aliases)
+            detections = mark_wearer_hands(
+                detections, in_image(hands, camera, mount), geometry.wearer_body_classes, geometry.class_aliases
+            )
             marked = sum(d.wearer_body for d in detections) - before
         said = []
         # Not strict: an obstacle the depth map found follows the boxes (and has a distance).
