@@ -141,8 +141,8 @@ class Navigation(ManagedNode):
         self.player: AudioPlayer | None = None
         self.sink_name = "none (not configured)"
         self.inputs: list = []  # subscriptions and the decision timer, while active
-        Live(self, PARAMETERS, self._change)
-        Live(self, rules, self._rule_change)
+        self.rule_names = {p.name for p in rules}
+        Live(self, [*PARAMETERS, *rules], self._change, self._check_rules)
         self.create_timer(1.0, self._report)
         if self.trace.enabled:
             self.create_timer(1.0, self.imu_stamps.flush)
@@ -217,8 +217,21 @@ class Navigation(ManagedNode):
         self.player.close(last=self._stopping_cue() if say_stopped else None)
         self.player, self.sink_name = None, "none (not configured)"
 
+    def _check_rules(self, changes: dict[str, object]) -> str:
+        """The cue rules among `changes`, all at once, as the config they would make: why it is refused, or ""."""
+        rules = {name: value for name, value in changes.items() if name in self.rule_names}
+        if not rules:
+            return ""
+        try:
+            NavigationConfig.from_flat({**self.config.flat(), **rules})
+        except ValueError as error:
+            return str(error)
+        return ""
+
     def _change(self, name: str, value: object) -> str:
         """A live parameter changed (ros2 param set): in effect from the next cue."""
+        if name in self.rule_names:
+            return self._rule_change(name, value)
         if name == "language":
             self.policy.language = str(value)
             if self.player is not None:

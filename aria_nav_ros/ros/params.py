@@ -63,12 +63,21 @@ def declare(node: Node, params: Sequence[Param], **defaults: object) -> dict[str
 
 
 class Live:
-    """Run-time changes of a node's live parameters: range and choices checked here, then `apply(name, value)`
-    (which returns why it refuses, or "")."""
+    """Run-time changes of a node's live parameters: range and choices checked here, then `check(changes)` (the
+    node's own checks of them all together, without side effects: why it refuses, or ""), then `apply(name,
+    value)` of each (which returns why it refuses, or ""). One Live a node: rclpy runs every on-set callback, so
+    a second one refusing would come after the first had applied."""
 
-    def __init__(self, node: Node, params: Sequence[Param], apply: Callable[[str, object], str]) -> None:
+    def __init__(
+        self,
+        node: Node,
+        params: Sequence[Param],
+        apply: Callable[[str, object], str],
+        check: Callable[[dict[str, object]], str] | None = None,
+    ) -> None:
         self.params = {p.name: p for p in params if p.live}
         self.apply = apply
+        self.check = check
         node.add_on_set_parameters_callback(self._on_set)
 
     def _on_set(self, changes: list[Parameter]) -> SetParametersResult:
@@ -79,6 +88,9 @@ class Live:
             refused = param.problem(value)
             if refused:
                 return SetParametersResult(successful=False, reason=refused)
+        refused = self.check({param.name: value for param, value in ours}) if self.check and ours else ""
+        if refused:
+            return SetParametersResult(successful=False, reason=refused)
         for param, value in ours:
             refused = self.apply(param.name, value)
             if refused:

@@ -97,9 +97,18 @@ def test_navigation_declares_the_cue_rules_as_its_parameters(listener, ros_env) 
         volume = Parameter(name="volume", value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=0.5))
         french = Parameter(name="language", value=ParameterValue(type=ParameterType.PARAMETER_STRING,
                                                                  string_value="fr"))  # fmt: skip
-        both = SetParametersAtomically.Request(parameters=[volume, french])
-        refused = call(listener, SetParametersAtomically, "/navigation/set_parameters_atomically", both).result
-        assert not refused.successful and "language 'fr'" in refused.reason, refused
+
+        def cooldown(value: float) -> Parameter:
+            return Parameter(name="cooldown.global",
+                             value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=value))  # fmt: skip
+
+        negative = Parameter(name="tiers.default.critical",
+                             value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=-1.0))  # fmt: skip
+        # A node parameter and a cue rule, or two cue rules: the rules are one table with the node's parameters.
+        for bad in ([volume, french], [cooldown(3.0), french], [cooldown(4.0), negative]):
+            request = SetParametersAtomically.Request(parameters=bad)
+            refused = call(listener, SetParametersAtomically, "/navigation/set_parameters_atomically", request).result
+            assert not refused.successful and ("language 'fr'" in refused.reason or "not negative" in refused.reason)
 
         def allowed() -> list[str]:  # the silence the policy allows the camera now (its floor, before any pace)
             return [kv.value for a in reports for s in a.status for kv in s.values if kv.key == "rgb_timeout_s"]
@@ -109,7 +118,7 @@ def test_navigation_declares_the_cue_rules_as_its_parameters(listener, ros_env) 
             rclpy.spin_once(listener, timeout_sec=0.1)
         assert allowed() and allowed()[-1] == "12.50", (allowed(), nav.log[-2000:])
         assert "cooldown.per_object is now 4.0" in nav.log
-        assert "volume is now" not in nav.log
+        assert "volume is now" not in nav.log and "cooldown.global is now" not in nav.log
     finally:
         code = nav.stop()
     assert code == 0, nav.log[-2000:]
