@@ -250,6 +250,20 @@ def test_an_older_or_mistyped_config_cannot_start_and_names_the_key(tmp_path: Pa
     assert "tracking.speed_min_span_s must be a number (it is None)" in str(error.value)
 
 
+def test_a_velocity_that_stopped_with_the_imu_is_not_how_fast_an_obstacle_nears() -> None:
+    """The glasses' motion streams lost (the VIO at 2 m/s, then nothing, the IMU silent too), the cameras still
+    running: two seconds on, an obstacle first seen 3 m ahead is not taken to come at 2 m/s (1.5 s to contact,
+    critical), since the images' time says the velocity is old. Said as its distance makes it: a warning."""
+    policy = NavigationPolicy(CONFIG, "en")
+    for i in range(10):
+        policy.motion.add_velocity(i * 0.1, 2.0, 0.0)
+    policy.on_detections(1.0, "rgb", [])  # a frame as the streams stop: the velocity still current
+    assert policy.motion.closing_speed(0.0) == pytest.approx(2.0)
+    policy.on_detections(2.5, "rgb", [])
+    said = [c for c in policy.on_detections(3.0, "rgb", [det(OBSTACLE, 3.0, 0.0)]) if c.kind == KIND_HAZARD]
+    assert [c.urgency for c in said] == [WARNING], said
+
+
 def test_a_rule_that_would_silently_turn_off_is_refused_and_an_empty_mapping_is_kept() -> None:
     """The node's parameters make the config (from_flat): NaN or a negative number is refused with its name (no
     distance is below NaN: a critical tier of NaN would never warn), and a mapping the file leaves empty (no

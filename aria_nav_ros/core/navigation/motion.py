@@ -12,6 +12,7 @@ import math
 from collections import deque
 
 VELOCITY_S = 0.1  # the velocity for a bearing is the mean over this much of the newest samples (Gen 2: 800 Hz)
+RESTART_S = 10.0  # images' time going back by more than this: a replay started again, not a late result
 
 
 def level_velocity(
@@ -56,15 +57,19 @@ class MotionState:
         if not (math.isfinite(forward) and math.isfinite(left)):
             return
         if self._velocities and t < self._velocities[-1][0]:
-            self._velocities.clear()
+            self._velocities.clear()  # time went back (a replay restarted): so did the images'
+            self._frame_t = math.nan
         self._velocities.append((t, forward, left))
         while self._velocities and self._velocities[0][0] < t - self.window_s:
             self._velocities.popleft()
 
     def seen(self, t: float) -> None:
-        """An image taken at t (the policy's detections): the velocities' age is also judged by it, so that they
-        go stale where the IMU stopped with them (the glasses' motion streams lost, the cameras still running)."""
-        self._frame_t = t
+        """An image taken at t (the policy's detections): the velocities' age is also judged by the newest, so
+        that they go stale where the IMU stopped with them (the glasses' motion streams lost, the cameras still
+        running). Cameras' results come out of order (a slow detector's late); a jump back by far more than any
+        latency is a replay that started again."""
+        if not t <= self._frame_t or t < self._frame_t - RESTART_S:  # (NaN: none seen yet)
+            self._frame_t = t
 
     def _measured(self) -> list[tuple[float, float, float]]:
         """The velocities of the window, while they are current: none once the IMU, or the images, have gone on
