@@ -1,6 +1,6 @@
 """Shared test set-up: every test session gets its own DDS domain, and no process outlives its test.
 
-The tests by what they start: unit/ (no DDS, no process: the ROS-free core and message conversions), ros/ (nodes
+The tests by what they start: unit/ (no DDS, no node: the ROS-free core and message conversions), ros/ (nodes
 over real DDS), system/ (the whole graph: the launcher, the launch file, bags and reports). This folder holds what
 they share: helpers and peers, the goldens. A test may build its scene with another tier's builders (a Gen 2
 recording's poses, a rendered floor), so the tiers' folders are importable from any of them.

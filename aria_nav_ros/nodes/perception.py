@@ -172,6 +172,7 @@ class PerceptionNode(ManagedNode):
             "frames": 0, "dropped": 0, "errors": 0, "nominal_intrinsics": 0, "nominal_mounting": 0,
             "worker_restarts": 0, "wearer_hands": 0, "drawing_errors": 0,  # wearer_hands: boxes the hands marked
         }  # fmt: skip
+        self.drawing_errors_seen = 0  # drawing_errors at the last diagnostics: WARN while it rises
         self.times = FrameTimes()
         self.refusals = Refusals(self.get_logger())
 
@@ -375,11 +376,15 @@ class PerceptionNode(ManagedNode):
             self.stats["worker_restarts"] = self.worker.restarts
             self.get_logger().error(f"{self.camera}: the perception worker thread had stopped: started again")
         values = {**self.stats, **self.refusals.values(), **self.times.values(), **self.models.values()}
+        drawing_failed = self.stats["drawing_errors"] > self.drawing_errors_seen  # since the last report
+        self.drawing_errors_seen = self.stats["drawing_errors"]
         if self.problem:
             level, message = ERROR, self.problem
             self.get_logger().error(f"no detection: {self.problem}", throttle_duration_sec=10.0)
-        elif self.warning:
-            level, message = WARN, self.warning
+        elif self.warning or drawing_failed:
+            said = [self.warning] if self.warning else []
+            said += ["drawings failing (the detections are published)"] if drawing_failed else []
+            level, message = WARN, "; ".join(said)
         else:
             level, message = OK, "running"
         self.diagnostics_pub.publish(diagnostic(self, level, message, values))

@@ -141,6 +141,8 @@ def test_a_drawing_that_fails_never_silences_the_detections(listener, ros_env, t
     assert codes == [0, 0], logs
     assert [a for a in got["/aria/rgb/detections"] if a.detections], logs
     assert drawing_errors(got["/diagnostics"]) >= 2, logs
+    said = [s for a in got["/diagnostics"] for s in a.status if "rgb_perception" in s.name]
+    assert any(s.level == DiagnosticStatus.WARN and "drawings failing" in s.message for s in said), logs
     assert "drawing failed (the detections were published)" in procs[1].log
     assert got["/aria/rgb/annotated/compressed"] == []
     assert [e for e in got["/aria_nav/events"] if e.event == SystemEvent.CAMERA_FAILED] == [], logs

@@ -76,7 +76,7 @@ def _numbers(node: dict[str, Any], prefix: str) -> list[tuple[str, float]]:
         if isinstance(value, dict):
             out += _numbers(value, f"{prefix}{key}.")
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            out.append((f"{prefix}{key}", float(value)))
+            out.append((f"{prefix}{key}", float(value) if abs(value) < 1e300 else math.inf))  # (an int past float)
     return out
 
 
