@@ -28,9 +28,13 @@ def test_generated_tables_are_the_declarations() -> None:
         assert written(text, begin, end) == section, f"{relative} is stale: python -m aria_nav_ros.tables --write ."
 
 
+def double(name: str, value: float) -> Parameter:
+    return Parameter(name=name, value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=value))
+
+
 def set_double(node, target: str, name: str, value: float):
-    param = Parameter(name=name, value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=value))
-    return call(node, SetParameters, f"/{target}/set_parameters", SetParameters.Request(parameters=[param])).results[0]
+    request = SetParameters.Request(parameters=[double(name, value)])
+    return call(node, SetParameters, f"/{target}/set_parameters", request).results[0]
 
 
 def test_perception_describes_refuses_and_applies_live_changes(listener, ros_env, tmp_path: Path) -> None:
@@ -94,18 +98,12 @@ def test_navigation_declares_the_cue_rules_as_its_parameters(listener, ros_env) 
         assert set_double(listener, "navigation", "cooldown.per_object", 4.0).successful
         assert not set_double(listener, "navigation", "habituation.first_repeat_s", 5.0).successful
         # An atomic set with one bad value changes nothing: the good one is not applied before the bad is seen.
-        volume = Parameter(name="volume", value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=0.5))
         french = Parameter(name="language", value=ParameterValue(type=ParameterType.PARAMETER_STRING,
                                                                  string_value="fr"))  # fmt: skip
-
-        def cooldown(value: float) -> Parameter:
-            return Parameter(name="cooldown.global",
-                             value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=value))  # fmt: skip
-
-        negative = Parameter(name="tiers.default.critical",
-                             value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=-1.0))  # fmt: skip
+        negative = double("tiers.default.critical", -1.0)
         # A node parameter and a cue rule, or two cue rules: the rules are one table with the node's parameters.
-        for bad in ([volume, french], [cooldown(3.0), french], [cooldown(4.0), negative]):
+        for bad in ([double("volume", 0.5), french], [double("cooldown.global", 3.0), french],
+                    [double("cooldown.global", 4.0), negative]):  # fmt: skip
             request = SetParametersAtomically.Request(parameters=bad)
             refused = call(listener, SetParametersAtomically, "/navigation/set_parameters_atomically", request).result
             assert not refused.successful and ("language 'fr'" in refused.reason or "not negative" in refused.reason)
