@@ -46,9 +46,9 @@ GEOMETRY = GeometryConfig(eye_height_m=1.6, class_aliases=class_aliases())
 SIDE_CAMERAS = (SLAM_LEFT, SLAM_RIGHT)  # Gen 2's side pair: the detectors' SLAM roles
 
 
-def detect(path: Path) -> tuple[list[tuple[Frame, list]], dict, dict]:
-    """Every detected camera's frames with the real checkpoint's raw detections (CPU, as perception runs them);
-    Gen 2's front pair is read by no detector."""
+def detect(path: Path, cameras: tuple[str, ...] = CAMERAS) -> tuple[list[tuple[Frame, list]], dict, dict]:
+    """The frames of `cameras` (default: every detected camera; Gen 2's front pair is read by no detector) with
+    the real checkpoint's raw detections (CPU, as perception runs them), the lens models and the mounts."""
     source = open_source(SourceSettings(kind="vrs", path=str(path)))
     engine = PerceptionEngine(
         load_detector("pkg:fall_detection/models/best.pt", torch.device("cpu"), half=False),
@@ -57,7 +57,7 @@ def detect(path: Path) -> tuple[list[tuple[Frame, list]], dict, dict]:
     )
     frames = []
     for item in source.items():
-        if isinstance(item, Frame) and item.camera in CAMERAS:
+        if isinstance(item, Frame) and item.camera in cameras:
             pixels = item.pixels if item.pixels.ndim == 3 else item.pixels[:, :, None].repeat(3, axis=2)
             frames.append((item, engine.process(pixels).detections))
     return frames, source.calibration(), source.mounts()

@@ -13,44 +13,24 @@ import math
 
 import numpy as np
 import pytest
-import torch
-from locations import ARIA_DATA
+from test_wearer_body import CONFIG, GEN2_VRS, GEOMETRY, detect
 
 from aria_nav_ros.core.cameras import RGB, SLAM_RIGHT, optical_frame
-from aria_nav_ros.core.geometry import GeometryConfig, locate
+from aria_nav_ros.core.geometry import locate
 from aria_nav_ros.core.hands import in_image, mark_wearer_hands, nearest, read_vrs_hands
-from aria_nav_ros.core.navigation.config import NavigationConfig
 from aria_nav_ros.core.navigation.policy import KIND_HAZARD, NavigationPolicy
-from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine
-from aria_nav_ros.core.perception.models import load_detector
 from aria_nav_ros.core.sources.base import Frame
-from aria_nav_ros.core.sources.factory import SourceSettings, open_source
-from aria_nav_ros.nodes.perception import class_aliases
 
-GEN2_VRS = ARIA_DATA / "gen2_unit_test.vrs"
 pytestmark = pytest.mark.skipif(
     not GEN2_VRS.is_file(), reason=f"the real Aria Gen 2 recording {GEN2_VRS} is absent (../shared)"
 )
-CONFIG = NavigationConfig.load()
-ALIASES = class_aliases()  # rgb_perception's declared default
-GEOMETRY = GeometryConfig(eye_height_m=1.6, class_aliases=ALIASES)
+ALIASES = GEOMETRY.class_aliases  # rgb_perception's declared default
 
 
 @pytest.fixture(scope="module")
 def office() -> tuple[list[tuple[Frame, list]], dict, dict, list]:
     """The RGB and right side camera's frames with the real checkpoint's raw detections, and the hands."""
-    source = open_source(SourceSettings(kind="vrs", path=str(GEN2_VRS)))
-    engine = PerceptionEngine(
-        load_detector("pkg:fall_detection/models/best.pt", torch.device("cpu"), half=False),
-        None,
-        EngineConfig(mode="naive"),
-    )
-    frames = []
-    for item in source.items():
-        if isinstance(item, Frame) and item.camera in (RGB, SLAM_RIGHT):
-            pixels = item.pixels if item.pixels.ndim == 3 else item.pixels[:, :, None].repeat(3, axis=2)
-            frames.append((item, engine.process(pixels).detections))
-    return frames, source.calibration(), source.mounts(), read_vrs_hands(GEN2_VRS)
+    return (*detect(GEN2_VRS, (RGB, SLAM_RIGHT)), read_vrs_hands(GEN2_VRS))
 
 
 def replay(office, use_hands: bool) -> tuple[list, list[str]]:
