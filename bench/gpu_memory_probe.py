@@ -7,7 +7,7 @@ Each step runs in a fresh process and reports what nvidia-smi charges it.
 
 from __future__ import annotations
 
-import json
+import argparse
 import multiprocessing
 import os
 import subprocess
@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+from report import command, machine, write  # noqa: E402  (beside this script)
 
 
 def charged_mb() -> float | None:
@@ -36,44 +37,85 @@ def charged_mb() -> float | None:
     return None
 
 
+# Each step: what it loads, and the environment it starts with (set before torch is imported). The stack steps
+# name the per-thread stack limit the engine sets (core/perception/cuda_context.py); "default" keeps the driver's.
+STEPS: dict[str, dict[str, str]] = {
+    "context": {"ARIA_NAV_CUDA_STACK": "default"},
+    "context_eager_modules": {"ARIA_NAV_CUDA_STACK": "default", "CUDA_MODULE_LOADING": "EAGER"},
+    "context_stack_256": {"ARIA_NAV_CUDA_STACK": "256"},
+    "context_stack_0": {"ARIA_NAV_CUDA_STACK": "0"},
+    "slam_detector": {"ARIA_NAV_CUDA_STACK": "default"},
+    "slam_detector_stack_256": {"ARIA_NAV_CUDA_STACK": "256"},
+    "slam_detector_no_cudnn": {"ARIA_NAV_CUDA_STACK": "default"},
+    "rgb_engine": {"ARIA_NAV_CUDA_STACK": "default"},
+    "rgb_engine_stack_256": {"ARIA_NAV_CUDA_STACK": "256"},
+    "rgb_engine_stack_256_cublas_ws": {"ARIA_NAV_CUDA_STACK": "256", "CUBLAS_WORKSPACE_CONFIG": ":4096:1"},
+    "rgb_engine_no_cudnn": {"ARIA_NAV_CUDA_STACK": "default"},
+}
+
+
 def step(name: str, queue) -> None:
+    os.environ.update(STEPS[name])
     import numpy as np
     import torch
 
+    from aria_nav_ros.core.perception import cuda_context
+
     if name.endswith("no_cudnn"):
         torch.backends.cudnn.enabled = False
-    torch.zeros(1, device="cuda")
-    if name == "context":
-        queue.put((name, charged_mb(), 0.0))
+    device = torch.device("cuda")
+    torch.zeros(1, device=device)
+    if name.startswith("context"):
+        cuda_context.shrink_stack(device)
+        queue.put((name, charged_mb(), 0.0, cuda_context.stack_limit(device)))
         return
     from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine
     from aria_nav_ros.core.perception.models import RANDOM_DEPTH, load_depth, load_detector
 
-    device = torch.device("cuda")
     detector = load_detector("yolo11n.yaml", device, True)
     depth = load_depth(RANDOM_DEPTH, device, True) if name.startswith("rgb") else None
-    engine = PerceptionEngine(detector, depth, EngineConfig(mode="graphs"))
+    engine = PerceptionEngine(detector, depth, EngineConfig(mode="graphs"))  # sets the stack limit
     shape = (1408, 1408, 3) if name.startswith("rgb") else (480, 640)
     frame = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
     for _ in range(5):
         engine.process(frame)
     torch.cuda.synchronize()
-    queue.put((name, charged_mb(), torch.cuda.memory_reserved() / 2**20))
+    assert engine.mode == "graphs", f"{name}: the engine fell back to {engine.mode}"
+    queue.put((name, charged_mb(), torch.cuda.memory_reserved() / 2**20, cuda_context.stack_limit(device)))
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=None, help="JSON (default: print only)")
+    args = parser.parse_args()
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     rows = []
-    for name in ("context", "slam_detector", "slam_detector_no_cudnn", "rgb_engine", "rgb_engine_no_cudnn"):
+    for name in STEPS:
         p = ctx.Process(target=step, args=(name, queue))
         p.start()
         p.join()
-        rows.append(queue.get())
-    print(f"{'process':<26}{'charged MB':>11}{'torch reserved MB':>19}")
-    for name, charged, reserved in rows:
-        print(f"{name:<26}{charged or float('nan'):>11.0f}{reserved:>19.0f}")
-    print(json.dumps(rows))
+        rows.append(queue.get() if p.exitcode == 0 else (name, None, None, None))
+    print(f"{'process':<34}{'charged MB':>11}{'torch reserved MB':>19}{'stack limit B':>15}")
+    for name, charged, reserved, stack in rows:
+        print(f"{name:<34}{charged or float('nan'):>11.0f}{reserved or float('nan'):>19.0f}{stack or 0:>15}")
+    if args.out:
+        import torch
+
+        write(
+            args.out,
+            {
+                "command": command("bench/gpu_memory_probe.py"),
+                "machine": machine(),
+                "what": "each step in a fresh process; charged_mb is what nvidia-smi charges the process (CUDA context"
+                " included); detector yolo11n.yaml (random weights), RGB engine with Depth Anything V2 Small (random),"
+                f" mode graphs; torch {torch.__version__}",
+                "environment": STEPS,
+                "charged_mb": {name: charged for name, charged, _, _ in rows},
+                "torch_reserved_mb": {name: reserved for name, _, reserved, _ in rows},
+                "stack_limit_bytes": {name: stack for name, _, _, stack in rows},
+            },
+        )
 
 
 if __name__ == "__main__":

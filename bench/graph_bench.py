@@ -104,6 +104,9 @@ GPU_VARIANTS: dict[str, dict[str, dict]] = {
     # Plus the RGB transport cut: the driver halves RGB (704x704 still exceeds YOLO's 640 and depth's 518),
     # and navigation runs in perception's process (RGB results handed over without DDS).
     "best": {"env": {}, "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True}},
+    # best with navigation in its own process: perception's worker then shares the GIL with perception's own
+    # callbacks only, not with navigation's (IMU at hundreds of Hz, the SLAM results, timers); the results cross DDS.
+    "best_apart": {"env": {}, "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": False}},
     # best as it was: Python's automatic garbage collector on, collections in any thread landing inside a frame
     # (the perception worker now collects between frames: core/perception/scheduler.py).
     "best_gc_auto": {"env": {"ARIA_NAV_GC": "auto"}, "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True}},

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from aria_nav_ros.core.detection import RawDetection
+from aria_nav_ros.core.perception.cuda_context import shrink_stack
 from aria_nav_ros.core.perception.models import DepthModel, Detector
 from aria_nav_ros.core.perception.ops import (
     IMAGENET_MEAN,
@@ -112,6 +113,8 @@ class PerceptionEngine:
         self.cuda = self.device.type == "cuda"
         self.dtype = torch.float16 if (self.cuda and config.half) else torch.float32
         self.mode = config.mode if self.cuda else "naive"
+        # The context's per-thread stack reservation down to what the kernels need (cuda_context.py).
+        self.stack_limit = shrink_stack(self.device) if self.cuda else None
         if self.mode == "graphs" and not (detector.capturable and (depth is None or depth.capturable)):
             self.mode = "streams"  # exported models (ONNX, TensorRT) run outside graphs
         keep = set(config.classes)
