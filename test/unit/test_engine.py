@@ -39,9 +39,10 @@ def ultralytics_boxes(image: np.ndarray, conf: float, iou: float) -> np.ndarray:
     """The reference: ultralytics' own predict on the same picture."""
     from ultralytics import YOLO
 
-    # rect=False: the same square 640 letterbox as the engine (not the minimal-padding rectangle)
+    # rect=False: the same square 640 letterbox as the engine (not the minimal-padding rectangle); on the CPU as
+    # the engine under test (ultralytics takes a GPU where there is one: a lent GPU machine failed on its boxes)
     result = YOLO(resolve(CHECKPOINT)).predict(
-        image[:, :, ::-1], conf=conf, iou=iou, imgsz=640, rect=False, verbose=False
+        image[:, :, ::-1], conf=conf, iou=iou, imgsz=640, rect=False, verbose=False, device="cpu"
     )[0]
     return result.boxes.xyxy.numpy()
 
@@ -105,6 +106,7 @@ def test_class_filter_keeps_only_named_classes(detector) -> None:
 
 
 def test_onnx_export_finds_the_same_boxes(detector) -> None:
+    pytest.importorskip("fall_detection", reason="the ONNX export ships in its package (the lent GPU carries the .pt)")
     image = photo("bus.jpg")
     torch_boxes = np.array([d.box for d in PerceptionEngine(detector, None, EngineConfig()).process(image).detections])
     onnx = load_detector(ONNX, CPU, half=False)
