@@ -290,6 +290,10 @@ class PerceptionEngine:
                 raise
             self._uncompile(error)
             step()
+        if self.compiled:  # inductor compiles in a pool of worker processes: none may outlive the node's stop
+            from torch._inductor.async_compile import shutdown_compile_workers
+
+            shutdown_compile_workers()
 
     def _uncompile(self, error: Exception) -> None:
         """torch.compile failed (no Triton, an unsupported operation): the eager modules from now on."""
