@@ -87,18 +87,20 @@ def step(name: str, queue) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="JSON (default: print only)")
+    parser.add_argument("--only", nargs="+", choices=list(STEPS), help="these steps alone (default: all)")
     args = parser.parse_args()
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     rows = []
-    for name in STEPS:
+    # Each row as soon as its step ends: a run cut short by a time limit still says what it measured.
+    print(f"{'process':<34}{'charged MB':>11}{'torch reserved MB':>19}{'stack limit B':>15}", flush=True)
+    for name in (n for n in STEPS if not args.only or n in args.only):
         p = ctx.Process(target=step, args=(name, queue))
         p.start()
         p.join()
         rows.append(queue.get() if p.exitcode == 0 else (name, None, None, None))
-    print(f"{'process':<34}{'charged MB':>11}{'torch reserved MB':>19}{'stack limit B':>15}")
-    for name, charged, reserved, stack in rows:
-        print(f"{name:<34}{charged or float('nan'):>11.0f}{reserved or float('nan'):>19.0f}{stack or 0:>15}")
+        charged, reserved, stack = (float("nan") if value is None else value for value in rows[-1][1:])
+        print(f"{name:<34}{charged:>11.0f}{reserved:>19.0f}{stack:>15.0f}", flush=True)
     if args.out:
         import torch
 
