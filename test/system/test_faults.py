@@ -21,10 +21,13 @@ CEILING_S = 10.0  # config/navigation.yaml's liveness ceiling: no timeout is lon
 
 
 def deadline(fault: dict) -> float:
-    """When the fault must have been said: the timeout navigation reported just before it, and some slack."""
+    """When the fault must have been said: the timeout navigation reported just before it, and some slack. The
+    drill says it 0.1 s after the timeout on a quiet machine (docs/reliability.md); on this 2-core machine busy
+    with the suite and other work, a clean-clone run heard "Cameras lost" 1.55 s after a 1 s timeout. The slack
+    allows a loaded machine that much and more; the speed itself is measured by bench/fault_drill.py."""
     timeout = fault["timeout_s"]
     assert timeout is not None and 0 < timeout <= CEILING_S, fault  # navigation reports its timeouts
-    return timeout + 1.1
+    return timeout + 2.5
 
 
 def test_fault_drill_every_fault_is_said_and_the_graph_recovers(tmp_path: Path, ros_env: dict[str, str]) -> None:
