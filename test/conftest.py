@@ -28,6 +28,10 @@ for tier in ("unit", "ros", "system"):
 # Tests talk over real DDS; a domain of their own keeps a graph running on the
 # same machine (the main job, another test session) out of their topics.
 os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(30, 99)))
+# Parallel workers (pytest-xdist, scripts/run_tests.sh: gw0, gw1, ...) inherit the domain of the session that
+# started them: each moves to one of its own, next to it, so that two workers' graphs never hear each other.
+if WORKER := os.environ.get("PYTEST_XDIST_WORKER", ""):
+    os.environ["ROS_DOMAIN_ID"] = str(int(os.environ["ROS_DOMAIN_ID"]) + 1 + int(WORKER.removeprefix("gw")))
 
 
 # Orphans of this session (a process whose parent died) come back to this process instead of init, so
