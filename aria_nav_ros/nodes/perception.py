@@ -90,6 +90,9 @@ PARAMETERS = (
     Param("mode", "graphs", "how the engine runs on a GPU (a CPU runs naive)", choices=("naive", "streams", "graphs")),
     Param("half", True, "fp16 on a GPU"),
     Param("two_streams", True, "YOLO and depth on two CUDA streams"),
+    Param("compile_models", False, "a GPU only: both models through torch.compile (inductor) inside the CUDA graphs "
+          "(0.76x the engine's time on an H100, bench/results/engine_peer_h100.json); the first frame waits for the "
+          "compilation (about 20 s there); eager again, with a warning, where it fails"),
     Param("imgsz", 640, "YOLO input side (pixels)", low=32, high=2048),
     Param("depth_size", 518, "depth model input side (pixels)", low=28, high=2048),
     Param("depth_every", 1, "depth on every Nth frame (its map is reused between)", live=True, low=1, high=100),
@@ -151,6 +154,7 @@ class PerceptionNode(ManagedNode):
             mode=str(v["mode"]), half=bool(v["half"]), imgsz=int(v["imgsz"]), depth_size=int(v["depth_size"]),
             depth_every=int(v["depth_every"]), conf=float(v["conf"]), iou=float(v["iou"]),
             classes=tuple(c for c in v["classes"] if c), two_streams=bool(v["two_streams"]),
+            compile_models=bool(v["compile_models"]),
         )  # fmt: skip
         self.models = Models(config, bool(v["download_models"]), lambda step: self._warn(f"{self.camera}: {step}"))
         self.model_names = (str(v["model"]), str(v["depth_model"]), str(v["device"]))
@@ -296,6 +300,8 @@ class PerceptionNode(ManagedNode):
         # The map comes back where the floor makes it metric (trusted weights) or someone reads it.
         trusted = self.models.depth_trusted
         out = engine.process(pixels, want_depth_map=trusted or self.depth_pub.get_subscription_count() > 0)
+        if engine.engine.compile_error and not self.warning:  # compile_models asked for, and compilation failed
+            self._warn(f"{self.camera}: compile_models: the models run eagerly ({engine.engine.compile_error})")
         placed = self.placement.place(
             out.detections, camera, guessed, msg.header.frame_id, stamp_ns(msg.header.stamp), trusted, out.depth_map
         )

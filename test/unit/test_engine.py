@@ -206,6 +206,17 @@ def test_out_of_memory_with_no_step_left_is_raised_for_the_caller_to_report(dete
     assert len(steps) == 1 and engine.engine.config.imgsz == 320  # on the CPU already: nothing below 320
 
 
+def test_compile_models_on_the_cpu_is_the_plain_naive_path(detector) -> None:
+    """compile_models (a perception parameter) asks for inductor on a GPU; a CPU runs the naive path as always:
+    nothing compiled, nothing to fail, the same boxes."""
+    image = photo("bus.jpg")
+    plain = [d.box for d in PerceptionEngine(detector, None, EngineConfig()).process(image).detections]
+    asked = PerceptionEngine(detector, None, EngineConfig(compile_models=True))
+    assert asked.mode == "naive" and not asked.compiled
+    assert [d.box for d in asked.process(image).detections] == plain and len(plain) >= 2
+    assert asked.compile_error == ""
+
+
 GPU = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (torch.compile's kernels, graphs)")
 
 
