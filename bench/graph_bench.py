@@ -229,26 +229,24 @@ def percentiles(values: list[float]) -> dict[str, float]:
             "mean": float(a.mean())}  # fmt: skip
 
 
+def mps_env(folder: Path) -> dict[str, str]:
+    """Where the CUDA MPS daemon of one run keeps its pipe and log: the variant's environment, which the graph's
+    processes inherit to find it."""
+    return {"CUDA_MPS_PIPE_DIRECTORY": str(folder / "mps_pipe"), "CUDA_MPS_LOG_DIRECTORY": str(folder / "mps_log")}
+
+
 @contextlib.contextmanager
-def mps(folder: Path) -> Iterator[None]:
-    """CUDA MPS while one variant runs: the control daemon (its pipe and log under `folder`), which the graph's
-    processes find through the environment they inherit; told to quit afterwards, so the next variant runs
-    without it. Changes none of the card's settings (compute mode, clocks): a daemon of this machine's own."""
-    env = {"CUDA_MPS_PIPE_DIRECTORY": str(folder / "mps_pipe"), "CUDA_MPS_LOG_DIRECTORY": str(folder / "mps_log")}
+def mps(env: dict[str, str]) -> Iterator[None]:
+    """CUDA MPS while one variant runs (its folders from mps_env, already in the environment); the control daemon
+    is told to quit afterwards, so the next variant runs without it. Changes none of the card's settings (compute
+    mode, clocks): a daemon of this machine's own."""
     for path in env.values():
         Path(path).mkdir(parents=True, exist_ok=True)
-    before = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
     subprocess.run(["nvidia-cuda-mps-control", "-d"], check=True, timeout=30)
     try:
         yield
     finally:
         subprocess.run(["nvidia-cuda-mps-control"], input="quit\n", text=True, timeout=60, check=False)
-        for key, value in before.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def run_one(settings: GraphSettings, warmup_s: float, seconds: float, limit_s: float) -> tuple[int, int, dict]:
@@ -567,13 +565,14 @@ def main(argv: list[str] | None = None) -> int:
                 variant_settings = variants[variant]["settings"]
                 settings = replace(base, **{**variant_settings, **typed(chosen)}, source="bag", path=args.bag,
                                    rate=hz / SAMPLE_HZ, loop=True, output=str(run), trace=f"{run}/trace")  # fmt: skip
-                before = {key: os.environ.get(key) for key in variants[variant]["env"]}
-                os.environ.update(variants[variant]["env"])  # the graph's processes inherit it
+                sharing = mps_env(run) if variants[variant].get("mps") else {}
+                env = {**variants[variant]["env"], **sharing}
+                before = {key: os.environ.get(key) for key in env}
+                os.environ.update(env)  # the graph's processes inherit it
                 print(f"{name} at {hz:g} Hz: {args.warmup:g} s warm-up, {args.seconds:g} s measured", flush=True)
                 limit = 120.0 + args.warmup + args.seconds  # model loading included
-                sharing = mps(run) if variants[variant].get("mps") else contextlib.nullcontext()
                 try:
-                    with sharing:
+                    with mps(sharing) if sharing else contextlib.nullcontext():
                         start, end, load = run_one(settings, args.warmup, args.seconds, limit)
                 finally:  # the next variant starts from the environment this one found
                     for key, value in before.items():

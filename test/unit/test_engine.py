@@ -259,18 +259,15 @@ def test_a_compile_that_fails_falls_back_to_the_eager_models(monkeypatch, mode: 
 
 
 @GPU
-def test_the_engine_lowers_the_contexts_stack_reservation_and_still_finds_people_in_graphs() -> None:
+def test_the_engine_lowers_the_contexts_stack_reservation_and_still_finds_people_in_graphs(monkeypatch) -> None:
     """The per-thread stack limit goes from the driver's 1 KiB to cuda_context.STACK_BYTES when an engine is
     made (the context's local memory shrinks with it); the kernels that need more get it from the driver, so the
     engine still captures its graphs and finds the same people as an engine on the driver's limit."""
     gpu = torch.device("cuda")
     found = {}
     for setting in ("1024", ""):  # the driver's default first (other tests here may have lowered it already)
-        os.environ[cuda_context.STACK_ENV] = setting
-        try:
-            engine = PerceptionEngine(load_detector(CHECKPOINT, gpu, half=True), None, EngineConfig(mode="graphs"))
-        finally:
-            os.environ.pop(cuda_context.STACK_ENV)
+        monkeypatch.setenv(cuda_context.STACK_ENV, setting)
+        engine = PerceptionEngine(load_detector(CHECKPOINT, gpu, half=True), None, EngineConfig(mode="graphs"))
         assert engine.stack_limit == int(setting or cuda_context.STACK_BYTES)
         found[setting] = [d.box for d in engine.process(photo("bus.jpg")).detections]
         assert engine.mode == "graphs"
