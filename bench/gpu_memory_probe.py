@@ -46,10 +46,12 @@ STEPS: dict[str, dict[str, str]] = {
     "context_stack_0": {"ARIA_NAV_CUDA_STACK": "0"},
     "slam_detector": {"ARIA_NAV_CUDA_STACK": "default"},
     "slam_detector_stack_256": {"ARIA_NAV_CUDA_STACK": "256"},
+    "slam_detector_stack_0": {"ARIA_NAV_CUDA_STACK": "0"},
     "slam_detector_no_cudnn": {"ARIA_NAV_CUDA_STACK": "default"},
     "rgb_engine": {"ARIA_NAV_CUDA_STACK": "default"},
     "rgb_engine_stack_256": {"ARIA_NAV_CUDA_STACK": "256"},
     "rgb_engine_stack_256_cublas_ws": {"ARIA_NAV_CUDA_STACK": "256", "CUBLAS_WORKSPACE_CONFIG": ":4096:1"},
+    "rgb_engine_stack_0": {"ARIA_NAV_CUDA_STACK": "0"},
     "rgb_engine_no_cudnn": {"ARIA_NAV_CUDA_STACK": "default"},
 }
 

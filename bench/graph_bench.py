@@ -132,6 +132,18 @@ GPU_VARIANTS: dict[str, dict] = {  # env, settings, and mps where the variant ru
     # instead of time-sliced between three contexts (RGB beside the SLAM engines: 6.8 ms median against 3.7 alone,
     # engine_peer_h100.json), each process still its own. The control daemon runs for this variant only (mps()).
     "best_mps": {"env": {}, "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True}, "mps": True},
+    # best with the per-thread CUDA stack limit at 0 B (core/perception/cuda_context.py; the driver gives each kernel
+    # what it needs): measured beside best at 256 B, since then the default, so now the same as best.
+    "best_stack0": {
+        "env": {"ARIA_NAV_CUDA_STACK": "0"},
+        "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True},
+    },
+    # best with both models through torch.compile (inductor) inside the CUDA graphs: 0.76x the engine's time alone
+    # on the H100 (engine_peer_h100.json), about 20 s more at start.
+    "best_compiled": {
+        "env": {},
+        "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True, "compile_models": True},
+    },
     # Plus every detector (and navigation) in one process: one CUDA context instead of three.
     "one_process": {
         "env": {},
