@@ -60,15 +60,21 @@ class NodeProcess:
     def count(self, text: str) -> int:
         return sum(text in line for line in list(self.lines))
 
-    def wait_for(self, text: str, times: int = 1, timeout_s: float = 30.0) -> bool:
+    def wait_for(self, text: str | tuple[str, ...], times: int = 1, timeout_s: float = 30.0) -> bool:
+        """Whether `text` (or any of several) has been written `times` times by the end of `timeout_s`."""
+        texts = (text,) if isinstance(text, str) else text
+
+        def seen() -> bool:
+            return any(self.count(t) >= times for t in texts)
+
         end = time.monotonic() + timeout_s
         while time.monotonic() < end:
-            if self.count(text) >= times:
+            if seen():
                 return True
             if self.process.poll() is not None:
                 break
             time.sleep(0.05)
-        return self.count(text) >= times
+        return seen()
 
     def ended(self, timeout_s: float) -> int:
         """The exit code of a process that ends by itself within `timeout_s` (stopped, and the test failed,

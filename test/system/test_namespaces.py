@@ -54,7 +54,7 @@ def test_two_graphs_in_two_namespaces_do_not_mix(tmp_path: Path, ros_env: dict[s
         assert not listener.get_publishers_info_by_topic("/aria/rgb/detections")  # nothing in the root namespace
         # Each wearer hears their own scene: A of people, B (sharing the network) of none.
         a, b = graphs["wearer_a"], graphs["wearer_b"]
-        assert a.wait_for("eople", timeout_s=90) or a.wait_for("erson", timeout_s=1), a.log[-3000:]
+        assert a.wait_for(("eople", "erson"), timeout_s=90), a.log[-3000:]
         heard_by_b = [line for line in b.log.splitlines() if "[cue" in line]
         assert heard_by_b and not [line for line in heard_by_b if "erson" in line or "eople" in line], heard_by_b
     finally:
