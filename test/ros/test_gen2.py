@@ -389,7 +389,7 @@ def test_front_pair_stereo_depth_agrees_with_the_ground_plane(played) -> None:
         guess = edges[np.argmax(counts)] + 0.01
         floor = points[matched & (np.abs(below - guess) < 0.08)]
         centre = floor.mean(axis=0)
-        normal = np.linalg.svd(floor - centre)[2][2]
+        normal = np.linalg.svd(floor - centre, full_matrices=False)[2][2]  # not the N x N U of N points
         tilt = math.degrees(math.acos(abs(float(normal @ down))))
         eye_height = float(centre @ down)
         assert tilt < 3.0, (a.device_time_ns, tilt)
