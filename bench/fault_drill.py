@@ -34,6 +34,7 @@ test/ros/test_navigation_node.py and test/unit/test_device_sink.py.)
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import signal
@@ -85,6 +86,7 @@ class Graph:
         self.process = subprocess.Popen([*command, *GRAPH, *extra], stderr=subprocess.PIPE, text=True, env=child_env(),
                                         start_new_session=True)  # fmt: skip
         self.lines: list[tuple[float, str]] = []
+        self.stopped_at = math.inf
         self.reader = threading.Thread(target=self._read, daemon=True)  # to the end of the pipe: every writer gone
         self.reader.start()
 
@@ -115,8 +117,14 @@ class Graph:
         return next((t for t, line in self.lines if t >= after and text in line), None)
 
     def stop(self) -> int:
+        self.stopped_at = time.monotonic()
         self.process.send_signal(signal.SIGINT)
         return self.process.wait(timeout=60)
+
+    def stop_log(self) -> list[str]:
+        """What the launcher wrote once asked to stop (which process ended how): read to the pipe's end."""
+        self.reader.join(10)
+        return [line for t, line in self.lines if t >= self.stopped_at][-60:]
 
 
 class Ears(Node):
@@ -194,7 +202,7 @@ def _hazard(camera: str = ""):
     return lambda c: c.kind == HAZARD and (not camera or camera in c.cameras)
 
 
-def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
+def drill(ears: Ears, run: Path) -> tuple[list[dict], int, list[str]]:
     # The first graph's rgb_perception takes injected faults (off unless allowed at start).
     params = yaml.safe_load((ROOT / "config" / "aria_nav.yaml").read_text())
     params["/**/rgb_perception"] = {"ros__parameters": {"allow_fault_injection": True}}  # the file keeps none
@@ -282,6 +290,7 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
                        "next_hazard_s": _delay(hazard, t1)})  # fmt: skip
     finally:
         code = graph.stop()
+        stop_log = graph.stop_log()  # the first graph's stop: why, should its exit code not be 0
 
     # 4. A model file that is not there: the error names it and says what to do; each perception node tells
     # the wearer at once that its camera is not working (not after the camera's silence runs out).
@@ -360,7 +369,7 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int]:
     finally:
         if graph.process.poll() is None:
             graph.stop()
-    return faults, code
+    return faults, code, stop_log
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -370,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     rclpy.init()
     ears = Ears()
     try:
-        faults, code = drill(ears, Path(tempfile.mkdtemp(prefix="fault_drill_")))
+        faults, code, stop_log = drill(ears, Path(tempfile.mkdtemp(prefix="fault_drill_")))
     finally:
         ears.destroy_node()
         rclpy.shutdown()
@@ -387,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         if "processes" in f:
             print(f"{'':58} {f['processes']} processes, {f['left_running']} left running, all ended after"
                   f" {f['all_ended_s']} s")  # fmt: skip
-    report = {"command": command(__file__, argv), "graph": GRAPH, "launcher_exit_code": code, "faults": faults}
+    report = {"command": command(__file__, argv), "graph": GRAPH, "launcher_exit_code": code,
+              "launcher_stop_log": stop_log, "faults": faults}  # fmt: skip
     write(args.out, report)
     print(f"wrote {args.out}")
     return 0

@@ -44,7 +44,7 @@ def test_fault_drill_every_fault_is_said_and_the_graph_recovers(tmp_path: Path, 
         rows["gpu_lost"],
         rows["recording_unreadable"],
     )
-    assert report["launcher_exit_code"] == 0
+    assert report["launcher_exit_code"] == 0, "\n".join(report["launcher_stop_log"])
 
     # Glasses unplugged: one cue within the watchdog's timeout, then "Cameras back" and hazard cues again.
     assert "Cameras lost" in source["heard"] and source["first_cue_s"] <= deadline(source), source

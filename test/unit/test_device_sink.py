@@ -180,3 +180,32 @@ def test_the_real_sink_plays_through_portaudio_on_the_alsa_null_device(tmp_path:
     assert 2205 <= report["frames"] <= 3 * 2205 and report["cut_ins"] == 1
     assert report["refused"] == "the sound device stopped playing"
     assert report["problems"] == []
+
+
+def _stand_in_espeak(folder: Path, body: str) -> dict[str, str]:
+    """An espeak-ng first on PATH that ends as `body` says (what the real one does at a stop or a fault)."""
+    folder.mkdir()
+    program = folder / "espeak-ng"
+    program.write_text(f"#!/bin/sh\n{body}\n")
+    program.chmod(0o755)
+    return {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [("kill -INT $$", False), ("kill -TERM $$", False), ("echo 'voice missing' >&2; exit 1", True)],
+    ids=["stopped by SIGINT", "stopped by SIGTERM", "failed"],
+)
+def test_speech_ended_by_the_stop_is_no_error_but_a_failure_is_said(tmp_path: Path, monkeypatch, body, said) -> None:
+    """The launcher stops a node by its process group, so a cue being synthesised then loses its espeak-ng to
+    the same signal: the stop is under way, not an audio failure to log. Any other end of espeak-ng is said."""
+    for name, value in _stand_in_espeak(tmp_path / "bin", body).items():
+        monkeypatch.setenv(name, value)
+    errors: list[str] = []
+    player = AudioPlayer(WavSink(tmp_path / "n.wav", RATE), "en", EARCON, speak=True, on_error=errors.append)
+    player.say(Cue(0.0, KIND_HAZARD, WARNING, "person", 2.0, 0.0, "ahead", ("rgb",), 1, "Person ahead, two meters"))
+    assert player.played(10.0)
+    player.close()
+    assert bool(errors) == said, errors
+    if said:
+        assert "audio failed for 'Person ahead, two meters'" in errors[0] and "exit status 1" in errors[0], errors

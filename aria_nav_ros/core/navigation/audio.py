@@ -18,6 +18,7 @@ import io
 import math
 import queue
 import shutil
+import signal
 import struct
 import subprocess
 import threading
@@ -62,16 +63,29 @@ def earcon(cue: Cue, settings: dict[str, Any]) -> np.ndarray:
     return np.stack((mono * left, mono * right), axis=1).astype(np.float32)
 
 
+# A stop (Ctrl-C, the launcher's SIGINT to the node's process group) reaches a running espeak-ng as well.
+STOP_SIGNALS = (-signal.SIGINT, -signal.SIGTERM)
+
+
+class SpeechStopped(RuntimeError):
+    """espeak-ng ended by the signal that stops this process: no failure to report, the stop is under way."""
+
+
 def speech(text: str, language: str, rate: int) -> np.ndarray:
     """Mono float32 speech from espeak-ng, resampled to `rate`."""
     if shutil.which("espeak-ng") is None:
         raise RuntimeError("espeak-ng is not installed (apt-get install espeak-ng): cues cannot be spoken")
-    wav = subprocess.run(
-        ["espeak-ng", "-v", ESPEAK_VOICES[language], "-s", "190", "--stdout", text],
-        capture_output=True,
-        timeout=10,
-        check=True,
-    ).stdout
+    try:
+        wav = subprocess.run(
+            ["espeak-ng", "-v", ESPEAK_VOICES[language], "-s", "190", "--stdout", text],
+            capture_output=True,
+            timeout=10,
+            check=True,
+        ).stdout
+    except subprocess.CalledProcessError as error:
+        if error.returncode in STOP_SIGNALS:  # the stop of the node's process group reached espeak-ng too
+            raise SpeechStopped(f"{text!r} not spoken: the stop ({signal.Signals(-error.returncode).name})") from error
+        raise
     with wave.open(io.BytesIO(wav)) as w:
         source_rate = w.getframerate()
         samples = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32) / 32768
@@ -301,6 +315,8 @@ class AudioPlayer:
             try:
                 samples = render(cue, self.language, self.settings, self.speak) * self.volume
                 self._play(samples, cue)
+            except SpeechStopped:  # the node stops: its own cue ("Navigation stopped") says so, not an error line
+                pass
             except Exception as error:  # the wearer must not lose later cues to one failure; say it
                 self.on_error(f"audio failed for {cue.text!r}: {error}")
             finally:
