@@ -107,12 +107,21 @@ from aria_nav_ros.ros.compressed import compressed_image
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, ERROR, OK, diagnostic
 from aria_nav_ros.ros.events import system_event
 from aria_nav_ros.ros.frusta import FRUSTA_TOPIC, frustum_marker
-from aria_nav_ros.ros.hands import HANDS_QOS, hands_message
+from aria_nav_ros.ros.hands import hands_message
 from aria_nav_ros.ros.image import numpy_to_image
 from aria_nav_ros.ros.lifecycle import ManagedNode
-from aria_nav_ros.ros.odometry import ODOMETRY_QOS, TF_QOS, motion_messages
+from aria_nav_ros.ros.odometry import motion_messages
 from aria_nav_ros.ros.params import Param, declare
-from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, SENSOR_QOS, TF_STATIC_QOS
+from aria_nav_ros.ros.qos import (
+    EVENTS_QOS,
+    HANDS_QOS,
+    IMU_QOS,
+    ODOMETRY_QOS,
+    RESULT_QOS,
+    SENSOR_QOS,
+    TF_QOS,
+    TF_STATIC_QOS,
+)
 from aria_nav_ros.ros.spin import run_node
 from aria_nav_ros.ros.transforms import tf_message
 

@@ -47,9 +47,8 @@ from aria_nav_ros.msg import DetectionArray, NavigationCue, SystemEvent
 from aria_nav_ros.ros.detections import detection_from_msg
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, OK, WARN, diagnostic
 from aria_nav_ros.ros.lifecycle import ManagedNode
-from aria_nav_ros.ros.odometry import ODOMETRY_QOS
 from aria_nav_ros.ros.params import Live, Param, declare
-from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, SENSOR_QOS
+from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, ODOMETRY_QOS, RESULT_QOS, SENSOR_QOS
 from aria_nav_ros.ros.refusals import Refusals
 from aria_nav_ros.ros.spin import run_node
 

@@ -12,19 +12,9 @@ from __future__ import annotations
 import numpy as np
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Pose, PoseArray
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from aria_nav_ros.core.hands import Hands
 from aria_nav_ros.core.mounting import HEAD_FRAME
-
-# A sample per CV frame (Gen 2: 30 Hz), small: best effort with a short queue, so that a reader busy with a frame
-# still finds the samples of that frame's time.
-HANDS_QOS = QoSProfile(
-    history=HistoryPolicy.KEEP_LAST,
-    depth=10,
-    reliability=ReliabilityPolicy.BEST_EFFORT,
-    durability=DurabilityPolicy.VOLATILE,
-)
 
 
 def hands_message(hands: Hands, stamp: Time) -> PoseArray:

@@ -13,27 +13,11 @@ from __future__ import annotations
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import TransformStamped
 from nav_msgs.msg import Odometry
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from tf2_msgs.msg import TFMessage
 
 from aria_nav_ros.core.cameras import ODOM_FRAME
 from aria_nav_ros.core.mounting import HEAD_FRAME, quaternion_of
 from aria_nav_ros.core.sources.motion import Motion
-
-# Poses come at the VIO's rate (Gen 2: 800 Hz): small, best effort, a burst may queue (as the IMU's samples).
-ODOMETRY_QOS = QoSProfile(
-    history=HistoryPolicy.KEEP_LAST,
-    depth=100,
-    reliability=ReliabilityPolicy.BEST_EFFORT,
-    durability=DurabilityPolicy.VOLATILE,
-)
-# tf as tf2's TransformBroadcaster publishes it (its listeners ask for reliable, volatile).
-TF_QOS = QoSProfile(
-    history=HistoryPolicy.KEEP_LAST,
-    depth=100,
-    reliability=ReliabilityPolicy.RELIABLE,
-    durability=DurabilityPolicy.VOLATILE,
-)
 
 
 def motion_messages(motion: Motion, stamp: Time) -> tuple[Odometry, TFMessage]:

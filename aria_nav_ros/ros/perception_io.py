@@ -38,9 +38,9 @@ from aria_nav_ros.core.trace import TraceLog, now_ns
 from aria_nav_ros.ros import handover
 from aria_nav_ros.ros.camera_info import camera_model_of
 from aria_nav_ros.ros.compressed import pixels_of
-from aria_nav_ros.ros.hands import HANDS_QOS, points_of
+from aria_nav_ros.ros.hands import points_of
 from aria_nav_ros.ros.image import image_to_numpy
-from aria_nav_ros.ros.qos import SENSOR_QOS, TF_STATIC_QOS
+from aria_nav_ros.ros.qos import HANDS_QOS, SENSOR_QOS, TF_STATIC_QOS
 from aria_nav_ros.ros.refusals import Refusals
 
 FRAME_ENCODINGS = ("rgb8", "bgr8", "mono8")

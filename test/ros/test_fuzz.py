@@ -54,10 +54,8 @@ from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.msg import Detection, DetectionArray, NavigationCue
 from aria_nav_ros.ros.camera_info import camera_info
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC
-from aria_nav_ros.ros.hands import HANDS_QOS
 from aria_nav_ros.ros.image import numpy_to_image
-from aria_nav_ros.ros.odometry import ODOMETRY_QOS
-from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS, SENSOR_QOS
+from aria_nav_ros.ros.qos import HANDS_QOS, IMU_QOS, ODOMETRY_QOS, RESULT_QOS, SENSOR_QOS
 
 ROUNDS = 450  # x 12 hostile messages
 ROUND_S = 0.05

@@ -247,8 +247,7 @@ def test_the_driver_publishes_gen2_over_dds(listener, ros_env, played) -> None:
     from visualization_msgs.msg import MarkerArray
 
     from aria_nav_ros.core.mounting import HEAD_FRAME, mounts_from_transforms, rotation_of
-    from aria_nav_ros.ros.odometry import ODOMETRY_QOS, TF_QOS
-    from aria_nav_ros.ros.qos import SENSOR_QOS, TF_STATIC_QOS
+    from aria_nav_ros.ros.qos import ODOMETRY_QOS, SENSOR_QOS, TF_QOS, TF_STATIC_QOS
 
     node = listener
     got: dict[str, list] = {"tf_static": [], "tf": [], "odometry": [], "depth": [], "depth_info": []}

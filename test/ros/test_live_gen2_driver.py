@@ -21,9 +21,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from tf2_msgs.msg import TFMessage
 
 from aria_nav_ros.core.cameras import ALL_CAMERAS, IMU_FRAME, STEREO, optical_frame
-from aria_nav_ros.ros.hands import HANDS_QOS
-from aria_nav_ros.ros.odometry import ODOMETRY_QOS
-from aria_nav_ros.ros.qos import SENSOR_QOS, TF_STATIC_QOS
+from aria_nav_ros.ros.qos import HANDS_QOS, ODOMETRY_QOS, SENSOR_QOS, TF_STATIC_QOS
 
 HERE = HELPERS
 pytestmark = pytest.mark.skipif(

@@ -121,8 +121,7 @@ def test_the_navigation_node_judges_walking_by_the_odometry_and_by_the_imu_witho
     from processes import NodeProcess, node_command
     from sensor_msgs.msg import Imu
 
-    from aria_nav_ros.ros.odometry import ODOMETRY_QOS
-    from aria_nav_ros.ros.qos import IMU_QOS, RESULT_QOS
+    from aria_nav_ros.ros.qos import IMU_QOS, ODOMETRY_QOS, RESULT_QOS
 
     nav = NodeProcess(node_command("navigation", audio_sink="none"), ros_env)
     node = listener
