@@ -139,7 +139,7 @@ GPU_VARIANTS: dict[str, dict] = {  # env, settings, and mps where the variant ru
         "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True},
     },
     # best with both models through torch.compile (inductor) inside the CUDA graphs: 0.76x the engine's time alone
-    # on the H100 (engine_peer_h100.json), about 20 s more at start.
+    # on the H100 (engine_peer_h100.json), 20-40 s more at start.
     "best_compiled": {
         "env": {},
         "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True, "compile_models": True},

@@ -13,7 +13,7 @@ cd "$ROOT"
 ruff check .
 WORKERS=${ARIA_NAV_TEST_WORKERS:-2}
 [ "$WORKERS" = 0 ] || set -- -n "$WORKERS" --dist loadfile "$@"
-PYTEST_ADDOPTS=$(printf "%q " "$@")  # pytest splits it as a shell would
+PYTEST_ADDOPTS=${1+$(printf "%q " "$@")}  # pytest splits it as a shell would (no arguments: none, not '')
 export PYTEST_ADDOPTS
 status=0
 colcon --log-base "$ROOT/log" test --base-paths "$ROOT" --build-base "$ROOT/build" --install-base "$ROOT/install" \

@@ -178,7 +178,7 @@ SETTING_HELP = {
     "mode": "naive, streams or graphs",
     "two_streams": "YOLO and depth on two CUDA streams",
     "compile_models": "a GPU only: both models through torch.compile inside the CUDA graphs (faster frames,"
-    " about 20 s more at start; eager where compilation fails)",
+    " 20-40 s more at start; eager where compilation fails)",
     "depth_every": "depth on every Nth RGB frame",
     "rgb_imgsz": "YOLO input side for the RGB camera",
     "slam_imgsz": "YOLO input side for the SLAM cameras",

@@ -26,7 +26,7 @@ from aria_nav_ros.core.cameras import EVENTS_TOPIC, TF_STATIC_TOPIC
 from aria_nav_ros.msg import SystemEvent
 from aria_nav_ros.ros.events import system_event
 from aria_nav_ros.ros.params import Param, declare
-from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RESULT_QOS, TF_STATIC_QOS
+from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, RECORD_SENSOR_QOS, RESULT_QOS, TF_STATIC_QOS
 from aria_nav_ros.ros.spin import run_node
 
 CHECK_EVERY_BYTES = 8 * 1024 * 1024
@@ -41,10 +41,6 @@ DEFAULT_TOPICS = [
     "aria/slam_front_right/image_raw", "aria/slam_front_right/camera_info",
     "aria/imu", "aria/odometry", "tf", "tf_static", "aria/hands",
 ]  # fmt: skip
-
-
-# Best effort like the cameras, but a short queue: a disk write may stall a frame or two.
-RECORD_SENSOR_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT)
 
 
 def message_class(msgtype: str) -> type:

@@ -28,6 +28,10 @@ ODOMETRY_QOS = _profile(100, reliable=False)
 # reader busy with a frame still finds the samples of that frame's time.
 HANDS_QOS = _profile(10, reliable=False)
 
+# What the recorder reads of the sensors: best effort like the cameras, but a short queue: a disk write may stall
+# a frame or two.
+RECORD_SENSOR_QOS = _profile(10, reliable=False)
+
 # Results (detections, cues): small, and each one matters.
 RESULT_QOS = _profile(10, reliable=True)
 

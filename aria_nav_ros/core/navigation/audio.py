@@ -315,8 +315,8 @@ class AudioPlayer:
             try:
                 samples = render(cue, self.language, self.settings, self.speak) * self.volume
                 self._play(samples, cue)
-            except SpeechStopped:  # the node stops: its own cue ("Navigation stopped") says so, not an error line
-                pass
+            except SpeechStopped:  # a stop (its own cue, "Navigation stopped", says so): no error line; the earcon
+                self._play(render(cue, self.language, self.settings, speak=False) * self.volume, cue)  # still sounds
             except Exception as error:  # the wearer must not lose later cues to one failure; say it
                 self.on_error(f"audio failed for {cue.text!r}: {error}")
             finally:
