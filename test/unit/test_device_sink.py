@@ -186,13 +186,13 @@ def test_the_real_sink_plays_through_portaudio_on_the_alsa_null_device(tmp_path:
 _SIGNALLED = "import os, signal; signal.signal(signal.{0}, signal.SIG_DFL); os.kill(os.getpid(), signal.{0})"
 
 
-def _stand_in_espeak(folder: Path, body: str) -> dict[str, str]:
-    """An espeak-ng first on PATH that ends as `body` says (what the real one does at a stop or a fault)."""
+def _stand_in_espeak(folder: Path, body: str) -> str:
+    """An espeak-ng that ends as `body` says (what the real one does at a stop or a fault); PATH with it first."""
     folder.mkdir()
     program = folder / "espeak-ng"
     program.write_text(f"#!/bin/sh\n{body}\n")
     program.chmod(0o755)
-    return {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+    return f"{folder}{os.pathsep}{os.environ['PATH']}"
 
 
 @pytest.mark.parametrize(
@@ -208,8 +208,7 @@ def test_speech_ended_by_the_stop_is_no_error_but_a_failure_is_said(tmp_path: Pa
     """The launcher stops a node by its process group, so a cue being synthesised then loses its espeak-ng to
     the same signal: the stop is under way, not an audio failure to log (its earcon still plays). Any other end
     of espeak-ng is said."""
-    for name, value in _stand_in_espeak(tmp_path / "bin", body).items():
-        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PATH", _stand_in_espeak(tmp_path / "bin", body))
     errors: list[str] = []
     player = AudioPlayer(WavSink(tmp_path / "n.wav", RATE), "en", EARCON, speak=True, on_error=errors.append)
     player.say(Cue(0.0, KIND_HAZARD, WARNING, "person", 2.0, 0.0, "ahead", ("rgb",), 1, "Person ahead, two meters"))
@@ -220,3 +219,26 @@ def test_speech_ended_by_the_stop_is_no_error_but_a_failure_is_said(tmp_path: Pa
         assert (tmp_path / "n.wav").stat().st_size > WavSink.HEADER
     if said:
         assert "audio failed for 'Person ahead, two meters'" in errors[0] and "exit status 1" in errors[0], errors
+
+
+def test_a_sink_that_fails_after_a_stopped_speech_is_said_and_the_player_goes_on(tmp_path: Path, monkeypatch) -> None:
+    """The earcon of a cue whose speech a stop ended goes through the same path as any clip: a sink that fails
+    then is said, and the player still takes the next cue."""
+    monkeypatch.setenv(
+        "PATH", _stand_in_espeak(tmp_path / "bin", f"exec {sys.executable} -c '{_SIGNALLED.format('SIGINT')}'")
+    )
+
+    class Unplugged:
+        def play(self, samples: np.ndarray, at_s: float, interrupt: bool) -> None:
+            raise RuntimeError("the sound device is gone")
+
+        def close(self) -> None:
+            pass
+
+    errors: list[str] = []
+    player = AudioPlayer(Unplugged(), "en", EARCON, speak=True, on_error=errors.append)
+    for text in ("Person ahead, two meters", "Person on the left, three meters"):
+        player.say(Cue(0.0, KIND_HAZARD, WARNING, "person", 2.0, 0.0, "ahead", ("rgb",), 1, text))
+    assert player.played(10.0)
+    player.close()
+    assert len(errors) == 2 and all("the sound device is gone" in e for e in errors), errors

@@ -313,10 +313,11 @@ class AudioPlayer:
     def _run(self) -> None:
         while (cue := self._queue.get()) is not None:
             try:
-                samples = render(cue, self.language, self.settings, self.speak) * self.volume
-                self._play(samples, cue)
-            except SpeechStopped:  # a stop (its own cue, "Navigation stopped", says so): no error line; the earcon
-                self._play(render(cue, self.language, self.settings, speak=False) * self.volume, cue)  # still sounds
+                try:
+                    samples = render(cue, self.language, self.settings, self.speak)
+                except SpeechStopped:  # a stop (its own cue, "Navigation stopped", says so): no error line, and
+                    samples = render(cue, self.language, self.settings, speak=False)  # the earcon still sounds
+                self._play(samples * self.volume, cue)
             except Exception as error:  # the wearer must not lose later cues to one failure; say it
                 self.on_error(f"audio failed for {cue.text!r}: {error}")
             finally:
