@@ -97,6 +97,10 @@ def run_nodes(makers: list[Callable[[], Node]], args: list[str] | None = None) -
             if ended:  # the teardown below asks for the stop (and its deadline)
                 code = max(getattr(node, "exit_code", 0) for node in ended)
                 break
+            for node in nodes:  # no callback while a frame is on the GPU (core/perception/scheduler.py FrameGate)
+                gate = getattr(node, "frame_gate", None)
+                if gate is not None:
+                    gate.wait()
             executor.spin_once(timeout_sec=0.2)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass

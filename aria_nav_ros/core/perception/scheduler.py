@@ -12,6 +12,13 @@ inference. bench/gpu_tail.py (H100, the RGB engine beside a navigation-like thre
 own collection, 10.3 ms with it off and the worker collecting between frames. `own_collection()` turns the
 automatic collector off for the process (ARIA_NAV_GC=auto keeps it, to measure); a worker with `collect` set
 then collects the young generations after each frame and when idle, and everything every FULL_EVERY_S.
+
+The GIL again: a frame on the GPU is mostly a wait, but its host steps (copy in, launches, copy back, boxes)
+each need the GIL, and a callback of the process's executor holding it delays each by up to Python's switch
+interval. bench/gpu_tail.py (H100, graph_like): p99 19.5 ms against 10.4 when the callbacks wait while a frame
+is in flight. `FrameGate` is that wait: the worker marks its frames, the process's spin loop (ros/spin.py) waits
+before each callback, at most `cap_s` into a frame, so that a frame that hangs (a lost GPU) never stops the
+callbacks that notice it. Only on a GPU: on the CPU a frame is 100s of ms of computation that releases the GIL.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ Frame = TypeVar("Frame")
 GC_ENV = "ARIA_NAV_GC"
 FULL_EVERY_S = 10.0  # a full collection (cheap once the models are frozen: bench/gc_pause.py) this often
 IDLE_S = 0.5  # an idle worker collects this often (no frames: a camera lost, the node deactivated)
+GATE_ENV = "ARIA_NAV_FRAME_GATE"  # "off": callbacks run while a frame is in flight (to measure the gate)
+GATE_CAP_S = 0.02  # the longest a frame holds the callbacks back (a GPU frame: 3-10 ms; IMU QoS keeps 100)
 
 
 def own_collection() -> bool:
@@ -36,6 +45,35 @@ def own_collection() -> bool:
         return False
     gc.disable()
     return True
+
+
+class FrameGate:
+    """Whether a frame waits or is in flight; `wait()` returns once none is, or `cap_s` after the last came."""
+
+    def __init__(self, cap_s: float = GATE_CAP_S) -> None:
+        self.cap_s = cap_s
+        self._idle = threading.Event()
+        self._idle.set()
+        self._began = 0.0
+
+    def enter(self) -> None:
+        self._began = time.monotonic()
+        self._idle.clear()
+
+    def leave(self) -> None:
+        self._idle.set()
+
+    def wait(self) -> None:
+        if self._idle.is_set():
+            return
+        left = self._began + self.cap_s - time.monotonic()
+        if left > 0.0:
+            self._idle.wait(left)
+
+
+def frame_gate(on_gpu: bool) -> FrameGate | None:
+    """The gate a worker on this device marks its frames in (None: no gate, on the CPU or ARIA_NAV_FRAME_GATE=off)."""
+    return FrameGate() if on_gpu and os.environ.get(GATE_ENV, "on") != "off" else None
 
 
 class NewestFrameWorker(Generic[Frame]):
@@ -59,6 +97,7 @@ class NewestFrameWorker(Generic[Frame]):
         self.failing = 0  # frames failed in a row
         self.restarts = 0
         self.collect = False  # collect garbage between frames (after own_collection())
+        self.gate: FrameGate | None = None  # marks each frame in flight (frame_gate())
         self._last_full = time.monotonic()
         self._slot: tuple[Frame, int] | None = None
         self._last_taken = -(2**62)
@@ -72,6 +111,8 @@ class NewestFrameWorker(Generic[Frame]):
             self.skip(frame, received_ns)
             return
         self._last_taken = received_ns
+        if self.gate is not None:  # from now: the callback that offered it returns to a closed gate
+            self.gate.enter()
         with self._wake:
             skipped, self._slot = self._slot, (frame, received_ns)
             self._wake.notify()
@@ -109,13 +150,20 @@ class NewestFrameWorker(Generic[Frame]):
                 self._collect()
 
     def _take(self, taken: tuple[Frame, int]) -> None:
+        failed: Exception | None = None
         try:
             self.process(*taken)
         except Exception as error:  # never let one bad frame (or a full GPU) end perception silently
+            failed = error
+        finally:
+            with self._wake:
+                if self.gate is not None and self._slot is None:  # no newer frame waiting
+                    self.gate.leave()
+        if failed is not None:
             self.failing += 1
-            self.on_error(*taken, error)
+            self.on_error(*taken, failed)
             if self.failing == self.failed_after:
-                self.on_failing(error, self.failing)
+                self.on_failing(failed, self.failing)
             return
         if self.failing >= self.failed_after:
             self.on_recovered()
