@@ -62,8 +62,35 @@ def _plain(value: object) -> object:
     return str(value)
 
 
+def _scalar_lists_inline(text: str) -> str:
+    """json.dumps(indent=1) output with each list of numbers, strings or nulls on one line: the per-frame samples
+    of a run then take a line each, not one line per number (a result file a third of the size)."""
+    out: list[str] = []
+    pending: list[str] = []  # a list's lines while all its items are scalars
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if pending:
+            if stripped.startswith(("[", "{")) or stripped.endswith(("[", "{")):  # a nested container: as it is
+                out.extend(pending)
+                pending = []
+            elif stripped in ("]", "],"):
+                out.append(pending[0] + " ".join(item.strip() for item in pending[1:]) + stripped)
+                pending = []
+                continue
+            else:
+                pending.append(line)
+                continue
+        if stripped.endswith("["):
+            pending = [line]
+        else:
+            out.append(line)
+    return "\n".join(out + pending)
+
+
 def write(path: str | Path, report: dict[str, Any]) -> None:
-    """The result file: JSON, one space an indent, non-ASCII as it is, a trailing newline; its folder made."""
+    """The result file: JSON, one space an indent (lists of plain values on one line), non-ASCII as it is, a
+    trailing newline; its folder made."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=1, ensure_ascii=False, default=_plain) + "\n", encoding="utf-8")
+    text = json.dumps(report, indent=1, ensure_ascii=False, default=_plain)
+    path.write_text(_scalar_lists_inline(text) + "\n", encoding="utf-8")
