@@ -71,6 +71,7 @@ MISSING_MODEL = "/nonexistent/yolo11n.pt"
 MISSING_MODEL_CAMERAS = (("rgb_perception", "rgb", "Front"), ("slam_detector_left", "slam_left", "Left"),
                          ("slam_detector_right", "slam_right", "Right"))  # fmt: skip
 HAZARD = NavigationCue.KIND_HAZARD
+SETTLE_S = 1.0  # between two faults: the last one's cues are over before the next one's are counted
 GRAPH_PROCESSES = 6  # the launcher's children with GRAPH: driver, three perception nodes, navigation, monitor
 
 
@@ -217,7 +218,7 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int, list[str]]:
         if ready is None or first is None:
             raise RuntimeError("the graph never said it was ready or gave a hazard cue:\n"
                                + "\n".join(line for _, line in graph.lines[-40:]))  # fmt: skip
-        ears.wait(3.0)
+        ears.wait(SETTLE_S)
 
         # 1. The frame source stops for 5 s, then comes back.
         driver = graph.child("aria_driver")
@@ -235,7 +236,7 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int, list[str]]:
                        "heard": ears.heard(t0, time.monotonic()), "first_cue_s": _delay(lost, t0),
                        "timeout_s": timeout, "recovery_cue": "Cameras back", "recovery_s": _delay(back, t1),
                        "next_hazard_s": _delay(hazard, t1)})  # fmt: skip
-        ears.wait(3.0)
+        ears.wait(SETTLE_S)
 
         # 2. The RGB perception process is killed; the launcher restarts it.
         timeout = ears.timeouts.get("rgb_timeout_s")
@@ -254,7 +255,7 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int, list[str]]:
                        "recovery_s": _delay(back, t0), "next_hazard_s": _delay(hazard, t0),
                        "shm_segments": len(segments),
                        "shm_segments_left": sum(s.exists() for s in segments)})  # fmt: skip
-        ears.wait(3.0)
+        ears.wait(SETTLE_S)
 
         # 3. Navigation itself is killed: silence until it is back. Its first cue can be published before
         # this listener has matched the new process (DDS discovery), so the log says when it was spoken.
@@ -269,7 +270,7 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int, list[str]]:
                        "restarted_s": _delay(graph.logged("restarting navigation", t0), t0),
                        "recovery_cue": "System ready", "recovery_s": _delay(ready, t0),
                        "next_hazard_s": _delay(hazard, t0)})  # fmt: skip
-        ears.wait(3.0)
+        ears.wait(SETTLE_S)
 
         # 6. The GPU under rgb_perception is lost: every frame fails, as with CUDA's own error (no GPU here: the
         # node's inject_fault parameter, set over DDS). The node says so itself; then the GPU comes back.
@@ -298,7 +299,8 @@ def drill(ears: Ears, run: Path) -> tuple[list[dict], int, list[str]]:
     try:
         t0 = time.monotonic()
         said = ears.wait_for(lambda c: c.text.endswith("not working"), t0, 90)
-        ears.wait(3.0)  # the other cameras' cues, which come with it
+        for _, _, spoken in MISSING_MODEL_CAMERAS:  # the other cameras' cues, which come with it (a ceiling)
+            ears.wait_for(_text(f"{spoken} camera not working"), t0, 10)
         # Per camera: when its node found out, when navigation heard of it, when the wearer heard it. Between the
         # first two is DDS discovery of a node that has just started; the last is navigation's own part.
         cameras = {}

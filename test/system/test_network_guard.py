@@ -3,6 +3,7 @@ over real DDS, an outsider on another network namespace that the graph's localho
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -182,12 +183,16 @@ def navigation(tmp_path: Path, env: dict[str, str]) -> NodeProcess:
     return nav
 
 
-def outsider(detail: str, env: dict[str, str], namespace: str = "") -> int:
-    """A fake "source failed" event from `namespace` (another host) or this one; its exit code."""
+@contextlib.contextmanager
+def outsider(
+    detail: str, env: dict[str, str], namespace: str = "", seconds: float = WINDOW_S
+) -> Iterator[subprocess.Popen]:
+    """A fake "source failed" event from `namespace` (another host) or this one, for `seconds` at most: the
+    peer's process, ended on leaving."""
     prefix = ["ip", "netns", "exec", namespace] if namespace else []
-    peer = spawn([*prefix, sys.executable, str(HERE / "outsider_peer.py"), detail, str(WINDOW_S)], env)
+    peer = spawn([*prefix, sys.executable, str(HERE / "outsider_peer.py"), detail, str(seconds)], env)
     try:
-        return peer.wait(timeout=WINDOW_S + 60)
+        yield peer
     finally:
         stop_group(peer)
 
@@ -201,10 +206,12 @@ def test_an_outsider_on_the_network_is_not_heard_by_the_graphs_localhost_discove
     subnet = {**base, **dds_environment({"ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET"})}
     nav = navigation(tmp_path / "local", graph_env)
     try:
-        assert outsider("intruder on the network", subnet, other_namespace) == 0
+        with outsider("intruder on the network", subnet, other_namespace) as peer:
+            assert peer.wait(timeout=WINDOW_S + 60) == 0  # it talked for its whole window
         # Control: the same outsider on this machine, with localhost discovery, is heard (the test can fail).
-        assert outsider("a program on this machine", graph_env) == 0
-        assert nav.wait_for("outsider: a program on this machine", timeout_s=30), nav.log[-3000:]
+        # It talks until heard (the window a ceiling).
+        with outsider("a program on this machine", graph_env, seconds=60):
+            assert nav.wait_for("outsider: a program on this machine", timeout_s=60), nav.log[-3000:]
     finally:
         assert nav.stop() == 0, nav.log[-3000:]
     assert "intruder on the network" not in nav.log, nav.log[-3000:]
@@ -212,8 +219,8 @@ def test_an_outsider_on_the_network_is_not_heard_by_the_graphs_localhost_discove
     # Control: with network discovery (what insecure_network allows), the outsider on the network is heard.
     open_nav = navigation(tmp_path / "open", subnet)
     try:
-        assert outsider("intruder on an open graph", subnet, other_namespace) == 0
-        assert open_nav.wait_for("outsider: intruder on an open graph", timeout_s=30), open_nav.log[-3000:]
+        with outsider("intruder on an open graph", subnet, other_namespace, seconds=60):
+            assert open_nav.wait_for("outsider: intruder on an open graph", timeout_s=60), open_nav.log[-3000:]
     finally:
         assert open_nav.stop() == 0, open_nav.log[-3000:]
 
