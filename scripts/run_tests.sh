@@ -2,7 +2,7 @@
 # The tests: set up (quick when already done), lint, then the suite as ROS 2 users run it: `colcon test`
 # (CMakeLists.txt registers test/ with ament_cmake_pytest) and `colcon test-result`.
 # Extra arguments go to pytest (through PYTEST_ADDOPTS), e.g. -q, -x, -k name.
-# Two pytest-xdist workers by default, each in a DDS domain of its own (test/conftest.py), a file's tests on one
+# Three pytest-xdist workers by default, each in a DDS domain of its own (test/conftest.py), a file's tests on one
 # worker (--dist loadfile: its shared graph runs too); ARIA_NAV_TEST_WORKERS=0 runs them in this process alone.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -11,7 +11,7 @@ bash "$ROOT/scripts/setup.sh"
 source "$ROOT/scripts/env.sh"
 cd "$ROOT"
 ruff check .
-WORKERS=${ARIA_NAV_TEST_WORKERS:-2}
+WORKERS=${ARIA_NAV_TEST_WORKERS:-3}
 [ "$WORKERS" = 0 ] || set -- -n "$WORKERS" --dist loadfile "$@"
 PYTEST_ADDOPTS=${1+$(printf "%q " "$@")}  # pytest splits it as a shell would (no arguments: none, not '')
 export PYTEST_ADDOPTS

@@ -8,10 +8,12 @@ recording's poses, a rendered floor), so the tiers' folders are importable from 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import random
 import signal
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,8 +28,9 @@ for tier in ("unit", "ros", "system"):
         sys.path.append(folder)
 
 # Tests talk over real DDS; a domain of their own keeps a graph running on the
-# same machine (the main job, another test session) out of their topics.
-os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(30, 99)))
+# same machine (the main job, another test session) out of their topics. Up to 97: with three workers (below)
+# the last is 100, under 101, the highest domain whose ports stay below Linux's ephemeral range.
+os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(30, 97)))
 # Parallel workers (pytest-xdist, scripts/run_tests.sh: gw0, gw1, ...) inherit the domain of the session that
 # started them: each moves to one of its own, next to it, so that two workers' graphs never hear each other.
 if WORKER := os.environ.get("PYTEST_XDIST_WORKER", ""):
@@ -118,6 +121,16 @@ def ros_env() -> dict[str, str]:
     if missing:
         pytest.fail(f"{', '.join(missing)} not set: run the tests through scripts/run_tests.sh")
     return env
+
+
+@pytest.fixture
+def usb_search() -> Iterator[None]:
+    """For a test whose real Aria SDK looks for glasses over USB: one such test at a time, across the workers.
+    The SDKs share the machine's one adb server (tcp:5037), which each search starts and stops when it was not
+    running before: two searches at once stop each other's server, or leave one running."""
+    with open(Path(tempfile.gettempdir()) / "aria_nav_tests_usb_search.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 @pytest.fixture

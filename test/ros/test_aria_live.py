@@ -78,7 +78,7 @@ def test_stream_failure_mid_run_is_logged_and_reconnected() -> None:
     assert sum(isinstance(f, Frame) and f.camera == "rgb" for f in frames) >= 10  # frames flowed again
 
 
-def test_no_glasses_is_a_clear_error_within_seconds_and_leaves_no_adb() -> None:
+def test_no_glasses_is_a_clear_error_within_seconds_and_leaves_no_adb(usb_search) -> None:
     adb_before = adb_server_running()
     source = AriaLiveSource(AriaLiveConfig())
     stop = threading.Event()

@@ -81,7 +81,7 @@ def test_live_driver_publishes_upright_frames_info_and_imu_and_survives_a_failur
     assert imu.orientation_covariance[0] == -1.0
 
 
-def test_driver_without_glasses_says_so_retries_and_stops_clean(ros_env) -> None:
+def test_driver_without_glasses_says_so_retries_and_stops_clean(ros_env, usb_search) -> None:
     adb_before = adb_server_running()
     driver = NodeProcess(node_command("aria_driver", source="live"), ros_env)
     first: set[int] = set()  # the SDK helper processes of the first search

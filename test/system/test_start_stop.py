@@ -128,7 +128,7 @@ def test_a_source_that_cannot_open_ends_the_launcher_before_any_model_loads(
 
 
 def test_no_glasses_ends_the_launcher_with_the_reason_before_any_model_loads(
-    tmp_path: Path, ros_env: dict[str, str]
+    tmp_path: Path, ros_env: dict[str, str], usb_search
 ) -> None:
     run = graph(tmp_path / "run", ros_env, "--source", "live")
     try:
