@@ -59,6 +59,21 @@ def _describe(pid: int) -> str | None:
     return None if not text or any(helper in text for helper in SESSION_HELPERS) else text
 
 
+TIERS = ("system", "ros", "unit")  # the order the tiers' files are handed to the workers
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The whole-graph tests first, the unit tests last: parallel workers (--dist loadfile) take files in this
+    order, so the long files start early and the short ones fill the end, rather than a long one running alone."""
+    here = Path(__file__).resolve().parent
+
+    def tier(item: pytest.Item) -> int:
+        folder = item.path.resolve().relative_to(here).parts[0]
+        return TIERS.index(folder) if folder in TIERS else len(TIERS)
+
+    items.sort(key=tier)  # stable: within a tier, the files' own order
+
+
 @pytest.fixture(scope="session", autouse=True)
 def scratch_in_the_session_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """What the session's processes write outside a test's tmp_path goes into pytest's session folder, which the
