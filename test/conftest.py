@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import durations
 import pytest
 
 from aria_nav_ros.graph.dds_shm import free_stale_segments
@@ -31,6 +32,9 @@ for tier in ("unit", "ros", "system"):
 # same machine (the main job, another test session) out of their topics. Up to 97: with three workers (below)
 # the last is 100, under 101, the highest domain whose ports stay below Linux's ephemeral range.
 os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(30, 97)))
+# One CPU thread per torch (and OpenMP) in each test process and the nodes they start: several run at once on the
+# few cores of a test machine, and OpenMP threads of one process spin while another's hold the core.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Parallel workers (pytest-xdist, scripts/run_tests.sh: gw0, gw1, ...) inherit the domain of the session that
 # started them: each moves to one of its own, next to it, so that two workers' graphs never hear each other.
 if WORKER := os.environ.get("PYTEST_XDIST_WORKER", ""):
@@ -59,19 +63,22 @@ def _describe(pid: int) -> str | None:
     return None if not text or any(helper in text for helper in SESSION_HELPERS) else text
 
 
-TIERS = ("system", "ros", "unit")  # the order the tiers' files are handed to the workers
+TIERS = ("system", "ros", "unit")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The whole-graph tests first, the unit tests last: parallel workers (--dist loadfile) take files in this
-    order, so the long files start early and the short ones fill the end, rather than a long one running alone."""
+    """The longest files first (test/durations.json), then tier by tier, the whole graph first: parallel workers
+    (--dist loadfile) take files in this order, so the long ones start early and the short ones fill the end,
+    rather than a long one running alone at the end."""
     here = Path(__file__).resolve().parent
+    seconds = durations.load()
 
-    def tier(item: pytest.Item) -> int:
-        folder = item.path.resolve().relative_to(here).parts[0]
-        return TIERS.index(folder) if folder in TIERS else len(TIERS)
+    def order(item: pytest.Item) -> tuple[float, int]:
+        path = item.path.resolve().relative_to(here.parent)
+        folder = path.parts[1] if len(path.parts) > 2 else ""
+        return -seconds.get(path.as_posix(), 0.0), TIERS.index(folder) if folder in TIERS else len(TIERS)
 
-    items.sort(key=tier)  # stable: within a tier, the files' own order
+    items.sort(key=order)  # stable: within a file, its own order
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,6 +8,7 @@ stay absolute, where every ROS tool looks for them. A bag stores resolved names:
 """
 
 from collections.abc import Iterable
+from functools import partial
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -45,20 +46,19 @@ CUES_TOPIC = "navigation/cues"
 EVENTS_TOPIC = "aria_nav/events"  # SystemEvent: what nodes tell the wearer about the aid itself
 
 
-def image_topic(camera: str) -> str:
-    return f"aria/{camera}/image_raw"
+def camera_topic(camera: str, stream: str) -> str:
+    """A camera's topic: aria/<camera>/<stream>."""
+    return f"aria/{camera}/{stream}"
 
 
-def camera_info_topic(camera: str) -> str:
-    return f"aria/{camera}/camera_info"
-
-
-def detections_topic(camera: str) -> str:
-    return f"aria/{camera}/detections"
-
-
-def annotated_topic(camera: str) -> str:
-    return f"aria/{camera}/annotated"
+# Each camera's streams, by what they carry (called with the camera's name).
+image_topic = partial(camera_topic, stream="image_raw")  # sensor_msgs/Image, as the driver publishes it
+camera_info_topic = partial(camera_topic, stream="camera_info")
+detections_topic = partial(camera_topic, stream="detections")  # DetectionArray
+annotated_topic = partial(camera_topic, stream="annotated")  # the image with its boxes drawn
+markers_topic = partial(camera_topic, stream="markers")  # visualization_msgs/MarkerArray
+# Depth Anything's relative inverse depth (no unit): not a REP 118 depth image, so not named one.
+inverse_depth_topic = partial(camera_topic, stream="inverse_depth")
 
 
 def optical_frame(camera: str) -> str:
@@ -69,14 +69,6 @@ def optical_frame(camera: str) -> str:
 def compressed_topic(image: str) -> str:
     """image_transport's name for the JPEG stream of an image topic."""
     return f"{image}/compressed"
-
-
-def markers_topic(camera: str) -> str:
-    return f"aria/{camera}/markers"
-
-
-def inverse_depth_topic(camera: str) -> str:
-    return f"aria/{camera}/inverse_depth"
 
 
 def in_bag(bag_topics: Iterable[str], names: dict[str, T]) -> dict[str, T]:

@@ -49,7 +49,7 @@ SIDE_CAMERAS = (SLAM_LEFT, SLAM_RIGHT)  # Gen 2's side pair: the detectors' SLAM
 def detect(path: Path, cameras: tuple[str, ...] = CAMERAS) -> tuple[list[tuple[Frame, list]], dict, dict]:
     """The frames of `cameras` (default: every detected camera; Gen 2's front pair is read by no detector) with
     the real checkpoint's raw detections (CPU, as perception runs them), the lens models and the mounts."""
-    source = open_source(SourceSettings(kind="vrs", path=str(path)))
+    source = open_source(SourceSettings(kind="vrs", path=str(path), cameras=cameras))
     engine = PerceptionEngine(
         load_detector("pkg:fall_detection/models/best.pt", torch.device("cpu"), half=False),
         None,
@@ -72,7 +72,7 @@ def recording() -> tuple[list[tuple[Frame, list]], dict, dict]:
 def office() -> tuple[list[tuple[Frame, list]], dict, dict]:
     if not GEN2_VRS.is_file():
         pytest.skip(f"the real Aria Gen 2 recording {GEN2_VRS} is absent (../shared)")
-    return detect(GEN2_VRS)
+    return detect(GEN2_VRS, SIDE_CAMERAS)  # what its tests read
 
 
 def replay(

@@ -49,11 +49,12 @@ def open_source(settings: SourceSettings) -> FrameSource:
         from aria_nav_ros.core.sources.bag import BagSource
 
         return BagSource(path, settings.speed, settings.loop, settings.cameras)
-    from aria_nav_ros.core.sources.media import ImageFolderSource, VideoSource
+    from aria_nav_ros.core.sources.media import ImageFolderSource, PictureOptions, VideoSource
 
     slam = any(c != RGB for c in settings.cameras)  # stand-in SLAM views (the picture's halves)
+    options: PictureOptions = {
+        "speed": settings.speed, "loop": settings.loop, "with_slam": slam, "hfov_deg": settings.hfov_deg,
+    }  # fmt: skip
     if kind == "video":
-        return VideoSource(path, settings.speed, settings.loop, with_slam=slam, hfov_deg=settings.hfov_deg)
-    return ImageFolderSource(
-        path, settings.image_fps, settings.speed, settings.loop, with_slam=slam, hfov_deg=settings.hfov_deg
-    )
+        return VideoSource(path, **options)
+    return ImageFolderSource(path, settings.image_fps, **options)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import cv2
 import numpy as np
@@ -28,8 +29,26 @@ RGB_SIZE = 1408  # the Aria RGB camera's full resolution (square)
 SLAM_SIZE = (640, 480)  # width, height of an Aria SLAM camera
 
 
+class PictureOptions(TypedDict, total=False):
+    """How pictures are played (both sources take them by keyword; the defaults are _Pictures's)."""
+
+    speed: float
+    loop: bool
+    rgb_size: int
+    with_slam: bool
+    hfov_deg: float
+
+
 class _Pictures(Recording):
-    def __init__(self, name: str, speed: float, loop: bool, rgb_size: int, with_slam: bool, hfov_deg: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        speed: float = 1.0,
+        loop: bool = False,
+        rgb_size: int = RGB_SIZE,
+        with_slam: bool = True,
+        hfov_deg: float = PICTURE_HFOV_DEG,
+    ) -> None:
         super().__init__(name, speed, loop)
         self.rgb_size = rgb_size
         self.with_slam = with_slam
@@ -74,17 +93,8 @@ class _Pictures(Recording):
 class ImageFolderSource(_Pictures):
     """Photos of a folder in name order, `fps` per second of recorded time."""
 
-    def __init__(
-        self,
-        folder: str | Path,
-        fps: float = 10.0,
-        speed: float = 1.0,
-        loop: bool = False,
-        rgb_size: int = RGB_SIZE,
-        with_slam: bool = True,
-        hfov_deg: float = PICTURE_HFOV_DEG,
-    ) -> None:
-        super().__init__(f"image folder {folder}", speed, loop, rgb_size, with_slam, hfov_deg)
+    def __init__(self, folder: str | Path, fps: float = 10.0, **options: Unpack[PictureOptions]) -> None:
+        super().__init__(f"image folder {folder}", **options)
         folder = Path(folder)
         if not folder.is_dir():
             raise SourceError(f"image folder {folder} does not exist")
@@ -106,16 +116,8 @@ class ImageFolderSource(_Pictures):
 class VideoSource(_Pictures):
     """The frames of a video file, at the video's own frame rate."""
 
-    def __init__(
-        self,
-        path: str | Path,
-        speed: float = 1.0,
-        loop: bool = False,
-        rgb_size: int = RGB_SIZE,
-        with_slam: bool = True,
-        hfov_deg: float = PICTURE_HFOV_DEG,
-    ) -> None:
-        super().__init__(f"video {path}", speed, loop, rgb_size, with_slam, hfov_deg)
+    def __init__(self, path: str | Path, **options: Unpack[PictureOptions]) -> None:
+        super().__init__(f"video {path}", **options)
         self.path = Path(path)
         if not self.path.is_file():
             raise SourceError(f"video {self.path} does not exist")
