@@ -3,7 +3,8 @@
 # (CMakeLists.txt registers test/ with ament_cmake_pytest) and `colcon test-result`.
 # Extra arguments go to pytest (through PYTEST_ADDOPTS), e.g. -q, -x, -k name.
 # Three pytest-xdist workers by default, each in a DDS domain of its own (test/conftest.py), a file's tests on one
-# worker (--dist loadfile: its shared graph runs too); ARIA_NAV_TEST_WORKERS=0 runs them in this process alone.
+# worker (--dist loadfile: its shared graph runs too), the longest files first (test/conftest.py's order, which
+# --no-loadscope-reorder keeps); ARIA_NAV_TEST_WORKERS=0 runs them in this process alone.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$ROOT/scripts/setup.sh"
@@ -12,7 +13,7 @@ source "$ROOT/scripts/env.sh"
 cd "$ROOT"
 ruff check .
 WORKERS=${ARIA_NAV_TEST_WORKERS:-3}
-[ "$WORKERS" = 0 ] || set -- -n "$WORKERS" --dist loadfile "$@"
+[ "$WORKERS" = 0 ] || set -- -n "$WORKERS" --dist loadfile --no-loadscope-reorder "$@"
 PYTEST_ADDOPTS=${1+$(printf "%q " "$@")}  # pytest splits it as a shell would (no arguments: none, not '')
 export PYTEST_ADDOPTS
 status=0

@@ -36,7 +36,7 @@ os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(30
 # few cores of a test machine, and OpenMP threads of one process spin while another's hold the core.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Parallel workers (pytest-xdist, scripts/run_tests.sh: gw0, gw1, ...) inherit the domain of the session that
-# started them: each moves to one of its own, next to it, so that two workers' graphs never hear each other.
+# started them: each moves to one of its own, next to it, so that no two workers' graphs hear each other.
 if WORKER := os.environ.get("PYTEST_XDIST_WORKER", ""):
     os.environ["ROS_DOMAIN_ID"] = str(int(os.environ["ROS_DOMAIN_ID"]) + 1 + int(WORKER.removeprefix("gw")))
 
@@ -145,12 +145,16 @@ def ros_env() -> dict[str, str]:
     return env
 
 
+# One path for every worker: taken now, before the session's fixture gives each worker a TMPDIR of its own.
+USB_SEARCH_LOCK = Path(tempfile.gettempdir()) / "aria_nav_tests_usb_search.lock"
+
+
 @pytest.fixture
 def usb_search() -> Iterator[None]:
     """For a test whose real Aria SDK looks for glasses over USB: one such test at a time, across the workers.
     The SDKs share the machine's one adb server (tcp:5037), which each search starts and stops when it was not
     running before: two searches at once stop each other's server, or leave one running."""
-    with open(Path(tempfile.gettempdir()) / "aria_nav_tests_usb_search.lock", "w") as lock:
+    with open(USB_SEARCH_LOCK, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         yield
 

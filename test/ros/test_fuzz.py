@@ -58,7 +58,7 @@ from aria_nav_ros.ros.image import numpy_to_image
 from aria_nav_ros.ros.qos import HANDS_QOS, IMU_QOS, ODOMETRY_QOS, RESULT_QOS, SENSOR_QOS
 
 ROUNDS = 450  # x 12 hostile messages
-ROUND_S = 0.03  # 450 rounds in 13.5 s
+ROUND_S = 0.05
 DETECTORS = {"rgb": "rgb_perception", "slam_left": "slam_detector"}
 
 

@@ -24,6 +24,7 @@ callbacks that notice it. Only on a GPU: on the CPU a frame is 100s of ms of com
 from __future__ import annotations
 
 import gc
+import math
 import os
 import threading
 import time
@@ -56,17 +57,25 @@ class FrameGate:
         self._idle.set()
         self._began = 0.0
 
+    @property
+    def closed(self) -> bool:
+        return not self._idle.is_set()
+
     def enter(self) -> None:
-        self._began = time.monotonic()
-        self._idle.clear()
+        """A frame came. The cap counts from the first frame of a busy spell: frames that keep coming while one
+        hangs do not hold the callbacks again and again."""
+        if self._idle.is_set():
+            self._began = time.monotonic()
+            self._idle.clear()
 
     def leave(self) -> None:
         self._idle.set()
 
-    def wait(self) -> None:
+    def wait(self, deadline: float = math.inf) -> None:
+        """Until no frame is in flight, the cap, or `deadline` (time.monotonic()), whichever comes first."""
         if self._idle.is_set():
             return
-        left = self._began + self.cap_s - time.monotonic()
+        left = min(self._began + self.cap_s, deadline) - time.monotonic()
         if left > 0.0:
             self._idle.wait(left)
 
@@ -111,9 +120,9 @@ class NewestFrameWorker(Generic[Frame]):
             self.skip(frame, received_ns)
             return
         self._last_taken = received_ns
-        if self.gate is not None:  # from now: the callback that offered it returns to a closed gate
-            self.gate.enter()
         with self._wake:
+            if self.gate is not None:  # from now: the callback that offered it returns to a closed gate
+                self.gate.enter()
             skipped, self._slot = self._slot, (frame, received_ns)
             self._wake.notify()
         if skipped is not None:

@@ -283,6 +283,7 @@ class AriaLiveSource:
             target=_helper_main, args=(self.config, results, helper_stop), name="aria_sdk_helper", daemon=True
         )
         helper.start()
+        opened = False  # glasses found: a stop then lets the helper close the session itself
         try:
             while not stop.is_set():
                 try:
@@ -294,8 +295,10 @@ class AriaLiveSource:
                         ) from None
                     continue
                 if kind == "item":
+                    opened = True
                     emit(payload)
                 elif kind == "calibration":
+                    opened = True
                     self._set_calibration(payload)
                 elif kind == "failure":
                     raise SourceError(payload)
@@ -303,7 +306,9 @@ class AriaLiveSource:
                     return
         finally:
             helper_stop.set()
-            helper.join(5)
+            # Streaming, the helper closes the session (the glasses stop streaming); searching, the SDK cannot be
+            # interrupted and would hold the stop for its whole search (over 10 s): ended at once.
+            helper.join(5 if opened else 0.2)
             if helper.is_alive():
                 helper.kill()
                 helper.join(2)

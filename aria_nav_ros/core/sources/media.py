@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TypedDict, Unpack
+from typing import TYPE_CHECKING, TypedDict
 
 import cv2
 import numpy as np
@@ -23,6 +23,9 @@ from aria_nav_ros.core.cameras import PICTURE_HFOV_DEG, RGB, SLAM_LEFT, SLAM_RIG
 from aria_nav_ros.core.mounting import Mount, ahead_mounts
 from aria_nav_ros.core.sources.base import Frame, Item, SourceError
 from aria_nav_ros.core.sources.recording import Recording
+
+if TYPE_CHECKING:  # typing.Unpack is Python 3.11's; the core also installs on 3.10 (setup.py)
+    from typing import Unpack
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 RGB_SIZE = 1408  # the Aria RGB camera's full resolution (square)
