@@ -107,12 +107,6 @@ GPU_VARIANTS: dict[str, dict] = {  # env, settings, and mps where the variant ru
     # Plus the RGB transport cut: the driver halves RGB (704x704 still exceeds YOLO's 640 and depth's 518),
     # and navigation runs in perception's process (RGB results handed over without DDS).
     "best": {"env": {}, "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True}},
-    # best as it was before the frame gate: the process's callbacks (navigation's IMU, SLAM results, timers) run
-    # while an RGB frame is on the GPU, each taking the GIL from the frame's host steps (scheduler.py FrameGate).
-    "best_no_gate": {
-        "env": {"ARIA_NAV_FRAME_GATE": "off"},
-        "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True},
-    },
     # best with navigation in its own process: perception's worker then shares the GIL with perception's own
     # callbacks only, not with navigation's (IMU at hundreds of Hz, the SLAM results, timers); the results cross DDS.
     "best_apart": {"env": {}, "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": False}},

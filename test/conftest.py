@@ -8,6 +8,7 @@ recording's poses, a rendered floor), so the tiers' folders are importable from 
 
 from __future__ import annotations
 
+import faulthandler
 import fcntl
 import os
 import random
@@ -147,6 +148,20 @@ def ros_env() -> dict[str, str]:
 
 # One path for every worker: taken now, before the session's fixture gives each worker a TMPDIR of its own.
 USB_SEARCH_LOCK = Path(tempfile.gettempdir()) / "aria_nav_tests_usb_search.lock"
+
+
+HANG_CEILING_S = 600.0  # far longer than any test takes here (the longest: about 150 s on a loaded 2-core machine)
+
+
+@pytest.fixture(autouse=True)
+def no_test_hangs() -> Iterator[None]:
+    """A test, its fixtures included, still running after HANG_CEILING_S ends its process with every thread's
+    stack on stderr, rather than hang the suite: Fast DDS can deadlock deleting an entity of this process (the
+    listener's, after the test's nodes went away; aria_nav_ros/graph/process.py tells the cycle), GIL held,
+    where no Python timeout can act. faulthandler's watchdog is a C thread. Set up first, so torn down last."""
+    faulthandler.dump_traceback_later(HANG_CEILING_S, exit=True, file=sys.__stderr__)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ from aria_nav_ros.core.perception.live import LiveSetting, LiveSettings
 from aria_nav_ros.core.perception.loading import LIVE_FIELDS, Models
 from aria_nav_ros.core.perception.models import ModelError
 from aria_nav_ros.core.perception.placement import Placement
-from aria_nav_ros.core.perception.scheduler import FrameGate, NewestFrameWorker, frame_gate, own_collection
+from aria_nav_ros.core.perception.scheduler import NewestFrameWorker, own_collection
 from aria_nav_ros.core.perception.timings import FrameTimes
 from aria_nav_ros.core.timebase import stamp_ns
 from aria_nav_ros.core.trace import TraceLog, now_ns
@@ -236,8 +236,6 @@ class PerceptionNode(ManagedNode):
         gc.freeze()
         # Then no automatic collection inside a frame: the worker collects between frames (scheduler.py).
         self.worker.collect = loaded is not None and own_collection()
-        # And on a GPU, no callback of this process while a frame is in flight (ros/spin.py asks frame_gate).
-        self.worker.gate = frame_gate(loaded is not None and loaded.on_gpu)
         return TransitionCallbackReturn.SUCCESS if loaded is not None else TransitionCallbackReturn.FAILURE
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -265,10 +263,6 @@ class PerceptionNode(ManagedNode):
     def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.get_logger().error(f"{self.camera}: a transition failed from {state.label}: models freed, unconfigured")
         return self.on_shutdown(state)
-
-    @property
-    def frame_gate(self) -> FrameGate | None:
-        return self.worker.gate
 
     def _release(self) -> None:
         self.models.release()

@@ -15,7 +15,6 @@ import math
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable
 
 import rclpy
@@ -25,7 +24,6 @@ from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
-from aria_nav_ros.core.perception.scheduler import GATE_CAP_S
 from aria_nav_ros.graph.process import BUILDING, RUNNING, STOPPING, start_process
 
 _NEVER = threading.Event()
@@ -99,11 +97,6 @@ def run_nodes(makers: list[Callable[[], Node]], args: list[str] | None = None) -
             if ended:  # the teardown below asks for the stop (and its deadline)
                 code = max(getattr(node, "exit_code", 0) for node in ended)
                 break
-            deadline = time.monotonic() + GATE_CAP_S  # one cap for all of the process's gates
-            for node in nodes:  # no callback while a frame is on the GPU (core/perception/scheduler.py FrameGate)
-                gate = getattr(node, "frame_gate", None)
-                if gate is not None:
-                    gate.wait(deadline)
             executor.spin_once(timeout_sec=0.2)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass

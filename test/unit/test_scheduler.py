@@ -1,13 +1,11 @@
 """Perception's frame scheduling without ROS (core/perception/scheduler.py): the newest frame only, the rate gate,
-failures in a row told once and the recovery once, a worker that ended started again, the frame gate that holds
-the process's callbacks back while a GPU frame is in flight."""
+failures in a row told once and the recovery once, a worker that ended started again."""
 
 from __future__ import annotations
 
 import threading
-import time
 
-from aria_nav_ros.core.perception.scheduler import FrameGate, NewestFrameWorker, frame_gate
+from aria_nav_ros.core.perception.scheduler import NewestFrameWorker
 
 TIMEOUT_S = 10.0
 
@@ -199,68 +197,3 @@ def test_auto_keeps_pythons_collector(monkeypatch) -> None:
     gc.enable()
     assert not scheduler.own_collection()
     assert gc.isenabled()
-
-
-def gate_wait_s(gate: FrameGate) -> float:
-    began = time.monotonic()
-    gate.wait()
-    return time.monotonic() - began
-
-
-def test_the_gate_is_closed_from_a_frames_offer_until_it_is_processed() -> None:
-    recorder = Recorder()
-    frames = worker(recorder)
-    frames.gate = FrameGate(cap_s=TIMEOUT_S)
-    opened = threading.Event()
-    try:
-        assert gate_wait_s(frames.gate) < 1.0  # no frame: open
-        frames.offer(1, 1000)  # closed at once, before the worker has woken
-        waiter = threading.Thread(target=lambda: (frames.gate.wait(), opened.set()))
-        waiter.start()
-        assert recorder.started.wait(TIMEOUT_S)
-        assert not opened.is_set()  # the frame is in flight: the callbacks wait
-        recorder.gate.set()
-        assert opened.wait(TIMEOUT_S) and recorder.wait_processed(1)
-        waiter.join(TIMEOUT_S)
-    finally:
-        recorder.gate.set()
-        frames.stop()
-
-
-def test_a_failed_frame_opens_the_gate_too() -> None:
-    recorder = Recorder(fail={1})
-    recorder.gate.set()
-    frames = worker(recorder)
-    frames.gate = FrameGate(cap_s=TIMEOUT_S)
-    try:
-        frames.offer(1, 1000)
-        assert recorder.wait_processed(1)
-        assert gate_wait_s(frames.gate) < TIMEOUT_S / 2  # not held for the cap
-        assert not frames.gate.closed
-    finally:
-        frames.stop()  # joins the worker: its error handling is done
-    assert recorder.errors == [1]
-
-
-def test_a_frame_that_hangs_holds_the_callbacks_back_only_for_the_cap() -> None:
-    recorder = Recorder()  # process never returns until the test opens it: a GPU that stopped answering
-    frames = worker(recorder)
-    frames.gate = FrameGate(cap_s=0.5)
-    try:
-        frames.offer(1, 1000)
-        assert recorder.started.wait(TIMEOUT_S)
-        assert gate_wait_s(frames.gate) < TIMEOUT_S / 2  # returned at the cap (0.5 s), not at the frame's end
-        assert recorder.processed == [] and frames.gate.closed  # the frame is still in flight
-        frames.offer(2, 2000)  # frames that keep coming while one hangs do not start the cap again
-        assert gate_wait_s(frames.gate) < 0.25 and frames.gate.closed  # at once, not after another 0.5 s
-    finally:
-        recorder.gate.set()
-        frames.stop()
-
-
-def test_only_a_gpu_worker_gets_a_gate(monkeypatch) -> None:
-    monkeypatch.delenv("ARIA_NAV_FRAME_GATE", raising=False)
-    assert isinstance(frame_gate(True), FrameGate)
-    assert frame_gate(False) is None  # the CPU: a frame is long computation that releases the GIL
-    monkeypatch.setenv("ARIA_NAV_FRAME_GATE", "off")
-    assert frame_gate(True) is None

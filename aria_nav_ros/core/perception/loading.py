@@ -20,7 +20,6 @@ LIVE_FIELDS = ("depth_every", "conf", "iou", "classes")
 class Loaded:
     summary: str  # what runs where, for the log
     warning: str  # what runs worse than asked (no depth, or random depth weights); "" if nothing
-    on_gpu: bool
 
 
 class Models:
@@ -55,7 +54,7 @@ class Models:
             f"{model} on {device} ({self.engine.engine.mode}), depth: {depth.source if depth else 'none'},"
             f" classes {sorted(set(detector.names.values()))}"
         )
-        return Loaded(summary, warning, device.type == "cuda")
+        return Loaded(summary, warning)
 
     def release(self) -> None:
         """The models and the GPU memory they held (a frame still in flight finishes with its own reference)."""

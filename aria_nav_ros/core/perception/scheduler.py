@@ -12,19 +12,11 @@ inference. bench/gpu_tail.py (H100, the RGB engine beside a navigation-like thre
 own collection, 10.3 ms with it off and the worker collecting between frames. `own_collection()` turns the
 automatic collector off for the process (ARIA_NAV_GC=auto keeps it, to measure); a worker with `collect` set
 then collects the young generations after each frame and when idle, and everything every FULL_EVERY_S.
-
-The GIL again: a frame on the GPU is mostly a wait, but its host steps (copy in, launches, copy back, boxes)
-each need the GIL, and a callback of the process's executor holding it delays each by up to Python's switch
-interval. bench/gpu_tail.py (H100, graph_like): p99 19.5 ms against 10.4 when the callbacks wait while a frame
-is in flight. `FrameGate` is that wait: the worker marks its frames, the process's spin loop (ros/spin.py) waits
-before each callback, at most `cap_s` into a frame, so that a frame that hangs (a lost GPU) never stops the
-callbacks that notice it. Only on a GPU: on the CPU a frame is 100s of ms of computation that releases the GIL.
 """
 
 from __future__ import annotations
 
 import gc
-import math
 import os
 import threading
 import time
@@ -35,8 +27,6 @@ Frame = TypeVar("Frame")
 GC_ENV = "ARIA_NAV_GC"
 FULL_EVERY_S = 10.0  # a full collection (cheap once the models are frozen: bench/gc_pause.py) this often
 IDLE_S = 0.5  # an idle worker collects this often (no frames: a camera lost, the node deactivated)
-GATE_ENV = "ARIA_NAV_FRAME_GATE"  # "off": callbacks run while a frame is in flight (to measure the gate)
-GATE_CAP_S = 0.02  # the longest a frame holds the callbacks back (a GPU frame: 3-10 ms; IMU QoS keeps 100)
 
 
 def own_collection() -> bool:
@@ -46,43 +36,6 @@ def own_collection() -> bool:
         return False
     gc.disable()
     return True
-
-
-class FrameGate:
-    """Whether a frame waits or is in flight; `wait()` returns once none is, or `cap_s` after the last came."""
-
-    def __init__(self, cap_s: float = GATE_CAP_S) -> None:
-        self.cap_s = cap_s
-        self._idle = threading.Event()
-        self._idle.set()
-        self._began = 0.0
-
-    @property
-    def closed(self) -> bool:
-        return not self._idle.is_set()
-
-    def enter(self) -> None:
-        """A frame came. The cap counts from the first frame of a busy spell: frames that keep coming while one
-        hangs do not hold the callbacks again and again."""
-        if self._idle.is_set():
-            self._began = time.monotonic()
-            self._idle.clear()
-
-    def leave(self) -> None:
-        self._idle.set()
-
-    def wait(self, deadline: float = math.inf) -> None:
-        """Until no frame is in flight, the cap, or `deadline` (time.monotonic()), whichever comes first."""
-        if self._idle.is_set():
-            return
-        left = min(self._began + self.cap_s, deadline) - time.monotonic()
-        if left > 0.0:
-            self._idle.wait(left)
-
-
-def frame_gate(on_gpu: bool) -> FrameGate | None:
-    """The gate a worker on this device marks its frames in (None: no gate, on the CPU or ARIA_NAV_FRAME_GATE=off)."""
-    return FrameGate() if on_gpu and os.environ.get(GATE_ENV, "on") != "off" else None
 
 
 class NewestFrameWorker(Generic[Frame]):
@@ -106,7 +59,6 @@ class NewestFrameWorker(Generic[Frame]):
         self.failing = 0  # frames failed in a row
         self.restarts = 0
         self.collect = False  # collect garbage between frames (after own_collection())
-        self.gate: FrameGate | None = None  # marks each frame in flight (frame_gate())
         self._last_full = time.monotonic()
         self._slot: tuple[Frame, int] | None = None
         self._last_taken = -(2**62)
@@ -121,8 +73,6 @@ class NewestFrameWorker(Generic[Frame]):
             return
         self._last_taken = received_ns
         with self._wake:
-            if self.gate is not None:  # from now: the callback that offered it returns to a closed gate
-                self.gate.enter()
             skipped, self._slot = self._slot, (frame, received_ns)
             self._wake.notify()
         if skipped is not None:
@@ -159,20 +109,13 @@ class NewestFrameWorker(Generic[Frame]):
                 self._collect()
 
     def _take(self, taken: tuple[Frame, int]) -> None:
-        failed: Exception | None = None
         try:
             self.process(*taken)
         except Exception as error:  # never let one bad frame (or a full GPU) end perception silently
-            failed = error
-        finally:
-            with self._wake:
-                if self.gate is not None and self._slot is None:  # no newer frame waiting
-                    self.gate.leave()
-        if failed is not None:
             self.failing += 1
-            self.on_error(*taken, failed)
+            self.on_error(*taken, error)
             if self.failing == self.failed_after:
-                self.on_failing(failed, self.failing)
+                self.on_failing(error, self.failing)
             return
         if self.failing >= self.failed_after:
             self.on_recovered()
