@@ -132,6 +132,13 @@ GPU_VARIANTS: dict[str, dict] = {  # env, settings, and mps where the variant ru
     # instead of time-sliced between three contexts (RGB beside the SLAM engines: 6.8 ms median against 3.7 alone,
     # engine_peer_h100.json), each process still its own. The control daemon runs for this variant only (mps()).
     "best_mps": {"env": {}, "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True}, "mps": True},
+    # rgb_in_driver with MPS: no DDS hop on the RGB path and the three processes' kernels side by side (next to
+    # measure for the RGB tail: best_mps cut the inference median, rgb_in_driver the transport).
+    "rgb_in_driver_mps": {
+        "env": {},
+        "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True, "driver_with_rgb": True},
+        "mps": True,
+    },
     # best with the per-thread CUDA stack limit at 0 B (core/perception/cuda_context.py; the driver gives each kernel
     # what it needs): measured beside best at 256 B, since then the default, so now the same as best.
     "best_stack0": {
