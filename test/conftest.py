@@ -24,7 +24,8 @@ import pytest
 from aria_nav_ros.graph.dds_shm import free_stale_segments
 from aria_nav_ros.graph.process import become_subreaper, children, command_line, running
 
-for tier in ("unit", "ros", "system"):
+TIERS = ("system", "ros", "unit")  # the whole graph, one node over DDS, no ROS: also the order files run in
+for tier in TIERS:
     folder = str(Path(__file__).resolve().parent / tier)
     if folder not in sys.path:
         sys.path.append(folder)
@@ -62,9 +63,6 @@ def _describe(pid: int) -> str | None:
         return None
     text = command_line(pid)
     return None if not text or any(helper in text for helper in SESSION_HELPERS) else text
-
-
-TIERS = ("system", "ros", "unit")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -146,10 +144,6 @@ def ros_env() -> dict[str, str]:
     return env
 
 
-# One path for every worker: taken now, before the session's fixture gives each worker a TMPDIR of its own.
-USB_SEARCH_LOCK = Path(tempfile.gettempdir()) / "aria_nav_tests_usb_search.lock"
-
-
 HANG_CEILING_S = 600.0  # far longer than any test takes here (the longest: about 150 s on a loaded 2-core machine)
 
 
@@ -162,6 +156,10 @@ def no_test_hangs() -> Iterator[None]:
     faulthandler.dump_traceback_later(HANG_CEILING_S, exit=True, file=sys.__stderr__)
     yield
     faulthandler.cancel_dump_traceback_later()
+
+
+# One path for every worker: taken at import, before the session's fixture gives each worker a TMPDIR of its own.
+USB_SEARCH_LOCK = Path(tempfile.gettempdir()) / "aria_nav_tests_usb_search.lock"
 
 
 @pytest.fixture
