@@ -46,6 +46,7 @@ from aria_nav_ros.core.trace import StampBatch, TraceLog, now_ns
 from aria_nav_ros.msg import DetectionArray, NavigationCue, SystemEvent
 from aria_nav_ros.ros.detections import detection_from_msg
 from aria_nav_ros.ros.diagnostics import DIAGNOSTICS_TOPIC, OK, WARN, diagnostic
+from aria_nav_ros.ros.imu import ImuReading, imu_reading
 from aria_nav_ros.ros.lifecycle import ManagedNode
 from aria_nav_ros.ros.params import Live, Param, declare
 from aria_nav_ros.ros.qos import EVENTS_QOS, IMU_QOS, ODOMETRY_QOS, RESULT_QOS, SENSOR_QOS
@@ -67,7 +68,7 @@ EVENTS = {  # SystemEvent -> what the policy says
 }
 
 
-def _seconds(stamp: Time) -> float:
+def _seconds(stamp: Time | ImuReading) -> float:
     return stamp_ns(stamp) / 1e9
 
 
@@ -165,11 +166,11 @@ class Navigation(ManagedNode):
                 DetectionArray, detections_topic(camera), lambda msg, c=camera: self._on_detections(c, msg),
                 RESULT_QOS,
             ))  # fmt: skip
-            self.inputs.append(self.create_subscription(
+            self.inputs.append(self.create_subscription(  # raw: only its arrival counts, nothing to convert
                 CameraInfo, camera_info_topic(camera), lambda _, c=camera: self.policy.on_frame(self._now(), c),
-                SENSOR_QOS,
+                SENSOR_QOS, raw=True,
             ))  # fmt: skip
-        self.inputs.append(self.create_subscription(Imu, IMU_TOPIC, self._on_imu, IMU_QOS))
+        self.inputs.append(self.create_subscription(Imu, IMU_TOPIC, self._on_imu, IMU_QOS, raw=True))
         self.inputs.append(self.create_subscription(Odometry, ODOMETRY_TOPIC, self._on_odometry, ODOMETRY_QOS))
         self.inputs.append(self.create_subscription(SystemEvent, EVENTS_TOPIC, self._on_event, EVENTS_QOS))
         self.inputs.append(self.create_timer(0.1, self._tick))
@@ -311,16 +312,22 @@ class Navigation(ManagedNode):
         self.trace.write(camera=camera, stamp=stamp_ns(msg.header.stamp), received=received, done=now_ns(),
                          cues=len(cues))  # fmt: skip
 
-    def _on_imu(self, msg: Imu) -> None:
-        a = msg.linear_acceleration
-        problem = self._stamp_problem(msg.header.stamp, self._now())
-        if not problem and not all(abs(v) <= MAX_ACCEL for v in (a.x, a.y, a.z)):  # also refuses NaN
-            problem = f"acceleration ({a.x}, {a.y}, {a.z}) m/s^2"
+    def _on_imu(self, raw: bytes) -> None:
+        """A serialized sensor_msgs/Imu: only its stamp and acceleration are read (ros/imu.py says why)."""
+        try:
+            imu = imu_reading(raw)
+        except Exception as error:  # bytes that are no Imu (rclpy's words)
+            self.refusals.refuse("imu", f"unreadable: {error}")
+            return
+        a = imu.acceleration
+        problem = self._stamp_problem(imu, self._now())
+        if not problem and not all(abs(v) <= MAX_ACCEL for v in a):  # also refuses NaN
+            problem = f"acceleration ({a[0]}, {a[1]}, {a[2]}) m/s^2"
         if problem:
             self.refusals.refuse("imu", problem)
             return
-        self.imu_stamps.add(stamp_ns(msg.header.stamp))
-        self.policy.on_imu(_seconds(msg.header.stamp), (a.x, a.y, a.z))
+        self.imu_stamps.add(stamp_ns(imu))
+        self.policy.on_imu(_seconds(imu), a)
 
     def _on_odometry(self, msg: Odometry) -> None:
         """The wearer's measured velocity (nav_msgs/Odometry: twist in child_frame_id, pose in a z-up odom)."""
@@ -358,7 +365,7 @@ class Navigation(ManagedNode):
         self._emit(self.policy.on_event(when, event, camera), msg)
 
     @staticmethod
-    def _stamp_problem(stamp: Time, now: float) -> str:
+    def _stamp_problem(stamp: Time | ImuReading, now: float) -> str:
         if stamp.nanosec >= 1_000_000_000:
             return f"stamp nanosec {stamp.nanosec} >= 1e9"
         gap = _seconds(stamp) - now

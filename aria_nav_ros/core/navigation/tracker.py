@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aria_nav_ros.core.detection import EDGE_BOTTOM, EDGE_LEFT, EDGE_RIGHT, EDGE_TOP, Detection
@@ -82,11 +83,33 @@ class Track:
     said: Said | None = None  # what the wearer was last told about it
     repeats: int = 0  # times said since it last changed (habituation)
     due_since: float | None = None  # waiting for its turn since (fairness)
+    # The fits below, by method and arguments, until the next observation. The policy asks for them at every
+    # update of any camera (90 a second), while they change only when this track is seen (bench/policy_bench.py).
+    fits: dict[tuple, float] = field(default_factory=dict, repr=False, compare=False)
+
+    def observe(self, now: float, camera: str, det: Detection) -> None:
+        """One detection joined the track (its distance, bearing and time already taken where they count)."""
+        self.fits.clear()
+        self.cameras[camera] = now
+        self.history.append((now, det.distance_m, det.distance_is_bound))
+        self.bearings.append((now, det.bearing_deg))
+        scale = box_scale(det)
+        if scale is not None:
+            self.scales.append((now, camera, *scale))
+
+    def _fit(self, key: tuple, compute: Callable[[], float]) -> float:
+        value = self.fits.get(key)
+        if value is None:
+            value = self.fits[key] = compute()
+        return value
 
     def approach_speed(self, window_s: float, min_span_s: float = 0.2) -> float:
         """m/s towards the wearer (positive: coming closer), from a line fit over the window.
 
         0 until the points span `min_span_s`: a fit over a few frames turns a detector's jitter into speed."""
+        return self._fit(("speed", window_s, min_span_s), lambda: self._approach_speed(window_s, min_span_s))
+
+    def _approach_speed(self, window_s: float, min_span_s: float) -> float:
         points = [
             (t, d) for t, d, bound in self.history if t >= self.last_seen - window_s and math.isfinite(d) and not bound
         ]
@@ -96,16 +119,25 @@ class Track:
 
     def steady_distance(self, window_s: float) -> float:
         """The median distance over the window: what it is, not one frame's jitter (NaN when unknown)."""
-        return _median([d for t, d, _ in self.history if t >= self.last_seen - window_s], math.nan)
+        return self._fit(
+            ("steady", window_s),
+            lambda: _median([d for t, d, _ in self.history if t >= self.last_seen - window_s], math.nan),
+        )
 
     def recent_distance(self, frames: int = 5) -> float:
         """The median of its last few distances: what a new detection is matched against (one jittery frame
         must not push the next one out of the gate)."""
-        return _median([d for _, d, _ in list(self.history)[-frames:]], self.distance_m)
+        return self._fit(
+            ("recent", frames),
+            lambda: _median([d for _, d, _ in list(self.history)[-frames:]], self.distance_m),
+        )
 
     def bearing_rate(self, window_s: float, min_span_s: float) -> float:
         """Degrees per second its bearing turns (line fit over the window); NaN until the points span
         `min_span_s`. An object on a collision course keeps its bearing; one passing by turns away."""
+        return self._fit(("turn", window_s, min_span_s), lambda: self._bearing_rate(window_s, min_span_s))
+
+    def _bearing_rate(self, window_s: float, min_span_s: float) -> float:
         points = [(t, b) for t, b in self.bearings if t >= self.last_seen - window_s]
         if len(points) < 3 or points[-1][0] - points[0][0] < min_span_s:
             return math.nan
@@ -115,6 +147,10 @@ class Track:
         """Seconds to contact from the growth of its box: tau = size / (d size / dt), from a line fit of
         log(size) over the window, on the newest box's camera and extent only (another lens, or the other
         extent, is another scale). Infinite when it does not grow, or the boxes span under `min_span_s`."""
+        key = ("scale", window_s, min_span_s, min_points)
+        return self._fit(key, lambda: self._scale_ttc(window_s, min_span_s, min_points))
+
+    def _scale_ttc(self, window_s: float, min_span_s: float, min_points: int) -> float:
         if not self.scales:
             return math.inf
         _, camera, extent, _ = self.scales[-1]
@@ -198,12 +234,7 @@ class Tracker:
                     track.distance_is_bound = det.distance_is_bound
                 track.bearing_deg = det.bearing_deg
                 track.last_seen = now
-            track.cameras[camera] = now
-            track.history.append((now, det.distance_m, det.distance_is_bound))
-            track.bearings.append((now, det.bearing_deg))
-            scale = box_scale(det)
-            if scale is not None:
-                track.scales.append((now, camera, *scale))
+            track.observe(now, camera, det)
             touched.append(track)
         return touched
 
