@@ -1,11 +1,15 @@
-"""The tracker's per-track fits: worked out once per observation, never stale."""
+"""What the policy asks of a track and of the wearer's motion many times a second: worked out once per new
+observation, never stale."""
 
 from __future__ import annotations
 
 import copy
 import math
 
+import pytest
+
 from aria_nav_ros.core.detection import DISTANCE_CLASS_SIZE, EDGE_BOTTOM, Detection
+from aria_nav_ros.core.navigation.motion import MotionState
 from aria_nav_ros.core.navigation.tracker import Track, Tracker
 
 FITS = (
@@ -48,3 +52,31 @@ def test_fits_follow_every_observation_and_are_kept_between() -> None:
     assert speeds[0] == 0.0 and math.isclose(speeds[-1], 1.0, rel_tol=1e-6)  # once the points span 0.2 s
     assert steadies[-1] < steadies[10]  # each observation moved them
     assert math.isfinite(values[-1][4]) and values[-1][4] > 0  # time to contact from the box's growth
+
+
+def test_the_motion_judgement_follows_every_sample_and_image() -> None:
+    """walking and the velocity are worked out once until the next IMU sample, velocity or image (MotionState),
+    and are what a state that remembers nothing would say."""
+    motion = MotionState(window_s=1.0, walking_std=0.6, walking_speed=0.25)
+
+    def judged() -> tuple:
+        answers = (motion.walking, motion.source, motion.velocity, motion.speed)
+        twin = copy.deepcopy(motion)
+        twin._judged.clear()
+        assert (twin.walking, twin.source, twin.velocity, twin.speed) == answers
+        return answers
+
+    walking = []
+    for i in range(300):  # standing (the magnitude barely moves), then steps (it swings by 1.5 m/s^2)
+        swing = 0.01 * math.sin(i) if i < 100 else 1.5 * math.sin(2 * math.pi * 2 * i / 100)
+        motion.add(i / 100, (0.0, 0.0, 9.81 + swing))
+        walking.append(judged()[0])
+    assert walking[99] is False and walking[-1] is True and walking.index(True) > 100  # it followed the samples
+    motion.seen(2.99)
+    for i in range(50):  # the VIO says the wearer stands still: its speed decides from the first velocity on
+        motion.add_velocity(2.5 + i / 100, 0.05, 0.0)
+        assert judged() == (False, "vio", pytest.approx((0.05, 0.0)), pytest.approx(0.05))
+    motion.add_velocity(3.0, 1.0, 0.0)
+    assert judged()[2][0] > 0.05  # the newest velocity counts at once
+    motion.seen(10.0)  # images far past the velocities: they are stale, the step rule takes over again
+    assert judged()[1:3] == ("imu", None)

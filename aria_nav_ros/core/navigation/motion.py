@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
+from typing import Any
 
 VELOCITY_S = 0.1  # the velocity for a bearing is the mean over this much of the newest samples (Gen 2: 800 Hz)
 RESTART_S = 10.0  # images' time going back by more than this: a replay started again, not a late result
@@ -41,11 +43,20 @@ class MotionState:
         self._samples: deque[tuple[float, float]] = deque()  # IMU: (t, |acceleration|)
         self._velocities: deque[tuple[float, float, float]] = deque()  # VIO: (t, forward, left)
         self._frame_t = math.nan  # the newest image's time (see `seen`): a clock where the IMU has stopped too
+        # What is judged of the samples (walking, the velocity), until the next sample or image: the policy asks
+        # for each track at every camera's update, and each answer runs over a window of ~1000 IMU samples.
+        self._judged: dict[str, object] = {}
+
+    def _judge(self, key: str, work: Callable[[], object]) -> Any:
+        if key not in self._judged:
+            self._judged[key] = work()
+        return self._judged[key]
 
     def add(self, t: float, accel: tuple[float, float, float]) -> None:
         magnitude = math.sqrt(sum(a * a for a in accel))
         if not math.isfinite(magnitude):
             return  # a broken sample says nothing about walking
+        self._judged.clear()
         if self._samples and t < self._samples[-1][0]:
             self._samples.clear()  # time went back (a replay restarted): the window starts afresh
         self._samples.append((t, magnitude))
@@ -56,6 +67,7 @@ class MotionState:
         """The wearer's measured horizontal velocity (m/s, level head frame: see level_velocity) at time t."""
         if not (math.isfinite(forward) and math.isfinite(left)):
             return
+        self._judged.clear()
         if self._velocities and t < self._velocities[-1][0]:
             self._velocities.clear()  # time went back (a replay restarted): so did the images'
             self._frame_t = math.nan
@@ -70,10 +82,14 @@ class MotionState:
         latency is a replay that started again."""
         if not t <= self._frame_t or t < self._frame_t - RESTART_S:  # (NaN: none seen yet)
             self._frame_t = t
+            self._judged.clear()
 
     def _measured(self) -> list[tuple[float, float, float]]:
         """The velocities of the window, while they are current: none once the IMU, or the images, have gone on
         for a window without them (the VIO lost track, or glasses without it), so that the step rule takes over."""
+        return self._judge("measured", self._current_velocities)
+
+    def _current_velocities(self) -> list[tuple[float, float, float]]:
         if not self._velocities:
             return []
         # Stale where the IMU or the images have gone on a window without them; from the run before where the
@@ -91,6 +107,9 @@ class MotionState:
         """The newest measured (forward, left) velocity, m/s (mean over its last VELOCITY_S: bearings are relative to
         where the head points now, so an older velocity in the head frame would point elsewhere); None where none
         is measured."""
+        return self._judge("velocity", self._velocity)
+
+    def _velocity(self) -> tuple[float, float] | None:
         measured = self._measured()
         if not measured:
             return None
@@ -101,6 +120,9 @@ class MotionState:
     def speed(self) -> float | None:
         """The wearer's measured horizontal speed (m/s, the mean over the window of each sample's: a head turning
         from side to side while walking straight on does not slow it); None where none is measured."""
+        return self._judge("speed", self._speed)
+
+    def _speed(self) -> float | None:
         measured = self._measured()
         if not measured:
             return None
@@ -122,6 +144,9 @@ class MotionState:
 
     @property
     def walking(self) -> bool:
+        return self._judge("walking", self._walking)
+
+    def _walking(self) -> bool:
         speed = self.speed
         if speed is not None:
             return speed > self.walking_speed
