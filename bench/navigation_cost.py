@@ -17,6 +17,7 @@ a decision.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import os
@@ -49,7 +50,9 @@ def measure(seconds: float, imu_hz: float) -> dict:
 
     from aria_nav_ros.nodes.navigation import Navigation
     from aria_nav_ros.ros.detections import detection_array
-    from policy_bench import scene
+
+    # After the package: policy_bench puts the source tree first on sys.path (its messages are not built there).
+    scene = importlib.import_module("policy_bench").scene
 
     def header(stamp: float) -> Header:
         out = Header(frame_id="aria_head")
@@ -82,7 +85,10 @@ def measure(seconds: float, imu_hz: float) -> dict:
             stream.sort(key=lambda item: item[0])
             cues: list[str] = []
             emit = node._emit
-            node._emit = lambda said, source: (cues.extend(c.text for c in said), emit(said, source))
+            node._emit = lambda said, source, cues=cues, emit=emit: (
+                cues.extend(c.text for c in said),
+                emit(said, source),
+            )
             spent: dict[str, list[float]] = {kind: [] for kind in KINDS}
             for _, kind, subscription, raw in stream:
                 t0 = time.perf_counter()

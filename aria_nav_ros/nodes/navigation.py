@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
 from builtin_interfaces.msg import Time
@@ -133,6 +134,7 @@ class Navigation(ManagedNode):
         self.cameras = cameras
         self.started = False  # the policy's clock starts at the first tick with a time (sim time may lag)
         self.refusals = Refusals(self.get_logger())
+        self._imu_clock = (-math.inf, 0.0)  # (monotonic s, the node's clock then): see _imu_now
         self.cue_count = 0
         self.cue_pub = self.create_lifecycle_publisher(NavigationCue, CUES_TOPIC, RESULT_QOS)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, RESULT_QOS)
@@ -285,6 +287,14 @@ class Navigation(ManagedNode):
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds / 1e9
 
+    def _imu_now(self) -> float:
+        """The node's clock for the IMU's stamp check, read at most every 10 ms: a stamp is judged against it with
+        a minute's tolerance, and reading rclpy's clock was a third of each of the 1000 samples' a second."""
+        read_at, now = self._imu_clock
+        if time.monotonic() - read_at > 0.01:
+            self._imu_clock = (time.monotonic(), now := self._now())
+        return now
+
     # Detections and IMU count at their stamps (when the image was taken, when the
     # glasses moved), not at their arrival: speeds and times to contact then come
     # from the camera's own spacing, and a replay gives the same cues every time.
@@ -320,7 +330,7 @@ class Navigation(ManagedNode):
             self.refusals.refuse("imu", f"unreadable: {error}")
             return
         a = imu.acceleration
-        problem = self._stamp_problem(imu, self._now())
+        problem = self._stamp_problem(imu, self._imu_now())
         if not problem and not all(abs(v) <= MAX_ACCEL for v in a):  # also refuses NaN
             problem = f"acceleration ({a[0]}, {a[1]}, {a[2]}) m/s^2"
         if problem:
