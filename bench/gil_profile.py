@@ -113,10 +113,11 @@ def plot(summary: dict, path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     names = list(summary["by_class"])
-    shares = [100 * summary["by_class"][n]["share_of_held"] for n in names]
+    held = summary["gil_held_share"]  # of the wall time: each class's part of it
+    shares = [100 * held * summary["by_class"][n]["share_of_held"] for n in names]
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(names) + 1.2))
     ax.barh(names[::-1], shares[::-1])
-    ax.set_xlabel("% of the GIL samples")
+    ax.set_xlabel(f"% of the wall time holding the GIL (all: {100 * held:.1f} %)")
     ax.set_title(title, fontsize=9)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
               "seconds": args.seconds, "rate": args.rate, "native": args.native,
               "classes": {n: list(w) for n, w in CLASSES}, "summary": summary}  # fmt: skip
     write(args.out, report)
-    plot(summary, Path(args.out).with_suffix(".png"), f"GIL samples of '{args.process}' ({machine()['processor']})")
+    plot(summary, Path(args.out).with_suffix(".png"), f"who holds the GIL in '{args.process}'")
     print(f"GIL held {100 * summary['gil_held_share']:.1f} % of {args.seconds:.0f} s ({summary['samples']} samples)")
     for title, part in (("class", "by_class"), ("thread", "by_thread")):
         print(f"{title:<28} share of the GIL samples")
