@@ -4,7 +4,8 @@ Navigation takes every IMU sample (about 1000 a second) on the executor thread t
 on in the composed RGB process. rclpy's conversion of each into a Python message, numpy covariances and all,
 was most of that thread's IMU work (bench/navigation_cost.py), and every microsecond of it holds the GIL the
 perception worker waits for. Classic CDR, what rmw_fastrtps and rmw_cyclonedds write for ROS messages, puts
-the acceleration at an offset fixed by the frame_id's length; any other encoding (big endian, XCDR2) is converted the usual way.
+the acceleration at an offset fixed by the frame_id's length; any other encoding (big endian, XCDR2) is
+converted the usual way.
 """
 
 from __future__ import annotations
