@@ -57,16 +57,20 @@ def classify(stack: str) -> str:
     return "other"
 
 
-def find(pattern: str, deadline: float) -> int:
-    """The oldest process whose command line holds `pattern` (not this script, nor a wrapper that names it)."""
+def find(pattern: str, deadline: float, started: subprocess.Popen | None) -> int:
+    """The oldest process whose command line holds `pattern` (not this script, nor a wrapper that names it); of
+    the command's own processes where it started one (a graph left over from another run is not sampled)."""
     while time.monotonic() < deadline:
+        if started is not None and started.poll() is not None:
+            raise SystemExit(f"the command ended ({started.returncode}) before a process matched {pattern!r}")
         pids = []
         for proc in Path("/proc").iterdir():
             try:
                 line = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:  # gone, or not a process
+                ours = started is None or os.getsid(int(proc.name)) == started.pid
+            except (OSError, ValueError):  # gone, or not a process
                 continue
-            if proc.name.isdigit() and pattern in line and Path(__file__).name not in line:
+            if ours and pattern in line and Path(__file__).name not in line:
                 pids.append(int(proc.name))
         if pids:
             return min(pids)
@@ -96,7 +100,9 @@ def summarise(raw: Path, seconds: float, rate: int) -> dict:
         thread = stack.split(";", 1)[0]
         by_thread[thread.split(": ", 1)[-1] if ": " in thread else thread] += n
         by_class[classify(stack)] += n
-    taken = seconds * rate  # samples py-spy would take of a thread that holds the GIL all the time
+    # Samples py-spy would take of a thread that holds the GIL all the time. A lower bound therefore: py-spy may
+    # fall behind its rate, and (without --idle) leaves out a holder that is off the CPU.
+    taken = seconds * rate
     held = sum(by_class.values())
     return {
         "samples": held,
@@ -141,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv[:cut])
     started = subprocess.Popen(argv[cut + 1 :], start_new_session=True) if cut < len(argv) else None
     try:
-        pid = find(args.process, time.monotonic() + args.wait)
+        pid = find(args.process, time.monotonic() + args.wait, started)
         time.sleep(args.settle)  # the graph's start (models loading, discovery) is not what is measured
         with tempfile.TemporaryDirectory(prefix="gil_profile_") as tmp:
             raw = Path(tmp) / "raw.txt"
@@ -150,7 +156,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.raw:
                 shutil.copy(raw, args.raw)
         if started is not None:
-            started.wait(args.ceiling)  # it ends by itself (a benchmark's own --seconds)
+            try:
+                started.wait(args.ceiling)  # it ends by itself (a benchmark's own --seconds)
+            except subprocess.TimeoutExpired:
+                print(f"the command ran past --ceiling {args.ceiling:.0f} s: stopped", file=sys.stderr)
     finally:
         if started is not None and started.poll() is None:  # failed or past the ceiling: its stop, then the kill
             os.killpg(started.pid, signal.SIGINT)

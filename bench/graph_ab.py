@@ -54,6 +54,15 @@ def runs_of(label: str, path: Path) -> tuple[list[dict], dict]:
     return runs, source
 
 
+def median_of(values: list) -> float | None:
+    known = [v for v in values if v is not None]  # a result without SLAM cameras has no SLAM p99
+    return statistics.median(known) if known else None
+
+
+def number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def plot(runs: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -61,13 +70,13 @@ def plot(runs: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     labels = sorted({r["label"] for r in runs})
-    colours = dict(zip(labels, ("tab:blue", "tab:orange", "tab:green", "tab:red"), strict=False))
+    colours = {label: f"C{i % 10}" for i, label in enumerate(labels)}
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     for ax, key, title in zip(axes, ("rgb_p99_ms", "navigation_p50_ms", "slam_p99_ms"),
                               ("RGB end to end p99 (ms)", "navigation stage p50 (ms)", "worst SLAM camera p99 (ms)"),
                               strict=True):  # fmt: skip
         for i, run in enumerate(runs):
-            ax.bar(i, run[key], color=colours[run["label"]], label=run["label"])
+            ax.bar(i, run[key] or 0.0, color=colours[run["label"]], label=run["label"])  # no SLAM camera: 0
         if key in TARGETS:
             ax.axhline(TARGETS[key], color="black", linewidth=0.8, linestyle="--")
         ax.set_xticks(range(len(runs)), [f"{i + 1}" for i in range(len(runs))])
@@ -89,14 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     runs, sources = [], []
     for item in args.runs:
-        label, _, file = item.partition("=")
+        label, given, file = item.partition("=")
+        if not given:
+            parser.error(f"{item!r}: LABEL=FILE")
         more, source = runs_of(label, Path(file))
         runs += more
         sources.append(source)
-    medians = {
-        label: {key: statistics.median(r[key] for r in runs if r["label"] == label) for key in COMPARED}
-        for label in dict.fromkeys(r["label"] for r in runs)
-    }
+    medians = {label: {key: median_of([r[key] for r in runs if r["label"] == label]) for key in COMPARED}
+               for label in dict.fromkeys(r["label"] for r in runs)}  # fmt: skip
     report = {"command": command(__file__, argv), "note": args.note, "sources": sources, "runs": runs,
               "medians": medians}  # fmt: skip
     write(args.out, report)
@@ -105,10 +114,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{'#':>2} {'label':<6} {'RGB p50':>8} {'p99':>6} {'p99.9':>6} {'nav p50':>8} {'infer p99':>9} {'SLAM p99':>9}"
     )
     for i, r in enumerate(runs, 1):
-        print(f"{i:>2} {r['label']:<6} {r['rgb_p50_ms']:>8.2f} {r['rgb_p99_ms']:>6.2f} {r['rgb_p999_ms']:>6.2f} "
-              f"{r['navigation_p50_ms']:>8.2f} {r['inference_p99_ms']:>9.2f} {r['slam_p99_ms']:>9.2f}")  # fmt: skip
+        cells = (r["rgb_p50_ms"], r["rgb_p99_ms"], r["rgb_p999_ms"], r["navigation_p50_ms"], r["inference_p99_ms"],
+                 r["slam_p99_ms"])  # fmt: skip
+        print(f"{i:>2} {r['label']:<6} " + " ".join(f"{number(v):>8}" for v in cells))
     for label, m in medians.items():
-        print(f"median {label:<6} " + "  ".join(f"{k} {v:.2f}" for k, v in m.items()))
+        print(f"median {label:<6} " + "  ".join(f"{k} {number(v)}" for k, v in m.items()))
     print(f"wrote {args.out} and {Path(args.out).with_suffix('.png')}")
     return 0
 

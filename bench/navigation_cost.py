@@ -69,7 +69,10 @@ def measure(seconds: float, imu_hz: float) -> dict:
             stream = []  # (stamp, kind, subscription, serialized message)
             for k in range(int(seconds * imu_hz)):
                 imu = Imu(header=header(start + k / imu_hz))
-                imu.linear_acceleration.z = 9.81 + 0.5 * math.sin(2 * math.pi * 2.0 * k / imu_hz)  # walking
+                # Steps (the magnitude swinging by 1.5 m/s^2 at 2 Hz) for 4 s, then 3 s standing still, and again:
+                # the wearer's motion changes what is said, and its judgement is one of the cached things.
+                swing = 1.5 if (k / imu_hz) % 7.0 < 4.0 else 0.02
+                imu.linear_acceleration.z = 9.81 + swing * math.sin(2 * math.pi * 2.0 * k / imu_hz)
                 stream.append((start + k / imu_hz, "imu", subscriptions["aria/imu"], serialize_message(imu)))
             for k in range(int(seconds * CAMERA_HZ)):
                 t = k / CAMERA_HZ
@@ -83,10 +86,10 @@ def measure(seconds: float, imu_hz: float) -> dict:
                     stream.append((start + t + 0.008, "detections", subscriptions[f"aria/{camera}/detections"],
                                    serialize_message(array)))  # fmt: skip
             stream.sort(key=lambda item: item[0])
-            cues: list[str] = []
+            cues: list[list] = []  # what is said, how urgent, about which tracks: both sides must say the same
             emit = node._emit
             node._emit = lambda said, source, cues=cues, emit=emit: (
-                cues.extend(c.text for c in said),
+                cues.extend([c.text, c.urgency, list(c.track_ids)] for c in said),
                 emit(said, source),
             )
             spent: dict[str, list[float]] = {kind: [] for kind in KINDS}
@@ -94,6 +97,9 @@ def measure(seconds: float, imu_hz: float) -> dict:
                 t0 = time.perf_counter()
                 subscription.callback(raw if subscription.raw else deserialize_message(raw, subscription.msg_type))
                 spent[kind].append((time.perf_counter() - t0) * 1e6)
+            # Nothing refused: a stream the node refused (stamps too far from its clock) would compare nothing.
+            if node.refusals.counts:
+                raise RuntimeError(f"the node refused part of the stream: {node.refusals.counts}")
             out["scenes"][str(objects)] = {"us": spent, "cues": cues}
             node.destroy_node()
     finally:
@@ -186,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "navigation_cost_cpu.json"))
     parser.add_argument("--side", default="", help=argparse.SUPPRESS)  # a child: measure, write here
     args = parser.parse_args(argv)
+    if not 0 < args.seconds <= 50:  # stamps from now on: navigation refuses those a minute from its clock
+        parser.error("--seconds: more than 0, at most 50")
     if args.side:
         Path(args.side).write_text(json.dumps(measure(args.seconds, args.imu_hz)))
         return 0
@@ -199,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             sides[name] = run_side(ref, args.seconds, args.imu_hz, folder)
     summary = summarise(sides, args.imu_hz)
     report = {"command": command(__file__, argv), "machine": machine(), "baseline": args.baseline,
-              "seconds": args.seconds, "imu_hz": args.imu_hz, "camera_hz": CAMERA_HZ, "summary": summary}  # fmt: skip
+              "seconds": args.seconds, "imu_hz": args.imu_hz, "camera_hz": CAMERA_HZ,
+              "packages": {name: side["package"] for name, side in sides.items()}, "summary": summary}  # fmt: skip
     write(args.out, report)
     plot(summary, Path(args.out).with_suffix(".png"))
     print(f"{'objects':>7} {'side':>8} " + " ".join(f"{k + ' us p50/p99':>24}" for k in KINDS) + f" {'ms/s':>7}")

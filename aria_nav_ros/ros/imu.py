@@ -35,7 +35,7 @@ def imu_reading(raw: bytes) -> ImuReading:
         sec, nanosec, length = _HEADER.unpack_from(raw, 4)
         # Offsets count from the end of the 4-byte encapsulation; doubles are aligned to 8 there.
         start = 4 + ((12 + length + 7) & ~7) + _TO_ACCELERATION
-        if start + 24 <= len(raw):
+        if start + 24 <= len(raw):  # (the covariance after it is not read: DDS delivers whole samples only)
             return ImuReading(sec, nanosec, _VECTOR.unpack_from(raw, start))
     msg = deserialize_message(raw, Imu)  # another encoding (or a short message: rclpy says what is wrong)
     a = msg.linear_acceleration

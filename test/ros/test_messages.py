@@ -2,6 +2,7 @@
 
 import math
 import random
+import struct
 from dataclasses import replace
 
 import pytest
@@ -123,3 +124,17 @@ def test_imu_reading_matches_rclpy_for_every_frame_id_length_and_value() -> None
         assert all(g == e or (math.isnan(g) and math.isnan(e)) for g, e in zip(got, expected, strict=True)), (i, got)
     with pytest.raises(Exception, match="deserialize"):  # cut short: rclpy's own error, which navigation logs
         imu_reading(serialize_message(Imu())[:40])
+
+
+def test_imu_reading_of_another_encoding_goes_through_rclpy() -> None:
+    """Big-endian classic CDR (the encapsulation 00 00) is not the fast path's: rclpy converts it, the same
+    stamp and acceleration come out."""
+    frame_id = b"imu_right\0"
+    body = struct.pack(">iII", 12, 34, len(frame_id)) + frame_id
+    body += b"\0" * (-len(body) % 8)  # doubles aligned to 8 from the end of the encapsulation
+    body += struct.pack(">25d", *([0.0] * 3 + [1.0] + [0.0] * 21))  # orientation (w = 1), covariances, gyro
+    body += struct.pack(">3d", 1.5, -2.5, 9.75) + struct.pack(">9d", *([0.0] * 9))
+    raw = b"\x00\x00\x00\x00" + body
+    want = deserialize_message(raw, Imu)
+    assert (want.linear_acceleration.x, want.header.stamp.nanosec) == (1.5, 34)  # rclpy reads it as made
+    assert imu_reading(raw) == (12, 34, (1.5, -2.5, 9.75))

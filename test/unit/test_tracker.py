@@ -12,12 +12,16 @@ from aria_nav_ros.core.detection import DISTANCE_CLASS_SIZE, EDGE_BOTTOM, Detect
 from aria_nav_ros.core.navigation.motion import MotionState
 from aria_nav_ros.core.navigation.tracker import Track, Tracker
 
-FITS = (
-    lambda t: t.approach_speed(1.0, 0.2),
-    lambda t: t.steady_distance(0.5),
-    lambda t: t.recent_distance(),
-    lambda t: t.bearing_rate(1.0, 0.3),
-    lambda t: t.scale_ttc(1.0, 0.3),
+FITS = tuple(  # each fit, with two sets of arguments: a cached answer must be the one its arguments ask for
+    fit
+    for a, b in ((0.5, 0.2), (2.0, 0.6))
+    for fit in (
+        lambda t, a=a, b=b: t.approach_speed(a, b),
+        lambda t, a=a: t.steady_distance(a),
+        lambda t, a=a: t.recent_distance(int(a * 4)),
+        lambda t, a=a, b=b: t.bearing_rate(a, b),
+        lambda t, a=a, b=b: t.scale_ttc(a, b),
+    )
 )
 
 
@@ -35,23 +39,26 @@ def same(a: float, b: float) -> bool:
 def test_fits_follow_every_observation_and_are_kept_between() -> None:
     tracker = Tracker(20.0, 1.5, 0.4, 2.0)
     values = []
-    for i in range(40):  # a person coming straight on at 1 m/s, box growing, feet leaving the frame at 2 m
+    for i in range(100):  # a person coming straight on at 1 m/s, box growing; from 3 m the feet leave the frame
         t, d = i / 30, 5.0 - i / 30
         width = 100.0 / d
-        cut = EDGE_BOTTOM if d < 4.2 else 0
-        det = Detection(0, "person", 0.9, (300 - width / 2, 100, 300 + width / 2, 480), d, DISTANCE_CLASS_SIZE,
-                        0.5 * math.sin(i), cut_edges=cut)  # fmt: skip
+        cut = EDGE_BOTTOM if d < 3.0 else 0
+        measured = math.nan if i % 7 == 3 else d  # now and then no distance at all (recent_distance's fallback)
+        det = Detection(0, "person", 0.9, (300 - width / 2, 100, 300 + width / 2, 480), measured,
+                        DISTANCE_CLASS_SIZE, 0.5 * math.sin(i), distance_is_bound=bool(cut), cut_edges=cut)  # fmt: skip
         [track] = tracker.update(t, "rgb", [(det, "person")])
         assert not track.fits  # a new observation: nothing of before counts
         first = [fit(track) for fit in FITS]
-        assert len(track.fits) == len(FITS)
-        assert all(same(a, b) for a, b in zip(first, [fit(track) for fit in FITS], strict=True))  # kept
-        assert all(same(a, b) for a, b in zip(first, [fit(fresh(track)) for fit in FITS], strict=True))
+        assert len(track.fits) == len(FITS)  # one answer per fit and arguments
+        assert all(same(a, b) for a, b in zip(first, [fit(track) for fit in FITS], strict=True))  # kept...
+        assert all(same(a, b) for a, b in zip(first, [fit(fresh(track)) for fit in FITS], strict=True))  # ...right
         values.append(first)
     speeds, steadies = [v[0] for v in values], [v[1] for v in values]
-    assert speeds[0] == 0.0 and math.isclose(speeds[-1], 1.0, rel_tol=1e-6)  # once the points span 0.2 s
+    assert speeds[0] == 0.0 and math.isclose(speeds[30], 1.0, rel_tol=1e-6)  # once the points span 0.2 s
+    assert speeds[-1] == 0.0  # half a second of bounds (feet out of the frame): no speed from them
     assert steadies[-1] < steadies[10]  # each observation moved them
     assert math.isfinite(values[-1][4]) and values[-1][4] > 0  # time to contact from the box's growth
+    assert values[-1][1] != values[-1][6]  # the windows' answers differ: the arguments are part of the key
 
 
 def test_the_motion_judgement_follows_every_sample_and_image() -> None:

@@ -85,7 +85,7 @@ class Track:
     due_since: float | None = None  # waiting for its turn since (fairness)
     # The fits below, by method and arguments, until the next observation. The policy asks for them at every
     # update of any camera (90 a second), while they change only when this track is seen (bench/policy_bench.py).
-    fits: dict[tuple, float] = field(default_factory=dict, repr=False, compare=False)
+    fits: dict[tuple, float] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def observe(self, now: float, camera: str, det: Detection) -> None:
         """One detection joined the track (its distance, bearing and time already taken where they count)."""
@@ -98,10 +98,9 @@ class Track:
             self.scales.append((now, camera, *scale))
 
     def _fit(self, key: tuple, compute: Callable[[], float]) -> float:
-        value = self.fits.get(key)
-        if value is None:
-            value = self.fits[key] = compute()
-        return value
+        if key not in self.fits:
+            self.fits[key] = compute()
+        return self.fits[key]
 
     def approach_speed(self, window_s: float, min_span_s: float = 0.2) -> float:
         """m/s towards the wearer (positive: coming closer), from a line fit over the window.
