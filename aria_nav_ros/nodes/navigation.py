@@ -291,8 +291,8 @@ class Navigation(ManagedNode):
         """The node's clock for the IMU's stamp check, read at most every 10 ms: a stamp is judged against it with
         a minute's tolerance, and reading rclpy's clock was a third of each of the 1000 samples' a second."""
         read_at, now = self._imu_clock
-        if time.monotonic() - read_at > 0.01:
-            self._imu_clock = (time.monotonic(), now := self._now())
+        if (monotonic := time.monotonic()) - read_at > 0.01:
+            self._imu_clock = (monotonic, now := self._now())
         return now
 
     # Detections and IMU count at their stamps (when the image was taken, when the
