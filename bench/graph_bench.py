@@ -46,7 +46,7 @@ from aria_nav_ros.graph.launcher import run_graph
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "bench") not in sys.path:  # report, beside this file (PYTHONSAFEPATH=1)
     sys.path.insert(0, str(ROOT / "bench"))
-from report import command, machine, write  # noqa: E402
+from report import command, machine, percentiles, write  # noqa: E402
 
 SAMPLE_HZ = 10.0  # the sample walk's camera rate
 PERCEPTION = {"rgb": "rgb_perception", "slam_left": "slam_detector_left", "slam_right": "slam_detector_right"}
@@ -237,15 +237,6 @@ def _read_process(pid: int, names: dict[tuple[str, ...], str]) -> tuple[str, int
     except (OSError, StopIteration, ValueError):
         return None  # ended meanwhile
     return names.get(argv, " ".join(argv)[:40]), int(stat[11]) + int(stat[12]), rss
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"count": 0}
-    a = np.asarray(values)
-    return {"count": len(values), "p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)),
-            "p99": float(np.percentile(a, 99)), "p999": float(np.percentile(a, 99.9)), "max": float(a.max()),
-            "mean": float(a.mean())}  # fmt: skip
 
 
 def mps_env(folder: Path) -> dict[str, str]:

@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "bench") not in sys.path:  # report and policy_bench, beside this file (PYTHONSAFEPATH=1)
     sys.path.insert(0, str(ROOT / "bench"))
-from report import command, machine, write  # noqa: E402
+from report import command, machine, percentiles, write  # noqa: E402
 
 CAMERA_HZ = 30.0
 OBJECTS = (1, 3, 10)
@@ -132,12 +132,6 @@ def run_side(baseline: str, seconds: float, imu_hz: float, folder: Path) -> dict
     return json.loads(result_path.read_text())
 
 
-def stats(values: list[float]) -> dict[str, float]:
-    a = np.asarray(values)
-    return {"p50": float(np.percentile(a, 50)), "p99": float(np.percentile(a, 99)), "mean": float(a.mean()),
-            "count": int(a.size)}  # fmt: skip
-
-
 def summarise(sides: dict[str, dict], imu_hz: float) -> dict:
     rates = {"imu": imu_hz, "detections": 3 * CAMERA_HZ, "camera_info": 3 * CAMERA_HZ}
     summary: dict = {}
@@ -145,7 +139,7 @@ def summarise(sides: dict[str, dict], imu_hz: float) -> dict:
         row: dict = {}
         for name, side in sides.items():
             spent = side["scenes"][objects]["us"]
-            per_kind = {kind: stats(spent[kind]) for kind in KINDS}
+            per_kind = {kind: percentiles(spent[kind]) for kind in KINDS}
             # Microseconds per message x messages per second: milliseconds of each second the thread holds the GIL.
             per_second = {kind: per_kind[kind]["mean"] * rates[kind] / 1000 for kind in KINDS}
             row[name] = {"us": per_kind, "ms_per_s": per_second, "ms_per_s_total": sum(per_second.values())}

@@ -1,5 +1,6 @@
 """What every benchmark's result file says of its run, written one way: the command that reproduces it
-(`command`), the machine it ran on (`machine`), and the JSON file itself (`write`).
+(`command`), the machine it ran on (`machine`), latencies in one shape (`percentiles`), and the JSON file itself
+(`write`).
 
 The scripts run as `python bench/x.py`; with PYTHONSAFEPATH=1 (scripts/env.sh) bench/ is not on sys.path by
 itself, so each script puts its own folder there before `from report import command, machine, write`.
@@ -15,6 +16,8 @@ import shlex
 import sys
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +56,16 @@ def machine() -> dict[str, Any]:
     if torch is not None and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name()
     return info
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    """count, p50, p95, p99, p99.9, max and mean of `values` (only the count where there are none)."""
+    if not values:
+        return {"count": 0}
+    a = np.asarray(values)
+    return {"count": len(values), "p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)),
+            "p99": float(np.percentile(a, 99)), "p999": float(np.percentile(a, 99.9)), "max": float(a.max()),
+            "mean": float(a.mean())}  # fmt: skip
 
 
 def _plain(value: object) -> object:

@@ -32,8 +32,8 @@ from aria_nav_ros.graph.description import GraphSettings, describe_graph
 from aria_nav_ros.graph.launcher import run_graph
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the graph benchmark's sampler and trace analysis, report
-from graph_bench import ProcessSampler, analyse, percentiles  # noqa: E402
-from report import command, machine, write  # noqa: E402
+from graph_bench import ProcessSampler, analyse  # noqa: E402
+from report import command, machine, percentiles, write  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # The main job's settings (scripts/run_main.sh) on a machine without a GPU, looped, without the run's bag
