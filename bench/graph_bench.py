@@ -145,11 +145,11 @@ GPU_VARIANTS: dict[str, dict] = {  # env, settings, and mps where the variant ru
         "env": {"ARIA_NAV_CUDA_STACK": "0"},
         "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True},
     },
-    # best with both models through torch.compile (inductor) inside the CUDA graphs: 0.76x the engine's time alone
-    # on the H100 (engine_peer_h100.json), 20-40 s more at start.
-    "best_compiled": {
+    # best with the models eager inside the CUDA graphs: the default before torch.compile became it (compiled at
+    # configure; the engine 0.8x as long on an H100, engine_rerun2_h100.json).
+    "best_eager_models": {
         "env": {},
-        "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True, "compile_models": True},
+        "settings": {"mode": "graphs", "rgb_scale": 0.5, "compose": True, "compile_models": False},
     },
     # Plus every detector (and navigation) in one process: one CUDA context instead of three.
     "one_process": {

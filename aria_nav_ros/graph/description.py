@@ -116,7 +116,7 @@ class GraphSettings:
     device: str = "auto"
     mode: str = "graphs"
     two_streams: bool = True
-    compile_models: bool = False
+    compile_models: bool = True
     depth_every: int = 1
     rgb_imgsz: int = 640
     slam_imgsz: int = 640
@@ -178,7 +178,7 @@ SETTING_HELP = {
     "mode": "naive, streams or graphs",
     "two_streams": "YOLO and depth on two CUDA streams",
     "compile_models": "a GPU only: both models through torch.compile inside the CUDA graphs (faster frames,"
-    " 20-40 s more at start; eager where compilation fails)",
+    " compiled at configure: about a minute the first time; eager where compilation fails)",
     "depth_every": "depth on every Nth RGB frame",
     "rgb_imgsz": "YOLO input side for the RGB camera",
     "slam_imgsz": "YOLO input side for the SLAM cameras",

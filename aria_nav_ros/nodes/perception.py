@@ -90,9 +90,9 @@ PARAMETERS = (
     Param("mode", "graphs", "how the engine runs on a GPU (a CPU runs naive)", choices=("naive", "streams", "graphs")),
     Param("half", True, "fp16 on a GPU"),
     Param("two_streams", True, "YOLO and depth on two CUDA streams"),
-    Param("compile_models", False, "a GPU only: both models through torch.compile (inductor) inside the CUDA graphs "
-          "(0.76x the engine's time on an H100, bench/results/engine_peer_h100.json); the first frame waits for the "
-          "compilation (20-40 s there); eager again, with a warning, where it fails"),
+    Param("compile_models", True, "a GPU only: both models through torch.compile (inductor) inside the CUDA graphs "
+          "(faster frames: bench/results/engine_h200.json), compiled at configure (about a minute the first time; "
+          "inductor's cache on disk shortens later starts); eager, with a warning, where it fails"),
     Param("imgsz", 640, "YOLO input side (pixels)", low=32, high=2048),
     Param("depth_size", 518, "depth model input side (pixels)", low=28, high=2048),
     Param("depth_every", 1, "depth on every Nth frame (its map is reused between)", live=True, low=1, high=100),

@@ -236,10 +236,41 @@ def test_compiled_models_in_the_graphs_find_the_boxes_of_the_eager_ones() -> Non
 
 
 @GPU
+def test_models_compiled_at_configure_leave_nothing_to_compile_at_any_frame() -> None:
+    """compile_now() (perception's configure) compiles both models on their fixed input sides: the first frame,
+    a frame of another size, and the engine rebuilt for a live conf change compile nothing more (dynamo converts
+    no new frame), and the compiled engine finds the people the eager one finds."""
+    from torch._dynamo.utils import counters
+
+    gpu = torch.device("cuda")
+    depth = load_depth(RANDOM_DEPTH, gpu, half=True)
+    engine = FallbackEngine(
+        PerceptionEngine(load_detector(CHECKPOINT, gpu, half=True), depth, EngineConfig(mode="graphs")), print
+    )
+    assert engine.engine.compile_now() > 0 and engine.engine.compiled, engine.engine.compile_error
+    converted = counters["frames"]["total"]
+    image = photo("bus.jpg")
+    found = [d.box for d in engine.process(image).detections]
+    assert engine.process(cv2.resize(image, (640, 480))).detections
+    engine.reconfigure(conf=0.3)
+    assert engine.engine.compiled and engine.process(image).detections
+    assert counters["frames"]["total"] == converted
+    eager = PerceptionEngine(
+        load_detector(CHECKPOINT, gpu, half=True), depth, EngineConfig(mode="graphs", compile_models=False)
+    )
+    assert eager.compile_now() == 0.0 and not eager.compiled
+    expected = [d.box for d in eager.process(image).detections]
+    assert len(expected) >= 2 and len(found) == len(expected)
+    assert np.abs(np.array(found) - np.array(expected)).max() < 2.0  # pixels
+
+
+@GPU
 @pytest.mark.parametrize("mode", ["streams", "graphs"])
-def test_a_compile_that_fails_falls_back_to_the_eager_models(monkeypatch, mode: str) -> None:
-    """Compilation happens at the first frame (no Triton, an operation inductor refuses): that frame and the
-    next still find people, eagerly, and the engine says why it is not compiled."""
+@pytest.mark.parametrize("at", ["configure", "first frame"])
+def test_a_compile_that_fails_falls_back_to_the_eager_models(monkeypatch, mode: str, at: str) -> None:
+    """Compilation fails (no Triton, an operation inductor refuses) at configure (compile_now) or, where nothing
+    compiled before, at the first frame: frames still find people, eagerly, and the engine says why it is not
+    compiled; a rebuild for a live change does not try again."""
 
     def broken(module, **_):
         def call(*args, **kwargs):
@@ -253,9 +284,14 @@ def test_a_compile_that_fails_falls_back_to_the_eager_models(monkeypatch, mode: 
         load_detector(CHECKPOINT, gpu, half=True), None, EngineConfig(mode=mode, compile_models=True)
     )
     assert engine.compiled
+    if at == "configure":
+        assert engine.compile_now() >= 0 and not engine.compiled
     for _ in range(2):
         assert len(engine.process(photo("bus.jpg")).detections) >= 2
     assert not engine.compiled and "no working Triton" in engine.compile_error
+    rebuilt = FallbackEngine(engine, print)
+    rebuilt.reconfigure(conf=0.3)
+    assert not rebuilt.engine.config.compile_models and len(rebuilt.process(photo("bus.jpg")).detections) >= 2
 
 
 @GPU

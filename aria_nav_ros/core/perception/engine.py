@@ -18,6 +18,7 @@ import contextlib
 import math
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -69,7 +70,9 @@ class EngineConfig:
     classes: tuple[str, ...] = ()  # class names to keep; empty keeps all
     two_streams: bool = True  # streams/graphs: YOLO and depth side by side (False: one after the other)
     pinned_upload: bool = True  # copy the frame into pinned memory, then DMA; False: CUDA stages it itself
-    compile_models: bool = False  # streams/graphs: both models through torch.compile (inductor), eager if it fails
+    # streams/graphs: both models through torch.compile (inductor), compiled by compile_now() (perception's
+    # configure); eager if it fails. Faster frames (engine_h200.json); a CPU runs naive and compiles nothing.
+    compile_models: bool = True
 
 
 @dataclass
@@ -125,19 +128,40 @@ class PerceptionEngine:
         self.frames = 0
         self._pipelines: dict[tuple[int, ...], _Pipeline] = {}
         # What the frame path calls: the modules, or inductor's compilation of them (its kernels are captured in
-        # the CUDA graphs like any others). Compilation happens at the first frame; a failure there falls back.
+        # the CUDA graphs like any others). Compilation happens in compile_now() or else at the first frame; a
+        # failure there falls back.
         self.detect_net = detector.module
         self.depth_net = depth.module if depth is not None else None
         self.compile_error = ""
         self.compiled = bool(config.compile_models and self.mode != "naive")
         if self.compiled:
-            self.detect_net = torch.compile(detector.module, dynamic=False)
+            self.detect_net = _compiled(detector.module)
             if depth is not None:
-                self.depth_net = torch.compile(depth.module, dynamic=False)
+                self.depth_net = _compiled(depth.module)
 
     @property
     def names(self) -> dict[int, str]:
         return self.detector.names
+
+    def compile_now(self) -> float:
+        """torch.compile's compilation now (perception's configure), not at the first frame, which would wait for
+        it: the models' inputs have fixed sides (imgsz, depth_size) whatever the camera's, so one call of each on
+        zeros compiles what every frame then runs. A failure falls back to the eager models, as at a frame.
+        Seconds it took (0 when nothing is compiled)."""
+        if not self.compiled:
+            return 0.0
+        start = time.perf_counter()
+        imgsz, depth_size = self.config.imgsz, self.config.depth_size
+
+        def both() -> None:
+            self.detect_net(torch.zeros(1, 3, imgsz, imgsz, device=self.device, dtype=self.dtype))
+            if self.depth_net is not None:
+                self.depth_net(torch.zeros(1, 3, depth_size, depth_size, device=self.device, dtype=self.dtype))
+            torch.cuda.synchronize(self.device)
+
+        with gpu_turn(self.device), torch.inference_mode():
+            self._eager_if_compile_fails(both)
+        return time.perf_counter() - start
 
     def process(self, pixels: np.ndarray | torch.Tensor, want_depth_map: bool = False) -> EngineOutput:
         """One frame: (H, W, 3) rgb or (H, W) grey uint8, on the host (numpy) or already on a device (a tensor:
@@ -337,6 +361,17 @@ class PerceptionEngine:
     def gpu_memory_mb(self) -> float:
         """Peak GPU memory this process has allocated (0 on the CPU)."""
         return torch.cuda.max_memory_allocated(self.device) / 2**20 if self.cuda else 0.0
+
+
+# Each module's compiled form, made once: an engine rebuilt for a live change (conf, iou, classes: outside the
+# models) reuses the compilation instead of compiling again at its next frame.
+_COMPILED: weakref.WeakKeyDictionary[torch.nn.Module, torch.nn.Module] = weakref.WeakKeyDictionary()
+
+
+def _compiled(module: torch.nn.Module) -> torch.nn.Module:
+    if module not in _COMPILED:
+        _COMPILED[module] = torch.compile(module, dynamic=False)
+    return _COMPILED[module]
 
 
 class _Pipeline:

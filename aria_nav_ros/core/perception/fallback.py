@@ -74,7 +74,8 @@ class FallbackEngine:
         """The engine in use, rebuilt with `changes` to its config (conf, iou, classes, depth_every: live
         parameters): a captured CUDA graph holds the old values, so it is captured again on the next frame."""
         old = self.engine
-        config = replace(old.config, **changes)
+        # Models whose compilation failed stay eager (compiling again would fail again, at the next frame).
+        config = replace(old.config, **changes, compile_models=old.config.compile_models and old.compiled)
         with gpu_turn(old.device):
             _release(old)
             self.engine = PerceptionEngine(old.detector, old.depth, config)
@@ -93,7 +94,9 @@ class FallbackEngine:
         if config.imgsz > MIN_IMGSZ:
             imgsz = max(MIN_IMGSZ, config.imgsz // 2 // 32 * 32)
             depth_size = max(MIN_DEPTH_SIZE, config.depth_size // 2 // 14 * 14)
-            self.engine = PerceptionEngine(old.detector, old.depth, replace(config, imgsz=imgsz, depth_size=depth_size))
+            # Eager models at the smaller input: compiling for its new sides would hold the next frames for seconds.
+            smaller = replace(config, imgsz=imgsz, depth_size=depth_size, compile_models=False)
+            self.engine = PerceptionEngine(old.detector, old.depth, smaller)
             return f"input {config.imgsz} -> {imgsz} px (depth {config.depth_size} -> {depth_size}), on {old.device}"
         if old.cuda and old.detector.capturable and (old.depth is None or old.depth.capturable):
             cpu = torch.device("cpu")

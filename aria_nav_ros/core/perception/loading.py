@@ -50,9 +50,14 @@ class Models:
             warning = f"depth model {depth.source} has random weights: not used for distances"
         self.depth_trusted = depth is not None and depth.trained
         self.engine = FallbackEngine(PerceptionEngine(detector, depth, self.config), self._stepped_down)
+        engine = self.engine.engine
+        compile_s = engine.compile_now()  # here, not at the first frame
+        if engine.compile_error:
+            eager = f"compile_models: the models run eagerly ({engine.compile_error})"
+            warning = f"{warning}; {eager}" if warning else eager
         summary = (
-            f"{model} on {device} ({self.engine.engine.mode}), depth: {depth.source if depth else 'none'},"
-            f" classes {sorted(set(detector.names.values()))}"
+            f"{model} on {device} ({engine.mode}{f', compiled in {compile_s:.0f} s' if engine.compiled else ''}),"
+            f" depth: {depth.source if depth else 'none'}, classes {sorted(set(detector.names.values()))}"
         )
         return Loaded(summary, warning)
 
