@@ -329,6 +329,9 @@ def analyse(trace: Path, start: int, end: int, load: dict) -> dict:
             "failed": sum(1 for r in records.values() if "failed" in r),
             "processed": len(processed),
             "results_lost": results_lost,
+            # Seconds into the window of each frame not processed: a stall shows as a cluster.
+            "skipped_at_s": sorted(round((t - start) / 1e9, 3) for t, r in records.items() if r.get("skipped")),
+            "lost_at_s": sorted(round((t - start) / 1e9, 3) for t in published if t not in records),
             "latency_ms": {s: percentiles(v) for s, v in stages.items()},
             "drift": _drift(series),
             "series": [[round(t, 3), round(e, 2), round(o, 2)] for t, e, o in series],
