@@ -178,7 +178,7 @@ SETTING_HELP = {
     "mode": "naive, streams or graphs",
     "two_streams": "YOLO and depth on two CUDA streams",
     "compile_models": "a GPU only: both models through torch.compile inside the CUDA graphs (faster frames,"
-    " compiled at configure: about a minute the first time; eager where compilation fails)",
+    " compiled at configure: about a minute the first time, 12-14 s later; eager where compilation fails)",
     "depth_every": "depth on every Nth RGB frame",
     "rgb_imgsz": "YOLO input side for the RGB camera",
     "slam_imgsz": "YOLO input side for the SLAM cameras",

@@ -91,8 +91,8 @@ PARAMETERS = (
     Param("half", True, "fp16 on a GPU"),
     Param("two_streams", True, "YOLO and depth on two CUDA streams"),
     Param("compile_models", True, "a GPU only: both models through torch.compile (inductor) inside the CUDA graphs "
-          "(faster frames: bench/results/engine_h200.json), compiled at configure (about a minute the first time; "
-          "inductor's cache on disk shortens later starts); eager, with a warning, where it fails"),
+          "(faster frames: bench/results/engine_h200.json), compiled at configure (50-55 s the first time on "
+          "an H100, 12-14 s once inductor's cache on disk holds them); eager, with a warning, where it fails"),
     Param("imgsz", 640, "YOLO input side (pixels)", low=32, high=2048),
     Param("depth_size", 518, "depth model input side (pixels)", low=28, high=2048),
     Param("depth_every", 1, "depth on every Nth frame (its map is reused between)", live=True, low=1, high=100),
