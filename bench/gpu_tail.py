@@ -139,7 +139,8 @@ def make_engine(detector: str, device: torch.device, with_depth: bool) -> Fallba
     half = device.type == "cuda"  # as the engine: fp16 on a GPU, fp32 on the CPU
     det = load_detector(detector, device, half=half)
     depth = load_depth(RANDOM_DEPTH, device, half=half) if with_depth else None
-    engine = PerceptionEngine(det, depth, EngineConfig(mode="graphs"))
+    # Eager models, as when gpu_tail_h100.json was measured (compiled models: engine_bench.py, graph_bench.py).
+    engine = PerceptionEngine(det, depth, EngineConfig(mode="graphs", compile_models=False))
     return FallbackEngine(engine, lambda step: print(f"[gpu_tail] engine stepped down: {step}", flush=True))
 
 

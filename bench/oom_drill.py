@@ -44,7 +44,9 @@ def drill(checkpoint: str, budget_mb: float | None) -> dict:
     detector = load_detector(checkpoint, device, half=True)
     depth = load_depth(RANDOM_DEPTH, device, half=True)
     steps: list[str] = []
-    engine = FallbackEngine(PerceptionEngine(detector, depth, EngineConfig(imgsz=1280)), steps.append)
+    # Eager models, as when oom_h100.json was measured: the drill is about stepping down, not compiling.
+    config = EngineConfig(imgsz=1280, compile_models=False)
+    engine = FallbackEngine(PerceptionEngine(detector, depth, config), steps.append)
     hog = None
     if budget_mb is not None:
         free, _ = torch.cuda.mem_get_info()

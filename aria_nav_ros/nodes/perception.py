@@ -91,7 +91,7 @@ PARAMETERS = (
     Param("half", True, "fp16 on a GPU"),
     Param("two_streams", True, "YOLO and depth on two CUDA streams"),
     Param("compile_models", True, "a GPU only: both models through torch.compile (inductor) inside the CUDA graphs "
-          "(faster frames: bench/results/engine_h200.json), compiled at configure (50-55 s the first time on "
+          "(faster frames: bench/results/engine_compiled_h100.json), compiled at configure (50-55 s the first time on "
           "an H100, 12-14 s once inductor's cache on disk holds them); eager, with a warning, where it fails"),
     Param("imgsz", 640, "YOLO input side (pixels)", low=32, high=2048),
     Param("depth_size", 518, "depth model input side (pixels)", low=28, high=2048),
@@ -221,12 +221,12 @@ class PerceptionNode(ManagedNode):
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
             loaded = self.models.load(*self.model_names)
-        except ModelError as error:
+        except Exception as error:  # a model that cannot load, or a GPU failing (a failed transition says no cause)
             loaded = None
-            self.problem = str(error)
-            self.get_logger().error(f"no detection: {error}")
+            self.problem = str(error) if isinstance(error, ModelError) else f"{type(error).__name__}: {error}"
+            self.get_logger().error(f"no detection: {self.problem}")
             # Said to the wearer now (navigation: "<camera> not working"), not after the camera's silence.
-            self._event(SystemEvent.CAMERA_FAILED, f"{self.camera}: no detection: {error}")
+            self._event(SystemEvent.CAMERA_FAILED, f"{self.camera}: no detection: {self.problem}")
         else:
             if loaded.warning:
                 self._warn(loaded.warning)

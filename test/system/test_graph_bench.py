@@ -31,9 +31,6 @@ def test_graph_bench_accounts_for_every_frame(ros_env, sample_bag, tmp_path) -> 
         # Every published frame is accounted for: lost on the way, skipped on purpose, failed or processed.
         accounted = c["lost_in_transport"] + c["skipped_newest_frame"] + c["failed"] + c["processed"]
         assert accounted == c["published"], (camera, c)
-        # And where in the window each frame not processed was (a stall shows as a cluster).
-        assert len(c["skipped_at_s"]) == c["skipped_newest_frame"] and len(c["lost_at_s"]) == c["lost_in_transport"]
-        assert all(0 <= t <= seconds for t in c["skipped_at_s"] + c["lost_at_s"]), (camera, c)  # rounded to ms
         # How many were published and lost is the benchmark's report, not a pass mark (a loaded machine
         # publishes fewer); that the detect rate is never exceeded is a function, and is checked.
         assert 0 < c["processed"] <= rate * seconds * 1.2 + 1, (camera, c["processed"])  # detect_rate holds

@@ -13,6 +13,7 @@ import torch
 from aria_nav_ros.core.perception import cuda_context
 from aria_nav_ros.core.perception.engine import EngineConfig, PerceptionEngine
 from aria_nav_ros.core.perception.fallback import FallbackEngine
+from aria_nav_ros.core.perception.loading import Models
 from aria_nav_ros.core.perception.models import (
     RANDOM_DEPTH,
     Detector,
@@ -210,11 +211,31 @@ def test_compile_models_on_the_cpu_is_the_plain_naive_path(detector) -> None:
     """compile_models (a perception parameter) asks for inductor on a GPU; a CPU runs the naive path as always:
     nothing compiled, nothing to fail, the same boxes."""
     image = photo("bus.jpg")
-    plain = [d.box for d in PerceptionEngine(detector, None, EngineConfig()).process(image).detections]
+    plain = [
+        d.box for d in PerceptionEngine(detector, None, EngineConfig(compile_models=False)).process(image).detections
+    ]
     asked = PerceptionEngine(detector, None, EngineConfig(compile_models=True))
     assert asked.mode == "naive" and not asked.compiled
     assert [d.box for d in asked.process(image).detections] == plain and len(plain) >= 2
     assert asked.compile_error == ""
+
+
+@pytest.mark.parametrize(
+    ("device", "said"),
+    [
+        ("gpu", "is none: auto, cpu, cuda or cuda:N"),
+        pytest.param(
+            "cuda",
+            "no CUDA GPU usable here",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="a machine without a GPU"),
+        ),
+    ],
+)
+def test_a_device_that_cannot_run_the_models_is_said_as_such_not_as_a_damaged_file(device: str, said: str) -> None:
+    """perception's `device`: a name torch does not know, or a GPU where there is none, is a ModelError saying so
+    (the node reports it and keeps running), not the loader's "the file is damaged"."""
+    with pytest.raises(ModelError, match=said):
+        Models(EngineConfig(), False, print).load(CHECKPOINT, "", device)
 
 
 GPU = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (torch.compile's kernels, graphs)")
@@ -285,7 +306,8 @@ def test_a_compile_that_fails_falls_back_to_the_eager_models(monkeypatch, mode: 
     )
     assert engine.compiled
     if at == "configure":
-        assert engine.compile_now() >= 0 and not engine.compiled
+        engine.compile_now()  # fails: no exception, eager models from now on
+        assert not engine.compiled and "no working Triton" in engine.compile_error
     for _ in range(2):
         assert len(engine.process(photo("bus.jpg")).detections) >= 2
     assert not engine.compiled and "no working Triton" in engine.compile_error

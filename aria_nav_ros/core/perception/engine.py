@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -41,6 +42,9 @@ from aria_nav_ros.core.perception.ops import (
 )
 
 MODES = ("naive", "streams", "graphs")
+# Inductor's compiled kernels kept across reboots (its own default lies under /tmp): a start compiles from them in
+# 12-14 s instead of 50-55 (H100, bench/README.md). A TORCHINDUCTOR_CACHE_DIR of the user's wins.
+INDUCTOR_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "aria_nav_ros" / "torchinductor"
 OUT_OF_MEMORY_SIGNS = ("out of memory", "ALLOC_FAILED")  # the allocator's and the CUDA libraries' words
 
 
@@ -70,8 +74,9 @@ class EngineConfig:
     classes: tuple[str, ...] = ()  # class names to keep; empty keeps all
     two_streams: bool = True  # streams/graphs: YOLO and depth side by side (False: one after the other)
     pinned_upload: bool = True  # copy the frame into pinned memory, then DMA; False: CUDA stages it itself
-    # streams/graphs: both models through torch.compile (inductor), compiled by compile_now() (perception's
-    # configure); eager if it fails. Faster frames (engine_h200.json); a CPU runs naive and compiles nothing.
+    # streams/graphs, PyTorch models (not ONNX, TensorRT): both through torch.compile (inductor), compiled by
+    # compile_now() (perception's configure); eager if it fails. Faster frames (engine_compiled_h100.json); a CPU
+    # runs naive and compiles nothing.
     compile_models: bool = True
 
 
@@ -104,7 +109,15 @@ def gpu_turn(device: torch.device | str) -> contextlib.AbstractContextManager:
 
 
 class PerceptionEngine:
-    def __init__(self, detector: Detector, depth: DepthModel | None, config: EngineConfig) -> None:
+    def __init__(
+        self,
+        detector: Detector,
+        depth: DepthModel | None,
+        config: EngineConfig,
+        compiled_from: PerceptionEngine | None = None,
+    ) -> None:
+        """`compiled_from`: an engine of the same models whose compilation this one reuses (a rebuild for a live
+        change: compiling again would hold its next frame for seconds)."""
         if config.mode not in MODES:
             raise ValueError(f"mode {config.mode!r}: choose one of {', '.join(MODES)}")
         if config.depth_every < 1:
@@ -118,7 +131,8 @@ class PerceptionEngine:
         self.mode = config.mode if self.cuda else "naive"
         # The context's per-thread stack reservation down to what the kernels need (cuda_context.py).
         self.stack_limit = shrink_stack(self.device) if self.cuda else None
-        if self.mode == "graphs" and not (detector.capturable and (depth is None or depth.capturable)):
+        torch_models = detector.capturable and (depth is None or depth.capturable)
+        if self.mode == "graphs" and not torch_models:
             self.mode = "streams"  # exported models (ONNX, TensorRT) run outside graphs
         keep = set(config.classes)
         mask = [1.0 if not keep or name in keep else 0.0 for _, name in sorted(detector.names.items())]
@@ -133,11 +147,13 @@ class PerceptionEngine:
         self.detect_net = detector.module
         self.depth_net = depth.module if depth is not None else None
         self.compile_error = ""
-        self.compiled = bool(config.compile_models and self.mode != "naive")
-        if self.compiled:
-            self.detect_net = _compiled(detector.module)
+        self.compiled = bool(config.compile_models and self.mode != "naive" and torch_models)
+        if self.compiled and compiled_from is not None and compiled_from.compiled:
+            self.detect_net, self.depth_net = compiled_from.detect_net, compiled_from.depth_net
+        elif self.compiled:
+            self.detect_net = torch.compile(detector.module, dynamic=False)
             if depth is not None:
-                self.depth_net = _compiled(depth.module)
+                self.depth_net = torch.compile(depth.module, dynamic=False)
 
     @property
     def names(self) -> dict[int, str]:
@@ -146,21 +162,26 @@ class PerceptionEngine:
     def compile_now(self) -> float:
         """torch.compile's compilation now (perception's configure), not at the first frame, which would wait for
         it: the models' inputs have fixed sides (imgsz, depth_size) whatever the camera's, so one call of each on
-        zeros compiles what every frame then runs. A failure falls back to the eager models, as at a frame.
-        Seconds it took (0 when nothing is compiled)."""
+        zeros compiles what every frame then runs. Any failure, memory running out included, leaves the models
+        eager (compile_error says why; the first frame then captures them, stepping down if memory runs out
+        there). Seconds it took (0 when nothing is compiled)."""
         if not self.compiled:
             return 0.0
         start = time.perf_counter()
+        os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(INDUCTOR_CACHE))
         imgsz, depth_size = self.config.imgsz, self.config.depth_size
-
-        def both() -> None:
-            self.detect_net(torch.zeros(1, 3, imgsz, imgsz, device=self.device, dtype=self.dtype))
-            if self.depth_net is not None:
-                self.depth_net(torch.zeros(1, 3, depth_size, depth_size, device=self.device, dtype=self.dtype))
-            torch.cuda.synchronize(self.device)
-
-        with gpu_turn(self.device), torch.inference_mode():
-            self._eager_if_compile_fails(both)
+        try:
+            with gpu_turn(self.device), torch.inference_mode():
+                self.detect_net(torch.zeros(1, 3, imgsz, imgsz, device=self.device, dtype=self.dtype))
+                if self.depth_net is not None:
+                    self.depth_net(torch.zeros(1, 3, depth_size, depth_size, device=self.device, dtype=self.dtype))
+                torch.cuda.synchronize(self.device)
+        except Exception as error:
+            self._uncompile(error)
+            if out_of_memory(error):
+                torch.cuda.empty_cache()
+        finally:
+            _shutdown_compile_workers()
         return time.perf_counter() - start
 
     def process(self, pixels: np.ndarray | torch.Tensor, want_depth_map: bool = False) -> EngineOutput:
@@ -307,6 +328,7 @@ class PerceptionEngine:
 
     def _eager_if_compile_fails(self, step: Callable[[], None]) -> None:
         """`step`, and again with the eager modules if compiling the models (at their first call) failed."""
+        compiling = self.compiled
         try:
             step()
         except Exception as error:
@@ -314,10 +336,9 @@ class PerceptionEngine:
                 raise
             self._uncompile(error)
             step()
-        if self.compiled:  # inductor compiles in a pool of worker processes: none may outlive the node's stop
-            from torch._inductor.async_compile import shutdown_compile_workers
-
-            shutdown_compile_workers()
+        finally:
+            if compiling:
+                _shutdown_compile_workers()
 
     def _uncompile(self, error: Exception) -> None:
         """torch.compile failed (no Triton, an unsupported operation): the eager modules from now on."""
@@ -363,15 +384,11 @@ class PerceptionEngine:
         return torch.cuda.max_memory_allocated(self.device) / 2**20 if self.cuda else 0.0
 
 
-# Each module's compiled form, made once: an engine rebuilt for a live change (conf, iou, classes: outside the
-# models) reuses the compilation instead of compiling again at its next frame.
-_COMPILED: weakref.WeakKeyDictionary[torch.nn.Module, torch.nn.Module] = weakref.WeakKeyDictionary()
+def _shutdown_compile_workers() -> None:
+    """Inductor compiles in a pool of worker processes: none may outlive the node's stop, nor a failed compile."""
+    from torch._inductor.async_compile import shutdown_compile_workers
 
-
-def _compiled(module: torch.nn.Module) -> torch.nn.Module:
-    if module not in _COMPILED:
-        _COMPILED[module] = torch.compile(module, dynamic=False)
-    return _COMPILED[module]
+    shutdown_compile_workers()
 
 
 class _Pipeline:

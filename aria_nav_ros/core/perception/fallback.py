@@ -74,17 +74,15 @@ class FallbackEngine:
         """The engine in use, rebuilt with `changes` to its config (conf, iou, classes, depth_every: live
         parameters): a captured CUDA graph holds the old values, so it is captured again on the next frame."""
         old = self.engine
-        # Models whose compilation failed stay eager (compiling again would fail again, at the next frame).
-        config = replace(old.config, **changes, compile_models=old.config.compile_models and old.compiled)
         with gpu_turn(old.device):
             _release(old)
-            self.engine = PerceptionEngine(old.detector, old.depth, config)
+            self.engine = _rebuilt(old, **changes)
 
     def _eager(self) -> str:
         """The same models and input, eager on two streams: no graph to capture."""
         old = self.engine
         _release(old)
-        self.engine = PerceptionEngine(old.detector, old.depth, replace(old.config, mode="streams"))
+        self.engine = _rebuilt(old, mode="streams")
         return f"running eager ({self.engine.mode}) at input {old.config.imgsz} px on {old.device}, slower per frame"
 
     def _step_down(self) -> str:
@@ -107,6 +105,13 @@ class FallbackEngine:
             _free_gpu()
             return f"moved to the CPU at input {config.imgsz} px: expect a few frames per second"
         return ""
+
+
+def _rebuilt(old: PerceptionEngine, **changes: object) -> PerceptionEngine:
+    """The same models with `changes` to the config: compiled models reused, models whose compilation failed left
+    eager (compiling again would fail again, at the next frame)."""
+    config = replace(old.config, **changes, compile_models=old.config.compile_models and old.compiled)
+    return PerceptionEngine(old.detector, old.depth, config, compiled_from=old)
 
 
 def _release(engine: PerceptionEngine) -> None:

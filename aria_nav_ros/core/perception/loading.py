@@ -37,7 +37,12 @@ class Models:
         cannot load, or has random weights, is a warning and no distances from depth."""
         if device_name == "auto":
             device_name = "cuda" if torch.cuda.is_available() else "cpu"
-        device = torch.device(device_name)
+        try:
+            device = torch.device(device_name)
+        except RuntimeError as error:
+            raise ModelError(f"device {device_name!r} is none: auto, cpu, cuda or cuda:N ({error})") from error
+        if device.type == "cuda" and not torch.cuda.is_available():  # else "the file is damaged", from the load
+            raise ModelError(f"device {device_name!r}: no CUDA GPU usable here; set device to auto or cpu")
         half = self.config.half and device.type == "cuda"
         detector = load_detector(model, device, half, self.download)
         depth, warning = None, ""
