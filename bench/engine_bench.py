@@ -287,7 +287,7 @@ def fair_peer(detector_path: str, images: list[np.ndarray], warmup: int) -> dict
     # stages it itself, no copy into pinned memory first.
     default = runs["graphs"]
     runs["graphs_pageable_upload"] = PerceptionEngine(
-        default.detector, default.depth, replace(default.config, pinned_upload=False)
+        default.detector, default.depth, replace(default.config, pinned_upload=False), compiled_from=default
     )
     compile_s["graphs_pageable_upload"] = runs["graphs_pageable_upload"].compile_now()
     rows: dict[str, dict] = {}

@@ -171,19 +171,22 @@ def test_a_replay_held_for_perception_is_no_camera_loss_and_its_silence_counts_o
     """On a loaded machine the models can take over a minute to load while the driver holds the replay
     (SOURCE_WAITING): "Cameras lost" then was a false alarm. Once frames come, silence counts as ever."""
 
+    config = NavigationConfig.load()
+    held = round(config["start_timeout"]) + 60  # seconds of a held replay, well past the start's grace
+
     def heard(waiting: bool) -> list[str]:
-        policy = NavigationPolicy(NavigationConfig.load(), "en")
+        policy = NavigationPolicy(config, "en")
         policy.start(0.0, ["rgb"])
         said = policy.on_event(0.5, "source_waiting") if waiting else []
-        for i in range(900):  # 90 s of a held replay: no frame, no result
+        for i in range(held * 10):  # no frame, no result
             said += policy.tick(i * 0.1)
         for i in range(30):  # it plays: frames and results at 10 Hz for 3 s, then the glasses freeze
-            t = 90.0 + i * 0.1
+            t = held + i * 0.1
             policy.on_frame(t, "rgb")
             said += policy.on_detections(t, "rgb", [])
             said += policy.tick(t)
         for i in range(200):
-            said += policy.tick(93.0 + i * 0.1)
+            said += policy.tick(held + 3.0 + i * 0.1)
         return [c.text for c in said if c.kind == KIND_SYSTEM]
 
     assert heard(waiting=True) == ["System ready", "Cameras lost"]
