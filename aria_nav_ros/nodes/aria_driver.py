@@ -151,8 +151,9 @@ PARAMETERS = (
     Param("profile", "profile18", "live glasses: the streaming profile (profile18: 10 Hz, profile28: 30 Hz)"),
     Param("wait_for", "none", "replays: hold the first frame until every camera has a subscriber, or a ready "
           "perception node", choices=WAIT_FOR),
-    Param("wait_for_timeout", 120.0, "replays: after this long (s) the replay starts without the cameras still "
-          "missing, and each is said not working", low=1.0, high=3600.0),
+    Param("wait_for_timeout", 240.0, "replays: after this long (s) the replay starts without the cameras still "
+          "missing, and each is said not working (perception compiles its models at configure: about a minute on a "
+          "machine's first start with a GPU, longer on a small one)", low=1.0, high=3600.0),
     Param("clock", "now", "stamps: now (ROS time) or recorded (the recording's, published on /clock)",
           choices=CLOCKS),
     Param("lockstep", False, "hold each image until its detections are out (deterministic replays)"),
