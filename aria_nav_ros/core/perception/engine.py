@@ -131,8 +131,9 @@ class PerceptionEngine:
         self.mode = config.mode if self.cuda else "naive"
         # The context's per-thread stack reservation down to what the kernels need (cuda_context.py).
         self.stack_limit = shrink_stack(self.device) if self.cuda else None
-        torch_models = detector.capturable and (depth is None or depth.capturable)
-        if self.mode == "graphs" and not torch_models:
+        # Plain torch modules: what a CUDA graph can capture, torch.compile compile and the CPU take.
+        self.torch_models = detector.capturable and (depth is None or depth.capturable)
+        if self.mode == "graphs" and not self.torch_models:
             self.mode = "streams"  # exported models (ONNX, TensorRT) run outside graphs
         keep = set(config.classes)
         mask = [1.0 if not keep or name in keep else 0.0 for _, name in sorted(detector.names.items())]
@@ -147,7 +148,7 @@ class PerceptionEngine:
         self.detect_net = detector.module
         self.depth_net = depth.module if depth is not None else None
         self.compile_error = ""
-        self.compiled = bool(config.compile_models and self.mode != "naive" and torch_models)
+        self.compiled = bool(config.compile_models and self.mode != "naive" and self.torch_models)
         if self.compiled and compiled_from is not None and compiled_from.compiled:
             self.detect_net, self.depth_net = compiled_from.detect_net, compiled_from.depth_net
         elif self.compiled:

@@ -96,7 +96,7 @@ class FallbackEngine:
             smaller = replace(config, imgsz=imgsz, depth_size=depth_size, compile_models=False)
             self.engine = PerceptionEngine(old.detector, old.depth, smaller)
             return f"input {config.imgsz} -> {imgsz} px (depth {config.depth_size} -> {depth_size}), on {old.device}"
-        if old.cuda and old.detector.capturable and (old.depth is None or old.depth.capturable):
+        if old.cuda and old.torch_models:
             cpu = torch.device("cpu")
             detector = replace(old.detector, module=old.detector.module.to(cpu).float())
             depth = replace(old.depth, module=old.depth.module.to(cpu).float()) if old.depth else None
